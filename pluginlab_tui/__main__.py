@@ -1,0 +1,3 @@
+from pluginlab_tui.cli import main
+
+raise SystemExit(main())

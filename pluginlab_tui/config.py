@@ -1,0 +1,301 @@
+"""The project's configuration: pluginlab.toml, read into pydantic models.
+
+Flags beat environment variables (`PLUGINLAB_PROXY__LISTEN=...`), which beat the file. Relative
+paths in the file are taken from the file's folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pluginlab_tui.errors import UsageError
+
+CONFIG_NAME = "pluginlab.toml"
+
+_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("pluginlab_file_data", default={})
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class Limits(Section):
+    name_for_human: int = 20
+    """Characters allowed in name_for_human (OpenAI documented 20; the store accepted 50)."""
+    name_for_model: int = 50
+    """Characters allowed in name_for_model."""
+    description_for_human: int = 100
+    """Characters allowed in description_for_human."""
+    description_for_model: int = 8000
+    """Characters allowed in description_for_model."""
+    endpoint_description: int | None = None
+    """Characters per operation summary/description (default: 200 plugin, 300 actions)."""
+    parameter_description: int | None = None
+    """Characters per parameter description (default: 200 plugin, 700 actions)."""
+    response_chars: int = 100_000
+    """Characters allowed in a response body, counted after decoding."""
+
+
+class PluginSection(Section):
+    manifest: Path = Path("ai-plugin.json")
+    """The manifest file; optional in the actions profile."""
+    spec: Path = Path("openapi.yaml")
+    """The OpenAPI spec file (YAML or JSON)."""
+    profile: Literal["plugin", "actions"] = "plugin"
+    """Which rules and limits apply: ChatGPT plugins or GPT Actions."""
+    logo: Path | None = None
+    """A local logo file, served at /_pluginlab/logo.png."""
+    pin: int | None = None
+    """Serve this version instead of the newest."""
+    limits: Limits = Field(default_factory=Limits)
+    """Overrides of OpenAI's documented limits."""
+
+
+class ProxySection(Section):
+    listen: str = "127.0.0.1:8787"
+    """Where the proxy listens (HOST:PORT); a warning when not loopback."""
+    backend: str | None = None
+    """The backend's base URL; with none the proxy answers from the spec (mock)."""
+    public_url: str = "http://localhost:8787"
+    """What api.url and the spec's servers are rewritten to."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """CIDRs whose X-Forwarded-For is believed (tunnels)."""
+    strict: bool = False
+    """Answer contract violations like Prism's --errors."""
+    mock: bool = False
+    """Answer from the spec's examples and schemas even when a backend is set."""
+    timeout_s: float = 60.0
+    """Backend timeout in seconds, then 504."""
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["https://chat.openai.com", "https://chatgpt.com"]
+    )
+    """Browser origins allowed by CORS."""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host_port(value)
+        return value
+
+    @field_validator("backend", "public_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+
+class OAuthSection(Section):
+    client_id: str = "pluginlab-dev-client"
+    """The development OAuth client's id."""
+    client_secret: str | None = None
+    """The client's secret (generated per store when unset)."""
+    scope: str = "todos"
+    """Scopes granted by the development provider."""
+    redirect_uris: list[str] = Field(default_factory=list)
+    """Allowed redirect URIs (exact); empty means ChatGPT's callback patterns."""
+    auto_approve: str | None = None
+    """A development user approved without the consent page."""
+    code_ttl_s: int = 300
+    """Authorization code lifetime in seconds."""
+    token_ttl_s: int = 3600
+    """Access token lifetime in seconds."""
+
+
+class JwtSection(Section):
+    enabled: bool = False
+    """Replace the Authorization header sent to the backend with a signed JWT."""
+    alg: Literal["RS256", "PS256"] = "RS256"
+    """Signing algorithm; the public key is served at /_pluginlab/jwks.json."""
+    audience: str | None = None
+    """The token's aud claim (default: plugin:<name_for_model>)."""
+
+
+class AuthSection(Section):
+    mode: Literal["none", "service_http", "user_http", "oauth", "api_key"] = "none"
+    """How callers authenticate."""
+    authorization_type: Literal["bearer", "basic"] = "bearer"
+    """Bearer or Basic, for service_http, user_http and api_key."""
+    service_token: str | None = None
+    """The service_http token (better given as PLUGINLAB_AUTH__SERVICE_TOKEN)."""
+    verification_token: str | None = None
+    """Put into the served manifest's auth.verification_tokens.openai."""
+    api_key: str | None = None
+    """The api_key mode's key."""
+    api_key_header: str = "Authorization"
+    """The header the api_key arrives in (a custom name sends the bare key)."""
+    allow_ips: list[str] = Field(default_factory=list)
+    """CIDR allow-list for callers (empty: everyone)."""
+    oauth: OAuthSection = Field(default_factory=OAuthSection)
+    """The built-in development OAuth provider."""
+    jwt: JwtSection = Field(default_factory=JwtSection)
+    """Identity sent to the backend as a signed JWT."""
+
+
+class PlanSection(Section):
+    rate_per_minute: int | None = None
+    """Requests per minute (token bucket)."""
+    quota: int | None = None
+    """Requests per quota period."""
+    quota_period: Literal["day", "month"] = "day"
+    """The quota's period."""
+    operations: list[str] | None = None
+    """The operationIds this plan may call (none: all)."""
+
+
+class StoreSection(Section):
+    path: Path = Path(".pluginlab/events.db")
+    """The SQLite event store."""
+    body_cap_bytes: int = 1_048_576
+    """Bodies are stored up to this size, then cut and flagged."""
+    flush_ms: int = 100
+    """Writer batch interval: what a kill -9 can lose."""
+    max_events: int | None = None
+    """Prune the oldest events beyond this count."""
+    redact_headers: list[str] = Field(
+        default_factory=lambda: ["Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization"]
+    )
+    """Headers stored as [redacted] (the api-key header is added)."""
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The TOML file's data, placed below the environment."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_DATA.get())
+
+
+class Config(BaseSettings):
+    """The whole of pluginlab.toml."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PLUGINLAB_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+    )
+
+    plugin: PluginSection = Field(default_factory=PluginSection)
+    """The plugin's files and the rules they follow."""
+    proxy: ProxySection = Field(default_factory=ProxySection)
+    """The proxy."""
+    auth: AuthSection = Field(default_factory=AuthSection)
+    """Auth mode and credentials."""
+    plans: dict[str, PlanSection] = Field(default_factory=dict)
+    """Plans with their rate limits, quotas and allowed operations."""
+    store: StoreSection = Field(default_factory=StoreSection)
+    """The event store."""
+
+    #: The folder relative paths are taken from (the config file's folder).
+    base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    def path(self, value: Path) -> Path:
+        """A configured path made absolute against the config file's folder."""
+        return value if value.is_absolute() else (self.base_dir / value)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path(self.plugin.manifest)
+
+    @property
+    def spec_path(self) -> Path:
+        return self.path(self.plugin.spec)
+
+    @property
+    def store_path(self) -> Path:
+        return self.path(self.store.path)
+
+    @property
+    def redacted_headers(self) -> list[str]:
+        names = list(self.store.redact_headers)
+        if self.auth.api_key_header.lower() not in {n.lower() for n in names}:
+            names.append(self.auth.api_key_header)
+        return names
+
+
+def host_port(listen: str) -> tuple[str, int]:
+    """Split HOST:PORT (IPv6 in brackets), or raise ValueError."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{listen!r} is not HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _set_nested(target: dict[str, Any], dotted: str, value: Any) -> None:
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = value
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{source}: unknown key {key!r}"
+    return f"{source}: {key}: {first['msg']}"
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read the config file (if any), the environment and the overrides (dotted keys).
+
+    Raises UsageError with one line naming the file or key when anything is wrong.
+    """
+    data: dict[str, Any] = {}
+    source = "environment"
+    base_dir = Path.cwd()
+    if path is not None:
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"config file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read config file {path}: {exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"{path}: not valid TOML: {exc}") from None
+        base_dir = path.resolve().parent
+    init: dict[str, Any] = {}
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_nested(init, dotted, value)
+    token = _FILE_DATA.set(data)
+    try:
+        config = Config(**init, base_dir=base_dir)
+    except ValidationError as exc:
+        raise UsageError(_describe(exc, source)) from None
+    finally:
+        _FILE_DATA.reset(token)
+    return config
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """pluginlab.toml in the given folder, or None."""
+    candidate = (start or Path.cwd()) / CONFIG_NAME
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,1 @@
+"""The plugin files: manifest and spec loading, lint rules, versions and diffs."""

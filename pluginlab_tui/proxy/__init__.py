@@ -1,0 +1,1 @@
+"""What runs inside mitmproxy: the addon, served routes, CORS, auth, OAuth, limits."""

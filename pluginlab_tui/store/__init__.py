@@ -1,0 +1,1 @@
+"""The event store: schema, migrations, writer thread, queries, filter language."""

@@ -1,0 +1,1 @@
+"""OpenAPI contract checks: operation lookup, compiled validators, violations."""
