@@ -1,0 +1,169 @@
+"""`pluginlab-tui lint`: check a manifest, a spec or a plugin folder against OpenAI's rules.
+
+Exit 0 when no finding is an error, 1 when one is, 2 when the lint could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.plugin.findings import Finding
+from pluginlab_tui.plugin.lint import lint_paths, summarize
+from pluginlab_tui.plugin.options import PROFILES
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Subparsers = argparse._SubParsersAction
+
+STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "lint",
+        help="check a plugin's manifest and spec against OpenAI's rules",
+        description=(
+            "Check a manifest (ai-plugin.json), an OpenAPI spec, or a plugin folder against the "
+            "rules of ChatGPT plugins or GPT Actions. Exit 0 when no error was found, 1 when "
+            "one was, 2 when the lint could not run."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="a manifest, a spec, or a folder holding ai-plugin.json (its spec is found from "
+        "api.url's path, else a sibling openapi.yaml/.yml/.json)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="plugin: ChatGPT plugin rules and limits; actions: GPT Actions (manifest optional, "
+        "300/700-character descriptions). Default: plugin.profile from config, else plugin",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: grouped by file; json: a list of {rule, severity, file, line, column, "
+        "pointer, message}",
+    )
+    parser.add_argument(
+        "--domain",
+        metavar="HOST",
+        help="the plugin's root domain for OpenAI's domain rules (default: proxy.public_url's "
+        "host when it is public)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="pluginlab.toml for limits, profile and public_url (default: ./pluginlab.toml if "
+        "present)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        findings = _lint(args)
+    except UsageError as exc:
+        print(f"pluginlab-tui: {exc}", file=sys.stderr)
+        return 2
+    out = sys.stdout
+    if getattr(args, "format", "text") == "json":
+        json.dump([f.to_dict() for f in findings], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        write_text(findings, out, color=_use_color(out))
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _lint(args: argparse.Namespace) -> list[Finding]:
+    config_path: Path | None = getattr(args, "config", None) or find_config()
+    config = load_config(config_path)
+    public_url: str | None = None
+    if config_path is not None or "PLUGINLAB_PROXY__PUBLIC_URL" in os.environ:
+        public_url = config.proxy.public_url
+    profile = getattr(args, "profile", None) or config.plugin.profile
+    paths = [Path(p) for p in args.paths]
+    return lint_paths(
+        paths,
+        profile=profile,
+        domain=getattr(args, "domain", None),
+        public_url=public_url,
+        limits=config.plugin.limits,
+    )
+
+
+def _use_color(out: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write_text(findings: Sequence[Finding], out: TextIO, *, color: bool = False) -> None:
+    """Findings grouped by file: `file:line:col severity rule message`, then the counts."""
+    console = None
+    if color:
+        from rich.console import Console
+
+        console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True)
+    files: dict[str, list[Finding]] = {}
+    for finding in findings:
+        files.setdefault(finding.file, []).append(finding)
+    for name, group in files.items():
+        counts = summarize(group)
+        header = f"{name}  ({_counts(counts)})"
+        if console is not None:
+            from rich.markup import escape
+
+            console.print(f"[bold underline]{escape(header)}[/]")
+        else:
+            out.write(header + "\n")
+        for finding in group:
+            place = name
+            if finding.line is not None:
+                place += f":{finding.line}:{finding.column or 1}"
+            if console is not None:
+                from rich.markup import escape
+
+                style = STYLES[finding.severity]
+                console.print(
+                    f"  {escape(place)} [{style}]{finding.severity}[/] [dim]{finding.rule}[/] "
+                    f"{escape(finding.message)}"
+                )
+            else:
+                out.write(f"  {place} {finding.severity} {finding.rule} {finding.message}\n")
+        out.write("\n")
+    total = summarize(findings)
+    verdict = "lint failed" if total["error"] else "lint clean"
+    line = f"{verdict}: {_counts(total)} in {len(files)} file{'s' if len(files) != 1 else ''}"
+    if not findings:
+        line = "lint clean: no findings"
+    if console is not None:
+        console.print(f"[{'bold red' if total['error'] else 'bold green'}]{line}[/]")
+    else:
+        out.write(line + "\n")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    parts = []
+    for severity in ("error", "warning", "info"):
+        n = counts.get(severity, 0)
+        parts.append(f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}")
+    return ", ".join(parts)
