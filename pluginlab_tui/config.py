@@ -22,7 +22,7 @@ from pluginlab_tui.errors import UsageError
 
 CONFIG_NAME = "pluginlab.toml"
 
-_FILE_DATA: ContextVar[dict[str, Any]] = ContextVar("pluginlab_file_data", default={})
+_FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("pluginlab_file_data", default=None)
 
 
 class Section(BaseModel):
@@ -175,7 +175,7 @@ class _FileSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_FILE_DATA.get())
+        return dict(_FILE_DATA.get() or {})
 
 
 class Config(BaseSettings):

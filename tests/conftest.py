@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from pluginlab_tui.examples import Backend
+from pluginlab_tui.store.event import Event
+from tests.harness import ProxyProcess, todo_sections, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -16,3 +23,45 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared plugin corpus is not at {CORPUS} (only CI and the team have it)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def todo_backend() -> Iterator[Backend]:
+    """The example plugin's backend, a real uvicorn process on a free loopback port."""
+    with Backend("todo") as backend:
+        yield backend
+
+
+ProxyFactory = Callable[..., ProxyProcess]
+
+
+@pytest.fixture
+def start_proxy(tmp_path: Path, todo_backend: Backend) -> Iterator[ProxyFactory]:
+    """Start `pluginlab-tui serve` for the example plugin: start_proxy(proxy={"strict": True})."""
+    started: list[ProxyProcess] = []
+
+    def start(
+        *args: str, backend: str | None = "default", **sections: dict[str, Any]
+    ) -> ProxyProcess:
+        url = todo_backend.url if backend == "default" else backend
+        folder = tmp_path / f"proxy{len(started)}"
+        folder.mkdir()
+        config = write_config(folder, todo_sections(folder, url, **sections))
+        proxy = ProxyProcess(config, *args)
+        started.append(proxy)
+        return proxy.start()
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+def stored_events(db: Path) -> list[Event]:
+    """Every event in a store, oldest first, read with a connection of its own."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    return [Event.from_row(dict(r)) for r in rows]

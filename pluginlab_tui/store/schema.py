@@ -159,10 +159,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     found = current_version(conn)
     if found > SCHEMA_VERSION:
         raise RuntimeError(
-            f"the store has schema version {found}, newer than this pluginlab-tui ({SCHEMA_VERSION})"
+            f"the store has schema version {found}, newer than this pluginlab-tui's"
+            f" ({SCHEMA_VERSION})"
         )
     for version in range(found, SCHEMA_VERSION):
         with conn:
+            conn.execute("BEGIN IMMEDIATE")
             MIGRATIONS[version](conn)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",

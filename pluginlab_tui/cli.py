@@ -1,0 +1,45 @@
+"""The `pluginlab-tui` command: an argparse front with one module per verb in commands/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pluginlab_tui import __version__
+from pluginlab_tui.errors import UsageError
+
+#: Verbs, each a module in pluginlab_tui.commands with add_parser(subparsers) and run(args).
+VERBS = ("serve", "events")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pluginlab-tui",
+        description="A live debugger in the terminal for ChatGPT plugins and GPT Actions.",
+    )
+    parser.add_argument("--version", action="version", version=f"pluginlab-tui {__version__}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND")
+    for verb in VERBS:
+        importlib.import_module(f"pluginlab_tui.commands.{verb}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = run(args)
+    except UsageError as exc:
+        print(f"pluginlab-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return code

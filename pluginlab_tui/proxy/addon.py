@@ -1,0 +1,73 @@
+"""The pluginlab addon: one root that loads the config and runs the stages in order.
+
+Stages are small addons with one concern each; mitmproxy calls each hook on them in this order.
+Embedded (`serve`) it is given a ready Runtime; under stock mitmdump it reads the file named by
+the `pluginlab_config` option (`mitmdump -s addons/pluginlab.py --set pluginlab_config=F`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx, exceptions
+from mitmproxy.addonmanager import Loader
+
+from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
+from pluginlab_tui.proxy.cors import Cors
+from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.recorder import Recorder
+from pluginlab_tui.proxy.routes import Routes
+from pluginlab_tui.proxy.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def stages(runtime: Runtime) -> list[Any]:
+    """The addons, in the order an exchange meets them."""
+    return [
+        Intake(runtime),
+        Cors(runtime),
+        Routes(runtime),
+        RequestChecks(runtime),
+        Forward(runtime),
+        ResponseChecks(runtime),
+        Recorder(runtime),
+    ]
+
+
+class PluginLab:
+    name = "pluginlab"
+
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.runtime = runtime
+        self.addons: list[Any] = [] if runtime is None else stages(runtime)
+
+    def load(self, loader: Loader) -> None:
+        loader.add_option(
+            "pluginlab_config",
+            str,
+            "",
+            "Path to pluginlab.toml (default: ./pluginlab.toml).",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "connection_strategy" in updated or self.runtime is None:
+            # Eager connections drop the client when the backend is down; the proxy forwards
+            # itself and answers 502/504, so mitmproxy never needs to connect upstream.
+            if ctx.options.connection_strategy != "lazy":
+                ctx.options.update(connection_strategy="lazy")
+        if self.runtime is not None:
+            return
+        path = Path(ctx.options.pluginlab_config) if ctx.options.pluginlab_config else find_config()
+        try:
+            runtime = Runtime(load_config(path))
+            runtime.start()
+        except UsageError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
+        self.runtime = runtime
+        self.addons = stages(runtime)

@@ -1,0 +1,78 @@
+"""Contract checks in the proxy: the request before it is forwarded, the response in strict mode.
+
+In the default mode the response is checked later, in the writer thread, so the answer is not held.
+"""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from pluginlab_tui.proxy.answers import problem_response
+from pluginlab_tui.proxy.exchange import Exchange, exchange_of
+from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
+from pluginlab_tui.validation.violations import strict_status
+
+
+def request_of(flow: http.HTTPFlow) -> HttpRequest:
+    request = flow.request
+    path, _, query = request.path.partition("?")
+    return HttpRequest(
+        method=request.method,
+        path=path,
+        query=query,
+        headers=[(k, v) for k, v in request.headers.items(multi=True)],
+        body=request.get_content(strict=False),
+    )
+
+
+def response_of(response: http.Response) -> HttpResponse:
+    return HttpResponse(
+        status=response.status_code,
+        headers=[(k, v) for k, v in response.headers.items(multi=True)],
+        body=response.get_content(strict=False),
+    )
+
+
+def check_response(exchange: Exchange, response: http.Response) -> None:
+    """Check the response now (strict mode, or the writer stage) and keep the verdict."""
+    if exchange.response_violations is None and exchange.check is not None:
+        exchange.response_violations = exchange.served.validator.check_response(
+            exchange.check, response_of(response), exchange.duration_ms or 0.0
+        )
+
+
+class RequestChecks:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        exchange = exchange_of(flow)
+        if flow.response is not None or exchange is None:
+            return
+        exchange.check = exchange.served.validator.check_request(request_of(flow))
+        violations = exchange.check.violations
+        if violations and self.runtime.config.proxy.strict:
+            exchange.answered_by = "proxy"
+            exchange.response_violations = []
+            flow.response = problem_response(
+                strict_status(violations), "The request breaks the contract", violations
+            )
+
+
+class ResponseChecks:
+    """Strict mode: an answer that breaks the contract is replaced by a 502 problem."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        exchange = exchange_of(flow)
+        if exchange is None or flow.response is None or not self.runtime.config.proxy.strict:
+            return
+        if exchange.answered_by != "backend" and exchange.answered_by != "mock":
+            return
+        check_response(exchange, flow.response)
+        found = exchange.response_violations or []
+        if found:
+            flow.response = problem_response(502, "The response breaks the contract", found)

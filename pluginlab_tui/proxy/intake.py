@@ -1,0 +1,22 @@
+"""First stage: every request gets an exchange (event id, time, client address, version)."""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from pluginlab_tui.proxy.exchange import Exchange, attach
+from pluginlab_tui.proxy.runtime import Runtime
+
+
+class Intake:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        peer = flow.client_conn.peername
+        exchange = Exchange(
+            served=self.runtime.service.current,
+            client_ip=self.runtime.client_ip(str(peer[0]) if peer else "", flow.request.headers),
+        )
+        attach(flow, exchange)
+        self.runtime.inflight[id(flow)] = flow

@@ -1,0 +1,138 @@
+"""The embedded proxy: a mitmproxy Master with only the addons it needs, plus pluginlab."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import signal
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from mitmproxy import options
+from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
+from mitmproxy.master import Master
+
+from pluginlab_tui.config import Config, host_port
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.proxy.addon import PluginLab
+from pluginlab_tui.proxy.runtime import Runtime
+
+#: How long a stopping proxy waits for exchanges in flight before recording them as cut short.
+GRACE_S = 5.0
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise UsageError when HOST:PORT cannot be listened on."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(f"{host}:{port} is already in use (proxy.listen)") from None
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+class ProxyServer:
+    """Runs the proxy inside the current asyncio loop until `shutdown()`."""
+
+    def __init__(self, config: Config, runtime: Runtime | None = None) -> None:
+        self.config = config
+        self.host, self.port = host_port(config.proxy.listen)
+        self.runtime = runtime or Runtime(config)
+        self.master: Master | None = None
+        self.ready = asyncio.Event()
+
+    @property
+    def listen_port(self) -> int:
+        """The bound port (useful when listen asked for port 0)."""
+        assert self.master is not None
+        server = self.master.addons.get("proxyserver")
+        for instance in server.servers:
+            for addr in instance.listen_addrs:
+                return int(addr[1])
+        return self.port
+
+    def add_listener(self, listener: Callable[[Any], None]) -> None:
+        """Call `listener(pending_event)` for each exchange as it is recorded."""
+        for addon in self.addon.addons:
+            if hasattr(addon, "listeners"):
+                addon.listeners.append(listener)
+
+    async def run(self) -> None:
+        check_port_free(self.host, self.port)
+        backend = self.config.proxy.backend or "http://127.0.0.1:9"
+        opts = options.Options(
+            mode=[f"reverse:{backend}"],
+            listen_host=self.host,
+            listen_port=self.port,
+        )
+        self.master = Master(opts)
+        self.addon = PluginLab(self.runtime)
+        self.master.addons.add(
+            core.Core(),
+            proxyserver.Proxyserver(),
+            next_layer.NextLayer(),
+            tlsconfig.TlsConfig(),
+            self.addon,
+        )
+        opts.update(connection_strategy="lazy")
+        self.runtime.start()
+        ps = self.master.addons.get("proxyserver")
+        run = asyncio.ensure_future(self.master.run())
+        while not run.done() and not any(s.is_running for s in ps.servers):
+            await asyncio.sleep(0.01)
+        failed = [s.last_exception for s in ps.servers if s.last_exception is not None]
+        if failed or run.done():
+            self.master.shutdown()
+            await run
+            self.runtime.close()
+            raise UsageError(
+                f"cannot listen on {self.config.proxy.listen}: {failed[0] if failed else 'stopped'}"
+            )
+        self.ready.set()
+        try:
+            await run
+        finally:
+            await ps.servers.update([])
+
+    def shutdown(self) -> None:
+        """Stop taking connections, let exchanges in flight finish (a few seconds), then stop."""
+        if self.master is None:
+            return
+        master = self.master
+        ps = master.addons.get("proxyserver")
+
+        async def stop() -> None:
+            await ps.servers.update([])
+            deadline = time.monotonic() + GRACE_S
+            while self.runtime.inflight and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            master.shutdown()
+
+        self._stopping = asyncio.ensure_future(stop())
+
+
+def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None = None) -> int:
+    """Run the proxy until SIGINT or SIGTERM; every pending event is written before return."""
+
+    async def main() -> None:
+        server = ProxyServer(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.shutdown)
+        run = asyncio.ensure_future(server.run())
+        ready = asyncio.ensure_future(server.ready.wait())
+        await asyncio.wait([run, ready], return_when=asyncio.FIRST_COMPLETED)
+        if server.ready.is_set() and on_ready is not None:
+            on_ready(server)
+        ready.cancel()
+        await run
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,80 @@
+"""What the proxy's addons share: the config, the plugin in service, the store writer."""
+
+from __future__ import annotations
+
+import ipaddress
+import sqlite3
+from collections.abc import Callable, Mapping
+
+from mitmproxy import http
+
+from pluginlab_tui.config import Config
+from pluginlab_tui.proxy.exchange import Exchange
+from pluginlab_tui.proxy.mock import mock_response
+from pluginlab_tui.proxy.service import PluginService
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.writer import EventWriter
+
+
+class Runtime:
+    """Built once per proxy from the config; started when the proxy runs, closed when it stops."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.conn: sqlite3.Connection = open_store(config.store_path, create=True)
+        self.service = PluginService(config, self.conn)
+        self.writer = EventWriter(
+            config.store_path,
+            flush_ms=config.store.flush_ms,
+            max_events=config.store.max_events,
+        )
+        #: Flows that have arrived and are not recorded yet, by id(flow).
+        self.inflight: dict[int, http.HTTPFlow] = {}
+        self._closed = False
+        #: Edits an event before it is stored (the OAuth endpoints' secrets are cut here).
+        self.body_filter: Callable[[Event], None] | None = None
+        self._trusted = [
+            ipaddress.ip_network(c, strict=False) for c in config.proxy.trusted_proxies
+        ]
+
+    def start(self) -> None:
+        self.service.start()
+        self.writer.start()
+
+    def close(self) -> None:
+        """Write every pending event and close the store (once)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.close()
+        self.conn.close()
+
+    def identity_headers(self, exchange: Exchange) -> list[tuple[str, str]]:
+        """What the backend is told about the exchange and its caller."""
+        headers = [("X-PluginLab-Event-Id", exchange.event_id)]
+        if exchange.user_id is not None:
+            headers.append(("X-PluginLab-User-Id", exchange.user_id))
+        if exchange.plan is not None:
+            headers.append(("X-PluginLab-Plan", exchange.plan))
+        return headers
+
+    def mock(self, exchange: Exchange, flow: http.HTTPFlow) -> http.Response:
+        return mock_response(exchange)
+
+    def client_ip(self, peer: str, headers: Mapping[str, str]) -> str:
+        """The caller's address: X-Forwarded-For's last untrusted hop when the peer is trusted."""
+        if not self._trusted or not self._is_trusted(peer):
+            return peer
+        forwarded = [h.strip() for h in headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+        for hop in reversed(forwarded):
+            if not self._is_trusted(hop):
+                return hop
+        return forwarded[0] if forwarded else peer
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.removeprefix("::ffff:"))
+        except ValueError:
+            return False
+        return any(ip in net for net in self._trusted)

@@ -1,0 +1,163 @@
+"""The plugin in service: the current version's files, as served, with their compiled checks."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from pluginlab_tui.config import Config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.plugin import hosting
+from pluginlab_tui.plugin.files import PluginFileError, PluginFiles, load_plugin_files
+from pluginlab_tui.store import queries, versions
+from pluginlab_tui.store.event import iso_now
+from pluginlab_tui.validation.validator import ContractValidator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Served:
+    """One version, ready to serve: hosted files as bytes and the compiled validator."""
+
+    number: int
+    files: PluginFiles
+    validator: ContractValidator
+    manifest_json: bytes | None
+    spec_yaml: bytes
+    spec_json: bytes
+    spec_route: str
+    base_path: str
+
+
+def lint_files(files: PluginFiles, config: Config) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """The lint summary and findings of a pair of files (empty when the linter is absent)."""
+    try:
+        from pluginlab_tui.plugin.lint import lint_texts, summarize
+    except ImportError:  # pragma: no cover - the linter ships with the package
+        return {}, []
+    findings = lint_texts(
+        files.manifest_text,
+        files.spec_text,
+        manifest_name=files.manifest_name,
+        spec_name=files.spec_name,
+        profile=config.plugin.profile,
+        public_url=config.proxy.public_url,
+        limits=config.plugin.limits,
+    )
+    return summarize(findings), [f.to_dict() for f in findings]
+
+
+class PluginService:
+    """Loads the files, numbers their versions in the store, and swaps them on reload."""
+
+    def __init__(
+        self,
+        config: Config,
+        conn: sqlite3.Connection,
+        manifest_auth: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.conn = conn
+        self.manifest_auth = manifest_auth
+        self._current: Served | None = None
+
+    @property
+    def current(self) -> Served:
+        assert self._current is not None, "start() first"
+        return self._current
+
+    def _manifest_path(self) -> Any:
+        path = self.config.manifest_path
+        if self.config.plugin.profile == "actions" and not path.exists():
+            return None
+        return path
+
+    def start(self) -> Served:
+        """Load the files at start; a problem is a UsageError (exit 2)."""
+        files = load_plugin_files(self._manifest_path(), self.config.spec_path)
+        self._current = self._serve(files)
+        pin = self.config.plugin.pin
+        if pin is not None and pin != self._current.number:
+            self._current = self._pinned(pin)
+        return self._current
+
+    def reload(self) -> Served | None:
+        """Read the files again; returns the new version, or None when nothing changed.
+
+        A broken edit keeps the last good version in service and leaves a notice saying why.
+        """
+        try:
+            files = PluginFiles.read(self._manifest_path(), self.config.spec_path)
+        except PluginFileError as exc:
+            self._notice("reload_failed", f"{exc}; version {self.current.number} stays in service")
+            return None
+        if (files.manifest_hash, files.spec_hash) == (
+            self.current.files.manifest_hash,
+            self.current.files.spec_hash,
+        ):
+            return None
+        try:
+            served = self._serve(files)
+        except ValueError as exc:
+            self._notice("reload_failed", f"{exc}; version {self.current.number} stays in service")
+            return None
+        if self.config.plugin.pin is not None:
+            self._notice("reloaded", f"version {served.number} recorded; pinned version stays")
+            return None
+        self._current = served
+        self._notice("reloaded", f"version {served.number} in service")
+        return served
+
+    def _notice(self, kind: str, message: str) -> None:
+        log.info("%s: %s", kind, message)
+        queries.add_notice(self.conn, iso_now(), kind, message)
+
+    def _serve(self, files: PluginFiles) -> Served:
+        summary, findings = lint_files(files, self.config)
+        number = versions.register(
+            self.conn,
+            manifest_hash=files.manifest_hash,
+            spec_hash=files.spec_hash,
+            manifest_text=files.manifest_text,
+            spec_text=files.spec_text,
+            lint_summary=summary,
+            lint_findings=findings,
+        )
+        return self.build(number, files)
+
+    def build(self, number: int, files: PluginFiles) -> Served:
+        public = self.config.proxy.public_url
+        manifest = hosting.hosted_manifest(
+            files,
+            public,
+            local_logo=self.config.plugin.logo is not None,
+            auth=self.manifest_auth,
+        )
+        spec = hosting.hosted_spec(files, public)
+        limits = self.config.plugin.limits
+        validator = ContractValidator.from_spec(
+            files.spec, profile=self.config.plugin.profile, response_chars=limits.response_chars
+        )
+        return Served(
+            number=number,
+            files=files,
+            validator=validator,
+            manifest_json=None if manifest is None else hosting.as_json(manifest),
+            spec_yaml=hosting.as_yaml(spec),
+            spec_json=hosting.as_json(spec),
+            spec_route=files.spec_route,
+            base_path=files.base_path,
+        )
+
+    def _pinned(self, number: int) -> Served:
+        record = versions.get(self.conn, number)
+        if record is None:
+            raise UsageError(f"plugin.pin: there is no version {number} in the store")
+        try:
+            files = PluginFiles.from_texts(record.manifest_text, record.spec_text)
+        except PluginFileError as exc:
+            raise UsageError(f"plugin.pin: version {number} cannot be served: {exc}") from None
+        return self.build(number, files)

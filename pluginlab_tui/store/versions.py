@@ -1,0 +1,90 @@
+"""Plugin versions: the pair (manifest, spec) in service, numbered anew when either changes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from pluginlab_tui.store.event import iso_now
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    number: int
+    ts: str
+    manifest_hash: str | None
+    spec_hash: str
+    manifest_text: str | None
+    spec_text: str
+    lint_summary: dict[str, int]
+    lint_findings: list[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> VersionRecord:
+        return cls(
+            number=row["number"],
+            ts=row["ts"],
+            manifest_hash=row["manifest_hash"],
+            spec_hash=row["spec_hash"],
+            manifest_text=row["manifest_text"],
+            spec_text=row["spec_text"],
+            lint_summary=json.loads(row["lint_summary"]),
+            lint_findings=json.loads(row["lint_findings"]),
+        )
+
+
+def register(
+    conn: sqlite3.Connection,
+    *,
+    manifest_hash: str | None,
+    spec_hash: str,
+    manifest_text: str | None,
+    spec_text: str,
+    lint_summary: dict[str, int] | None = None,
+    lint_findings: list[dict[str, Any]] | None = None,
+) -> int:
+    """The number of this pair: the newest version's if it is the same pair, else a new one."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(
+            "SELECT number, manifest_hash, spec_hash FROM versions ORDER BY number DESC LIMIT 1"
+        ).fetchone()
+        if row is not None and row[1] == manifest_hash and row[2] == spec_hash:
+            number = int(row[0])
+            conn.execute(
+                "UPDATE versions SET lint_summary = ?, lint_findings = ? WHERE number = ?",
+                (json.dumps(lint_summary or {}), json.dumps(lint_findings or []), number),
+            )
+            return number
+        cur = conn.execute(
+            "INSERT INTO versions (number, ts, manifest_hash, spec_hash, manifest_text, spec_text,"
+            " lint_summary, lint_findings) VALUES ((SELECT coalesce(max(number), 0) + 1 FROM"
+            " versions), ?, ?, ?, ?, ?, ?, ?) RETURNING number",
+            (
+                iso_now(),
+                manifest_hash,
+                spec_hash,
+                manifest_text,
+                spec_text,
+                json.dumps(lint_summary or {}),
+                json.dumps(lint_findings or []),
+            ),
+        )
+        return int(cur.fetchone()[0])
+
+
+def get(conn: sqlite3.Connection, number: int) -> VersionRecord | None:
+    row = conn.execute("SELECT * FROM versions WHERE number = ?", (number,)).fetchone()
+    return None if row is None else VersionRecord.from_row(row)
+
+
+def all_versions(conn: sqlite3.Connection) -> list[VersionRecord]:
+    rows = conn.execute("SELECT * FROM versions ORDER BY number").fetchall()
+    return [VersionRecord.from_row(r) for r in rows]
+
+
+def latest(conn: sqlite3.Connection) -> VersionRecord | None:
+    row = conn.execute("SELECT * FROM versions ORDER BY number DESC LIMIT 1").fetchone()
+    return None if row is None else VersionRecord.from_row(row)

@@ -1,0 +1,145 @@
+"""Real parts for tests: the proxy as a child process (`pluginlab-tui serve`) on a free port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pluginlab_tui.examples import example_dir, free_port
+
+TODO = example_dir("todo")
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_config(folder: Path, sections: dict[str, dict[str, Any]]) -> Path:
+    """Write a pluginlab.toml from {"proxy": {"strict": True}, "auth.oauth": {...}}."""
+    lines: list[str] = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {toml_value(value)}" for key, value in values.items()]
+        lines.append("")
+    path = folder / "pluginlab.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def todo_sections(
+    folder: Path, backend: str | None, **extra: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """A config for the example plugin, its store in `folder`, merged with `extra` sections."""
+    port = free_port()
+    sections: dict[str, dict[str, Any]] = {
+        "plugin": {
+            "manifest": str(TODO / "ai-plugin.json"),
+            "spec": str(TODO / "openapi.yaml"),
+            "logo": str(TODO / "logo.png"),
+        },
+        "proxy": {
+            "listen": f"127.0.0.1:{port}",
+            "public_url": f"http://localhost:{port}",
+            **({"backend": backend} if backend else {}),
+        },
+        "store": {"path": str(folder / "events.db"), "flush_ms": 20},
+    }
+    for name, values in extra.items():
+        key = name.replace("__", ".")
+        sections[key] = {**sections.get(key, {}), **values}
+    return sections
+
+
+class ProxyProcess:
+    """`pluginlab-tui serve --config F` in a child process; `.url`, `.db`, `.stop()`."""
+
+    def __init__(self, config: Path, *extra_args: str, env: dict[str, str] | None = None):
+        self.config = config
+        self.args = extra_args
+        self.env = env
+        self.lines: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.db = Path()
+
+    def start(self, timeout: float = 30.0) -> ProxyProcess:
+        from pluginlab_tui.config import load_config
+
+        config = load_config(self.config)
+        self.url = "http://" + config.proxy.listen
+        self.db = config.store_path
+        command = [sys.executable, "-m", "pluginlab_tui", "serve", "--config", str(self.config)]
+        self.process = subprocess.Popen(
+            [*command, *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(self.env or {})},
+        )
+        ready = threading.Event()
+
+        def pump() -> None:
+            assert self.process is not None and self.process.stdout is not None
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+                if "proxy on" in line:
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(timeout) or self.process.poll() is not None:
+            output = "\n".join(self.lines)
+            self.stop()
+            raise RuntimeError(f"the proxy did not start:\n{output}")
+        return self
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, trust_env=False, timeout=30, **kwargs)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def __enter__(self) -> ProxyProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll `predicate()` until it returns something truthy; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+__all__ = ["ProxyProcess", "TODO", "signal", "todo_sections", "wait_for", "write_config"]
