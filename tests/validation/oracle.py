@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.templating.paths.exceptions import (
+    OperationNotFound,
+    PathNotFound,
+    ServerNotFound,
+)
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.validation.request.exceptions import (
     InvalidRequestBody,
@@ -38,8 +42,13 @@ Finding = tuple[str, str | None]
 
 
 class Oracle:
-    def __init__(self, spec: dict[str, Any], host: str = "https://api.example.com") -> None:
-        self.api = OpenAPI.from_dict(spec)
+    def __init__(
+        self, spec: dict[str, Any], host: str = "https://api.example.com", *, lax: bool = False
+    ) -> None:
+        # lax: skip openapi-core's spec validation (store specs break the schema in harmless
+        # places, e.g. wolfram's externalDocs is a string)
+        config = Config(spec_validator_cls=None) if lax else None
+        self.api = OpenAPI.from_dict(spec, config=config)
         self.host = host
 
     def _request(self, request: HttpRequest) -> WerkzeugOpenAPIRequest:
@@ -78,7 +87,7 @@ def _schema_findings(exc: BaseException, code: str) -> list[Finding]:
 
 def _findings(exc: BaseException, side: str) -> list[Finding]:
     cause = exc.__cause__
-    if isinstance(exc, PathNotFound):
+    if isinstance(exc, PathNotFound | ServerNotFound):
         return [("unknown_path", "path")]
     if isinstance(exc, OperationNotFound):
         return [("method_not_allowed", "method")]
