@@ -68,6 +68,20 @@ def match_media(mime: str, declared: Iterable[str]) -> str | None:
     return None
 
 
+def match_cached(
+    mime: str, declared: Mapping[str, Any], cache: dict[str, str | None]
+) -> str | None:
+    """match_media, remembered per content map (at most 64 distinct media types)."""
+    try:
+        return cache[mime]
+    except KeyError:
+        pass
+    key = match_media(mime, declared)
+    if len(cache) < 64:
+        cache[mime] = key
+    return key
+
+
 class BodyError(Exception):
     """A body that cannot be read: bad charset, bad UTF-8, bad JSON. `keyword` says which."""
 
@@ -92,13 +106,16 @@ def decode_text(body: bytes, charset: str | None) -> str:
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         raise BodyError("json", f"is not valid JSON ({_short(exc)})") from None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _short(exc: BaseException) -> str:

@@ -26,6 +26,7 @@ class Media:
 @dataclass(slots=True)
 class ResponseSpec:
     content: dict[str, Media]
+    cache: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -38,6 +39,7 @@ class Operation:
     params: list[Param] = field(default_factory=list)
     body: dict[str, Media] | None = None  # None: the operation takes no request body
     body_required: bool = False
+    body_cache: dict[str, str | None] = field(default_factory=dict)
     security: Requirement | None = None
     responses: dict[str, ResponseSpec] = field(default_factory=dict)
 

@@ -23,7 +23,7 @@ from pluginlab_tui.validation.media import (
     decode_text,
     header_map,
     kind_of,
-    match_media,
+    match_cached,
     parse_content_type,
     parse_form,
     parse_json,
@@ -238,7 +238,7 @@ class ContractValidator:
                 )
             )
             return
-        key = match_media(ctype.mime, content)
+        key = match_cached(ctype.mime, content, op.body_cache)
         if key is None:
             out.append(
                 Violation(
@@ -333,7 +333,7 @@ class ContractValidator:
                 )
             )
             return
-        key = match_media(ctype.mime, spec.content) if ctype is not None else None
+        key = match_cached(ctype.mime, spec.content, spec.cache) if ctype is not None else None
         if ctype is None or key is None:
             got = repr(ctype.mime) if ctype is not None else "none"
             out.append(
