@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 T = TypeVar("T")
 
@@ -36,14 +36,16 @@ def base_paths(servers: Any) -> list[str]:
                 url = url.replace(
                     "{" + str(name) + "}", str(default if default is not None else "")
                 )
-        try:
-            path = urlsplit(url).path if "://" in url or url.startswith("//") else url
-        except ValueError:
-            continue
+        if "://" in url or url.startswith("//"):
+            rest = url.split("//", 1)[1]
+            path = "/" + rest.split("/", 1)[1] if "/" in rest else ""
+            path = path.split("?", 1)[0].split("#", 1)[0]
+        else:
+            path = url
         path = "/" + path.strip("/") if path.strip("/") else ""
         if path and "{" not in path:
             out.add(path)
-    return sorted(out, key=len, reverse=True)
+    return sorted(out, key=lambda p: (-len(p), p))
 
 
 @dataclass(frozen=True, slots=True)
