@@ -1,12 +1,17 @@
-"""Forwarding to the backend with httpx: the proxy owns timeouts (504) and failures (502)."""
+"""Forwarding to the backend with aiohttp: the proxy owns timeouts (504) and failures (502).
+
+aiohttp's client costs about a fifth of httpx's per request (measured here), which matters on the
+proxy's one event loop; httpx stays the client of everything that runs outside the proxy.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-import httpx
+import aiohttp
 from mitmproxy import http
+from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of
@@ -27,6 +32,9 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+#: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
+_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 def _describe(exc: BaseException) -> str:
@@ -35,19 +43,26 @@ def _describe(exc: BaseException) -> str:
 
 
 class Forward:
-    """The last request stage: anything not answered yet goes to the backend."""
+    """The last request stage: anything not answered yet goes to the backend (or the mock)."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.client = httpx.AsyncClient(
-            trust_env=False,
-            follow_redirects=False,
-            timeout=httpx.Timeout(self.runtime.config.proxy.timeout_s),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
+        self.session: aiohttp.ClientSession | None = None
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+                trust_env=False,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+            )
+        return self.session
 
     async def done(self) -> None:
-        await self.client.aclose()
+        if self.session is not None:
+            await self.session.close()
 
     async def request(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
@@ -65,50 +80,46 @@ class Forward:
         self, backend: str, exchange: Exchange, flow: http.HTTPFlow
     ) -> http.Response:
         request = flow.request
-        headers = [
+        headers: CIMultiDict[str] = CIMultiDict(
             (k, v) for k, v in request.headers.items(multi=True) if k.lower() not in HOP_BY_HOP
-        ]
-        headers += self.runtime.identity_headers(exchange)
-        headers.append(("X-Forwarded-For", exchange.client_ip))
-        headers.append(("X-Forwarded-Proto", request.scheme))
-        if request.host_header:
-            headers.append(("X-Forwarded-Host", request.host_header))
-        outgoing = self.client.build_request(
-            request.method, backend + request.path, headers=headers, content=request.raw_content
         )
+        for name, value in self.runtime.identity_headers(exchange):
+            headers[name] = value
+        headers["X-Forwarded-For"] = exchange.client_ip
+        headers["X-Forwarded-Proto"] = request.scheme
+        if request.host_header:
+            headers["X-Forwarded-Host"] = request.host_header
         timeout = self.runtime.config.proxy.timeout_s
         try:
-            answer = await asyncio.wait_for(self._exchange(outgoing), timeout)
+            return await asyncio.wait_for(
+                self._exchange(
+                    request.method, backend + request.path, headers, request.raw_content
+                ),
+                timeout,
+            )
         except TimeoutError:
             exchange.error = f"backend did not answer within {timeout:g} s"
             return error_response(504, "backend_timeout", exchange.error)
-        except httpx.TimeoutException as exc:
-            exchange.error = f"backend timed out: {_describe(exc)}"
-            return error_response(504, "backend_timeout", exchange.error)
-        except httpx.ConnectError as exc:
+        except aiohttp.ClientConnectorError as exc:
             exchange.error = f"backend unreachable at {backend}: {_describe(exc)}"
             return error_response(502, "backend_unreachable", exchange.error)
-        except (httpx.HTTPError, OSError) as exc:
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
             exchange.error = f"backend failed: {type(exc).__name__}: {_describe(exc)}"
             return error_response(502, "backend_failed", exchange.error)
-        return answer
 
-    async def _exchange(self, outgoing: httpx.Request) -> http.Response:
-        upstream = await self.client.send(outgoing, stream=True)
-        try:
-            content = b"".join([chunk async for chunk in upstream.aiter_raw()])
-        finally:
-            await upstream.aclose()
-        fields = [
-            (k.encode("latin-1"), v.encode("latin-1"))
-            for k, v in upstream.headers.multi_items()
-            if k.lower() not in HOP_BY_HOP
-        ]
+    async def _exchange(
+        self, method: str, url: str, headers: CIMultiDict[str], body: bytes | None
+    ) -> http.Response:
+        async with self._session().request(
+            method, url, headers=headers, data=body or None, allow_redirects=False
+        ) as upstream:
+            content = await upstream.read()
+            fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _HOP_BY_HOP_BYTES]
         fields.append((b"content-length", str(len(content)).encode()))
         return http.Response(
             http_version=b"HTTP/1.1",
-            status_code=upstream.status_code,
-            reason=upstream.reason_phrase.encode("latin-1", "replace"),
+            status_code=upstream.status,
+            reason=(upstream.reason or "").encode("latin-1", "replace"),
             headers=http.Headers(fields),
             content=content,
             trailers=None,
