@@ -48,6 +48,8 @@ def lint_spec(doc: Document, options: LintOptions) -> list[Finding]:
         )
         return rules.findings
     version_ok = _version(rules, spec)
+    if not {"openapi", "swagger", "paths"} & set(spec):
+        return rules.findings  # not a spec at all (an error body): nothing more to say
     unresolved = _refs(rules, spec)
     if version_ok:
         version = str(spec["openapi"])
@@ -350,6 +352,13 @@ def _servers(rules: _Rules, spec: dict[str, Any]) -> None:
         )
         return
     if not isinstance(servers, list):
+        rules.add(
+            "servers-missing",
+            "warning",
+            "/servers",
+            f"servers is {type(servers).__name__}, not a list: ChatGPT finds no server "
+            "(write servers: - url: https://...)",
+        )
         return
     if len(servers) > 1:
         rules.add(

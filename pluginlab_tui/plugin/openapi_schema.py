@@ -10,6 +10,8 @@ cached `iter_errors` is bypassed: it keeps every validator (and its spec) alive 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -110,14 +112,20 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     return where, _message(chosen)
 
 
+_VERB = re.compile(r" (?:is|does|should|has|was) ")
+_DECODER = json.JSONDecoder()
+
+
 def _message(error: ValidationError) -> str:
-    message = str(error.message)
-    try:
-        shown = repr(error.instance)
-    except Exception:  # noqa: BLE001
-        shown = ""
-    if shown and len(shown) > 60 and message.startswith(shown):
-        message = "the value" + message[len(shown) :]
+    """The error's first paragraph, with a long copy of the offending value cut out."""
+    message = str(error.message).split("\n\n")[0]
+    if message[:1] in ("{", "[", '"'):
+        try:
+            _, end = _DECODER.raw_decode(message)
+        except ValueError:
+            end = 0
+        if end > 60 and _VERB.match(message, end):
+            message = "the value" + message[end:]
     message = " ".join(message.split())
     return message if len(message) <= 240 else message[:237] + "..."
 

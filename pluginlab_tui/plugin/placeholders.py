@@ -8,8 +8,9 @@ _PATTERN = re.compile(
     r"""
     \$\{?[A-Za-z_][A-Za-z0-9_]*\}?                  # $host, ${HOST}, $PLUGIN_HOSTNAME
     | \bPLUGIN_HOSTNAME\b
-    | \byour[-_. ]?(?:app|domain|site|website|server|host|api|plugin|company|service|
+    | \byour[-_. ](?:app|domain|site|website|server|host|api|plugin|company|service|
         verification|client|token|url|email|logo|legal|name|secret|id)\b
+    | \byour(?:domain|website|site|app|server|host)\.(?:com|org|net)\b
     | <[^<>]*[A-Za-z][^<>]*>                        # <your domain>, <token from ...>
     | \{\{[^{}]*\}\}                                # {{host}}
     | ^\s*e\.g\.                                    # "e.g. https://..."
