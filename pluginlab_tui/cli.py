@@ -11,7 +11,19 @@ from pluginlab_tui import __version__
 from pluginlab_tui.errors import UsageError
 
 #: Verbs, each a module in pluginlab_tui.commands with add_parser(subparsers) and run(args).
-VERBS = ("serve", "events")
+VERBS = (
+    "serve",
+    "events",
+    "lint",
+    "versions",
+    "users",
+    "replay",
+    "export",
+    "import_har",
+    "simulate",
+    "demo",
+    "tui",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,9 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="A live debugger in the terminal for ChatGPT plugins and GPT Actions.",
     )
     parser.add_argument("--version", action="version", version=f"pluginlab-tui {__version__}")
+    importlib.import_module("pluginlab_tui.commands.tui").add_default_flags(parser)
     subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb in VERBS:
-        importlib.import_module(f"pluginlab_tui.commands.{verb}").add_parser(subparsers)
+        name = f"pluginlab_tui.commands.{verb}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a verb still being written must not break the rest
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(subparsers)
     return parser
 
 
@@ -31,8 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = getattr(args, "run", None)
     if run is None:
-        parser.print_help()
-        return 2
+        # no verb: the proxy as a child process and the TUI on its store (or --attach)
+        run = importlib.import_module("pluginlab_tui.commands.tui").run_default
     try:
         code: int = run(args)
     except UsageError as exc:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from pluginlab_tui.config import Config
@@ -63,13 +65,19 @@ class PluginService:
         self.conn = conn
         self.manifest_auth = manifest_auth
         self._current: Served | None = None
+        self._reloading = threading.Lock()
 
     @property
     def current(self) -> Served:
         assert self._current is not None, "start() first"
         return self._current
 
-    def _manifest_path(self) -> Any:
+    def watched_files(self) -> list[Path]:
+        """The files whose edits make a new version."""
+        manifest = self._manifest_path()
+        return [self.config.spec_path] + ([manifest] if manifest is not None else [])
+
+    def _manifest_path(self) -> Path | None:
         path = self.config.manifest_path
         if self.config.plugin.profile == "actions" and not path.exists():
             return None
@@ -89,6 +97,10 @@ class PluginService:
 
         A broken edit keeps the last good version in service and leaves a notice saying why.
         """
+        with self._reloading:
+            return self._reload()
+
+    def _reload(self) -> Served | None:
         try:
             files = PluginFiles.read(self._manifest_path(), self.config.spec_path)
         except PluginFileError as exc:
@@ -116,6 +128,8 @@ class PluginService:
         queries.add_notice(self.conn, iso_now(), kind, message)
 
     def _serve(self, files: PluginFiles) -> Served:
+        """Compile (a spec that cannot be checked is refused first), lint and number the pair."""
+        served = self.build(0, files)
         summary, findings = lint_files(files, self.config)
         number = versions.register(
             self.conn,
@@ -126,7 +140,7 @@ class PluginService:
             lint_summary=summary,
             lint_findings=findings,
         )
-        return self.build(number, files)
+        return replace(served, number=number)
 
     def build(self, number: int, files: PluginFiles) -> Served:
         public = self.config.proxy.public_url

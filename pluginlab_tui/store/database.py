@@ -15,6 +15,11 @@ class CorruptStore(Exception):
     """The file is not a usable SQLite store."""
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """Another connection to a store already opened (and migrated) by open_store."""
+    return _connect(path)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
