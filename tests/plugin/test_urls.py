@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
 
 import pytest
@@ -50,6 +51,8 @@ def test_registered_domain_uses_private_suffixes_offline(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    importlib.reload(urls)  # a fresh extractor: its first use loads the bundled list
     assert urls.registered_domain("a.b.example.co.uk") == "example.co.uk"
     assert urls.registered_domain("myplugin.herokuapp.com") == "myplugin.herokuapp.com"
     assert urls.registered_domain("me.github.io") == "me.github.io"
