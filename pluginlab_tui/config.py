@@ -6,6 +6,8 @@ paths in the file are taken from the file's folder.
 
 from __future__ import annotations
 
+import ipaddress
+import ipaddress
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -76,6 +78,8 @@ class ProxySection(Section):
     """Answer from the spec's examples and schemas even when a backend is set."""
     timeout_s: float = 60.0
     """Backend timeout in seconds, then 504."""
+    slow_ms: float = 45_000.0
+    """Responses slower than this (milliseconds) are flagged slow_response."""
     cors_origins: list[str] = Field(
         default_factory=lambda: ["https://chat.openai.com", "https://chatgpt.com"]
     )
@@ -85,6 +89,13 @@ class ProxySection(Section):
     @classmethod
     def _check_listen(cls, value: str) -> str:
         host_port(value)
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
         return value
 
     @field_validator("backend", "public_url")
@@ -110,6 +121,12 @@ class OAuthSection(Section):
     """Authorization code lifetime in seconds."""
     token_ttl_s: int = 3600
     """Access token lifetime in seconds."""
+    refresh_ttl_s: int = 2_592_000
+    """Refresh token lifetime in seconds (each refresh rotates it)."""
+    authorization_content_type: Literal["application/json", "application/x-www-form-urlencoded"] = (
+        "application/json"
+    )
+    """The manifest's authorization_content_type (the token endpoint accepts both)."""
 
 
 class JwtSection(Section):
@@ -119,6 +136,8 @@ class JwtSection(Section):
     """Signing algorithm; the public key is served at /_pluginlab/jwks.json."""
     audience: str | None = None
     """The token's aud claim (default: plugin:<name_for_model>)."""
+    ttl_s: int = 3600
+    """Lifetime of each JWT sent to the backend, in seconds."""
 
 
 class AuthSection(Section):
@@ -136,10 +155,22 @@ class AuthSection(Section):
     """The header the api_key arrives in (a custom name sends the bare key)."""
     allow_ips: list[str] = Field(default_factory=list)
     """CIDR allow-list for callers (empty: everyone)."""
+    default_plan: str | None = None
+    """The plan of callers without one (users added without --plan, service and api keys)."""
     oauth: OAuthSection = Field(default_factory=OAuthSection)
     """The built-in development OAuth provider."""
     jwt: JwtSection = Field(default_factory=JwtSection)
     """Identity sent to the backend as a signed JWT."""
+
+    @field_validator("allow_ips")
+    @classmethod
+    def _check_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IP address or CIDR") from None
+        return value
 
 
 class PlanSection(Section):
