@@ -7,7 +7,6 @@ paths in the file are taken from the file's folder.
 from __future__ import annotations
 
 import ipaddress
-import ipaddress
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path

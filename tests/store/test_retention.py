@@ -34,7 +34,8 @@ def store(tmp_path: Path) -> sqlite3.Connection:
 def test_keep_newest(tmp_path: Path) -> None:
     conn = store(tmp_path)
     assert keep_newest(conn, 3) == 7
-    assert [r[0] for r in conn.execute("SELECT path FROM events ORDER BY id")] == ["/p/8", "/p/9", "/p/10"]
+    kept = [r[0] for r in conn.execute("SELECT path FROM events ORDER BY id")]
+    assert kept == ["/p/8", "/p/9", "/p/10"]
     assert conn.execute("SELECT count(*) FROM event_codes").fetchone() == (3,)
     assert (
         conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH 'word2'").fetchall() == []
