@@ -5,12 +5,14 @@ from __future__ import annotations
 from mitmproxy import http
 
 from pluginlab_tui.proxy.exchange import Exchange, attach
+from pluginlab_tui.proxy.grant import GrantGate
 from pluginlab_tui.proxy.runtime import Runtime
 
 
 class Intake:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.grants = GrantGate(runtime.conn)
 
     def request(self, flow: http.HTTPFlow) -> None:
         peer = flow.client_conn.peername
@@ -18,5 +20,7 @@ class Intake:
             served=self.runtime.service.current,
             client_ip=self.runtime.client_ip(str(peer[0]) if peer else "", flow.request.headers),
         )
+        # A replay/simulate grant (loopback, signed) stamps source and caller; always stripped.
+        self.grants.apply(exchange, flow.request.headers, str(peer[0]) if peer else "")
         attach(flow, exchange)
         self.runtime.inflight[id(flow)] = flow

@@ -1,0 +1,85 @@
+"""`pluginlab-tui export (har|curl)`: the store's exchanges as HAR 1.2 or as curl commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.events import add_selection_flags, selection
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.store import queries
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.queries import Where
+
+_PAGE = 500
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export recorded exchanges as HAR 1.2 or curl commands",
+        description=(
+            "Export the store (or the exchanges a filter selects) as HAR 1.2, with each "
+            "verdict in the entry's _pluginlab field, or as a shell script of curl commands in "
+            "which redacted credentials read $PLUGINLAB_TOKEN. Redacted secrets stay redacted."
+        ),
+    )
+    parser.add_argument("format", choices=("har", "curl"), help="har or curl")
+    add_db_flag(parser)
+    add_selection_flags(parser)
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (stdout)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="curl: where the commands send to (default: http://<proxy.listen>)",
+    )
+    parser.set_defaults(run=run)
+
+
+def iter_events(conn: object, where: Where) -> Iterator[Event]:
+    """Every matching event in id order, read a page at a time."""
+    after: int | None = None
+    while True:
+        batch = queries.page(conn, where, after_id=after, limit=_PAGE)  # type: ignore[arg-type]
+        yield from batch
+        if len(batch) < _PAGE:
+            return
+        after = batch[-1].id
+
+
+def run(args: argparse.Namespace) -> int:
+    output: Path | None = args.output
+    if output is not None and output.exists() and not args.force:
+        raise UsageError(f"{output} exists; not overwritten (use --force)")
+    where = selection(args)
+    conn = open_store(db_path(args))
+    try:
+        events = list(iter_events(conn, where))
+    finally:
+        conn.close()
+    if args.format == "har":
+        from pluginlab_tui.interchange.har import to_har
+
+        text = json.dumps(to_har(events), ensure_ascii=False, indent=2) + "\n"
+    else:
+        from pluginlab_tui.interchange.curl import curl_script
+
+        config = config_from(args)
+        base = args.base_url or f"http://{config.proxy.listen}"
+        scheme = config.auth.authorization_type.capitalize()
+        text = curl_script(events, base, auth_scheme=scheme)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        print(f"pluginlab-tui: {len(events)} exchange(s) written to {output}", file=sys.stderr)
+    return 0

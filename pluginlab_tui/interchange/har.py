@@ -1,0 +1,336 @@
+"""HAR 1.2: the store's exchanges out (with their verdicts), and other tools' captures in.
+
+Export: one entry per event, in time order. Each entry carries the pluginlab verdict in the
+custom `_pluginlab` field (HAR allows fields starting with `_`): event id, source, operation,
+violations, auth result. Redacted secrets stay `[redacted]`.
+
+Import: entries from a browser's devtools, mitmproxy, Insomnia, another pluginlab-tui... become
+events with source=import: headers redacted like live traffic, bodies cut at the store's cap,
+and each one validated against the spec in service at import time.
+
+    har = to_har(events)                    # a dict, json.dumps it
+    events = from_har(har, served=...)      # Event objects, ready for insert_events
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pluginlab_tui import __version__
+from pluginlab_tui.replay import REDACTED, event_body
+from pluginlab_tui.store.body import store_body
+from pluginlab_tui.store.event import Event, iso
+from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
+from pluginlab_tui.validation.violations import Violation
+
+HAR_VERSION = "1.2"
+#: Imported entries get stable ids: the same entry imported twice is stored once.
+_IMPORT_NAMESPACE = uuid.UUID("6f1c5a52-4d7e-4f7a-9a43-58c1e6a0b7d1")
+
+
+class HarError(ValueError):
+    """Not a HAR file (the message says what is wrong)."""
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+def _pairs(headers: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in headers]
+
+
+def _find(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _cookies(header: str | None) -> list[dict[str, str]]:
+    if not header or header == REDACTED:
+        return []
+    out = []
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name:
+            out.append({"name": name, "value": value})
+    return out
+
+
+def _har_time(ts: str) -> str:
+    """The store's `...T09:00:00.123Z` as HAR's ISO 8601 with an offset."""
+    return ts[:-1] + "+00:00" if ts.endswith("Z") else ts
+
+
+def entry_of(event: Event) -> dict[str, Any]:
+    """One event as a HAR 1.2 entry (with `_pluginlab`)."""
+    req_type = _find(event.request_headers, "content-type") or ""
+    request: dict[str, Any] = {
+        "method": event.method,
+        "url": event.url,
+        "httpVersion": "HTTP/1.1",
+        "cookies": _cookies(_find(event.request_headers, "cookie")),
+        "headers": _pairs(event.request_headers),
+        "queryString": [
+            {"name": k, "value": v} for k, v in parse_qsl(event.query, keep_blank_values=True)
+        ],
+        "headersSize": -1,
+        "bodySize": event.request_size if event.request_body is not None else 0,
+    }
+    if event.request_body:
+        post: dict[str, Any] = {"mimeType": req_type, "text": event.request_body}
+        if event.request_binary:
+            post["_encoding"] = "base64"
+        if req_type.startswith("application/x-www-form-urlencoded") and not event.request_binary:
+            post["params"] = [
+                {"name": k, "value": v}
+                for k, v in parse_qsl(event.request_body, keep_blank_values=True)
+            ]
+        request["postData"] = post
+    res_type = _find(event.response_headers, "content-type") or ""
+    content: dict[str, Any] = {"size": event.response_size, "mimeType": res_type}
+    if event.response_body is not None:
+        content["text"] = event.response_body
+        if event.response_binary:
+            content["encoding"] = "base64"
+    response: dict[str, Any] = {
+        "status": event.status if event.status is not None else 0,
+        "statusText": _reason(event.status),
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": _pairs(event.response_headers),
+        "content": content,
+        "redirectURL": _find(event.response_headers, "location") or "",
+        "headersSize": -1,
+        "bodySize": event.response_size if event.status is not None else -1,
+    }
+    duration = float(event.duration_ms or 0.0)
+    entry: dict[str, Any] = {
+        "startedDateTime": _har_time(event.ts),
+        "time": duration,
+        "request": request,
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": duration, "receive": 0},
+        "_pluginlab": {
+            "event_id": event.event_id,
+            "source": event.source,
+            "replay_of": event.replay_of,
+            "operation_id": event.operation_id,
+            "version": event.version,
+            "violations": [v.to_dict() for v in event.violations],
+            "violation_count": event.violation_count,
+            "error": event.error,
+            "auth_mode": event.auth_mode,
+            "auth_result": event.auth_result,
+            "user_id": event.user_id,
+            "plan": event.plan,
+            "request_truncated": event.request_truncated,
+            "response_truncated": event.response_truncated,
+            "client_ip": event.client_ip,
+        },
+    }
+    if event.error:
+        entry["response"]["_error"] = event.error
+    return entry
+
+
+def _reason(status: int | None) -> str:
+    if status is None:
+        return ""
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def to_har(events: Iterable[Event]) -> dict[str, Any]:
+    """A HAR 1.2 document of the events."""
+    return {
+        "log": {
+            "version": HAR_VERSION,
+            "creator": {"name": "pluginlab-tui", "version": __version__},
+            "pages": [],
+            "entries": [entry_of(e) for e in events],
+        }
+    }
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    body_cap: int = 1_048_576
+    #: Header names (lowercase) whose values are stored as [redacted].
+    redacted: frozenset[str] = frozenset({"authorization", "cookie", "set-cookie"})
+    validator: ContractValidator | None = None
+    version: int | None = None
+
+
+@dataclass
+class Imported:
+    events: list[Event]
+    #: Entries left out, with why (not HTTP, no method...).
+    skipped: list[str]
+
+
+def _text_pairs(items: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and "name" in item:
+                out.append((str(item["name"]), str(item.get("value", ""))))
+    return out
+
+
+def _clean_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """HTTP/2 pseudo-headers (Chrome's :authority, :path...) are not headers of the exchange."""
+    return [(k, v) for k, v in headers if not k.startswith(":")]
+
+
+def _decode(text: Any, encoding: Any) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    if isinstance(encoding, str) and encoding.lower() == "base64":
+        try:
+            return base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            return text.encode("utf-8")
+    return text.encode("utf-8")
+
+
+def _started(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    return iso(datetime.now(UTC))
+
+
+def _redact(headers: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
+    return [(k, REDACTED if k.lower() in names else v) for k, v in headers]
+
+
+def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
+    """One HAR entry as an event (source=import), validated when a validator is given."""
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        raise HarError("an entry has no request object")
+    method = str(request.get("method") or "").upper()
+    url = str(request.get("url") or "")
+    parts = urlsplit(url)
+    if not method or parts.scheme not in ("http", "https"):
+        raise HarError(f"not an HTTP request: {method or '?'} {url[:80] or '?'}")
+    req_headers = _clean_headers(_text_pairs(request.get("headers")))
+    post = request.get("postData") if isinstance(request.get("postData"), dict) else None
+    req_body = None
+    if post is not None:
+        req_body = _decode(post.get("text"), post.get("encoding") or post.get("_encoding"))
+        if req_body is None and isinstance(post.get("params"), list):
+            from urllib.parse import urlencode
+
+            req_body = urlencode(_text_pairs(post["params"])).encode("utf-8")
+        if req_body is not None and _find(req_headers, "content-type") is None:
+            mime = post.get("mimeType")
+            if isinstance(mime, str) and mime:
+                req_headers.append(("Content-Type", mime))
+    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    assert isinstance(response, dict)
+    raw_status = response.get("status")
+    status = raw_status if isinstance(raw_status, int) and raw_status > 0 else None
+    res_headers = _clean_headers(_text_pairs(response.get("headers")))
+    content = response.get("content") if isinstance(response.get("content"), dict) else {}
+    assert isinstance(content, dict)
+    res_body = _decode(content.get("text"), content.get("encoding"))
+    duration = entry.get("time")
+    duration_ms = float(duration) if isinstance(duration, int | float) and duration >= 0 else None
+    violations: list[Violation] = []
+    operation_id = None
+    if options.validator is not None:
+        check = options.validator.check_request(
+            HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body)
+        )
+        operation_id = check.operation_id
+        violations = list(check.violations)
+        if status is not None:
+            violations += options.validator.check_response(
+                check, HttpResponse(status, res_headers, res_body), duration_ms or 0.0
+            )
+    req_stored = store_body(req_body, _find(req_headers, "content-type"), options.body_cap)
+    res_stored = store_body(res_body, _find(res_headers, "content-type"), options.body_cap)
+    started = _started(entry.get("startedDateTime"))
+    seed = f"{started}|{method}|{url}|{status}|{len(req_body or b'')}|{len(res_body or b'')}"
+    error = response.get("_error") if isinstance(response.get("_error"), str) else None
+    if status is None and error is None:
+        error = "no response in the HAR entry"
+    return Event(
+        event_id=str(uuid.uuid5(_IMPORT_NAMESPACE, seed)),
+        ts=started,
+        source="import",
+        method=method,
+        url=url,
+        path=parts.path or "/",
+        query=parts.query,
+        operation_id=operation_id,
+        status=status,
+        duration_ms=duration_ms,
+        request_headers=_redact(req_headers, options.redacted),
+        response_headers=_redact(res_headers, options.redacted),
+        request_body=req_stored.text if req_body is not None else None,
+        request_binary=req_stored.binary,
+        request_size=req_stored.size,
+        request_truncated=req_stored.truncated,
+        response_body=res_stored.text if res_body is not None else None,
+        response_binary=res_stored.binary,
+        response_size=res_stored.size,
+        response_truncated=res_stored.truncated,
+        version=options.version,
+        violations=violations,
+        error=error,
+        client_ip=None,
+        conversation_id=_find(req_headers, "openai-conversation-id"),
+    )
+
+
+def from_har(
+    har: Any,
+    options: ImportOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Imported:
+    """Every HTTP entry of a HAR document as an event; other entries are skipped with a reason."""
+    if not isinstance(har, dict) or not isinstance(har.get("log"), dict):
+        raise HarError("not a HAR file: no top-level 'log' object")
+    entries = har["log"].get("entries")
+    if not isinstance(entries, list):
+        raise HarError("not a HAR file: 'log.entries' is not a list")
+    options = options or ImportOptions()
+    events: list[Event] = []
+    skipped: list[str] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            skipped.append(f"entry {index}: not an object")
+            continue
+        try:
+            events.append(event_from_entry(entry, options))
+        except HarError as exc:
+            skipped.append(f"entry {index}: {exc}")
+        if progress is not None:
+            progress(index + 1, len(entries))
+    events.sort(key=lambda e: e.ts)
+    return Imported(events, skipped)
+
+
+def request_body_of(event: Event) -> bytes | None:
+    """The request body an exported entry carries (for tests and callers comparing)."""
+    return event_body(event.request_body, event.request_binary)
