@@ -15,6 +15,8 @@ from mitmproxy import ctx, exceptions
 from mitmproxy.addonmanager import Loader
 
 from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.proxy.auth.gate import AuthGate, IpGate
+from pluginlab_tui.proxy.auth.oauth_routes import OAuthRoutes
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
 from pluginlab_tui.proxy.cors import Cors
@@ -31,8 +33,11 @@ def stages(runtime: Runtime) -> list[Any]:
     """The addons, in the order an exchange meets them."""
     return [
         Intake(runtime),
+        IpGate(runtime),
         Cors(runtime),
         Routes(runtime),
+        OAuthRoutes(runtime),
+        AuthGate(runtime),
         RequestChecks(runtime),
         Forward(runtime),
         ResponseChecks(runtime),

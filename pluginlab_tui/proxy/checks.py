@@ -50,7 +50,8 @@ class RequestChecks:
         exchange = exchange_of(flow)
         if flow.response is not None or exchange is None:
             return
-        exchange.check = exchange.served.validator.check_request(request_of(flow))
+        if exchange.check is None:  # the auth gate may have checked it already
+            exchange.check = exchange.served.validator.check_request(request_of(flow))
         violations = exchange.check.violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"

@@ -9,6 +9,9 @@ from collections.abc import Callable, Mapping
 from mitmproxy import http
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.proxy.auth.manifest import manifest_auth
+from pluginlab_tui.proxy.auth.redact import redact_event
+from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.service import PluginService
@@ -23,7 +26,9 @@ class Runtime:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.conn: sqlite3.Connection = open_store(config.store_path, create=True)
-        self.service = PluginService(config, self.conn)
+        #: Auth and access: users, the dev OAuth provider, limits, allow-list, JWT signer.
+        self.auth = AuthState(config, self.conn)
+        self.service = PluginService(config, self.conn, manifest_auth=manifest_auth(config))
         self.writer = EventWriter(
             config.store_path,
             flush_ms=config.store.flush_ms,
@@ -33,7 +38,7 @@ class Runtime:
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False
         #: Edits an event before it is stored (the OAuth endpoints' secrets are cut here).
-        self.body_filter: Callable[[Event], None] | None = None
+        self.body_filter: Callable[[Event], None] | None = redact_event
         self._trusted = [
             ipaddress.ip_network(c, strict=False) for c in config.proxy.trusted_proxies
         ]

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 #: The schema version this code writes. Older stores are migrated on open by `serve`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Columns of the events table, in order. JSON columns hold text.
 EVENT_COLUMNS = (
@@ -128,6 +128,26 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5 (
 );
 """
 
+_V3 = """
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    token_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    code_challenge_method TEXT,
+    family TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    used REAL,
+    revoked REAL
+);
+CREATE INDEX IF NOT EXISTS oauth_grants_family ON oauth_grants (family);
+CREATE INDEX IF NOT EXISTS oauth_grants_expires ON oauth_grants (expires)
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -141,7 +161,7 @@ def _script(sql: str) -> Migration:
 
 
 #: MIGRATIONS[n] takes a store from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _script(_V1), 1: _script(_V2)}
+MIGRATIONS: dict[int, Migration] = {0: _script(_V1), 1: _script(_V2), 2: _script(_V3)}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

@@ -1,0 +1,72 @@
+"""What the auth stages share, built once per proxy from the config and the store."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+from pluginlab_tui.config import Config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.proxy.auth.ipallow import IpAllowList
+from pluginlab_tui.proxy.auth.jwt import Signer
+from pluginlab_tui.proxy.auth.limits import Limits
+from pluginlab_tui.proxy.auth.oauth import OAuthProvider
+
+
+def check_config(config: Config) -> None:
+    """What a mode needs; one clear line (exit 2) when it is missing."""
+    auth = config.auth
+    if auth.mode == "service_http" and not auth.service_token:
+        raise UsageError(
+            "auth.service_token: required when auth.mode is service_http"
+            " (set it, or PLUGINLAB_AUTH__SERVICE_TOKEN)"
+        )
+    if auth.mode == "api_key" and not auth.api_key:
+        raise UsageError(
+            "auth.api_key: required when auth.mode is api_key (set it, or PLUGINLAB_AUTH__API_KEY)"
+        )
+    if auth.default_plan is not None and auth.default_plan not in config.plans:
+        raise UsageError(f"auth.default_plan: no plan named {auth.default_plan!r} in plans")
+    for name, plan in config.plans.items():
+        for key in ("rate_per_minute", "quota"):
+            value = getattr(plan, key)
+            if value is not None and value < 0:
+                raise UsageError(f"plans.{name}.{key}: must be 0 or more")
+
+
+class AuthState:
+    def __init__(self, config: Config, conn: sqlite3.Connection) -> None:
+        check_config(config)
+        self.config = config
+        self.conn = conn
+        self.allow = IpAllowList(config.auth.allow_ips)
+        self.oauth = OAuthProvider(conn, config.auth.oauth)
+        self.limits = Limits(config.plans, used_since=self._used_since)
+        self.signer: Signer | None = None
+        jwt = config.auth.jwt
+        if jwt.enabled:
+            self.signer = Signer(
+                Path(config.store_path),
+                alg=jwt.alg,
+                issuer=config.proxy.public_url,
+                ttl_s=jwt.ttl_s,
+            )
+        if config.auth.mode == "oauth" and not self.oauth.has_client_secret:
+            print(
+                "pluginlab-tui: auth.oauth: no client secret yet; make one with"
+                " `pluginlab-tui users client` (or set auth.oauth.client_secret)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _used_since(self, caller: str, since: str) -> int:
+        """Requests of `caller` that passed the gate since `since` (seeds the quotas)."""
+        if caller == "*":
+            sql = "SELECT count(*) FROM events WHERE user_id IS NULL AND ts >= ?"
+            args: tuple[str, ...] = (since,)
+        else:
+            sql = "SELECT count(*) FROM events WHERE user_id = ? AND ts >= ?"
+            args = (caller, since)
+        row = self.conn.execute(sql + " AND auth_result = 'ok' AND source = 'live'", args)
+        return int(row.fetchone()[0])

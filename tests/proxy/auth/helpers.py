@@ -1,0 +1,116 @@
+"""Helpers for the auth tests: a header-echo backend, CLI calls, the secrets search."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pluginlab_tui.cli import main
+from pluginlab_tui.examples import Backend, free_port
+from pluginlab_tui.store.event import Event
+from tests.conftest import stored_events
+from tests.harness import ProxyProcess, wait_for
+
+
+async def _echo(request: Request) -> JSONResponse:
+    return JSONResponse(
+        {"headers": [[k, v] for k, v in request.headers.items()], "path": request.url.path},
+        status_code=201 if request.method == "POST" else 200,
+    )
+
+
+@contextlib.contextmanager
+def echo_backend() -> Iterator[str]:
+    """A tiny backend on a free loopback port that answers every request with its headers."""
+    app = Starlette(routes=[Route("/{path:path}", _echo, methods=["GET", "POST", "PATCH"])])
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run `pluginlab-tui ARGV` in this process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def add_user(proxy: ProxyProcess, name: str, plan: str | None = None) -> str:
+    """`users add NAME [--plan P]` against the proxy's store; returns the key it printed."""
+    args = ["users", "add", name, "--config", str(proxy.config)]
+    if plan:
+        args += ["--plan", plan]
+    code, out, err = cli(*args)
+    assert code == 0, err
+    return out.strip().splitlines()[-1]
+
+
+def unique(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def todo_count(backend: Backend, username: str) -> int:
+    """How many todos the real backend holds for a user: what reached it."""
+    answer = httpx.get(f"{backend.url}/todos/{username}", trust_env=False, timeout=10)
+    return int(answer.json()["count"])
+
+
+def events_when(proxy: ProxyProcess, count: int) -> list[Event]:
+    """The proxy's events once at least `count` are stored."""
+    found = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= count and e)
+    assert found, f"fewer than {count} events were stored"
+    return list(found)
+
+
+def by_id(events: list[Event]) -> dict[str, Event]:
+    return {e.event_id: e for e in events}
+
+
+def assert_no_secrets(proxy: ProxyProcess, secrets: list[str]) -> None:
+    """Neither the store (file, -wal) nor `events --format json` holds any of the secrets."""
+    secrets = [s for s in secrets if s]
+    assert secrets
+    code, exported, _ = cli(
+        "events", "--db", str(proxy.db), "--format", "json", "--limit", "100000"
+    )
+    assert code == 0
+    places: dict[str, bytes] = {"events --format json": exported.encode("utf-8")}
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(str(proxy.db) + suffix)
+        if path.exists():
+            places[path.name] = path.read_bytes()
+    for secret in secrets:
+        needle = secret.encode("utf-8")
+        hits = [name for name, data in places.items() if needle in data]
+        assert not hits, f"secret {secret[:6]}... found in {hits}"
+
+
+def body(event: Event) -> Any:
+    return json.loads(event.response_body or "null")
