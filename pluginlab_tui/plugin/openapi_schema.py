@@ -18,7 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from jsonschema.exceptions import (  # type: ignore[import-untyped]
+    ValidationError,
+    best_match,
+    relevance,
+)
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
 
@@ -76,7 +80,7 @@ def _validate(data: dict[str, Any], minor: str, semantic: bool) -> list[Problem]
     validator = cls(data)
     try:
         for error in validator.schema_validator.iter_errors(validator.schema):
-            where, message = _describe(error)
+            where, message = _explain(error, data, minor) or _describe(error)
             if add(where, message, "schema"):
                 return problems
     except (RecursionError, ValueError, TypeError, LookupError) as exc:
@@ -102,6 +106,53 @@ def _semantic_errors(validator: Any) -> Iterator[ValidationError]:
     yield from validator.root_validator(validator.schema_path)
 
 
+def _explain(error: ValidationError, data: Any, minor: str) -> tuple[str, str] | None:
+    """For "not valid under any of the given schemas": which part of which alternative failed.
+
+    The fast (Rust) backend gives no sub-errors; the failing value is checked again, alone,
+    with the Python validator against the same part of the OpenAPI schema.
+    """
+    schema_path = list(error.schema_path)
+    if not schema_path or schema_path[-1] not in ("oneOf", "anyOf"):
+        return None
+    try:
+        root = _root_validator(minor)
+        part: Any = root.schema
+        for key in schema_path[:-1]:
+            part = part[key]
+        instance = data
+        for key in error.absolute_path:  # the Rust backend turns "200" into 200
+            instance = instance[int(key)] if isinstance(instance, list) else instance[str(key)]
+        best = best_match(root.evolve(schema=part).iter_errors(instance), key=_relevance)
+    except Exception:  # noqa: BLE001 - an explanation is a bonus, never a failure
+        return None
+    if best is None:
+        return None
+    return pointer(*error.absolute_path, *best.absolute_path), _message(best)
+
+
+def _relevance(error: ValidationError) -> tuple[Any, ...]:
+    """jsonschema's relevance, but a missing '$ref' (the "or a Reference" branch) comes last."""
+    ref_branch = error.validator == "required" and "'$ref'" in str(error.message)
+    return (ref_branch, *relevance(error))
+
+
+_roots: dict[str, Any] = {}
+
+
+def _root_validator(minor: str) -> Any:
+    """A Python jsonschema validator for the whole OpenAPI schema (refs resolve from its root)."""
+    root = _roots.get(minor)
+    if root is None:
+        from jsonschema.validators import validator_for  # type: ignore[import-untyped]
+        from openapi_spec_validator.schemas import schema_v30, schema_v31
+
+        proxy = schema_v31 if minor == "3.1" else schema_v30
+        schema = getattr(proxy, "__wrapped__", proxy)
+        root = _roots[minor] = validator_for(schema)(schema)
+    return root
+
+
 def _describe(error: ValidationError) -> tuple[str, str]:
     chosen = error
     if error.context:
@@ -114,6 +165,7 @@ def _describe(error: ValidationError) -> tuple[str, str]:
 
 _VERB = re.compile(r" (?:is|does|should|has|was) ")
 _DECODER = json.JSONDecoder()
+_ONLY_EXTENSIONS = re.compile(r"(.+) do(?:es)? not match any of the regexes: '\^x-'")
 
 
 def _message(error: ValidationError) -> str:
@@ -126,6 +178,9 @@ def _message(error: ValidationError) -> str:
             end = 0
         if end > 60 and _VERB.match(message, end):
             message = "the value" + message[end:]
+    extra = _ONLY_EXTENSIONS.fullmatch(message)
+    if extra is not None:
+        message = f"unexpected {extra.group(1)} here (only x- extensions may be added)"
     message = " ".join(message.split())
     return message if len(message) <= 240 else message[:237] + "..."
 

@@ -46,3 +46,18 @@ def test_many_errors_are_capped() -> None:
     spec: dict[str, Any] = good_spec()
     spec["paths"] = {f"/p{i}": {"get": {"responses": 5}} for i in range(100)}
     assert len(schema_problems(spec, "3.0.1")) == openapi_schema.MAX_PROBLEMS
+
+
+def test_one_of_failures_are_explained() -> None:
+    spec: dict[str, Any] = good_spec()
+    spec["components"]["schemas"]["Todo"]["properties"]["text"]["required"] = True
+    (problem,) = schema_problems(spec, "3.0.1")
+    assert problem.pointer == "/components/schemas/Todo/properties/text/required"
+    assert problem.message == "True is not of type 'array'"
+
+
+def test_unexpected_keys_are_named() -> None:
+    spec: dict[str, Any] = good_spec()
+    spec["paths"]["/todos"]["get"]["parameters"][0]["type"] = "integer"
+    messages = [p.message for p in schema_problems(spec, "3.0.1")]
+    assert any("unexpected 'type' here" in m for m in messages), messages
