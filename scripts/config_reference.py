@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,9 +24,9 @@ def rows(model: type[BaseModel], prefix: str = "") -> list[str]:
             out += rows(annotation, key + ".")
             continue
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
-        shown = (
-            "none" if default is None else f"`{getattr(default, 'as_posix', lambda: default)()!r}`"
-        )
+        if isinstance(default, PurePath):
+            default = default.as_posix()
+        shown = "none" if default is None else f"`{default!r}`"
         doc = (field.description or "").replace("|", "\\|")
         out.append(f"| `{key}` | {shown} | {doc} |")
     return out
