@@ -62,6 +62,10 @@ def _key(op: Operation) -> tuple[str, str]:
     return op.method, _TEMPLATE.sub("{}", op.path.rstrip("/") or "/")
 
 
+def _names(value: Any) -> set[str]:
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
 def _types(schema: dict[str, Any]) -> set[str] | None:
     kind = schema.get("type")
     if isinstance(kind, str):
@@ -306,8 +310,10 @@ class _Differ:
         if not isinstance(parts, list):
             return schema
         merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-        properties = dict(merged.get("properties") or {})
-        required = list(merged.get("required") or [])
+        own_properties = merged.get("properties")
+        properties = dict(own_properties) if isinstance(own_properties, dict) else {}
+        own_required = merged.get("required")
+        required = list(own_required) if isinstance(own_required, list) else []
         for part in parts:
             part = resolve(spec, part)
             if not isinstance(part, dict):
@@ -323,7 +329,7 @@ class _Differ:
         if properties:
             merged["properties"] = properties
         if required:
-            merged["required"] = list(dict.fromkeys(required))
+            merged["required"] = list(dict.fromkeys(r for r in required if isinstance(r, str)))
         return merged
 
     def _type(self, old: dict[str, Any], new: dict[str, Any], where: str, direction: str) -> None:
@@ -408,12 +414,8 @@ class _Differ:
     ) -> None:
         before = old.get("properties") if isinstance(old.get("properties"), dict) else {}
         after = new.get("properties") if isinstance(new.get("properties"), dict) else {}
-        old_required = (
-            set(old.get("required") or []) if isinstance(old.get("required"), list) else set()
-        )
-        new_required = (
-            set(new.get("required") or []) if isinstance(new.get("required"), list) else set()
-        )
+        old_required = _names(old.get("required"))
+        new_required = _names(new.get("required"))
         assert isinstance(before, dict) and isinstance(after, dict)
         for name, schema in before.items():
             at = f"{where}.{name}"

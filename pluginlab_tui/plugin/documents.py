@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from pluginlab_tui.plugin.findings import Finding, parent_pointer, split_pointer
+from pluginlab_tui.plugin.findings import Finding, Severity, parent_pointer, split_pointer
 
 Format = Literal["json", "yaml"]
 
@@ -108,7 +108,7 @@ class Document:
             pointer = parent_pointer(pointer)
 
     def finding(
-        self, rule: str, severity: Any, pointer: str, message: str, *, exact: bool = False
+        self, rule: str, severity: Severity, pointer: str, message: str, *, exact: bool = False
     ) -> Finding:
         """A finding in this document, placed at the pointer (or its nearest ancestor)."""
         where = self.position(pointer) if exact else self.nearest_position(pointer)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.diff import Change, diff_files, diff_specs
@@ -214,3 +216,54 @@ def test_corpus_pair(corpus_dir: Path) -> None:
     )
     changes = diff_specs(old, new)
     assert any(c.kind == "operation-added" for c in changes)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(["string", "integer", "#/a"]),
+    lambda c: (
+        st.lists(c, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "type",
+                    "enum",
+                    "required",
+                    "properties",
+                    "items",
+                    "allOf",
+                    "$ref",
+                    "schema",
+                    "parameters",
+                    "name",
+                    "in",
+                    "responses",
+                    "200",
+                    "content",
+                    "application/json",
+                    "requestBody",
+                    "get",
+                    "/a",
+                    "paths",
+                    "minimum",
+                    "servers",
+                    "security",
+                ]
+            ),
+            c,
+            max_size=4,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_json, _json)
+def test_diff_never_raises_on_odd_specs(old: Any, new: Any) -> None:
+    base = good_spec()
+    for spec in (old, new):
+        if isinstance(spec, dict):
+            base_copy = copy.deepcopy(base)
+            base_copy["paths"]["/todos"]["get"].update(spec)
+            diff_specs(base_copy, {"paths": {"/todos": {"get": spec}}, **spec})
+    diff_specs({"paths": old}, {"paths": new})

@@ -7,11 +7,44 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.findings import Finding
 from pluginlab_tui.plugin.lint import find_spec, lint_paths, lint_texts, summarize
-from tests.plugin.conftest import TODO, good_manifest, rules
+from tests.plugin.conftest import TODO, good_manifest, good_spec, rules
+
+_keys = st.sampled_from(
+    [
+        "type",
+        "auth",
+        "api",
+        "url",
+        "servers",
+        "security",
+        "openapi",
+        "parameters",
+        "responses",
+        "operationId",
+        "summary",
+        "description",
+        "$ref",
+        "required",
+        "components",
+        "securitySchemes",
+        "x-openai-isConsequential",
+        "requestBody",
+        "content",
+        "schema",
+        "properties",
+        "name",
+        "in",
+        "verification_tokens",
+        "authorization_type",
+        "paths",
+    ]
+)
 
 
 @pytest.fixture
@@ -125,3 +158,32 @@ def test_summarize() -> None:
         "warning": 0,
         "info": 2,
     }
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["#/components/schemas/Todo", "#/x", "http://localhost", "oauth", "3.1.0"]),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(_keys, c, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=5), st.dictionaries(_keys, _values, max_size=5))
+def test_no_rule_crashes_on_odd_shapes(
+    manifest_extra: dict[str, object], spec_extra: dict[str, object]
+) -> None:
+    manifest, spec = good_manifest(), good_spec()
+    manifest.update(manifest_extra)
+    spec["paths"]["/todos"]["get"].update(spec_extra)
+    spec["components"]["schemas"]["Todo"].update(spec_extra)
+    spec.update({k: v for k, v in spec_extra.items() if k != "paths"})
+    for profile in ("plugin", "actions"):
+        found = lint_texts(
+            json.dumps(manifest), json.dumps(spec), profile=profile, domain="pluginlab.dev"
+        )
+        assert "lint-crashed" not in rules(found), found
