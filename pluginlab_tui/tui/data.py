@@ -1,0 +1,110 @@
+"""What the screens read from the store, through the core's query functions (no widgets here)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
+from pluginlab_tui.store import annotations as notes
+from pluginlab_tui.store import queries, stats, versions
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.filter import FilterError, compile_filter
+from pluginlab_tui.store.versions import VersionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A compiled filter expression ('' = everything)."""
+
+    text: str
+    sql: str
+    params: tuple[Any, ...]
+
+
+def compile_text(text: str) -> Filter:
+    """Raises FilterError (message, position) for an expression that cannot be read."""
+    if not text.strip():
+        return Filter("", "1", ())
+    compiled = compile_filter(text)
+    return Filter(text, compiled.sql, tuple(compiled.params))
+
+
+__all__ = ["FilterError", "Filter", "StoreData", "compile_text"]
+
+
+class StoreData:
+    """The TUI's connection to one store, and the reads and writes its screens need."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = open_store(path)
+        self._specs: dict[int, dict[str, Any] | None] = {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def reader(self) -> sqlite3.Connection:
+        """A connection of its own, for work in a thread."""
+        return open_store(self.path)
+
+    def event(self, row_id: int) -> Event | None:
+        found = queries.events_by_ids(self.conn, [row_id])
+        return found[0] if found else None
+
+    def version(self, number: int) -> VersionRecord | None:
+        return versions.get(self.conn, number)
+
+    def versions(self) -> list[VersionRecord]:
+        return versions.all_versions(self.conn)
+
+    def latest(self) -> VersionRecord | None:
+        return versions.latest(self.conn)
+
+    def spec(self, number: int | None) -> dict[str, Any] | None:
+        """The parsed spec of a version (cached), or None when absent or unreadable."""
+        if number is None:
+            return None
+        if number not in self._specs:
+            record = self.version(number)
+            self._specs[number] = _parse(record.spec_text) if record else None
+        return self._specs[number]
+
+    def toggle_mark(self, row_id: int) -> bool:
+        return notes.toggle_mark(self.conn, row_id)
+
+    def set_comment(self, row_id: int, text: str) -> None:
+        notes.set_comment(self.conn, row_id, text)
+
+    def notices(self, limit: int = 20) -> list[dict[str, Any]]:
+        return queries.notices(self.conn, limit)
+
+
+@lru_cache(maxsize=16)
+def _parse_cached(text: str) -> dict[str, Any] | None:
+    try:
+        return parse_spec_text(text, "spec")
+    except PluginFileError:
+        return None
+
+
+def _parse(text: str) -> dict[str, Any] | None:
+    return _parse_cached(text)
+
+
+def operation_stats(
+    path: Path, where: Filter
+) -> tuple[stats.OperationStats, list[stats.OperationStats]]:
+    """Stats per operation over a filter, read on a connection of its own (for a worker)."""
+    conn = open_store(path)
+    try:
+        return (
+            stats.total_stats(conn, where.sql, where.params),
+            stats.operation_stats(conn, where.sql, where.params),
+        )
+    finally:
+        conn.close()

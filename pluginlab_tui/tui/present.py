@@ -1,0 +1,211 @@
+"""Turning an event into what the detail tabs show: text only, no widgets, no business rules."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from pluginlab_tui.plugin.findings import split_pointer
+from pluginlab_tui.plugin.operations import operations, resolve
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.validation.violations import Violation
+
+#: Bodies longer than this are cut for display (the pager shows them whole).
+DISPLAY_CAP = 256 * 1024
+_FRAGMENT_LINES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A body as shown: its text (pretty when it is JSON and pretty is asked), and its kind."""
+
+    text: str
+    language: str  # json | text | binary | none
+    cut: bool
+
+
+def body_for_display(raw: str | None, binary: bool, *, pretty: bool) -> Body:
+    if raw is None or raw == "":
+        return Body("", "none", False)
+    if binary:
+        try:
+            size = len(base64.b64decode(raw, validate=False))
+        except ValueError:
+            size = len(raw)
+        return Body(
+            f"<binary body, {size:,} bytes; o opens it in the pager as base64>", "binary", False
+        )
+    text, language = raw, "text"
+    if pretty:
+        try:
+            text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+            language = "json"
+        except ValueError:
+            pass
+    elif raw.lstrip()[:1] in ("{", "["):
+        language = "json"
+    cut = len(text) > DISPLAY_CAP
+    return Body(text[:DISPLAY_CAP] if cut else text, language, cut)
+
+
+def header_lines(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers]
+
+
+def size_line(size: int, truncated: bool, shown: int) -> str:
+    note = f", stored cut at {shown:,} bytes" if truncated else ""
+    return f"{size:,} bytes{note}"
+
+
+def search_hits(text: str, needle: str) -> list[tuple[int, int]]:
+    """(line, column) of each case-insensitive occurrence of needle; line 0-based."""
+    if not needle:
+        return []
+    hits: list[tuple[int, int]] = []
+    low = needle.lower()
+    for number, line in enumerate(text.lower().split("\n")):
+        start = line.find(low)
+        while start != -1:
+            hits.append((number, start))
+            start = line.find(low, start + max(len(low), 1))
+    return hits
+
+
+def _step(spec: Any, node: Any, token: str) -> tuple[bool, Any]:
+    node = resolve(spec, node)
+    if isinstance(node, dict):
+        if token in node:
+            return True, node[token]
+        return False, None
+    if isinstance(node, list):
+        try:
+            return True, node[int(token)]
+        except (ValueError, IndexError):
+            return False, None
+    return False, None
+
+
+def schema_at(spec: dict[str, Any], schema_path: str | None) -> tuple[str, Any] | None:
+    """The schema a violation broke: the object holding the failed keyword, $refs followed.
+
+    Returns (pointer, schema) of the deepest part of `schema_path` found in the spec.
+    """
+    if not schema_path or not schema_path.startswith("#"):
+        return None
+    tokens = split_pointer(schema_path[1:])
+    node: Any = spec
+    walked: list[str] = []
+    for token in tokens:
+        ok, child = _step(spec, node, token)
+        if not ok:
+            break
+        node, walked = child, [*walked, token]
+    if not walked:
+        return None
+    if not isinstance(resolve(spec, node), (dict, list)) and len(walked) > 1:
+        # stopped on the keyword's value (type: string): show the schema that holds it
+        node, walked = _walk(spec, walked[:-1]), walked[:-1]
+    pointer = "#/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in walked)
+    return pointer, resolve(spec, node)
+
+
+def _walk(spec: Any, tokens: list[str]) -> Any:
+    node = spec
+    for token in tokens:
+        _, node = _step(spec, node, token)
+    return node
+
+
+def operation_schema(spec: dict[str, Any], event: Event, violation: Violation) -> Any:
+    """Without a schema path: the operation's request body or the response for its status."""
+    for op in operations(spec):
+        if op.data.get("operationId") != event.operation_id:
+            continue
+        if violation.location == "request":
+            if violation.where.startswith("body"):
+                return resolve(spec, op.data.get("requestBody"))
+            return [resolve(spec, p) for p in op.data.get("parameters") or []] or None
+        responses = op.data.get("responses") or {}
+        key = str(event.status)
+        chosen = responses.get(key) or responses.get(f"{key[:1]}XX") or responses.get("default")
+        return resolve(spec, chosen) if chosen is not None else responses
+    return None
+
+
+def as_yaml(value: Any, limit: int = _FRAGMENT_LINES) -> str:
+    if not isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    text = yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100).rstrip()
+    lines = text.split("\n")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
+    return "\n".join(lines)
+
+
+def body_value(event: Event, violation: Violation) -> tuple[bool, Any]:
+    """The part of the body a violation points at (`body/items/0/name`), when it is JSON."""
+    if not violation.where.startswith("body"):
+        return False, None
+    raw = event.request_body if violation.location == "request" else event.response_body
+    binary = event.request_binary if violation.location == "request" else event.response_binary
+    if raw is None or binary:
+        return False, None
+    try:
+        node: Any = json.loads(raw)
+    except ValueError:
+        return False, None
+    for token in split_pointer(violation.where[len("body") :]):
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False, None
+    return True, node
+
+
+def auth_rows(event: Event) -> list[tuple[str, str]]:
+    pluginlab = [
+        (name, value) for name, value in event.request_headers if name.lower().startswith("x-")
+    ]
+    return [
+        ("mode", event.auth_mode or "-"),
+        ("decision", event.auth_result or "-"),
+        ("user", event.user_id or "-"),
+        ("plan", event.plan or "-"),
+        ("client ip", event.client_ip or "-"),
+        ("conversation", event.conversation_id or "-"),
+        *pluginlab,
+    ]
+
+
+def timing_rows(event: Event) -> list[tuple[str, str]]:
+    ms = "-" if event.duration_ms is None else f"{event.duration_ms:.1f} ms"
+    return [
+        ("arrived", event.ts),
+        ("duration", ms),
+        ("status", "none sent" if event.status is None else str(event.status)),
+        ("error", event.error or "-"),
+        ("source", event.source + (f" (replay of {event.replay_of})" if event.replay_of else "")),
+        ("plugin version", "-" if event.version is None else str(event.version)),
+        ("request size", f"{event.request_size:,} bytes"),
+        ("response size", f"{event.response_size:,} bytes"),
+        ("event id", event.event_id),
+        ("marked", "yes" if event.marked else "no"),
+        ("comment", event.comment or "-"),
+    ]
+
+
+def full_body(raw: str, binary: bool, *, pretty: bool) -> tuple[str, str]:
+    """The whole body for a pager or an editor, and the file suffix that suits it."""
+    if binary:
+        return raw, ".b64"
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw, ".txt"
+    return (json.dumps(data, indent=2, ensure_ascii=False) if pretty else raw), ".json"

@@ -1,0 +1,218 @@
+"""The plugin panel: the manifest and spec in service, their lint findings, the versions."""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Select, Static, TabbedContent, TabPane
+
+from pluginlab_tui.plugin.diff import diff_specs
+from pluginlab_tui.store.versions import VersionRecord
+from pluginlab_tui.tui.data import StoreData
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _syntax(text: str, language: str, dark: bool) -> Syntax:
+    return Syntax(
+        text,
+        language,
+        theme="ansi_dark" if dark else "ansi_light",
+        background_color="default",
+        line_numbers=True,
+        word_wrap=False,
+    )
+
+
+def lint_view(record: VersionRecord) -> RenderableType:
+    summary = ", ".join(f"{n} {kind}" for kind, n in record.lint_summary.items()) or "none"
+    head = Text.assemble(("Lint of version ", "bold"), (str(record.number), "bold"), f": {summary}")
+    if not record.lint_findings:
+        return Group(head, Text("✓ no findings", style="green"))
+    table = Table(expand=True, show_edge=False)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("rule", no_wrap=True)
+    table.add_column("where", no_wrap=True)
+    table.add_column("message")
+    for finding in record.lint_findings:
+        severity = str(finding.get("severity", ""))
+        line = finding.get("line")
+        where = str(finding.get("file", ""))
+        if line is not None:
+            where += f":{line}:{finding.get('column') or 1}"
+        table.add_row(
+            Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
+            str(finding.get("rule", "")),
+            where,
+            str(finding.get("message", "")),
+        )
+    return Group(head, table)
+
+
+def diff_view(store: StoreData, old: VersionRecord, new: VersionRecord) -> RenderableType:
+    """The spec changes (breaking first) and the manifest's text diff from `old` to `new`."""
+    title = Text(f"Version {old.number} → {new.number}", style="bold")
+    parts: list[RenderableType] = [title]
+    old_spec, new_spec = store.spec(old.number), store.spec(new.number)
+    if old_spec is None or new_spec is None:
+        parts.append(Text("one of the specs cannot be read; no operation diff", style="red"))
+    else:
+        changes = sorted(diff_specs(old_spec, new_spec), key=lambda c: not c.breaking)
+        breaking = sum(c.breaking for c in changes)
+        parts.append(
+            Text(
+                f"{len(changes)} spec change(s), {breaking} breaking",
+                style="bold red" if breaking else "green",
+            )
+        )
+        if changes:
+            table = Table(expand=True, show_edge=False)
+            table.add_column("", no_wrap=True)
+            table.add_column("operation", no_wrap=True)
+            table.add_column("where")
+            table.add_column("change")
+            for change in changes:
+                table.add_row(
+                    Text("breaking", style="bold red") if change.breaking else Text("ok", "green"),
+                    change.operation or "-",
+                    change.where,
+                    change.message,
+                )
+            parts.append(table)
+    if (old.manifest_text or "") != (new.manifest_text or ""):
+        lines = difflib.unified_diff(
+            (old.manifest_text or "").splitlines(),
+            (new.manifest_text or "").splitlines(),
+            f"manifest v{old.number}",
+            f"manifest v{new.number}",
+            lineterm="",
+        )
+        parts.append(Text("\nManifest", style="bold"))
+        parts.append(
+            Syntax("\n".join(lines), "diff", theme="ansi_dark", background_color="default")
+        )
+    elif old.number != new.number:
+        parts.append(Text("manifest unchanged", style="dim"))
+    return Group(*parts)
+
+
+def _pretty_manifest(text: str | None) -> str:
+    if text is None:
+        return "(no manifest: the actions profile serves none)"
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+class PluginScreen(Screen[None]):
+    """Manifest, spec, lint and versions of the plugin behind the proxy."""
+
+    BINDING_GROUP_TITLE = "Plugin"
+    BINDINGS = [
+        Binding("escape,p", "app.pop_screen", "Back", id="plugin.close"),
+        Binding("1", "show('manifest')", "Manifest", id="plugin.manifest"),
+        Binding("2", "show('spec')", "Spec", id="plugin.spec"),
+        Binding("3", "show('lint')", "Lint", id="plugin.lint"),
+        Binding("4", "show('versions')", "Versions", id="plugin.versions"),
+    ]
+
+    def __init__(self, data: StoreData) -> None:
+        super().__init__()
+        self.data = data
+        self.shown: list[VersionRecord] = []
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="plugin-tabs"):
+            with TabPane("Manifest", id="manifest"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="manifest-text")
+            with TabPane("Spec", id="spec"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="spec-text")
+            with TabPane("Lint", id="lint"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="lint-text")
+            with TabPane("Versions", id="versions"):
+                with Horizontal(id="diff-pick"):
+                    yield Label("diff from ")
+                    yield Select[int]([], id="diff-from", prompt="version")
+                    yield Label(" to ")
+                    yield Select[int]([], id="diff-to", prompt="version")
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="versions-list")
+                    yield Static(id="diff-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(1.0, self.reload)
+
+    def action_show(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def reload(self) -> None:
+        """Read the versions again; redraw when one was added or linted anew."""
+        records = self.data.versions()
+        if records == self.shown:
+            return
+        self.shown = records
+        dark = self.app.current_theme.dark
+        if not records:
+            empty = Text("No plugin version recorded yet: the proxy records one when it starts.")
+            for name in ("manifest", "spec", "lint", "versions-list"):
+                self.query_one(
+                    f"#{name}-text" if name != "versions-list" else "#versions-list", Static
+                ).update(empty)
+            return
+        newest = records[-1]
+        self.query_one("#manifest-text", Static).update(
+            _syntax(_pretty_manifest(newest.manifest_text), "json", dark)
+        )
+        language = "json" if newest.spec_text.lstrip().startswith("{") else "yaml"
+        self.query_one("#spec-text", Static).update(_syntax(newest.spec_text, language, dark))
+        self.query_one("#lint-text", Static).update(lint_view(newest))
+        table = Table(title="Versions", title_justify="left", expand=True, show_edge=False)
+        for column in ("number", "recorded", "manifest", "spec", "lint"):
+            table.add_column(column, no_wrap=True)
+        for record in reversed(records):
+            table.add_row(
+                str(record.number),
+                record.ts,
+                (record.manifest_hash or "-")[:10],
+                record.spec_hash[:10],
+                ", ".join(f"{n} {k}" for k, n in record.lint_summary.items()) or "-",
+            )
+        self.query_one("#versions-list", Static).update(table)
+        options = [(f"v{r.number}  {r.ts[:19]}", r.number) for r in reversed(records)]
+        old = self.query_one("#diff-from", Select)
+        new = self.query_one("#diff-to", Select)
+        old.set_options(options)
+        new.set_options(options)
+        old.value = records[-2].number if len(records) > 1 else newest.number
+        new.value = newest.number
+        self.show_diff()
+
+    @on(Select.Changed)
+    def _picked(self) -> None:
+        self.show_diff()
+
+    def show_diff(self) -> None:
+        old = self.query_one("#diff-from", Select).value
+        new = self.query_one("#diff-to", Select).value
+        if not isinstance(old, int) or not isinstance(new, int):
+            return
+        a, b = self.data.version(old), self.data.version(new)
+        if a is None or b is None:
+            return
+        self.query_one("#diff-text", Static).update(diff_view(self.data, a, b))

@@ -1,0 +1,169 @@
+"""The selected exchange in tabs: Request, Response, Validation, Auth, Timing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static, TabbedContent, TabPane
+
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.tui.present import (
+    as_yaml,
+    auth_rows,
+    body_value,
+    operation_schema,
+    schema_at,
+    timing_rows,
+)
+from pluginlab_tui.tui.widgets.body_view import BodyView
+from pluginlab_tui.tui.widgets.event_list import status_class
+
+#: Tab ids in order; the screen binds 1..5 to them.
+TABS = ("request", "response", "validation", "auth", "timing")
+
+SpecLookup = Callable[[int | None], dict[str, Any] | None]
+
+
+def _pairs(rows: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _syntax(text: str, language: str, dark: bool) -> Padding:
+    theme = "ansi_dark" if dark else "ansi_light"
+    code = Syntax(text, language, theme=theme, background_color="default", word_wrap=True)
+    return Padding(code, (0, 0, 0, 5))
+
+
+class DetailPane(Vertical):
+    """Shows one event; `spec_of(version)` gives the spec the exchange met."""
+
+    def __init__(self, spec_of: SpecLookup, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.spec_of = spec_of
+        self.event: Event | None = None
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @property
+    def active(self) -> str:
+        return self.tabs.active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.tabs.active = tab
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="request", id="detail-tabs"):
+            with TabPane("Request", id="request"):
+                yield BodyView("request", id="request-body")
+            with TabPane("Response", id="response"):
+                yield BodyView("response", id="response-body")
+            with TabPane("Validation", id="validation"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="validation-text")
+            with TabPane("Auth", id="auth"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="auth-text")
+            with TabPane("Timing", id="timing"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="timing-text")
+
+    def show(self, event: Event | None) -> None:
+        self.event = event
+        for name in ("2xx", "1xx", "3xx", "4xx", "5xx", "none"):
+            self.remove_class(f"status-{name}")
+        self.set_class(bool(event and event.violations), "invalid")
+        if event is None:
+            self.border_title = "no exchange selected"
+            self.border_subtitle = ""
+            self.query_one("#request-body", BodyView).show(
+                [], None, binary=False, size=0, truncated=False
+            )
+            self.query_one("#response-body", BodyView).show(
+                [], None, binary=False, size=0, truncated=False
+            )
+            for name in ("validation", "auth", "timing"):
+                self.query_one(f"#{name}-text", Static).update("")
+            return
+        self.add_class(f"status-{status_class(event.status)}")
+        status = "---" if event.status is None else str(event.status)
+        ms = "" if event.duration_ms is None else f" · {event.duration_ms:.1f} ms"
+        self.border_title = f"{event.method} {event.path} → {status}{ms}"
+        count = event.violation_count
+        self.border_subtitle = (
+            f"{count} violation{'s' if count != 1 else ''}" if count else "keeps the contract"
+        ) + (" · ★ marked" if event.marked else "")
+        self.query_one("#request-body", BodyView).show(
+            event.request_headers,
+            event.request_body,
+            binary=event.request_binary,
+            size=event.request_size,
+            truncated=event.request_truncated,
+            first_line=f"{event.method} {event.url}",
+        )
+        self.query_one("#response-body", BodyView).show(
+            event.response_headers,
+            event.response_body,
+            binary=event.response_binary,
+            size=event.response_size,
+            truncated=event.response_truncated,
+            first_line=f"{'---' if event.status is None else event.status}"
+            + (f"  ({event.error})" if event.error else ""),
+        )
+        self.query_one("#validation-text", Static).update(self._validation(event))
+        self.query_one("#auth-text", Static).update(_pairs(auth_rows(event)))
+        self.query_one("#timing-text", Static).update(_pairs(timing_rows(event)))
+
+    def _validation(self, event: Event) -> RenderableType:
+        if not event.violations:
+            if event.operation_id is None and event.status is not None:
+                return Text("No violations. (No operation of the spec matched this exchange.)")
+            return Text("✓ No violations: this exchange keeps the contract.", style="green")
+        dark = self.app.current_theme.dark
+        spec = self.spec_of(event.version)
+        parts: list[RenderableType] = []
+        for n, v in enumerate(event.violations, start=1):
+            head = Text()
+            head.append(f"{n}. {v.code}", style="bold red")
+            head.append(f"  ({v.location})  at ")
+            head.append(v.where or "-", style="bold")
+            parts.append(head)
+            parts.append(Text(f"   {v.message}"))
+            if v.keyword:
+                parts.append(Text(f"   keyword: {v.keyword}", style="dim"))
+            found, value = body_value(event, v)
+            if found:
+                parts.append(Text(f"   value at {v.where}:", style="dim"))
+                parts.append(_syntax(as_yaml(value, 12), "yaml", dark))
+            fragment: Any = None
+            title = ""
+            if spec is not None:
+                located = schema_at(spec, v.schema_path)
+                if located is not None:
+                    title, fragment = f"schema at {located[0]}", located[1]
+                elif event.operation_id:
+                    fragment = operation_schema(spec, event, v)
+                    title = f"operation {event.operation_id}"
+            elif v.schema_path:
+                title = f"schema at {v.schema_path} (version {event.version} not in the store)"
+            if title:
+                parts.append(Text(f"   {title}:", style="dim"))
+            if fragment is not None:
+                parts.append(_syntax(as_yaml(fragment), "yaml", dark))
+            parts.append(Text(""))
+        return Group(*parts)

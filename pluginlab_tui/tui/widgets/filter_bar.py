@@ -1,0 +1,135 @@
+"""The filter prompt: an expression with its parse error shown where it is, and a history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from pluginlab_tui.tui.data import Filter, FilterError, compile_text
+
+_PROMPT = "filter "
+
+
+class FilterInput(Input):
+    """An Input with up/down through earlier filters."""
+
+    BINDINGS = [
+        Binding("up", "history(-1)", "Earlier filter", show=False, id="filter.history-back"),
+        Binding("down", "history(1)", "Later filter", show=False, id="filter.history-forward"),
+        Binding("escape", "leave", "Back to the list", id="filter.leave"),
+    ]
+
+    class Leave(Message):
+        """Escape: give the focus back."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.history: list[str] = []
+        self._at: int | None = None
+        self._draft = ""
+
+    def on_mount(self) -> None:
+        self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+
+    def remember(self, text: str) -> None:
+        if text.strip():
+            if text in self.history:
+                self.history.remove(text)
+            self.history.append(text)
+            del self.history[:-100]
+        self._at = None
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._at is None:
+            if step > 0:
+                return
+            self._draft = self.value
+            self._at = len(self.history)
+        self._at = max(0, self._at + step)
+        if self._at >= len(self.history):
+            self._at = None
+            self.value = self._draft
+        else:
+            self.value = self.history[self._at]
+        self.cursor_position = len(self.value)
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
+
+
+class FilterBar(Vertical):
+    """`filter` prompt, a mode badge, and the error line under the prompt."""
+
+    @dataclass
+    class Applied(Message):
+        filter: Filter
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filter-row"):
+            yield Static(_PROMPT, id="filter-label")
+            yield FilterInput(
+                placeholder='method:POST status:4xx op:addTodo invalid body:"milk" (F1: help)',
+                id="filter-input",
+            )
+            yield Static("", id="filter-mode")
+        yield Static("", id="filter-error")
+
+    @property
+    def input(self) -> FilterInput:
+        return self.query_one(FilterInput)
+
+    def set_mode(self, text: str, enabled: bool, highlight: bool) -> None:
+        mode = self.query_one("#filter-mode", Static)
+        if not text.strip():
+            mode.update("")
+        elif not enabled:
+            mode.update(Text(" off ", style="reverse"))
+        elif highlight:
+            mode.update(Text(" highlight ", style="reverse"))
+        else:
+            mode.update(Text(" on ", style="reverse"))
+
+    def show_error(self, error: FilterError | None) -> None:
+        line = self.query_one("#filter-error", Static)
+        self.set_class(error is not None, "-error")
+        if error is None:
+            line.update("")
+            line.display = False
+            return
+        line.display = True
+        text = Text(" " * (len(_PROMPT) + 1 + error.position))
+        text.append("^ ", style="bold red")
+        text.append(error.message, style="red")
+        line.update(text)
+
+    @on(Input.Changed, "#filter-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        try:
+            compile_text(event.value)
+        except FilterError as exc:
+            self.show_error(exc)
+        else:
+            self.show_error(None)
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            compiled = compile_text(event.value)
+        except FilterError as exc:
+            self.show_error(exc)
+            self.app.bell()
+            return
+        self.show_error(None)
+        self.input.remember(event.value)
+        self.post_message(self.Applied(compiled))

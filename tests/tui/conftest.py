@@ -1,0 +1,159 @@
+"""A fixed store for the TUI's tests: 40 exchanges with fixed times, two plugin versions."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from pluginlab_tui.store import versions
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import Event, iso
+from pluginlab_tui.store.writer import insert_events
+from pluginlab_tui.tui.app import PluginLabApp
+from pluginlab_tui.validation.violations import Violation
+from tests.harness import TODO
+
+START = datetime(2026, 11, 25, 9, 0, 0, tzinfo=UTC)
+USERS = ("alice", "bob", None)
+
+
+def fixed_event(n: int) -> Event:
+    """Exchange n: every 7th fails validation, every 10th is a 500, every 4th is a POST."""
+    user = USERS[n % 3]
+    post = n % 4 == 1
+    status = 500 if n % 10 == 9 else (201 if post else 200)
+    violations: list[Violation] = []
+    request_body = None
+    response_body = json.dumps(
+        {"todos": [{"id": n, "title": f"Buy milk {n}", "done": False}], "count": 1}
+    )
+    if post:
+        request_body = json.dumps({"title": f"Task {n}", "priority": "normal"})
+        response_body = json.dumps({"id": n, "title": f"Task {n}", "done": False})
+    if n % 7 == 3:
+        request_body = json.dumps({"title": 42, "priority": "normal"})
+        violations.append(
+            Violation(
+                "invalid_body",
+                "request",
+                "body/title",
+                "body/title: 42 is not of type 'string'",
+                "type",
+                "#/components/schemas/NewTodo/properties/title/type",
+            )
+        )
+        post = True
+    if status == 500:
+        response_body = json.dumps({"error": "database is locked"})
+        violations.append(
+            Violation("undocumented_status", "response", "status", "status 500 is not documented")
+        )
+    method = "POST" if post else "GET"
+    path = f"/todos/{user or 'anon'}"
+    return Event(
+        event_id=f"00000000-0000-4000-8000-{n:012d}",
+        ts=iso(START + timedelta(seconds=n * 1.5)),
+        method=method,
+        url=f"http://localhost:8787{path}",
+        path=path,
+        operation_id="addTodo" if post else "listTodos",
+        status=status,
+        duration_ms=10.0 + (n * 37) % 200,
+        request_headers=[("Host", "localhost:8787"), ("User-Agent", "test")],
+        response_headers=[("Content-Type", "application/json")],
+        request_body=request_body,
+        response_body=response_body,
+        request_size=len(request_body or ""),
+        response_size=len(response_body),
+        auth_mode="service_http" if user else "none",
+        auth_result="ok" if user else None,
+        user_id=user,
+        plan="pro" if user == "alice" else ("free" if user else None),
+        version=1 if n < 30 else 2,
+        violations=violations,
+    )
+
+
+def fill(db: Path, count: int = 40, start: int = 0) -> None:
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, [fixed_event(n) for n in range(start, start + count)])
+    finally:
+        conn.close()
+
+
+def add_versions(db: Path) -> None:
+    manifest = (TODO / "ai-plugin.json").read_text(encoding="utf-8")
+    spec = (TODO / "openapi.yaml").read_text(encoding="utf-8")
+    changed = spec.replace("required: [title]", "required: [title, due]", 1)
+    conn = open_store(db, create=True)
+    try:
+        versions.register(
+            conn,
+            manifest_hash="m1",
+            spec_hash="s1",
+            manifest_text=manifest,
+            spec_text=spec,
+            lint_summary={"error": 0, "warning": 1},
+            lint_findings=[
+                {
+                    "rule": "servers-localhost",
+                    "severity": "warning",
+                    "file": "openapi.yaml",
+                    "line": 7,
+                    "column": 10,
+                    "pointer": "/servers/0/url",
+                    "message": "servers[0] is on localhost",
+                }
+            ],
+        )
+        versions.register(
+            conn,
+            manifest_hash="m1",
+            spec_hash="s2",
+            manifest_text=manifest,
+            spec_text=changed,
+        )
+        conn.execute("UPDATE versions SET ts = '2026-11-25T08:00:00.000Z' WHERE number = 1")
+        conn.execute("UPDATE versions SET ts = '2026-11-25T09:00:40.000Z' WHERE number = 2")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    """A store of 40 fixed exchanges and two versions (v2 makes `due` required)."""
+    db = tmp_path / "events.db"
+    fill(db)
+    add_versions(db)
+    return db
+
+
+def make_app(db: Path, **kwargs: object) -> PluginLabApp:
+    """The app as the tests run it: no cursor blink, a quick poll."""
+    options: dict[str, object] = {"cursor_blink": False, "poll_interval": 0.05, **kwargs}
+    return PluginLabApp(db, **options)  # type: ignore[arg-type]
+
+
+async def settle(pilot: Pilot[int], seconds: float = 0.15) -> None:
+    """Let timers (detail debounce, polling) and workers run."""
+    await pilot.pause(seconds)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def shown(widget: Static) -> str:
+    """The plain text a Static shows (a Rich renderable rendered at 120 columns)."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=120, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
