@@ -1,0 +1,78 @@
+"""Faults of the backend: each one an event with a clear error and the right status, and the proxy
+keeps serving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ProxyFactory, stored_events
+from tests.harness import wait_for
+from tests.rogue import Mode, RogueBackend
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "error"),
+    [
+        ("reset", 502, "backend failed"),
+        ("garbage", 502, "backend failed"),
+        ("short", 502, "backend failed"),
+        ("close", 502, "backend failed"),
+        ("hang", 504, "did not answer within"),
+    ],
+)
+def test_each_fault_is_recorded_and_the_proxy_keeps_serving(
+    start_proxy: ProxyFactory, mode: Mode, status: int, error: str
+) -> None:
+    with RogueBackend(mode) as rogue:
+        proxy = start_proxy(backend=rogue.url, proxy={"timeout_s": 1})
+        with proxy.client() as client:
+            answers = [client.get("/todos/alice") for _ in range(3)]
+            manifest = client.get("/.well-known/ai-plugin.json")
+    assert [a.status_code for a in answers] == [status] * 3
+    assert all(a.headers["content-type"] == "application/json" for a in answers)
+    assert manifest.status_code == 200
+    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 4 and e)
+    assert [e.status for e in events] == [status] * 3 + [200]
+    assert all(error in (e.error or "") for e in events[:3]), [e.error for e in events]
+
+
+def test_the_store_passes_integrity_checks_after_kill_9(
+    start_proxy: ProxyFactory, tmp_path: Path
+) -> None:
+    import signal
+    import sqlite3
+    import threading
+
+    import httpx
+
+    proxy = start_proxy()
+    answered: list[str] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        with proxy.client() as client:
+            for _ in range(3000):  # bounded; the kill ends it much sooner
+                if stop.is_set():
+                    return
+                try:
+                    answered.append(client.get("/todos/k").headers["X-PluginLab-Event-Id"])
+                except httpx.HTTPError:
+                    return
+
+    workers = [threading.Thread(target=traffic) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    wait_for(lambda: len(answered) >= 200, timeout=30)
+    flushed = {e.event_id for e in stored_events(proxy.db)}
+    proxy.stop(signal.SIGKILL)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    conn = sqlite3.connect(proxy.db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    kept = {e.event_id for e in stored_events(proxy.db)}
+    assert flushed <= kept, "an event flushed before the kill was lost"
+    assert len(kept) >= len(flushed) > 0
