@@ -5,6 +5,8 @@ In the default mode the response is checked later, in the writer thread, so the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
@@ -34,11 +36,21 @@ def response_of(response: http.Response) -> HttpResponse:
     )
 
 
+def held_to_contract(exchange: Exchange) -> bool:
+    """The backend's (or the mock's) answer is checked; so is the 502/504 the proxy made for a
+    backend that failed or timed out, but for its slowness only (it is not the backend's answer).
+    """
+    return exchange.answered_by in ("backend", "mock") or exchange.error is not None
+
+
 def check_response(exchange: Exchange, response: http.Response) -> None:
     """Check the response now (strict mode, or the writer stage) and keep the verdict."""
     if exchange.response_violations is None and exchange.check is not None:
+        check = exchange.check
+        if exchange.error is not None:  # no operation: only the duration is checked
+            check = replace(check, operation=None)
         exchange.response_violations = exchange.served.validator.check_response(
-            exchange.check, response_of(response), exchange.duration_ms or 0.0
+            check, response_of(response), exchange.duration_ms or 0.0
         )
 
 
@@ -71,9 +83,9 @@ class ResponseChecks:
         exchange = exchange_of(flow)
         if exchange is None or flow.response is None or not self.runtime.config.proxy.strict:
             return
-        if exchange.answered_by != "backend" and exchange.answered_by != "mock":
+        if not held_to_contract(exchange):
             return
         check_response(exchange, flow.response)
         found = exchange.response_violations or []
-        if found:
+        if found and exchange.error is None:  # the proxy's own 502/504 stays as it is
             flow.response = problem_response(502, "The response breaks the contract", found)

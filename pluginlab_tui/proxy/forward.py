@@ -74,6 +74,8 @@ class Forward:
             exchange.answered_by = "mock"
         else:
             flow.response = await self._forward(backend, exchange, flow)
+            if exchange.error is not None:  # our own 502/504: not the backend's answer
+                exchange.answered_by = "proxy"
         exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
 
     async def _forward(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mitmproxy import http
 
-from pluginlab_tui.proxy.checks import check_response
+from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.body import store_body
@@ -44,7 +44,7 @@ class PendingEvent:
 
     def finalize(self) -> Event:
         exchange, request, response = self.exchange, self.request, self.response
-        if response is not None and exchange.answered_by in ("backend", "mock"):
+        if response is not None and held_to_contract(exchange):
             try:
                 check_response(exchange, response)
             except Exception as exc:  # the validator must never lose an event

@@ -153,7 +153,10 @@ class PluginService:
         spec = hosting.hosted_spec(files, public)
         limits = self.config.plugin.limits
         validator = ContractValidator.from_spec(
-            files.spec, profile=self.config.plugin.profile, response_chars=limits.response_chars
+            files.spec,
+            profile=self.config.plugin.profile,
+            response_chars=limits.response_chars,
+            slow_ms=self.config.proxy.slow_ms,
         )
         return Served(
             number=number,

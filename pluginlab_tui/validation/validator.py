@@ -284,7 +284,7 @@ class ContractValidator:
                     "response",
                     "duration",
                     f"the response took {duration_ms / 1000:.1f} s "
-                    f"(limit {self.slow_ms / 1000:.0f} s)",
+                    f"(limit {self.slow_ms / 1000:g} s)",
                 )
             )
         if len(body) > self.response_chars:
