@@ -1,0 +1,124 @@
+"""Fuzzing: schemathesis against the example plugin through the proxy, with the spec it serves.
+
+    .venv/bin/python benchmarks/fuzz.py [--examples 25]
+
+Installs schemathesis into the running environment when it is missing (it is not a dependency of
+pluginlab-tui). Loopback only; bounded by --examples per operation. Checks: no 5xx made by the
+proxy itself, and every request schemathesis sent is one event in the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import importlib.util
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proxy_overhead import wait_up  # noqa: E402
+from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
+
+MARK = "X-Fuzz-Run"
+
+
+def ensure_schemathesis() -> None:
+    if importlib.util.find_spec("schemathesis") is None:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "schemathesis"], check=True)
+
+
+def fuzz(spec_url: str, base: str, examples: int) -> collections.Counter[tuple[str, int]]:
+    import hypothesis
+    import schemathesis
+
+    schema = schemathesis.openapi.from_url(spec_url)
+    sent: collections.Counter[tuple[str, int]] = collections.Counter()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        settings = hypothesis.settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        )
+
+        @settings
+        @hypothesis.given(case=operation.as_strategy())
+        def run(case: Any) -> None:
+            response = case.call(base_url=base, headers={MARK: "1"})
+            sent[(operation.label, response.status_code)] += 1
+
+        run()
+    return sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--examples", type=int, default=25, help="examples per operation")
+    args = parser.parse_args()
+    ensure_schemathesis()
+    todo = example_dir("todo")
+    with Backend("todo") as backend, tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        db = Path(tmp) / "events.db"
+        config = Path(tmp) / "pluginlab.toml"
+        config.write_text(
+            f"""
+[plugin]
+manifest = "{todo / "ai-plugin.json"}"
+spec = "{todo / "openapi.yaml"}"
+[proxy]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+backend = "{backend.url}"
+[store]
+path = "{db}"
+""",
+            encoding="utf-8",
+        )
+        proxy = subprocess.Popen(
+            [sys.executable, "-m", "pluginlab_tui", "serve", "--quiet", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_up(base + "/_pluginlab/health")
+            sent = fuzz(base + "/openapi.json", base, args.examples)
+        finally:
+            proxy.send_signal(signal.SIGTERM)
+            proxy.wait(60)
+        time.sleep(0.2)
+        conn = sqlite3.connect(db)
+        rows = conn.execute(
+            "SELECT status, error, violations FROM events WHERE request_headers LIKE ?",
+            (f'%"{MARK}", "1"%',),
+        ).fetchall()
+        conn.close()
+    total = sum(sent.values())
+    own_5xx = [r for r in rows if r[0] is not None and r[0] >= 500 and r[1] is not None]
+    invalid = sum(1 for r in rows if r[2] != "[]")
+    print("\n| operation | status | requests |\n|---|---|---|")
+    for (label, status), count in sorted(sent.items()):
+        print(f"| {label} | {status} | {count} |")
+    print("\n| measure | value |\n|---|---|")
+    print(f"| requests sent by schemathesis | {total} |")
+    print(f"| events recorded for them | {len(rows)} |")
+    print(f"| of which with violations | {invalid} |")
+    print(f"| 5xx made by the proxy itself | {len(own_5xx)} |")
+    ok = total == len(rows) and not own_5xx
+    print("\nresult:", "OK" if ok else "FAILED")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
