@@ -237,9 +237,7 @@ def parse_document(text: str) -> ReplayRequest:
         index += 1
     body: bytes | None = None
     if index < len(lines):
-        rest = "\n".join(lines[index + 1 :])
-        if rest.endswith("\n"):
-            rest = rest[:-1]
+        rest = "\n".join(lines[index + 1 :]).rstrip("\n")  # editors add final newlines
         body = rest.encode("utf-8") if rest else None
     return ReplayRequest(method, path, query, headers, body)
 

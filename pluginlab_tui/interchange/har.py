@@ -234,7 +234,7 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         raise HarError(f"not an HTTP request: {method or '?'} {url[:80] or '?'}")
     req_headers = _clean_headers(_text_pairs(request.get("headers")))
     post = request.get("postData") if isinstance(request.get("postData"), dict) else None
-    req_body = None
+    req_body: bytes | None = b""  # no postData: an empty body, as the proxy records one
     if post is not None:
         req_body = _decode(post.get("text"), post.get("encoding") or post.get("_encoding"))
         if req_body is None and isinstance(post.get("params"), list):

@@ -1,0 +1,296 @@
+"""HAR 1.2: exports that keep the format, round trips, and captures saved by other tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pluginlab_tui.cli import main
+from pluginlab_tui.interchange.har import HarError, ImportOptions, from_har, to_har
+from pluginlab_tui.store.event import Event
+from tests.conftest import ProxyFactory, stored_events
+from tests.harness import TODO, wait_for, write_config
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# -- a structural checker for HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) ------
+
+_OBJECTS: dict[str, tuple[dict[str, type | tuple[type, ...]], set[str]]] = {
+    # name: (required fields and their types, optional fields); custom fields start with "_"
+    "log": ({"version": str, "creator": dict, "entries": list}, {"browser", "pages", "comment"}),
+    "creator": ({"name": str, "version": str}, {"comment"}),
+    "entry": (
+        {
+            "startedDateTime": str,
+            "time": (int, float),
+            "request": dict,
+            "response": dict,
+            "cache": dict,
+            "timings": dict,
+        },
+        {"pageref", "serverIPAddress", "connection", "comment"},
+    ),
+    "request": (
+        {
+            "method": str,
+            "url": str,
+            "httpVersion": str,
+            "cookies": list,
+            "headers": list,
+            "queryString": list,
+            "headersSize": int,
+            "bodySize": int,
+        },
+        {"postData", "comment"},
+    ),
+    "response": (
+        {
+            "status": int,
+            "statusText": str,
+            "httpVersion": str,
+            "cookies": list,
+            "headers": list,
+            "content": dict,
+            "redirectURL": str,
+            "headersSize": int,
+            "bodySize": int,
+        },
+        {"comment"},
+    ),
+    "content": ({"size": int, "mimeType": str}, {"compression", "text", "encoding", "comment"}),
+    "postData": ({"mimeType": str}, {"params", "text", "comment"}),
+    "pair": ({"name": str, "value": str}, {"comment"}),
+    "cookie": (
+        {"name": str, "value": str},
+        {"path", "domain", "expires", "httpOnly", "secure", "comment"},
+    ),
+    "timings": (
+        {"send": (int, float), "wait": (int, float), "receive": (int, float)},
+        {"blocked", "dns", "connect", "ssl", "comment"},
+    ),
+}
+
+
+def har_problems(har: Any) -> list[str]:
+    problems: list[str] = []
+
+    def obj(kind: str, value: Any, where: str) -> None:
+        if not isinstance(value, dict):
+            problems.append(f"{where}: not an object")
+            return
+        required, optional = _OBJECTS[kind]
+        for key, typ in required.items():
+            if key not in value:
+                problems.append(f"{where}.{key}: missing")
+            elif not isinstance(value[key], typ) or isinstance(value[key], bool):
+                problems.append(f"{where}.{key}: {type(value[key]).__name__}")
+        for key in value:
+            if key not in required and key not in optional and not key.startswith("_"):
+                problems.append(f"{where}.{key}: not a HAR 1.2 field")
+
+    if not isinstance(har, dict) or set(har) != {"log"}:
+        return ["top level: one 'log' object expected"]
+    obj("log", har["log"], "log")
+    obj("creator", har["log"].get("creator"), "log.creator")
+    if har["log"].get("version") != "1.2":
+        problems.append("log.version: not 1.2")
+    for i, entry in enumerate(har["log"].get("entries", [])):
+        at = f"entries[{i}]"
+        obj("entry", entry, at)
+        if "T" not in entry.get("startedDateTime", "") or "+" not in entry["startedDateTime"]:
+            problems.append(f"{at}.startedDateTime: not ISO 8601 with an offset")
+        obj("request", entry["request"], f"{at}.request")
+        obj("response", entry["response"], f"{at}.response")
+        obj("timings", entry["timings"], f"{at}.timings")
+        obj("content", entry["response"]["content"], f"{at}.response.content")
+        if "postData" in entry["request"]:
+            obj("postData", entry["request"]["postData"], f"{at}.request.postData")
+        for part in ("request", "response"):
+            for j, pair in enumerate(entry[part]["headers"]):
+                obj("pair", pair, f"{at}.{part}.headers[{j}]")
+            for j, cookie in enumerate(entry[part]["cookies"]):
+                obj("cookie", cookie, f"{at}.{part}.cookies[{j}]")
+        for j, pair in enumerate(entry["request"]["queryString"]):
+            obj("pair", pair, f"{at}.request.queryString[{j}]")
+    return problems
+
+
+def _traffic(start_proxy: ProxyFactory) -> tuple[Path, list[Event]]:
+    proxy = start_proxy()
+    with proxy.client() as client:
+        client.post("/todos/har", json={"title": "Grüße ☕"}, headers={"Authorization": "Bearer s"})
+        client.get("/todos/har", params={"status": "open"}, headers={"Cookie": "a=b"})
+        client.get("/todos/har", headers={"X-Todo-Fault": "missing_field"})
+        client.get("/todos/har/99999")
+        client.get("/nowhere")
+    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 5 and e)
+    return proxy.config, list(events)
+
+
+def test_export_keeps_the_har_structure_verdicts_and_redactions(
+    start_proxy: ProxyFactory, tmp_path: Path
+) -> None:
+    config, events = _traffic(start_proxy)
+    out = tmp_path / "all.har"
+    assert main(["export", "har", "--config", str(config), "-o", str(out)]) == 0
+    har = json.loads(out.read_text(encoding="utf-8"))
+    assert har_problems(har) == []
+    entries = har["log"]["entries"]
+    assert [e["_pluginlab"]["event_id"] for e in entries] == [e.event_id for e in events]
+    post = entries[0]
+    assert post["request"]["postData"]["text"] == events[0].request_body
+    assert {"name": "Authorization", "value": "[redacted]"} in post["request"]["headers"]
+    assert "Bearer s" not in out.read_text(encoding="utf-8")
+    assert entries[1]["request"]["queryString"] == [{"name": "status", "value": "open"}]
+    broken = entries[2]["_pluginlab"]
+    assert broken["violation_count"] >= 1
+    assert {v["code"] for v in broken["violations"]} == {"invalid_response_body"}
+    assert entries[4]["_pluginlab"]["violations"][0]["code"] == "unknown_path"
+    # Nothing the user wrote is overwritten; a filter selects.
+    assert main(["export", "har", "--config", str(config), "-o", str(out)]) == 2
+    assert (
+        main(["export", "har", "--config", str(config), "--invalid", "-o", str(out), "--force"])
+        == 0
+    )
+    invalid = json.loads(out.read_text(encoding="utf-8"))["log"]["entries"]
+    assert [e["_pluginlab"]["violation_count"] > 0 for e in invalid] == [True, True]
+
+
+def test_export_then_import_gives_the_same_exchanges(
+    start_proxy: ProxyFactory, tmp_path: Path
+) -> None:
+    config, events = _traffic(start_proxy)
+    har = tmp_path / "all.har"
+    main(["export", "har", "--config", str(config), "-o", str(har)])
+    fresh = tmp_path / "fresh.db"
+    assert main(["import", str(har), "--config", str(config), "--db", str(fresh)]) == 0
+    imported = stored_events(fresh)
+    assert len(imported) == len(events)
+
+    def same(e: Event) -> tuple[Any, ...]:
+        return (
+            e.method, e.url, e.path, e.query, e.status, e.request_headers, e.response_headers,
+            e.request_body, e.response_body, e.operation_id,
+            sorted(v.code for v in e.violations),
+        )  # fmt: skip
+
+    assert [same(e) for e in imported] == [same(e) for e in events]
+    assert {e.source for e in imported} == {"import"}
+    # Importing the same file again adds nothing.
+    assert main(["import", str(har), "--config", str(config), "--db", str(fresh)]) == 0
+    assert len(stored_events(fresh)) == len(events)
+
+
+def _todo_config(tmp_path: Path) -> Path:
+    return write_config(
+        tmp_path,
+        {
+            "plugin": {
+                "manifest": str(TODO / "ai-plugin.json"),
+                "spec": str(TODO / "openapi.yaml"),
+            },
+            "store": {"path": str(tmp_path / "events.db")},
+        },
+    )
+
+
+def test_a_chrome_devtools_har_imports_validated_and_redacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _todo_config(tmp_path)
+    code = main(["import", str(FIXTURES / "chrome-devtools.har"), "--config", str(config)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "imported 3 exchange(s)" in captured.out and "skipped entry 2" in captured.err
+    events = stored_events(tmp_path / "events.db")
+    listed, added, refused = events
+    assert (listed.operation_id, listed.status, listed.query) == (
+        "listTodos",
+        200,
+        "status=open&limit=5",
+    )
+    assert listed.violations == []
+    assert ("Authorization", "[redacted]") in listed.request_headers
+    assert added.operation_id == "addTodo" and added.status == 400
+    assert [v.code for v in added.violations] == ["invalid_body"]
+    assert json.loads(added.response_body or "") == {"error": "due must be a date (YYYY-MM-DD)"}
+    assert refused.status is None and refused.error == "net::ERR_CONNECTION_REFUSED"
+    assert all(not k.startswith(":") for k, _ in refused.request_headers)
+    assert ("cookie", "[redacted]") in refused.request_headers
+    assert "live-secret" not in (tmp_path / "events.db").read_bytes().decode("latin-1")
+
+
+def test_a_mitmproxy_style_har_imports(tmp_path: Path) -> None:
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "mitmproxy", "version": "11.0.0", "comment": ""},
+            "pages": [],
+            "entries": [
+                {
+                    "startedDateTime": "2026-11-24T10:00:00.123456+00:00",
+                    "time": 12.5,
+                    "request": {
+                        "method": "PATCH",
+                        "url": "http://127.0.0.1:8787/todos/mitm/1",
+                        "httpVersion": "HTTP/1.1",
+                        "cookies": [],
+                        "headers": [{"name": "content-type", "value": "application/json"}],
+                        "queryString": [],
+                        "headersSize": 80,
+                        "bodySize": 13,
+                        "postData": {"mimeType": "application/json", "text": '{"done":true}'},
+                    },
+                    "response": {
+                        "status": 200,
+                        "statusText": "OK",
+                        "httpVersion": "HTTP/1.1",
+                        "cookies": [],
+                        "headers": [{"name": "content-type", "value": "application/json"}],
+                        "content": {
+                            "size": 30,
+                            "compression": 0,
+                            "mimeType": "application/json",
+                            "text": '{"id":1,"title":"x","done":true}',
+                        },
+                        "redirectURL": "",
+                        "headersSize": 60,
+                        "bodySize": 30,
+                    },
+                    "cache": {},
+                    "timings": {"connect": 0.1, "ssl": -1, "send": 0.2, "receive": 0.1, "wait": 12},
+                    "serverIPAddress": "127.0.0.1",
+                }
+            ],
+        }
+    }
+    (event,) = from_har(har, ImportOptions(validator=None)).events
+    assert event.ts == "2026-11-24T10:00:00.123Z" and event.duration_ms == 12.5
+    assert event.request_body == '{"done":true}' and event.source == "import"
+    config = _todo_config(tmp_path)
+    path = tmp_path / "mitm.har"
+    path.write_text(json.dumps(har), encoding="utf-8")
+    assert main(["import", str(path), "--config", str(config)]) == 0
+    (stored,) = stored_events(tmp_path / "events.db")
+    # the answer lacks priority and created_at: the verdict is made at import
+    assert stored.operation_id == "updateTodo"
+    assert {v.code for v in stored.violations} == {"invalid_response_body"}
+
+
+def test_not_a_har_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(HarError):
+        from_har({"entries": []})
+    bad = tmp_path / "bad.har"
+    bad.write_text("{nope", encoding="utf-8")
+    config = _todo_config(tmp_path)
+    assert main(["import", str(bad), "--config", str(config)]) == 2
+    assert main(["import", str(tmp_path / "missing.har"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "not JSON" in err and "file not found" in err and "Traceback" not in err
+
+
+def test_to_har_of_nothing_is_an_empty_log() -> None:
+    assert har_problems(to_har([])) == []
