@@ -23,6 +23,9 @@ VERBS = (
     "simulate",
     "demo",
     "tui",
+    "init",
+    "spec",
+    "prompt",
 )
 
 
