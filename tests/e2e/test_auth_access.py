@@ -148,3 +148,37 @@ def test_the_backend_verifies_the_jwt_with_the_served_jwks(start_proxy: ProxyFac
         # (the JWT itself is in the stored response: this test backend echoes it back)
         assert_no_secrets(proxy, [key])
     assert stored_events(proxy.db)
+
+
+def test_a_replay_grant_stands_for_the_original_user(
+    start_proxy: ProxyFactory, todo_backend: Backend
+) -> None:
+    import sqlite3
+
+    from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
+
+    proxy = start_proxy(auth={"mode": "user_http"}, plans__free={"quota": 1})
+    key = add_user(proxy, "rex", plan="free")
+    conn = sqlite3.connect(proxy.db)
+    try:
+        secret = store_secret(conn)
+    finally:
+        conn.close()
+    who = unique()
+    grant = sign(Grant(source="replay", replay_of="e-1", user_id="rex", plan="free"), secret)
+    with proxy.client() as client:
+        live = client.post(
+            f"/todos/{who}", json={"title": "x"}, headers={"Authorization": f"Bearer {key}"}
+        )
+        replayed = client.post(f"/todos/{who}", json={"title": "x"}, headers={GRANT_HEADER: grant})
+        forged = client.post(f"/todos/{who}", json={"title": "x"}, headers={GRANT_HEADER: "x.y"})
+    assert (live.status_code, replayed.status_code, forged.status_code) == (201, 201, 401)
+    event = by_id(events_when(proxy, 3))[replayed.headers["X-PluginLab-Event-Id"]]
+    assert (event.source, event.auth_result, event.user_id, event.plan) == (
+        "replay",
+        "ok",
+        "rex",
+        "free",
+    )
+    assert todo_count(todo_backend, who) == 2  # the replay is not counted against the quota
+    assert_no_secrets(proxy, [key])

@@ -107,8 +107,8 @@ class AuthGate:
         exchange = exchange_of(flow)
         if flow.response is not None or exchange is None:
             return
-        if flow.request.path.startswith(PROXY_PREFIX) or flow.request.method == "OPTIONS":
-            return  # proxy-owned: answered by the routes stages, never gated here
+        if flow.request.path.startswith(PROXY_PREFIX):
+            return  # proxy-owned: answered by the routes stages (CORS preflights are answered)
         exchange.auth_mode = self.config.auth.mode
         replay = exchange.source in REPLAYED and exchange.user_id is not None
         verdict = self._replayed(exchange) if replay else self._authenticate(flow)

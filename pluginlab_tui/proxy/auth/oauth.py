@@ -204,6 +204,7 @@ class OAuthProvider:
         user = get_user(self.conn, user_name)
         if user is not None and not user.active:
             raise OAuthError("access_denied", f"user {user_name!r} is revoked")
+        self.purge()
         code = new_secret(CODE_PREFIX)
         self._insert(
             code,
@@ -376,6 +377,13 @@ class OAuthProvider:
         if row is None or not matches_hash(secret, row["token_hash"]):
             return None
         return row  # type: ignore[no-any-return]
+
+    def purge(self, keep_s: float = 86_400.0) -> int:
+        """Forget grants that expired more than `keep_s` ago; returns how many."""
+        cur = self.conn.execute(
+            "DELETE FROM oauth_grants WHERE expires < ?", (self.clock() - keep_s,)
+        )
+        return cur.rowcount
 
     def _revoke_family(self, family: str, now: float) -> None:
         self.conn.execute(

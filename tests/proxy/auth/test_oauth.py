@@ -206,3 +206,13 @@ def test_nothing_handed_out_is_stored_in_clear(conn: sqlite3.Connection, tmp_pat
     data += wal.read_bytes() if wal.exists() else b""
     for secret in (code, tokens.access_token, tokens.refresh_token):
         assert secret.encode() not in data
+
+
+def test_long_expired_grants_are_forgotten(conn: sqlite3.Connection) -> None:
+    clock = Clock()
+    oauth = provider(conn, clock)
+    checked = oauth.check_authorize(params())
+    oauth.issue_code(checked, "ivan")
+    clock.now += 2 * 86_400
+    assert oauth.purge() == 1
+    assert conn.execute("SELECT count(*) FROM oauth_grants").fetchone()[0] == 0

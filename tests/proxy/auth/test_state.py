@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from pluginlab_tui.config import load_config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.proxy.auth.state import check_config
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"auth.mode": "service_http"}, "auth.service_token: required"),
+        ({"auth.mode": "api_key"}, "auth.api_key: required"),
+        ({"auth.default_plan": "gold"}, "auth.default_plan: no plan named 'gold'"),
+        ({"plans": {"free": {"quota": -1}}}, "plans.free.quota: must be 0 or more"),
+    ],
+)
+def test_what_a_mode_needs_is_one_clear_line(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        check_config(load_config(None, overrides))
+
+
+def test_a_complete_config_passes() -> None:
+    check_config(
+        load_config(
+            None,
+            {
+                "auth.mode": "service_http",
+                "auth.service_token": "t",
+                "auth.default_plan": "free",
+                "plans": {"free": {"rate_per_minute": 10}},
+            },
+        )
+    )
