@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,8 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.proxy_overhead import wait_up  # noqa: E402
-from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
+from benchmarks.common import serving, todo_config  # noqa: E402
+from pluginlab_tui.examples import Backend, free_port  # noqa: E402
 
 MARK = "X-Fuzz-Run"
 
@@ -67,37 +66,13 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=25, help="examples per operation")
     args = parser.parse_args()
     ensure_schemathesis()
-    todo = example_dir("todo")
     with Backend("todo") as backend, tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         db = Path(tmp) / "events.db"
-        config = Path(tmp) / "pluginlab.toml"
-        config.write_text(
-            f"""
-[plugin]
-manifest = "{todo / "ai-plugin.json"}"
-spec = "{todo / "openapi.yaml"}"
-[proxy]
-listen = "127.0.0.1:{port}"
-public_url = "http://127.0.0.1:{port}"
-backend = "{backend.url}"
-[store]
-path = "{db}"
-""",
-            encoding="utf-8",
-        )
-        proxy = subprocess.Popen(
-            [sys.executable, "-m", "pluginlab_tui", "serve", "--quiet", "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
+        config = todo_config(Path(tmp), port, backend.url)
+        with serving(config, port):
             base = f"http://127.0.0.1:{port}"
-            wait_up(base + "/_pluginlab/health")
             sent = fuzz(base + "/openapi.json", base, args.examples)
-        finally:
-            proxy.send_signal(signal.SIGTERM)
-            proxy.wait(60)
         time.sleep(0.2)
         conn = sqlite3.connect(db)
         rows = conn.execute(

@@ -15,7 +15,6 @@ import argparse
 import collections
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -26,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.proxy_overhead import ensure_hey, wait_up  # noqa: E402
-from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
+from benchmarks.common import serving, todo_config  # noqa: E402
+from benchmarks.proxy_overhead import ensure_hey  # noqa: E402
+from pluginlab_tui.examples import Backend, free_port  # noqa: E402
 
 TOKEN = "load-test-service-token-" + os.urandom(8).hex()
 
@@ -59,46 +59,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=20)
     args = parser.parse_args()
-    todo = example_dir("todo")
     with Backend("todo") as backend, tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         db = Path(tmp) / "events.db"
-        config = Path(tmp) / "pluginlab.toml"
-        config.write_text(
-            f"""
-[plugin]
-manifest = "{todo / "ai-plugin.json"}"
-spec = "{todo / "openapi.yaml"}"
-[proxy]
-listen = "127.0.0.1:{port}"
-backend = "{backend.url}"
-[auth]
-mode = "service_http"
-[store]
-path = "{db}"
-""",
-            encoding="utf-8",
-        )
+        config = todo_config(Path(tmp), port, backend.url, '[auth]\nmode = "service_http"')
         env = {**os.environ, "PLUGINLAB_AUTH__SERVICE_TOKEN": TOKEN}
-        proxy = subprocess.Popen(
-            [sys.executable, "-m", "pluginlab_tui", "serve", "--quiet", "--config", str(config)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{port}/_pluginlab/health")
-            start = rss_mb(proxy.pid)
+        with serving(config, port, env) as pid:
+            start = rss_mb(pid)
             url = f"http://127.0.0.1:{port}/todos/load?status=open&limit=5"
             half = args.requests // 2
             statuses: collections.Counter[int] = collections.Counter()
             statuses.update(hey(url, half, args.concurrency))
-            middle = rss_mb(proxy.pid)
+            middle = rss_mb(pid)
             statuses.update(hey(url, args.requests - half, args.concurrency))
-            end = rss_mb(proxy.pid)
-        finally:
-            proxy.send_signal(signal.SIGTERM)
-            proxy.wait(60)
+            end = rss_mb(pid)
         time.sleep(0.2)
         conn = sqlite3.connect(db)
         recorded = conn.execute(
