@@ -46,10 +46,16 @@ def start_proxy(tmp_path: Path, todo_backend: Backend) -> Iterator[ProxyFactory]
         url = todo_backend.url if backend == "default" else backend
         folder = tmp_path / f"proxy{len(started)}"
         folder.mkdir()
-        config = write_config(folder, todo_sections(folder, url, **sections))
-        proxy = ProxyProcess(config, *args)
-        started.append(proxy)
-        return proxy.start()
+        for attempt in range(3):
+            config = write_config(folder, todo_sections(folder, url, **sections))
+            proxy = ProxyProcess(config, *args)
+            started.append(proxy)
+            try:
+                return proxy.start()
+            except RuntimeError as exc:  # another test took the free port first: take another
+                if "already in use" not in str(exc) or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     yield start
     for proxy in started:
