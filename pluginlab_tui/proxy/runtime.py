@@ -15,7 +15,8 @@ from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.service import PluginService
-from pluginlab_tui.store.database import open_store
+from pluginlab_tui.proxy.watch import FileWatcher
+from pluginlab_tui.store.database import connect, open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.writer import EventWriter
 
@@ -28,7 +29,11 @@ class Runtime:
         self.conn: sqlite3.Connection = open_store(config.store_path, create=True)
         #: Auth and access: users, the dev OAuth provider, limits, allow-list, JWT signer.
         self.auth = AuthState(config, self.conn)
-        self.service = PluginService(config, self.conn, manifest_auth=manifest_auth(config))
+        #: The plugin in service; reloads run in the watcher thread, on a connection of their own.
+        self.service = PluginService(
+            config, connect(config.store_path), manifest_auth=manifest_auth(config)
+        )
+        self.watcher = FileWatcher(self.service.watched_files(), self.service.reload)
         self.writer = EventWriter(
             config.store_path,
             flush_ms=config.store.flush_ms,
@@ -46,13 +51,16 @@ class Runtime:
     def start(self) -> None:
         self.service.start()
         self.writer.start()
+        self.watcher.start()
 
     def close(self) -> None:
         """Write every pending event and close the store (once)."""
         if self._closed:
             return
         self._closed = True
+        self.watcher.stop()
         self.writer.close()
+        self.service.conn.close()
         self.conn.close()
 
     def identity_headers(self, exchange: Exchange) -> list[tuple[str, str]]:
