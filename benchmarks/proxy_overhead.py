@@ -147,41 +147,47 @@ path = "{folder / "events.db"}"
 
 @contextmanager
 def prism(spec: Path, backend: str, port: int) -> Iterator[bool]:
-    """Stoplight Prism's validating proxy, installed from npm into benchmarks/.cache."""
+    """Stoplight Prism's validating proxy, installed from npm into benchmarks/.cache.
+
+    Yields False (the row is skipped, with a note) when npm or Prism is missing, or when Prism
+    does not answer the benchmark's request with 200 and an invalid one with 422.
+    """
     cache = ROOT / "benchmarks" / ".cache" / "prism"
     binary = cache / "node_modules" / ".bin" / "prism"
     if not binary.exists() and shutil.which("npm"):
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "npm",
-                "install",
-                "--prefix",
-                str(cache),
-                "--no-audit",
-                "--no-fund",
-                "@stoplight/prism-cli",
-            ],
+        print("  installing @stoplight/prism-cli with npm ...", file=sys.stderr)
+        install = subprocess.run(
+            ["npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund"]
+            + ["@stoplight/prism-cli@5"],
             capture_output=True,
+            text=True,
             check=False,
             timeout=600,
         )
+        if install.returncode != 0:
+            tail = (install.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"  (npm install failed: {tail})", file=sys.stderr)
     if not binary.exists():
         print("  (Prism row skipped: npm or @stoplight/prism-cli not available)", file=sys.stderr)
         yield False
         return
-    command = [
-        str(binary),
-        "proxy",
-        "--errors",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        str(spec),
-        backend,
-    ]
-    with process(command, f"http://127.0.0.1:{port}/health", cwd=cache):
+    # `prism proxy <document> <upstream>`: the upstream is the backend, as for the other rows;
+    # logging off, like mitmdump -q and serve --quiet.
+    command = [str(binary), "proxy", str(spec), backend, "--errors"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--verboseLevel", "silent"]
+    base = f"http://127.0.0.1:{port}"
+    with process(command, base + "/health", cwd=cache):
+        valid = httpx.get(base + PATH, timeout=10, trust_env=False)
+        invalid = httpx.get(base + "/todos/bench?limit=0", timeout=10, trust_env=False)
+        if valid.status_code != 200 or invalid.status_code != 422:
+            print(
+                f"  (Prism row skipped: it answered {valid.status_code} to a valid request and "
+                f"{invalid.status_code} to an invalid one, expected 200 and 422)",
+                file=sys.stderr,
+            )
+            yield False
+            return
         yield True
 
 
@@ -245,8 +251,8 @@ def main() -> None:
 
     reference = next(r for r in results if r.name.startswith("mitmdump"))
     print(
-        f"\nGET {PATH} on the todo example; {args.requests} requests at {args.concurrency} concurrent,"
-        f" then {max(args.requests // 3, 1)} sequential\n"
+        f"\nGET {PATH} on the todo example; {args.requests} requests at "
+        f"{args.concurrency} concurrent, then {max(args.requests // 3, 1)} sequential\n"
     )
     print(
         f"| {'target':<28} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | {'seq req/s':>9} "
@@ -255,8 +261,8 @@ def main() -> None:
     print(f"|{'-' * 30}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 11}|{'-' * 12}|{'-' * 12}|")
     for r in results:
         print(
-            f"| {r.name:<28} | {r.rps:>7.0f} | {r.p50_ms:>7.1f} | {r.p99_ms:>7.1f} | {r.seq_rps:>9.0f} "
-            f"| {r.seq_p50_ms:>10.2f} | {r.rps / reference.rps:>9.2f}x |"
+            f"| {r.name:<28} | {r.rps:>7.0f} | {r.p50_ms:>7.1f} | {r.p99_ms:>7.1f} "
+            f"| {r.seq_rps:>9.0f} | {r.seq_p50_ms:>10.2f} | {r.rps / reference.rps:>9.2f}x |"
         )
 
 
