@@ -88,8 +88,20 @@ def scrub(text: str) -> str:
     return _MINTED.sub(REDACTED, text)
 
 
+def scrub_minted(event: Event) -> None:
+    """Secrets this proxy minted, sent anywhere (a wrong header, a body): cut from the event."""
+    event.request_headers = [(k, scrub(v)) for k, v in event.request_headers]
+    event.response_headers = [(k, scrub(v)) for k, v in event.response_headers]
+    event.query, event.url = scrub(event.query), scrub(event.url)
+    if event.request_body and not event.request_binary:
+        event.request_body = scrub(event.request_body)
+    if event.response_body and not event.response_binary:
+        event.response_body = scrub(event.response_body)
+
+
 def redact_event(event: Event) -> None:
     """The body_filter of the Runtime: edits the event in place."""
+    scrub_minted(event)
     if not event.path.startswith(OAUTH_PREFIX):
         if event.query and any(n in event.query.lower() for n in ANYWHERE_SECRETS):
             event.query = redact_query(event.query, ANYWHERE_SECRETS)
