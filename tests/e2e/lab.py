@@ -59,8 +59,19 @@ def gzipped(value: Any) -> Response:
     )
 
 
-def lab_app(calls: list[tuple[str, str]]) -> Any:
-    """The lab backend; each request it receives is appended to `calls` as (method, path?query)."""
+def brotli_encoded(value: Any) -> Response:
+    import brotli  # type: ignore[import-untyped]  # mitmproxy depends on it (Content-Encoding: br)
+
+    return Response(
+        brotli.compress(as_json(value)),
+        headers={"Content-Encoding": "br"},
+        media_type="application/json",
+    )
+
+
+def lab_app(calls: list[tuple[str, str]], event_ids: list[str] | None = None) -> Any:
+    """The lab backend; each request it receives is appended to `calls` as (method, path?query),
+    and the X-PluginLab-Event-Id it came with to `event_ids`."""
 
     async def search(request: Request) -> Response:
         return JSONResponse({"hits": [request.query_params.get("q", "")]})
@@ -101,6 +112,10 @@ def lab_app(calls: list[tuple[str, str]]) -> Any:
             return gzipped(report(items=100, note="zipped"))
         if mode == "gzip_bad":
             return gzipped(report(items=100, note="zipped", bad_at=70))
+        if mode in ("br", "br_bad"):
+            return brotli_encoded(report(100, "brotli", bad_at=70 if mode == "br_bad" else None))
+        if mode == "big_multibyte":  # over 100,000 bytes, under 100,000 characters
+            return JSONResponse(report(note="é" * (BIG_CHARS // 2)))
         if mode in ("slow", "hang"):
             await asyncio.sleep(SLOW_S if mode == "slow" else HANG_S)
         if mode in ("latin1", "latin1_mislabelled"):
@@ -125,6 +140,9 @@ def lab_app(calls: list[tuple[str, str]]) -> Any:
         if scope["type"] == "http":
             query = scope.get("query_string", b"").decode("latin-1")
             calls.append((scope["method"], scope["path"] + (f"?{query}" if query else "")))
+            if event_ids is not None:
+                headers = dict(scope["headers"])
+                event_ids.append(headers.get(b"x-pluginlab-event-id", b"").decode("latin-1"))
             if scope["path"] == "/v1/report" and query == "mode=cut":
                 # Promise 1,000 bytes, send 10, then fail: the connection is cut mid-body.
                 await send(
@@ -148,8 +166,9 @@ class LabBackend:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.calls: list[tuple[str, str]] = []
+        self.event_ids: list[str] = []
         config = uvicorn.Config(
-            lab_app(self.calls),
+            lab_app(self.calls, self.event_ids),
             host="127.0.0.1",
             port=self.port,
             log_level="critical",

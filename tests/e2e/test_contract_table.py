@@ -402,9 +402,9 @@ CASES = [
         ("missing_response_body", "body", None),
     ),
     lab(
-        "response over 100,000 characters",
+        "response over 100,000 characters (the twin is over 100,000 bytes, not characters)",
         get("/v1/report?mode=big"),
-        get("/v1/report?mode=good"),
+        get("/v1/report?mode=big_multibyte"),
         ("response_too_large", "body", None),
     ),
     lab(
@@ -417,6 +417,12 @@ CASES = [
         "gzip-encoded response, wrong type deep inside",
         get("/v1/report?mode=gzip_bad"),
         get("/v1/report?mode=gzip"),
+        ("invalid_response_body", "body/items/70/n", "type"),
+    ),
+    lab(
+        "brotli-encoded response, wrong type deep inside",
+        get("/v1/report?mode=br_bad"),
+        get("/v1/report?mode=br"),
         ("invalid_response_body", "body/items/70/n", "type"),
     ),
     lab(
@@ -533,7 +539,9 @@ def test_the_table_covers_every_code_with_at_least_40_cases() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case_and_its_valid_twin(case: Case, outcomes: dict[tuple[str, str], Seen]) -> None:
+def test_case_and_its_valid_twin(
+    case: Case, outcomes: dict[tuple[str, str], Seen], lab_backend: LabBackend
+) -> None:
     broken, twin = outcomes[(case.name, "broken")], outcomes[(case.name, "twin")]
     assert found(broken.event) == list(case.expected)
     for violation in broken.event.violations:
@@ -554,6 +562,8 @@ def test_case_and_its_valid_twin(case: Case, outcomes: dict[tuple[str, str], See
     if routed:
         assert twin.event.operation_id == broken.event.operation_id
     assert broken.event.event_id != twin.event.event_id
+    if case.plugin == "lab":  # default mode holds nothing back: both went to the backend
+        assert {broken.event.event_id, twin.event.event_id} <= set(lab_backend.event_ids)
 
 
 def test_validation_sees_the_whole_decoded_body_before_the_storage_cap(
