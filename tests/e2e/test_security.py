@@ -8,8 +8,6 @@ import itertools
 import threading
 from pathlib import Path
 
-import httpx
-
 from pluginlab_tui.examples import Backend
 from tests.conftest import ProxyFactory
 from tests.proxy.auth.helpers import add_user, cli, todo_count, unique
