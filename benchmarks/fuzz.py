@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/fuzz.py [--examples 25]
 
 Installs schemathesis into the running environment when it is missing (it is not a dependency of
-pluginlab-tui). Loopback only; bounded by --examples per operation. Checks: no 5xx made by the
-proxy itself, and every request schemathesis sent is one event in the store.
+pluginlab-tui). Valid (positive) and invalid (negative) cases; loopback only; bounded by
+--examples per operation and mode. Checks: no 5xx made by the proxy itself, and every request
+schemathesis sent is one event in the store.
 """
 
 from __future__ import annotations
@@ -40,24 +41,25 @@ def fuzz(spec_url: str, base: str, examples: int) -> collections.Counter[tuple[s
 
     schema = schemathesis.openapi.from_url(spec_url)
     sent: collections.Counter[tuple[str, int]] = collections.Counter()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        label = operation.label
-        settings = hypothesis.settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(hypothesis.HealthCheck),
-            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-        )
+    settings = hypothesis.settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+    )
+    for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            label = f"{operation.label} ({mode.value})"
 
-        @settings
-        @hypothesis.given(case=operation.as_strategy())
-        def run(case: Any) -> None:
-            response = case.call(base_url=base, headers={MARK: "1"})
-            sent[(label, response.status_code)] += 1  # noqa: B023 - run() is called right here
+            @settings
+            @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+            def run(case: Any) -> None:
+                response = case.call(base_url=base, headers={MARK: "1"})
+                sent[(label, response.status_code)] += 1  # noqa: B023 - run() is called right here
 
-        run()
+            run()
     return sent
 
 
