@@ -89,6 +89,7 @@ GZ_NOTE = gzip.compress(json.dumps({"text": "zipped", "id": 9}).encode("utf-8"))
 GZ_NOTE_OK = gzip.compress(json.dumps({"text": "zipped"}).encode("utf-8"))
 GZ = (("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
 BAD_UTF8 = b'{"title": "\xff\xfe"}'
+LONG_NOTE = {"text": "x" * 300, "id": 8}
 
 CASES = [
     # -- routing --------------------------------------------------------------------------
@@ -346,6 +347,12 @@ CASES = [
         ("invalid_body", "body/id", "readOnly"),
     ),
     lab(
+        "readOnly property past the storage cap",
+        send("PUT", "/v1/notes/8", LONG_NOTE),
+        send("PUT", "/v1/notes/8", {"text": LONG_NOTE["text"]}),
+        ("invalid_body", "body/id", "readOnly"),
+    ),
+    lab(
         "gzip-encoded request body, checked decoded",
         send("PUT", "/v1/notes/9", GZ_NOTE, *GZ),
         send("PUT", "/v1/notes/9", GZ_NOTE_OK, *GZ),
@@ -583,6 +590,10 @@ def test_validation_sees_the_whole_decoded_body_before_the_storage_cap(
     assert f"{len(as_json(report(note='x' * BIG_CHARS))):,} characters" in big.violations[0].message
     request = outcomes[("gzip-encoded request body, checked decoded", "broken")].event
     assert request.request_size == len(gzip.decompress(GZ_NOTE)) and not request.request_binary
+    long = outcomes[("readOnly property past the storage cap", "broken")].event
+    sent = json.dumps(LONG_NOTE)
+    assert long.request_truncated and long.request_size == len(sent)
+    assert long.request_body == sent[:BODY_CAP] and '"id"' not in long.request_body
 
 
 def test_every_answer_carries_its_event_id_and_the_count(
