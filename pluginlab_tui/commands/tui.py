@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path
-from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.config import Config, find_config, load_config
 from pluginlab_tui.errors import UsageError
 
 #: How long `pluginlab-tui` waits for its proxy to make the store.
@@ -42,11 +42,11 @@ def add_default_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _run_app(db: Path, note: str) -> int:
+def _run_app(db: Path, note: str, config: Config | None = None) -> int:
     from pluginlab_tui.tui.app import PluginLabApp
     from pluginlab_tui.tui.user_config import load_user_config
 
-    app = PluginLabApp(db, user=load_user_config(), note=note)
+    app = PluginLabApp(db, user=load_user_config(), note=note, config=config)
     app.run()
     return 0 if app.return_code is None else app.return_code
 
@@ -68,7 +68,7 @@ def run_default(args: argparse.Namespace) -> int:
     config = load_config(path)
     db = config.store_path
     if args.attach:
-        return _run_app(db, f"attached to the proxy on {config.proxy.listen}")
+        return _run_app(db, f"attached to the proxy on {config.proxy.listen}", config)
     log_path = db.parent / "proxy.log"
     db.parent.mkdir(parents=True, exist_ok=True)
     start = log_path.stat().st_size if log_path.exists() else 0
@@ -81,7 +81,7 @@ def run_default(args: argparse.Namespace) -> int:
         )
     try:
         _wait_for_proxy(child, log_path, start, START_TIMEOUT_S)
-        return _run_app(db, f"proxy on {config.proxy.listen} (log: {log_path})")
+        return _run_app(db, f"proxy on {config.proxy.listen} (log: {log_path})", config)
     finally:
         stop_child(child)
 

@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from pluginlab_tui.config import Config
 from pluginlab_tui.tui.data import StoreData
 from pluginlab_tui.tui.screens.help import HelpScreen
 from pluginlab_tui.tui.screens.main import MainScreen
@@ -50,6 +51,13 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ),
     ("Detail: auth", "Show the auth decision (4)", "show_tab('auth')"),
     ("Detail: timing", "Show timing, sizes and ids (5)", "show_tab('timing')"),
+    ("Exchange: replay", "Send the selected exchange again through the proxy (r)", "replay"),
+    ("Exchange: copy as curl", "Copy the selected request as a curl command (y)", "copy_curl"),
+    (
+        "Exchange: export HAR",
+        "The marked exchanges, or the selected one, to a HAR file (x)",
+        "export_har",
+    ),
     ("Plugin panel", "Manifest, spec, lint findings and versions with diffs (p)", "plugin"),
     (
         "Stats per operation",
@@ -78,8 +86,11 @@ class PluginLabApp(App[int]):
         note: str = "",
         poll_interval: float = 0.25,
         cursor_blink: bool = True,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
+        #: The proxy's config, when there is one (replay goes through that proxy).
+        self.config = config
         self.data = StoreData(db)
         self.user = user or UserConfig()
         self.note = note

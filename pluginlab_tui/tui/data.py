@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pluginlab_tui.config import Config
 from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
 from pluginlab_tui.store import annotations as notes
 from pluginlab_tui.store import queries, stats, versions
@@ -108,3 +109,63 @@ def operation_stats(
         )
     finally:
         conn.close()
+
+
+#: At most this many exchanges go into one HAR export from the TUI.
+HAR_LIMIT = 10_000
+
+
+def curl_for(event: Event) -> str:
+    """The exchange's request as a curl command to where it was sent (the proxy)."""
+    from urllib.parse import urlsplit
+
+    from pluginlab_tui.interchange.curl import curl_command
+
+    parts = urlsplit(event.url)
+    base = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return curl_command(event, base or "http://localhost:8787")
+
+
+def export_har(conn: sqlite3.Connection, ids: list[int], folder: Path) -> tuple[Path, int]:
+    """Write the events with these row ids to a new HAR file in `folder`; (path, count)."""
+    import json as _json
+    from datetime import UTC, datetime
+
+    from pluginlab_tui.interchange.har import to_har
+
+    events = queries.events_by_ids(conn, ids[:HAR_LIMIT])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"pluginlab-{stamp}.har"
+    n = 1
+    while path.exists():
+        n += 1
+        path = folder / f"pluginlab-{stamp}-{n}.har"
+    path.write_text(_json.dumps(to_har(events), ensure_ascii=False, indent=1), encoding="utf-8")
+    return path, len(events)
+
+
+def marked_ids(conn: sqlite3.Connection, limit: int = HAR_LIMIT) -> list[int]:
+    rows = conn.execute(
+        "SELECT id FROM events WHERE marked = 1 ORDER BY id LIMIT ?", (limit,)
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def replay(path: Path, row_id: int, config: Config) -> str:
+    """Send an exchange again through the proxy (in a worker); one line saying how it went."""
+    from pluginlab_tui.replay import replay_event
+
+    conn = open_store(path)
+    try:
+        found = queries.events_by_ids(conn, [row_id])
+    finally:
+        conn.close()
+    if not found:
+        return "that exchange is gone from the store"
+    result = replay_event(found[0], config)
+    if result.error:
+        return f"replay failed: {result.error}"
+    verdict = (
+        f"{len(result.violations)} violation(s)" if result.violations else "keeps the contract"
+    )
+    return f"replayed: {result.status} in {result.duration_ms:.0f} ms, {verdict}"

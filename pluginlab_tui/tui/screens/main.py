@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from pluginlab_tui.tui.data import Filter, StoreData
+from pluginlab_tui.config import Config
+from pluginlab_tui.tui.data import (
+    Filter,
+    StoreData,
+    curl_for,
+    export_har,
+    marked_ids,
+    replay,
+)
 from pluginlab_tui.tui.paging import PagedRows, Query
 from pluginlab_tui.tui.widgets.detail import TABS, DetailPane
 from pluginlab_tui.tui.widgets.event_list import EventList
@@ -39,6 +49,27 @@ class MainScreen(Screen[None]):
         ),
         Binding("m", "toggle_mark", "Mark", id="event.mark"),
         Binding("c", "comment", "Comment", id="event.comment"),
+        Binding(
+            "r",
+            "replay",
+            "Replay",
+            id="event.replay",
+            tooltip="Send the selected exchange again through the proxy",
+        ),
+        Binding(
+            "y",
+            "copy_curl",
+            "Copy curl",
+            id="event.copy-curl",
+            tooltip="Copy the selected request as a curl command",
+        ),
+        Binding(
+            "x",
+            "export_har",
+            "Export HAR",
+            id="event.export-har",
+            tooltip="Write the marked exchanges (or the selected one) to a HAR file",
+        ),
         Binding(
             "p",
             "plugin",
@@ -118,7 +149,7 @@ class MainScreen(Screen[None]):
                 text.append(f"  ▼ {events.pending:,} new", style="bold reverse")
         if self.note:
             text.append(f"  {self.note}", style="dim")
-        text.append(f"  {self.data.path}", style="dim")
+        text.append(f"  {self.data.path.name}", style="dim")
         self.query_one("#status-line", Static).update(text)
 
     @on(EventList.FollowChanged)
@@ -249,6 +280,39 @@ class MainScreen(Screen[None]):
             self._refresh_current()
 
         self.app.push_screen(CommentScreen(row.comment or ""), save)
+
+    # --- actions on exchanges ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "replay":
+            return getattr(self.app, "config", None) is not None
+        return True
+
+    def action_copy_curl(self) -> None:
+        event = self.detail.event
+        if event is None:
+            return
+        self.app.copy_to_clipboard(curl_for(event))
+        self.notify("copied as curl (credentials read $PLUGINLAB_TOKEN)", timeout=2)
+
+    def action_export_har(self) -> None:
+        ids = marked_ids(self.data.conn) or ([self._shown_id] if self._shown_id else [])
+        if not ids:
+            return
+        path, count = export_har(self.data.conn, ids, Path.cwd())
+        self.notify(f"{count} exchange(s) written to {path}", timeout=4)
+
+    def action_replay(self) -> None:
+        config = getattr(self.app, "config", None)
+        if config is None or self._shown_id is None:
+            return
+        self.notify("replaying...", timeout=1)
+        self._replay(self._shown_id, config)
+
+    @work(thread=True, group="replay")
+    def _replay(self, row_id: int, config: Config) -> None:
+        line = replay(self.data.path, row_id, config)
+        self.app.call_from_thread(self.notify, line, timeout=4)
 
     # --- other screens ------------------------------------------------------------------
 

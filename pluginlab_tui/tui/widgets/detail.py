@@ -11,6 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -28,6 +29,9 @@ from pluginlab_tui.tui.widgets.event_list import status_class
 
 #: Tab ids in order; the screen binds 1..5 to them.
 TABS = ("request", "response", "validation", "auth", "timing")
+
+#: The theme variable that colours the border, per status class.
+_BORDER = {"2xx": "success", "3xx": "accent", "4xx": "warning", "5xx": "error", "none": "error"}
 
 SpecLookup = Callable[[int | None], dict[str, Any] | None]
 
@@ -85,9 +89,7 @@ class DetailPane(Vertical):
 
     def show(self, event: Event | None) -> None:
         self.event = event
-        for name in ("2xx", "1xx", "3xx", "4xx", "5xx", "none"):
-            self.remove_class(f"status-{name}")
-        self.set_class(bool(event and event.violations), "invalid")
+        self._border(event)
         if event is None:
             self.border_title = "no exchange selected"
             self.border_subtitle = ""
@@ -100,14 +102,16 @@ class DetailPane(Vertical):
             for name in ("validation", "auth", "timing"):
                 self.query_one(f"#{name}-text", Static).update("")
             return
-        self.add_class(f"status-{status_class(event.status)}")
         status = "---" if event.status is None else str(event.status)
         ms = "" if event.duration_ms is None else f" · {event.duration_ms:.1f} ms"
         self.border_title = f"{event.method} {event.path} → {status}{ms}"
         count = event.violation_count
-        self.border_subtitle = (
-            f"{count} violation{'s' if count != 1 else ''}" if count else "keeps the contract"
-        ) + (" · ★ marked" if event.marked else "")
+        verdict = (
+            f"[bold $error]{count} violation{'s' if count != 1 else ''}[/]"
+            if count
+            else "[$success]keeps the contract[/]"
+        )
+        self.border_subtitle = verdict + (" · ★ marked" if event.marked else "")
         self.query_one("#request-body", BodyView).show(
             event.request_headers,
             event.request_body,
@@ -128,6 +132,19 @@ class DetailPane(Vertical):
         self.query_one("#validation-text", Static).update(self._validation(event))
         self.query_one("#auth-text", Static).update(_pairs(auth_rows(event)))
         self.query_one("#timing-text", Static).update(_pairs(timing_rows(event)))
+
+    def _border(self, event: Event | None) -> None:
+        """The border's colour tells the status class (set inline: no restyle of the tabs)."""
+        kind = "none-selected" if event is None else status_class(event.status)
+        if kind == getattr(self, "_kind", None):
+            return
+        self._kind = kind
+        variable = _BORDER.get(kind)
+        variables = self.app.theme_variables
+        if variable and variable in variables:
+            self.styles.border = ("round", Color.parse(variables[variable]))
+        else:
+            self.styles.clear_rule("border")
 
     def _validation(self, event: Event) -> RenderableType:
         if not event.violations:
