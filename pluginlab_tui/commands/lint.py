@@ -72,11 +72,37 @@ def add_parser(subparsers: Subparsers) -> None:
         help="pluginlab.toml for limits, profile and public_url (default: ./pluginlab.toml if "
         "present)",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the mechanical fixes (operationIds, openapi version strings, servers and "
+        "api.url from the config's public_url, placeholders), show the diff, keep a backup "
+        "(FILE.bak), then lint the result",
+    )
+    parser.add_argument(
+        "--truncate",
+        action="store_true",
+        help="with --fix: cut descriptions over the profile's limit (else they are only flagged)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if getattr(args, "fix", False):
+            from pluginlab_tui.plugin.fixes import fix_paths
+
+            config_path: Path | None = getattr(args, "config", None) or find_config()
+            fix_paths(
+                [Path(p) for p in args.paths],
+                load_config(config_path),
+                explicit_url=config_path is not None or "PLUGINLAB_PROXY__PUBLIC_URL" in os.environ,
+                profile=getattr(args, "profile", None),
+                truncate=getattr(args, "truncate", False),
+                out=sys.stderr if getattr(args, "format", "text") == "json" else sys.stdout,
+            )
+        elif getattr(args, "truncate", False):
+            raise UsageError("--truncate works with --fix")
         findings = _lint(args)
     except UsageError as exc:
         print(f"pluginlab-tui: {exc}", file=sys.stderr)

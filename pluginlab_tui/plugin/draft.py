@@ -58,6 +58,10 @@ def singular(word: str) -> str:
     return word
 
 
+def _plural(word: str) -> bool:
+    return singular(word) != word
+
+
 def _pascal(text: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in _WORD.findall(text))
 
@@ -76,6 +80,8 @@ def operation_id_for(method: str, path: str, *, listing: bool | None = None) -> 
     on_item = bool(segments) and segments[-1].startswith("{")
     if listing is not None:
         on_item = not listing
+    elif literals and not on_item and not _plural(literals[-1]):
+        on_item = True  # GET /convert: one answer, not a list
     method = method.lower()
     if not literals:
         noun = "Root"
@@ -105,7 +111,7 @@ def summary_for(method: str, path: str, *, listing: bool | None = None) -> str:
     method = method.lower()
     if method == "get":
         if listing is None:
-            listing = not on_item
+            listing = not on_item and (not literals or _plural(literals[-1]))
         text = f"List {noun}{scope}" if listing else f"Get a {one}" + (f" by {key}" if key else "")
     elif method == "post":
         text = f"Create a {one}"

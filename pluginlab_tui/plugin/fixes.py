@@ -15,16 +15,20 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
 import yaml
 
+from pluginlab_tui.config import Config
 from pluginlab_tui.plugin.documents import Document, load_document
 from pluginlab_tui.plugin.draft import operation_id_for, unique_id
 from pluginlab_tui.plugin.findings import pointer as make_pointer
 from pluginlab_tui.plugin.operations import operations
+from pluginlab_tui.plugin.options import DESCRIPTION_LIMITS
 from pluginlab_tui.plugin.placeholders import placeholder_in
 
 _VERSION = re.compile(r"^3\.(0|1)(?:\.(\d+))?$")
@@ -51,7 +55,7 @@ class Fix:
 @dataclass(frozen=True)
 class _Edit:
     path: Path_
-    kind: Literal["set", "insert"]
+    kind: Literal["set", "insert", "delete"]
     value: Any
     key: str = ""
     before: str | None = None  # insert: before this sibling key (None: first)
@@ -154,7 +158,9 @@ def plan_spec(spec: Any, name: str, options: FixOptions) -> tuple[list[_Edit], l
         edits.append(_Edit((), "insert", "3.0.1", key="openapi"))
         fixes.append(Fix(name, "/openapi", 'openapi "3.0.1" added'))
     _plan_operation_ids(spec, name, edits, fixes)
+    _plan_misplaced_servers(spec, name, options, edits, fixes)
     _plan_servers(spec, name, options, edits, fixes)
+    _plan_styles(spec, name, edits, fixes)
     _plan_descriptions(spec, name, options, edits, fixes)
     return edits, fixes
 
@@ -207,12 +213,81 @@ def _plan_operation_ids(
         fixes.append(Fix(name, make_pointer(*where), f"{label}: operationId {fixed!r} added"))
 
 
+_STYLES = {
+    "query": ("form", "spaceDelimited", "pipeDelimited", "deepObject"),
+    "path": ("simple", "label", "matrix"),
+    "header": ("simple",),
+    "cookie": ("form",),
+}
+#: A style another location uses, and the style meaning the same here.
+_STYLE_FOR = {("query", "simple"): "form", ("cookie", "simple"): "form", ("path", "form"): "simple"}
+
+
+def _plan_styles(spec: dict[str, Any], name: str, edits: list[_Edit], fixes: list[Fix]) -> None:
+    """A parameter style its location does not allow, replaced by the one meaning the same."""
+    paths = spec.get("paths")
+    if not isinstance(paths, dict):
+        return
+    for path, item in paths.items():
+        if not isinstance(item, dict) or "$ref" in item:
+            continue
+        holders: list[tuple[Path_, Any]] = [(("paths", path), item)]
+        holders += [(("paths", path, m), op) for m, op in item.items() if isinstance(op, dict)]
+        for where, holder in holders:
+            params = holder.get("parameters")
+            for index, param in enumerate(params if isinstance(params, list) else []):
+                if not isinstance(param, dict) or "$ref" in param:
+                    continue
+                place, style = param.get("in"), param.get("style")
+                allowed = _STYLES.get(str(place))
+                if allowed is None or style is None or style in allowed:
+                    continue
+                fixed = _STYLE_FOR.get((str(place), str(style)))
+                if fixed is None:
+                    continue
+                edits.append(_Edit((*where, "parameters", index, "style"), "set", fixed))
+                fixes.append(
+                    Fix(
+                        name,
+                        make_pointer(*where, "parameters", index, "style"),
+                        f"{param.get('name')!r}: style {style!r} is not allowed {_IN[str(place)]}; "
+                        f"now {fixed!r} (the same serialization there)",
+                    )
+                )
+
+
+_IN = {
+    "query": "in the query",
+    "path": "in a path",
+    "header": "in a header",
+    "cookie": "in a cookie",
+}
+
+
+def _plan_misplaced_servers(
+    spec: dict[str, Any], name: str, options: FixOptions, edits: list[_Edit], fixes: list[Fix]
+) -> None:
+    """servers written inside info (a common slip): moved to the top level."""
+    info = spec.get("info")
+    if not isinstance(info, dict) or "servers" not in info:
+        return
+    edits.append(_Edit(("info", "servers"), "delete", None))
+    fixes.append(Fix(name, "/info/servers", "servers inside info removed (they belong at the top)"))
+    if "servers" not in spec:
+        wanted = [{"url": options.public_url.rstrip("/")}]
+        before = "paths" if "paths" in spec else None
+        edits.append(_Edit((), "insert", wanted, key="servers", before=before))
+        fixes.append(Fix(name, "/servers", f"servers set to {wanted[0]['url']}"))
+
+
 def _plan_servers(
     spec: dict[str, Any], name: str, options: FixOptions, edits: list[_Edit], fixes: list[Fix]
 ) -> None:
     public = options.public_url.rstrip("/")
     servers = spec.get("servers")
     wanted = [{"url": public + _base_path(spec)}]
+    if any(e.key == "servers" for e in edits):
+        return
     if not isinstance(servers, list) or not servers:
         if not options.explicit_url:
             return
@@ -352,6 +427,9 @@ def plan_manifest(manifest: Any, name: str, options: FixOptions) -> tuple[list[_
 def _apply_to_data(data: Any, edits: list[_Edit]) -> Any:
     data = copy.deepcopy(data)
     for edit in edits:
+        if edit.kind == "delete":
+            del _walk(data, edit.path[:-1])[edit.path[-1]]
+            continue
         if edit.kind == "set":
             if not edit.path:
                 data = copy.deepcopy(edit.value)
@@ -398,6 +476,14 @@ def _node_at(root: yaml.Node, path: Path_) -> tuple[yaml.Node | None, yaml.Node 
     return key, node
 
 
+def _end_of(node: yaml.Node) -> int:
+    """Where a node's own text ends (a block collection's end mark may run past it)."""
+    while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return int(node.end_mark.index)
+
+
 def _flow(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -412,6 +498,18 @@ def _text_edits(text: str, edits: list[_Edit], is_json: bool) -> str | None:
         return None
     spans: list[tuple[int, int, str]] = []
     for edit in edits:
+        if edit.kind == "delete":
+            key, node = _node_at(root, edit.path)
+            if key is None or node is None:
+                return None
+            start = text.rfind("\n", 0, key.start_mark.index) + 1
+            if text[start : key.start_mark.index].strip():
+                return None  # not alone on its line (flow style, JSON): written again whole
+            end = _end_of(node)
+            newline = text.find("\n", end)
+            end = len(text) if newline < 0 else newline + 1
+            spans.append((start, end, ""))
+            continue
         if edit.kind == "set":
             key, node = _node_at(root, edit.path)
             if node is None:
@@ -419,6 +517,7 @@ def _text_edits(text: str, edits: list[_Edit], is_json: bool) -> str | None:
             start, end = node.start_mark.index, node.end_mark.index
             replacement = _flow(edit.value)
             if isinstance(node, yaml.CollectionNode) and not node.flow_style:
+                end = _end_of(node)
                 # a block collection: "key:\n  - a\n" becomes "key: [...]\n"
                 if key is None or text.find(":", key.end_mark.index, start) < 0:
                     return None
@@ -452,7 +551,11 @@ def _text_edits(text: str, edits: list[_Edit], is_json: bool) -> str | None:
                 sep = (",\n" + " " * column) if multiline else ", "
                 spans.append((at, at, f"{key_text}: {value}{sep}"))
             else:
-                spans.append((at, at, f"{key_text}: {value}\n" + " " * column))
+                block = yaml.safe_dump(
+                    {edit.key: edit.value}, sort_keys=False, allow_unicode=True, width=1000
+                ).splitlines()
+                indented = "\n".join([block[0], *(" " * column + line for line in block[1:])])
+                spans.append((at, at, indented + "\n" + " " * column))
     spans.sort(key=lambda s: s[0], reverse=True)
     last = len(text) + 1
     for start, end, replacement in spans:
@@ -509,12 +612,79 @@ def fix_spec_data(spec: dict[str, Any], options: FixOptions | None = None) -> li
     return [f.message for f in fixes if f.applied]
 
 
+# -- the `lint --fix` run ---------------------------------------------------------------------
+
+
+def options_from(
+    config: Config, *, explicit_url: bool, profile: str | None, truncate: bool
+) -> FixOptions:
+    chosen = profile or config.plugin.profile
+    defaults = DESCRIPTION_LIMITS.get(chosen, DESCRIPTION_LIMITS["plugin"])
+    limits = config.plugin.limits
+    return FixOptions(
+        public_url=config.proxy.public_url,
+        explicit_url=explicit_url,
+        profile=chosen,
+        endpoint_limit=limits.endpoint_description or defaults[0],
+        parameter_limit=limits.parameter_description or defaults[1],
+        truncate=truncate,
+        verification_token=config.auth.verification_token,
+        has_logo=config.plugin.logo is not None,
+    )
+
+
+def fix_paths(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    explicit_url: bool,
+    profile: str | None = None,
+    truncate: bool = False,
+    out: TextIO,
+) -> list[FileFix]:
+    """Fix the files named (as `lint` finds them): show each diff, back up, write."""
+    from pluginlab_tui.plugin.lint import plan
+    from pluginlab_tui.plugin.scaffold import describe_change, write_with_backup
+
+    options = options_from(config, explicit_url=explicit_url, profile=profile, truncate=truncate)
+    results: list[FileFix] = []
+    done: set[str] = set()
+    for target in plan(paths, options.profile):
+        for doc, kind in ((target.manifest, "manifest"), (target.spec, "spec")):
+            if doc is None or doc.name in done:
+                continue
+            done.add(doc.name)
+            result = fix_document(doc, kind, options)
+            results.append(result)
+            for fix in result.fixes:
+                out.write(f"{fix}\n")
+            if not result.changed:
+                continue
+            path = Path(doc.name)
+            out.write(describe_change(path, result.old_text, result.new_text, spec=kind == "spec"))
+            if result.rewritten:
+                out.write(f"{path}: written again whole (an in-place edit was not possible)\n")
+            written = write_with_backup(path, result.new_text)
+            backup = f" (backup: {written.backup.name})" if written.backup else ""
+            out.write(f"{path}: fixed{backup}\n")
+    if not any(r.changed for r in results):
+        out.write("nothing to fix mechanically\n")
+    else:
+        out.write(
+            "each write is a new version: a proxy serving these files with hot reload picks "
+            "the change up\n"
+        )
+    out.write("\n")
+    return results
+
+
 __all__ = [
     "FileFix",
     "Fix",
     "FixOptions",
     "apply_edits",
     "fix_document",
+    "fix_paths",
     "fix_spec_data",
     "plan_manifest",
     "plan_spec",
