@@ -84,21 +84,29 @@ class PagedRows:
     # --- counting ---------------------------------------------------------------------------
 
     def _bounds(self) -> tuple[int, int]:
-        low, high = self.conn.execute("SELECT min(id), max(id) FROM events").fetchone()
+        # two queries: min() and max() together would scan the table
+        low = self.conn.execute("SELECT min(id) FROM events").fetchone()[0]
+        high = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
         return int(low or 0), int(high or 0)
 
     def reload(self, query: Query | None = None) -> None:
         """Count again (with a new query, if given) and forget every cached page."""
         if query is not None:
             self.query = query
-        self.min_id, self.max_id = self._bounds()
         q = self.query
-        self.total = int(
-            self.conn.execute(
-                f"SELECT count(*) FROM events e WHERE ({q.where}) AND e.id <= ?",
-                (*q.params, self.max_id),
-            ).fetchone()[0]
-        )
+        in_transaction = self.conn.in_transaction
+        if not in_transaction:
+            self.conn.execute("BEGIN")  # one snapshot: the count and max(id) agree
+        try:
+            self.min_id, self.max_id = self._bounds()
+            self.total = int(
+                self.conn.execute(
+                    f"SELECT count(*) FROM events e WHERE {q.where}", q.params
+                ).fetchone()[0]
+            )
+        finally:
+            if not in_transaction:
+                self.conn.execute("COMMIT")
         self._pages.clear()
 
     def poll(self) -> int:
@@ -181,7 +189,7 @@ class PagedRows:
         q = self.query
         hit = f"CASE WHEN {q.highlight} THEN 1 ELSE 0 END" if q.highlight else "0"
         sql = (
-            f"SELECT {_COLUMNS}, {hit} FROM events e WHERE ({q.where}) AND e.id <= ?{extra}"
+            f"SELECT {_COLUMNS}, {hit} FROM events e WHERE ({q.where}) AND +e.id <= ?{extra}"
             f" ORDER BY e.id {order} {tail}"
         )
         params = (*(q.highlight_params if q.highlight else ()), *q.params, self.max_id, *args)
