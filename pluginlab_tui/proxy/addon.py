@@ -15,9 +15,9 @@ from mitmproxy import ctx, exceptions
 from mitmproxy.addonmanager import Loader
 
 from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.errors import UsageError
 from pluginlab_tui.proxy.auth.gate import AuthGate, IpGate
 from pluginlab_tui.proxy.auth.oauth_routes import OAuthRoutes
-from pluginlab_tui.errors import UsageError
 from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
 from pluginlab_tui.proxy.cors import Cors
 from pluginlab_tui.proxy.forward import Forward
