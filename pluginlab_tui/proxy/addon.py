@@ -7,7 +7,6 @@ the `pluginlab_config` option (`mitmdump -s addons/pluginlab.py --set pluginlab_
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 def stages(runtime: Runtime) -> list[Any]:

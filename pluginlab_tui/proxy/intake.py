@@ -16,11 +16,12 @@ class Intake:
 
     def request(self, flow: http.HTTPFlow) -> None:
         peer = flow.client_conn.peername
+        peer_ip = str(peer[0]) if peer else ""
         exchange = Exchange(
             served=self.runtime.service.current,
-            client_ip=self.runtime.client_ip(str(peer[0]) if peer else "", flow.request.headers),
+            client_ip=self.runtime.client_ip(peer_ip, flow.request.headers),
         )
         # A replay/simulate grant (loopback, signed) stamps source and caller; always stripped.
-        self.grants.apply(exchange, flow.request.headers, str(peer[0]) if peer else "")
+        self.grants.apply(exchange, flow.request.headers, peer_ip)
         attach(flow, exchange)
         self.runtime.inflight[id(flow)] = flow
