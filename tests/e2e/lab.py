@@ -13,8 +13,6 @@ import gzip
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,12 +187,6 @@ class LabBackend:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-
-
-@contextmanager
-def lab_backend() -> Iterator[LabBackend]:
-    with LabBackend() as backend:
-        yield backend
 
 
 def lab_sections(**extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
