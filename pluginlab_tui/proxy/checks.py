@@ -10,7 +10,7 @@ from dataclasses import replace
 from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
-from pluginlab_tui.proxy.exchange import Exchange, exchange_of
+from pluginlab_tui.proxy.exchange import Exchange, exchange_of, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import strict_status
@@ -59,8 +59,8 @@ class RequestChecks:
         self.runtime = runtime
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         if exchange.check is None:  # the auth gate may have checked it already
             exchange.check = exchange.served.validator.check_request(request_of(flow))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from pluginlab_tui.proxy.exchange import exchange_of
+from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
 ALLOWED_HEADERS = (
@@ -26,9 +26,9 @@ class Cors:
         return None
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
+        exchange = unanswered(flow)
         request = flow.request
-        if flow.response is not None or exchange is None or request.method != "OPTIONS":
+        if exchange is None or request.method != "OPTIONS":
             return
         if "Access-Control-Request-Method" not in request.headers:
             return

@@ -60,3 +60,8 @@ def attach(flow: http.HTTPFlow, exchange: Exchange) -> None:
 def exchange_of(flow: http.HTTPFlow) -> Exchange | None:
     found = flow.metadata.get(_KEY)
     return found if isinstance(found, Exchange) else None
+
+
+def unanswered(flow: http.HTTPFlow) -> Exchange | None:
+    """The flow's exchange while no stage has answered it yet, else None (the stage stands by)."""
+    return None if flow.response is not None else exchange_of(flow)

@@ -14,7 +14,7 @@ from mitmproxy import http
 from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.exchange import Exchange, exchange_of
+from pluginlab_tui.proxy.exchange import Exchange, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
 #: Headers that belong to one connection, never forwarded.
@@ -65,8 +65,8 @@ class Forward:
             await self.session.close()
 
     async def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         backend = self.runtime.config.proxy.backend
         if backend is None or self.runtime.config.proxy.mock:

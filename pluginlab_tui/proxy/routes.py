@@ -6,7 +6,7 @@ from mitmproxy import http
 
 from pluginlab_tui.plugin.hosting import LOGO_ROUTE
 from pluginlab_tui.proxy.answers import error_response, file_response, json_response
-from pluginlab_tui.proxy.exchange import exchange_of
+from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
 MANIFEST_ROUTE = "/.well-known/ai-plugin.json"
@@ -18,8 +18,8 @@ class Routes:
         self.runtime = runtime
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         if flow.request.method not in ("GET", "HEAD"):
             return

@@ -26,7 +26,7 @@ from pluginlab_tui.proxy.auth.credentials import Presented, parse_authorization,
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import get_user, user_by_key
 from pluginlab_tui.proxy.checks import request_of
-from pluginlab_tui.proxy.exchange import Exchange, exchange_of
+from pluginlab_tui.proxy.exchange import Exchange, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
 PROXY_PREFIX = "/_pluginlab/"
@@ -76,8 +76,8 @@ class IpGate:
         self.runtime = runtime
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         state: AuthState = self.runtime.auth
         if state.allow.allows(exchange.client_ip):
@@ -104,8 +104,8 @@ class AuthGate:
         return self.runtime.auth
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         if flow.request.path.startswith(PROXY_PREFIX):
             return  # proxy-owned: answered by the routes stages (CORS preflights are answered)

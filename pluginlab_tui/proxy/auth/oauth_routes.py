@@ -20,7 +20,7 @@ from pluginlab_tui.proxy.auth.manifest import AUTHORIZE_ROUTE, REVOKE_ROUTE, TOK
 from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthProvider
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import list_users
-from pluginlab_tui.proxy.exchange import exchange_of
+from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
 PROXY_PREFIX = "/_pluginlab/"
@@ -104,8 +104,8 @@ class OAuthRoutes:
         return self.state.oauth
 
     def request(self, flow: http.HTTPFlow) -> None:
-        exchange = exchange_of(flow)
-        if flow.response is not None or exchange is None:
+        exchange = unanswered(flow)
+        if exchange is None:
             return
         path = flow.request.path.split("?", 1)[0]
         if not path.startswith(PROXY_PREFIX):

@@ -13,6 +13,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.store.paging import count as count_matches
+from pluginlab_tui.store.paging import sample_ids
 from pluginlab_tui.tui.data import (
     Filter,
     StoreData,
@@ -124,6 +126,47 @@ class MainScreen(Screen[None]):
         interval = getattr(self.app, "poll_interval", 0.25)
         self.set_interval(interval, self.poll)
         self._status()
+        self._count()
+
+    # --- counting (a worker on a connection of its own: the first page is shown first) ----
+
+    def _count(self) -> None:
+        if not self.rows.counted:
+            self._measure(self.rows.generation, self.rows.query)
+        else:
+            self._sample()
+
+    @work(thread=True, exclusive=True, group="count")
+    def _measure(self, generation: int, query: Query) -> None:
+        conn = self.data.reader()
+        try:
+            total, upto = count_matches(conn, query.where, query.params)
+        finally:
+            conn.close()
+        self.app.call_from_thread(self._counted, generation, total, upto)
+
+    def _counted(self, generation: int, total: int, upto: int) -> None:
+        shift = self.rows.apply_count(generation, total, upto)
+        if shift is None:
+            return
+        self.events.recounted(shift)
+        self._status()
+        self._sample()
+
+    def _sample(self) -> None:
+        plan = self.rows.sample_plan()
+        if plan is not None:
+            generation, step, upto = plan
+            self._build_sample(generation, self.rows.query, step, upto)
+
+    @work(thread=True, exclusive=True, group="sample")
+    def _build_sample(self, generation: int, query: Query, step: int, upto: int) -> None:
+        conn = self.data.reader()
+        try:
+            ids = sample_ids(conn, query.where, query.params, upto, step)
+        finally:
+            conn.close()
+        self.app.call_from_thread(self.rows.apply_sample, generation, step, ids)
 
     # --- live ---------------------------------------------------------------------------
 
@@ -131,12 +174,14 @@ class MainScreen(Screen[None]):
         new = self.rows.poll()
         if new:
             self.events.take_new(new)
+            if new < 0:
+                self._count()
             self._status()
 
     def _status(self) -> None:
         rows = self.rows
         text = Text()
-        text.append(f" {rows.total:,} ", style="bold")
+        text.append(f" {rows.total:,}{'' if rows.counted else '+'} ", style="bold")
         text.append("exchange" + ("" if rows.total == 1 else "s"))
         if self.filter_text and self.filter_on and not self.highlight:
             text.append(" matching the filter")
@@ -245,6 +290,7 @@ class MainScreen(Screen[None]):
         self.events.reset(keep)
         self.query_one(FilterBar).set_mode(self.filter_text, self.filter_on, self.highlight)
         self._status()
+        self._count()
 
     # --- follow, marks, comments ------------------------------------------------------------
 

@@ -151,6 +151,18 @@ class EventList(ScrollView, can_focus=True):
         self.move_to(self.rows.total - 1 if index is None else index, force=True)
         self.refresh()
 
+    def recounted(self, shift: int) -> None:
+        """The count arrived and moved every index by `shift`: stay on the same row."""
+        self._resize()
+        if self.follow:
+            self.move_to(self.rows.total - 1)
+        elif shift:
+            y = self.scroll_offset.y + shift
+            self.cursor = max(0, min(self.cursor + shift, self.rows.total - 1))
+            self.scroll_to(y=y, animate=False, immediate=True)
+            self._scroll_to_cursor()
+        self.refresh()
+
     def take_new(self, count: int) -> None:
         """`count` new rows came in (-1: the store was pruned and counted again)."""
         if count == 0:
