@@ -71,3 +71,10 @@ def stored_events(db: Path) -> list[Event]:
     finally:
         conn.close()
     return [Event.from_row(dict(r)) for r in rows]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/e2e run real processes: marked slow (`pytest -m "not slow"` skips them)."""
+    for item in items:
+        if "/tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.slow)
