@@ -92,17 +92,19 @@ class ProxyProcess:
             env={**os.environ, **(self.env or {})},
         )
         ready = threading.Event()
+        serving = threading.Event()
 
         def pump() -> None:
             assert self.process is not None and self.process.stdout is not None
             for line in self.process.stdout:
                 self.lines.append(line.rstrip("\n"))
                 if "proxy on" in line:
+                    serving.set()
                     ready.set()
             ready.set()
 
         threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(timeout) or self.process.poll() is not None:
+        if not ready.wait(timeout) or not serving.is_set() or self.process.poll() is not None:
             output = "\n".join(self.lines)
             self.stop()
             raise RuntimeError(f"the proxy did not start:\n{output}")
