@@ -142,6 +142,21 @@ class PagedRows:
             self._rebase(total)
         return shift
 
+    def count_now(self) -> None:
+        """Count on this connection and take the count (tests, scripts: no worker)."""
+        if not self.counted:
+            total, upto = paging.count(self.conn, self.query.where, self.query.params)
+            self.apply_count(self.generation, total, upto)
+
+    def sample_now(self) -> None:
+        """Build the jump sample on this connection (tests, scripts: no worker)."""
+        self.count_now()
+        plan = self.sample_plan()
+        if plan is not None:
+            generation, step, upto = plan
+            ids = paging.sample_ids(self.conn, self.query.where, self.query.params, upto, step)
+            self.apply_sample(generation, step, ids)
+
     def _rebase(self, total: int) -> None:
         shift = total - self.total
         flat: dict[int, Row] = {}

@@ -35,8 +35,10 @@ def test_keyset_pages_agree_with_offset_pages(tmp_path: Path) -> None:
     where = compile_filter("not method:GET")
     query = Query(where.sql, tuple(where.params))
     scrolled = PagedRows(_conn(db), query)
+    scrolled.count_now()
     ids_by_scrolling = [scrolled.row(i) for i in range(scrolled.total)]
     jumped = PagedRows(_conn(db), query)
+    jumped.count_now()
     ids_by_jumping = [jumped.row(i) for i in reversed(range(jumped.total))][::-1]
     assert ids_by_scrolling == ids_by_jumping
     assert all(r is not None and r.method == "POST" for r in ids_by_scrolling)
@@ -95,3 +97,53 @@ def test_index_of(tmp_path: Path) -> None:
     rows = PagedRows(_conn(db), Query(where.sql, tuple(where.params)))
     assert rows.index_of(20) == 1  # event 19 (id 20) is the second 500
     assert rows.index_of(1) is None
+
+
+def _reference(conn: sqlite3.Connection, query: Query) -> list[int]:
+    rows = conn.execute(
+        f"SELECT e.id FROM events e WHERE {query.where} ORDER BY e.id", query.params
+    )
+    return [int(r[0]) for r in rows]
+
+
+def test_jumps_into_the_middle_land_on_the_right_row(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    fill(db, count=2500)
+    writer = _conn(db)
+    for text in ("", "not method:GET", "user:alice or status:5xx"):
+        where = compile_filter(text) if text else None
+        query = Query(where.sql, tuple(where.params)) if where else Query()
+        expected = _reference(writer, query)
+        rows = PagedRows(_conn(db), query)
+        rows.sample_now()
+        assert rows.counted and rows.total == len(expected)
+        assert rows.dense or not where or rows._sample  # arithmetic or a sample, not OFFSET
+        for index in (len(expected) // 2, 1234 % len(expected), 3, len(expected) - 150, 101):
+            found = rows.row(index)
+            assert found is not None and found.id == expected[index], (text, index)
+    # gaps in the ids: no arithmetic, the sample is used
+    writer.execute("DELETE FROM events WHERE id BETWEEN 900 AND 1300")
+    rows = PagedRows(_conn(db))
+    rows.sample_now()
+    expected = _reference(writer, Query())
+    assert not rows.dense and rows._sample
+    for index in (0, 850, 899, 900, 1500, len(expected) - 1):
+        found = rows.row(index)
+        assert found is not None and found.id == expected[index]
+
+
+def test_a_late_count_keeps_the_newest_rows_in_place(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    fill(db, count=730)
+    where = compile_filter("not method:GET")
+    query = Query(where.sql, tuple(where.params))
+    rows = PagedRows(_conn(db), query)
+    assert not rows.counted and rows.total == PAGE  # the newest page only, so far
+    newest = rows.row(rows.total - 1)
+    fill(db, count=10, start=730)  # rows arrive before the count is taken
+    assert rows.poll() >= 0
+    rows.count_now()
+    expected = _reference(_conn(db), query)
+    assert rows.counted and rows.total == len(expected)
+    assert [r.id for r in (rows.row(i) for i in range(rows.total)) if r] == expected
+    assert newest is not None and newest.id in expected
