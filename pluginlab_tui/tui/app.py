@@ -147,7 +147,11 @@ class PluginLabApp(App[int]):
         await main.run_action(action)
 
     def _external_body(self, side: str, editor: bool) -> None:
-        view = self.screen.query_one(f"#{side}-body", BodyView)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        view = None if main is None else main.detail.body_view(side)
+        if view is None:
+            self.notify(f"open the {side} tab first", severity="warning")
+            return
         view.action_open_editor() if editor else view.action_open_pager()
 
     @on(BodyView.OpenExternally)

@@ -221,19 +221,14 @@ class MainScreen(Screen[None]):
     def _refresh_current(self) -> None:
         self._load_detail(self._shown_id, force=True)
 
-    def action_focus_detail(self) -> None:
-        self._show_pane(self.detail.active or "request")
+    async def action_focus_detail(self) -> None:
+        await self.detail.activate(self.detail.active or "request", focus=True)
 
     def action_focus_list(self) -> None:
         self.events.focus()
 
-    def action_show_tab(self, tab: str) -> None:
-        self._show_pane(tab)
-
-    def _show_pane(self, tab: str) -> None:
-        self.detail.active = tab
-        pane = self.detail.tabs.get_pane(tab)
-        pane.query("ScrollableContainer, VerticalScroll").first().focus()
+    async def action_show_tab(self, tab: str) -> None:
+        await self.detail.activate(tab, focus=True)
 
     # --- filter -------------------------------------------------------------------------
 

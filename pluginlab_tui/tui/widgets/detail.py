@@ -10,9 +10,11 @@ from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from pluginlab_tui.store.event import Event
@@ -58,6 +60,8 @@ class DetailPane(Vertical):
         super().__init__(id=id)
         self.spec_of = spec_of
         self.event: Event | None = None
+        self._filled: set[str] = set()
+        self._filling: set[str] = set()
 
     @property
     def tabs(self) -> TabbedContent:
@@ -72,20 +76,48 @@ class DetailPane(Vertical):
         self.tabs.active = tab
 
     def compose(self) -> ComposeResult:
+        # The panes are filled when first shown (see _fill): the first screen composes none.
         with TabbedContent(initial="request", id="detail-tabs"):
-            with TabPane("Request", id="request"):
-                yield BodyView("request", id="request-body")
-            with TabPane("Response", id="response"):
-                yield BodyView("response", id="response-body")
-            with TabPane("Validation", id="validation"):
-                with VerticalScroll(can_focus=True):
-                    yield Static(id="validation-text")
-            with TabPane("Auth", id="auth"):
-                with VerticalScroll(can_focus=True):
-                    yield Static(id="auth-text")
-            with TabPane("Timing", id="timing"):
-                with VerticalScroll(can_focus=True):
-                    yield Static(id="timing-text")
+            for tab in TABS:
+                yield TabPane(tab.title(), id=tab)
+
+    @staticmethod
+    def _content(tab: str) -> list[Widget]:
+        if tab in ("request", "response"):
+            return [BodyView(tab, id=f"{tab}-body")]
+        return [VerticalScroll(Static(id=f"{tab}-text"), can_focus=True)]
+
+    def filled(self, tab: str) -> bool:
+        return tab in self._filled
+
+    async def _fill(self, tab: str) -> None:
+        if tab in self._filled or tab in self._filling:
+            return
+        self._filling.add(tab)
+        try:
+            await self.tabs.get_pane(tab).mount(*self._content(tab))
+        finally:
+            self._filling.discard(tab)
+        self._filled.add(tab)
+        self._render_tab(tab)
+
+    async def activate(self, tab: str, *, focus: bool = False) -> None:
+        """Show a tab (filling it first when needed), and focus its scrolling part."""
+        self.active = tab
+        await self._fill(tab)
+        if focus:
+            pane = self.tabs.get_pane(tab)
+            pane.query("ScrollableContainer, VerticalScroll").first().focus()
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        if message.pane.id:
+            await self._fill(message.pane.id)
+
+    def body_view(self, side: str) -> BodyView | None:
+        """The request or response body view, when its tab was filled."""
+        found = self.query(f"#{side}-body").results(BodyView)
+        return next(iter(found), None)
 
     def show(self, event: Event | None) -> None:
         self.event = event
@@ -93,45 +125,58 @@ class DetailPane(Vertical):
         if event is None:
             self.border_title = "no exchange selected"
             self.border_subtitle = ""
-            self.query_one("#request-body", BodyView).show(
-                [], None, binary=False, size=0, truncated=False
+        else:
+            status = "---" if event.status is None else str(event.status)
+            ms = "" if event.duration_ms is None else f" · {event.duration_ms:.1f} ms"
+            self.border_title = f"{event.method} {event.path} → {status}{ms}"
+            count = event.violation_count
+            verdict = (
+                f"[bold $error]{count} violation{'s' if count != 1 else ''}[/]"
+                if count
+                else "[$success]keeps the contract[/]"
             )
-            self.query_one("#response-body", BodyView).show(
-                [], None, binary=False, size=0, truncated=False
-            )
-            for name in ("validation", "auth", "timing"):
-                self.query_one(f"#{name}-text", Static).update("")
+            self.border_subtitle = verdict + (" · ★ marked" if event.marked else "")
+        for tab in self._filled:
+            self._render_tab(tab)
+        active = self.active or "request"
+        if active not in self._filled:
+            self.call_later(self._fill, active)
+
+    def _render_tab(self, tab: str) -> None:
+        event = self.event
+        if tab in ("request", "response"):
+            view = self.query_one(f"#{tab}-body", BodyView)
+            if event is None:
+                view.show([], None, binary=False, size=0, truncated=False)
+            elif tab == "request":
+                view.show(
+                    event.request_headers,
+                    event.request_body,
+                    binary=event.request_binary,
+                    size=event.request_size,
+                    truncated=event.request_truncated,
+                    first_line=f"{event.method} {event.url}",
+                )
+            else:
+                view.show(
+                    event.response_headers,
+                    event.response_body,
+                    binary=event.response_binary,
+                    size=event.response_size,
+                    truncated=event.response_truncated,
+                    first_line=f"{'---' if event.status is None else event.status}"
+                    + (f"  ({event.error})" if event.error else ""),
+                )
             return
-        status = "---" if event.status is None else str(event.status)
-        ms = "" if event.duration_ms is None else f" · {event.duration_ms:.1f} ms"
-        self.border_title = f"{event.method} {event.path} → {status}{ms}"
-        count = event.violation_count
-        verdict = (
-            f"[bold $error]{count} violation{'s' if count != 1 else ''}[/]"
-            if count
-            else "[$success]keeps the contract[/]"
-        )
-        self.border_subtitle = verdict + (" · ★ marked" if event.marked else "")
-        self.query_one("#request-body", BodyView).show(
-            event.request_headers,
-            event.request_body,
-            binary=event.request_binary,
-            size=event.request_size,
-            truncated=event.request_truncated,
-            first_line=f"{event.method} {event.url}",
-        )
-        self.query_one("#response-body", BodyView).show(
-            event.response_headers,
-            event.response_body,
-            binary=event.response_binary,
-            size=event.response_size,
-            truncated=event.response_truncated,
-            first_line=f"{'---' if event.status is None else event.status}"
-            + (f"  ({event.error})" if event.error else ""),
-        )
-        self.query_one("#validation-text", Static).update(self._validation(event))
-        self.query_one("#auth-text", Static).update(_pairs(auth_rows(event)))
-        self.query_one("#timing-text", Static).update(_pairs(timing_rows(event)))
+        text = self.query_one(f"#{tab}-text", Static)
+        if event is None:
+            text.update("")
+        elif tab == "validation":
+            text.update(self._validation(event))
+        elif tab == "auth":
+            text.update(_pairs(auth_rows(event)))
+        else:
+            text.update(_pairs(timing_rows(event)))
 
     def _border(self, event: Event | None) -> None:
         """The border's colour tells the status class (set inline: no restyle of the tabs)."""
