@@ -52,6 +52,11 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("Detail: auth", "Show the auth decision (4)", "show_tab('auth')"),
     ("Detail: timing", "Show timing, sizes and ids (5)", "show_tab('timing')"),
     ("Exchange: replay", "Send the selected exchange again through the proxy (r)", "replay"),
+    (
+        "Exchange: edit and replay",
+        "Edit the selected request in $EDITOR, send it through the proxy, see the diff (E)",
+        "edit_replay",
+    ),
     ("Exchange: copy as curl", "Copy the selected request as a curl command (y)", "copy_curl"),
     (
         "Exchange: export HAR",

@@ -35,7 +35,7 @@ def compile_text(text: str) -> Filter:
     return Filter(text, compiled.sql, tuple(compiled.params))
 
 
-__all__ = ["FilterError", "Filter", "StoreData", "compile_text"]
+__all__ = ["FilterError", "Filter", "ReplayOutcome", "StoreData", "compile_text"]
 
 
 class StoreData:
@@ -169,3 +169,60 @@ def replay(path: Path, row_id: int, config: Config) -> str:
         f"{len(result.violations)} violation(s)" if result.violations else "keeps the contract"
     )
     return f"replayed: {result.status} in {result.duration_ms:.0f} ms, {verdict}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOutcome:
+    """What the edited-replay screen shows (plain values: made in a worker thread)."""
+
+    request_line: str
+    status: int | None
+    original_status: int | None
+    duration_ms: float
+    violations: list[str]
+    diff: list[str]
+    error: str | None = None
+
+
+def request_document(event: Event) -> str:
+    """The exchange's request as the editable document (EditError for a binary body)."""
+    from pluginlab_tui.replay import ReplayRequest, to_document
+
+    return to_document(ReplayRequest.from_event(event))
+
+
+def edit_request(event: Event) -> Any:
+    """Open the exchange's request in $VISUAL/$EDITOR; the edited ReplayRequest, or None."""
+    from pluginlab_tui.replay import ReplayRequest, edit_in_editor
+
+    return edit_in_editor(ReplayRequest.from_event(event))
+
+
+def replay_edited(path: Path, row_id: int, config: Config, request: Any) -> ReplayOutcome:
+    """Send an edited request through the proxy, as a replay of exchange `row_id` (a worker)."""
+    from pluginlab_tui.errors import UsageError
+    from pluginlab_tui.replay import Replayer
+
+    conn = open_store(path)
+    try:
+        found = queries.events_by_ids(conn, [row_id])
+    finally:
+        conn.close()
+    line = f"{request.method} {request.target}"
+    if not found:
+        return ReplayOutcome(line, None, None, 0.0, [], [], "that exchange is gone from the store")
+    original = found[0]
+    try:
+        with Replayer.for_config(config) as replayer:
+            result = replayer.replay(original, request)
+    except UsageError as exc:
+        return ReplayOutcome(line, None, original.status, 0.0, [], [], str(exc))
+    return ReplayOutcome(
+        request_line=line,
+        status=result.status,
+        original_status=original.status,
+        duration_ms=result.duration_ms,
+        violations=[f"{v.code} at {v.where or '-'}: {v.message}" for v in result.violations],
+        diff=result.diff.lines() if result.diff is not None else [],
+        error=result.error,
+    )

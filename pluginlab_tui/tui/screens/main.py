@@ -17,11 +17,14 @@ from pluginlab_tui.store.paging import count as count_matches
 from pluginlab_tui.store.paging import sample_ids
 from pluginlab_tui.tui.data import (
     Filter,
+    ReplayOutcome,
     StoreData,
     curl_for,
+    edit_request,
     export_har,
     marked_ids,
     replay,
+    replay_edited,
 )
 from pluginlab_tui.tui.paging import PagedRows, Query
 from pluginlab_tui.tui.widgets.detail import TABS, DetailPane
@@ -57,6 +60,13 @@ class MainScreen(Screen[None]):
             "Replay",
             id="event.replay",
             tooltip="Send the selected exchange again through the proxy",
+        ),
+        Binding(
+            "E",
+            "edit_replay",
+            "Edit+replay",
+            id="event.edit-replay",
+            tooltip="Edit the selected request in $EDITOR, send it through the proxy, see the diff",
         ),
         Binding(
             "y",
@@ -325,7 +335,7 @@ class MainScreen(Screen[None]):
     # --- actions on exchanges ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "replay":
+        if action in ("replay", "edit_replay"):
             return getattr(self.app, "config", None) is not None
         return True
 
@@ -349,6 +359,42 @@ class MainScreen(Screen[None]):
             return
         self.notify("replaying...", timeout=1)
         self._replay(self._shown_id, config)
+
+    def action_edit_replay(self) -> None:
+        config = getattr(self.app, "config", None)
+        event = self.detail.event
+        if config is None or event is None or self._shown_id is None:
+            return
+        from textual.app import SuspendNotSupported
+
+        from pluginlab_tui.errors import UsageError
+
+        try:
+            try:
+                with self.app.suspend():
+                    request = edit_request(event)
+            except SuspendNotSupported:  # no terminal to hand over (headless): run it as it is
+                request = edit_request(event)
+        except UsageError as exc:  # EditError too: a binary body, a document that is no request
+            self.notify(f"not sent: {exc}", severity="error", timeout=6)
+            return
+        finally:
+            self.app.refresh()
+        if request is None:
+            self.notify("the request was emptied: nothing sent", timeout=3)
+            return
+        self.notify("replaying the edited request...", timeout=1)
+        self._edit_replay(self._shown_id, config, request)
+
+    @work(thread=True, group="replay")
+    def _edit_replay(self, row_id: int, config: Config, request: object) -> None:
+        outcome = replay_edited(self.data.path, row_id, config, request)
+        self.app.call_from_thread(self._show_outcome, outcome)
+
+    def _show_outcome(self, outcome: ReplayOutcome) -> None:
+        from pluginlab_tui.tui.screens.replay_result import ReplayResultScreen
+
+        self.app.push_screen(ReplayResultScreen(outcome))
 
     @work(thread=True, group="replay")
     def _replay(self, row_id: int, config: Config) -> None:
