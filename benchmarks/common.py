@@ -26,8 +26,11 @@ def wait_up(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def todo_config(folder: Path, port: int, backend: str, extra: str = "") -> Path:
-    """A pluginlab.toml for the example plugin on `port`, its store in `folder`."""
+def todo_config(folder: Path, port: int, backend: str, *, proxy: str = "", extra: str = "") -> Path:
+    """A pluginlab.toml for the example plugin on `port`, its store in `folder`.
+
+    `proxy` is added to the [proxy] section, `extra` (whole sections) at the end.
+    """
     todo = example_dir("todo")
     config = folder / "pluginlab.toml"
     config.write_text(
@@ -39,6 +42,7 @@ spec = "{todo / "openapi.yaml"}"
 listen = "127.0.0.1:{port}"
 public_url = "http://127.0.0.1:{port}"
 backend = "{backend}"
+{proxy}
 [store]
 path = "{folder / "events.db"}"
 {extra}

@@ -62,7 +62,7 @@ def main() -> None:
     with Backend("todo") as backend, tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         db = Path(tmp) / "events.db"
-        config = todo_config(Path(tmp), port, backend.url, '[auth]\nmode = "service_http"')
+        config = todo_config(Path(tmp), port, backend.url, extra='[auth]\nmode = "service_http"')
         env = {**os.environ, "PLUGINLAB_AUTH__SERVICE_TOKEN": TOKEN}
         with serving(config, port, env) as pid:
             start = rss_mb(pid)

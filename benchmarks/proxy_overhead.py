@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import todo_config, wait_up  # noqa: E402
 from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -84,17 +84,6 @@ def hey(url: str, requests: int, concurrency: int) -> tuple[float, float, float]
     return rps, pct("50"), pct("99")
 
 
-def wait_up(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1, trust_env=False)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not come up")
-
-
 @contextmanager
 def process(command: list[str], url: str, cwd: Path | None = None) -> Iterator[None]:
     proc = subprocess.Popen(
@@ -122,27 +111,6 @@ def measure(name: str, base: str, requests: int, concurrency: int) -> Result:
     seq_rps, seq_p50, _ = hey(url, max(requests // 3, 1), 1)
     print(f"  {name}: {rps:.0f} req/s", file=sys.stderr)
     return Result(name, rps, p50, p99, seq_rps, seq_p50)
-
-
-def pluginlab_config(folder: Path, port: int, backend: str, strict: bool) -> Path:
-    todo = example_dir("todo")
-    config = folder / "pluginlab.toml"
-    config.write_text(
-        f"""
-[plugin]
-manifest = "{todo / "ai-plugin.json"}"
-spec = "{todo / "openapi.yaml"}"
-[proxy]
-listen = "127.0.0.1:{port}"
-backend = "{backend}"
-public_url = "http://localhost:{port}"
-strict = {"true" if strict else "false"}
-[store]
-path = "{folder / "events.db"}"
-""",
-        encoding="utf-8",
-    )
-    return config
 
 
 @contextmanager
@@ -220,7 +188,7 @@ def main() -> None:
             port = free_port()
             folder = Path(tmp) / f"serve-{strict}"
             folder.mkdir()
-            config = pluginlab_config(folder, port, backend.url, strict)
+            config = todo_config(folder, port, backend.url, proxy=f"strict = {str(strict).lower()}")
             serve = [
                 sys.executable,
                 "-m",

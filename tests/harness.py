@@ -144,4 +144,44 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> A
         time.sleep(interval)
 
 
-__all__ = ["ProxyProcess", "TODO", "signal", "todo_sections", "wait_for", "write_config"]
+class Traffic:
+    """Threads that GET `path` through the proxy until stopped (bounded), keeping the event ids
+    of the answers they got: `with Traffic(proxy, "/todos/x") as traffic: ...`."""
+
+    def __init__(self, proxy: ProxyProcess, path: str, threads: int = 4, limit: int = 2000):
+        self.proxy, self.path, self.limit = proxy, path, limit
+        self.answered: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        with self.proxy.client() as client:
+            for _ in range(self.limit):
+                if self._stop.is_set():
+                    return
+                try:
+                    answer = client.get(self.path)
+                except httpx.HTTPError:
+                    return
+                self.answered.append(answer.headers["X-PluginLab-Event-Id"])
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+__all__ = [
+    "ProxyProcess",
+    "TODO",
+    "Traffic",
+    "signal",
+    "todo_sections",
+    "wait_for",
+    "write_config",
+]

@@ -3,12 +3,13 @@ keeps serving."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import signal
+import sqlite3
 
 import pytest
 
 from tests.conftest import ProxyFactory, stored_events
-from tests.harness import wait_for
+from tests.harness import Traffic, wait_for
 from tests.rogue import Mode, RogueBackend
 
 
@@ -38,38 +39,12 @@ def test_each_fault_is_recorded_and_the_proxy_keeps_serving(
     assert all(error in (e.error or "") for e in events[:3]), [e.error for e in events]
 
 
-def test_the_store_passes_integrity_checks_after_kill_9(
-    start_proxy: ProxyFactory, tmp_path: Path
-) -> None:
-    import signal
-    import sqlite3
-    import threading
-
-    import httpx
-
+def test_the_store_passes_integrity_checks_after_kill_9(start_proxy: ProxyFactory) -> None:
     proxy = start_proxy()
-    answered: list[str] = []
-    stop = threading.Event()
-
-    def traffic() -> None:
-        with proxy.client() as client:
-            for _ in range(3000):  # bounded; the kill ends it much sooner
-                if stop.is_set():
-                    return
-                try:
-                    answered.append(client.get("/todos/k").headers["X-PluginLab-Event-Id"])
-                except httpx.HTTPError:
-                    return
-
-    workers = [threading.Thread(target=traffic) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    wait_for(lambda: len(answered) >= 200, timeout=30)
-    flushed = {e.event_id for e in stored_events(proxy.db)}
-    proxy.stop(signal.SIGKILL)
-    stop.set()
-    for worker in workers:
-        worker.join()
+    with Traffic(proxy, "/todos/k", threads=3, limit=3000) as traffic:
+        wait_for(lambda: len(traffic.answered) >= 200, timeout=30)
+        flushed = {e.event_id for e in stored_events(proxy.db)}
+        proxy.stop(signal.SIGKILL)
     conn = sqlite3.connect(proxy.db)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()

@@ -6,15 +6,13 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
-import httpx
 import yaml
 
 from pluginlab_tui.examples import Backend, free_port
 from tests.conftest import ProxyFactory, stored_events
-from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
+from tests.harness import ProxyProcess, Traffic, todo_sections, wait_for, write_config
 
 
 def test_manifest_and_spec_are_answered_by_the_proxy(start_proxy: ProxyFactory) -> None:
@@ -102,31 +100,12 @@ def test_a_slow_backend_gives_504_after_the_timeout(start_proxy: ProxyFactory) -
 
 def test_sigterm_during_traffic_loses_no_row(start_proxy: ProxyFactory) -> None:
     proxy = start_proxy()
-    answered: list[str] = []
-    stop = threading.Event()
-
-    def traffic() -> None:
-        with proxy.client() as client:
-            for _ in range(2000):  # bounded; stopped by the signal long before
-                if stop.is_set():
-                    return
-                try:
-                    answer = client.get("/todos/term")
-                except httpx.HTTPError:
-                    return
-                answered.append(answer.headers["X-PluginLab-Event-Id"])
-
-    workers = [threading.Thread(target=traffic) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    wait_for(lambda: len(answered) >= 100, timeout=30)
-    assert proxy.stop(signal.SIGTERM) == 0
-    stop.set()
-    for worker in workers:
-        worker.join()
+    with Traffic(proxy, "/todos/term") as traffic:
+        wait_for(lambda: len(traffic.answered) >= 100, timeout=30)
+        assert proxy.stop(signal.SIGTERM) == 0
     stored = {e.event_id for e in stored_events(proxy.db)}
-    assert len(answered) >= 100
-    assert set(answered) <= stored
+    assert len(traffic.answered) >= 100
+    assert set(traffic.answered) <= stored
 
 
 def test_port_in_use_and_missing_files_are_one_line_and_exit_2(
