@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -17,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, Static, TabbedContent, TabPane
 
 from pluginlab_tui.plugin.diff import diff_specs
+from pluginlab_tui.plugin.prompt import render_prompt
 from pluginlab_tui.store.versions import VersionRecord
 from pluginlab_tui.tui.data import StoreData
 
@@ -106,6 +108,22 @@ def diff_view(store: StoreData, old: VersionRecord, new: VersionRecord) -> Rende
     return Group(*parts)
 
 
+def prompt_view(record: VersionRecord, spec: dict[str, Any] | None) -> RenderableType:
+    """The plugin as ChatGPT showed it to the model, with its size and warnings."""
+    if spec is None:
+        return Text("the spec of this version cannot be read", style="red")
+    try:
+        manifest = json.loads(record.manifest_text) if record.manifest_text else None
+    except ValueError:
+        manifest = None
+    profile = "plugin" if record.manifest_text else "actions"
+    view = render_prompt(manifest if isinstance(manifest, dict) else None, spec, profile=profile)
+    parts: list[RenderableType] = [Text(f"The model's view: {view.size_line}", style="bold")]
+    parts += [Text(f"⚠ {warning}", style="yellow") for warning in view.warnings]
+    parts.append(Syntax(view.text, "typescript", theme="ansi_dark", background_color="default"))
+    return Group(*parts)
+
+
 def _pretty_manifest(text: str | None) -> str:
     if text is None:
         return "(no manifest: the actions profile serves none)"
@@ -125,6 +143,7 @@ class PluginScreen(Screen[None]):
         Binding("2", "show('spec')", "Spec", id="plugin.spec"),
         Binding("3", "show('lint')", "Lint", id="plugin.lint"),
         Binding("4", "show('versions')", "Versions", id="plugin.versions"),
+        Binding("5", "show('prompt')", "Prompt", id="plugin.prompt"),
     ]
 
     def __init__(self, data: StoreData) -> None:
@@ -152,6 +171,9 @@ class PluginScreen(Screen[None]):
                 with VerticalScroll(can_focus=True):
                     yield Static(id="versions-list")
                     yield Static(id="diff-text")
+            with TabPane("Prompt", id="prompt"):
+                with VerticalScroll(can_focus=True):
+                    yield Static(id="prompt-text")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -170,7 +192,7 @@ class PluginScreen(Screen[None]):
         dark = self.app.current_theme.dark
         if not records:
             empty = Text("No plugin version recorded yet: the proxy records one when it starts.")
-            for name in ("manifest", "spec", "lint", "versions-list"):
+            for name in ("manifest", "spec", "lint", "versions-list", "prompt"):
                 self.query_one(
                     f"#{name}-text" if name != "versions-list" else "#versions-list", Static
                 ).update(empty)
@@ -182,6 +204,9 @@ class PluginScreen(Screen[None]):
         language = "json" if newest.spec_text.lstrip().startswith("{") else "yaml"
         self.query_one("#spec-text", Static).update(_syntax(newest.spec_text, language, dark))
         self.query_one("#lint-text", Static).update(lint_view(newest))
+        self.query_one("#prompt-text", Static).update(
+            prompt_view(newest, self.data.spec(newest.number))
+        )
         table = Table(title="Versions", title_justify="left", expand=True, show_edge=False)
         for column in ("number", "recorded", "manifest", "spec", "lint"):
             table.add_column(column, no_wrap=True)

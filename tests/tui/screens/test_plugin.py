@@ -64,3 +64,16 @@ async def test_manifest_spec_and_lint(store: Path) -> None:
         )
         await settle(pilot, 1.3)
         assert "a new finding" in shown(screen.query_one("#lint-text", Static))
+
+
+async def test_the_prompt_tab_shows_the_models_view_with_its_size(store: Path) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5")
+        assert screen.query_one(TabbedContent).active == "prompt"
+        text = shown(screen.query_one("#prompt-text", Static))
+        assert "The model's view:" in text and "characters" in text and "tokens" in text
+        assert "namespace" in text and "addTodo" in text
