@@ -11,7 +11,7 @@ from typing import Any
 
 from pluginlab_tui.plugin.documents import Document
 from pluginlab_tui.plugin.findings import Finding, Severity, pointer
-from pluginlab_tui.plugin.options import LintOptions
+from pluginlab_tui.plugin.options import LintOptions, Rules
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.plugin.urls import (
     email_domain,
@@ -66,21 +66,11 @@ def _type_name(value: Any) -> str:
     return _JSON_NAMES.get(type(value), type(value).__name__)
 
 
-class _Rules:
-    def __init__(self, doc: Document, options: LintOptions) -> None:
-        self.doc = doc
-        self.options = options
-        self.findings: list[Finding] = []
-
-    def add(self, rule: str, severity: Severity, where: str, message: str) -> None:
-        self.findings.append(self.doc.finding(rule, severity, where, message))
-
-
 def lint_manifest(doc: Document, options: LintOptions) -> list[Finding]:
     """All manifest rules on a loaded document."""
     if doc.error is not None:
         return [doc.error]
-    rules = _Rules(doc, options)
+    rules = Rules(doc, options)
     data = doc.data
     if not isinstance(data, dict):
         rules.add(
@@ -105,7 +95,7 @@ def lint_manifest(doc: Document, options: LintOptions) -> list[Finding]:
     return rules.findings
 
 
-def _fields(rules: _Rules, data: dict[str, Any]) -> None:
+def _fields(rules: Rules, data: dict[str, Any]) -> None:
     for name, kind in REQUIRED_FIELDS.items():
         where = pointer(name)
         if name not in data:
@@ -130,7 +120,7 @@ def _fields(rules: _Rules, data: dict[str, Any]) -> None:
         )
 
 
-def _texts(rules: _Rules, data: dict[str, Any]) -> None:
+def _texts(rules: Rules, data: dict[str, Any]) -> None:
     limits = rules.options.limits
     name = data.get("name_for_model")
     if isinstance(name, str):
@@ -189,7 +179,7 @@ def _texts(rules: _Rules, data: dict[str, Any]) -> None:
             )
 
 
-def _auth(rules: _Rules, auth: dict[str, Any]) -> None:
+def _auth(rules: Rules, auth: dict[str, Any]) -> None:
     kind = auth.get("type")
     if kind not in AUTH_TYPES:
         what = "missing" if "type" not in auth else f"{kind!r}"
@@ -229,7 +219,7 @@ def _auth(rules: _Rules, auth: dict[str, Any]) -> None:
         _oauth(rules, auth)
 
 
-def _verification_tokens(rules: _Rules, tokens: Any) -> None:
+def _verification_tokens(rules: Rules, tokens: Any) -> None:
     where = "/auth/verification_tokens"
     if not isinstance(tokens, dict):
         rules.add(
@@ -271,7 +261,7 @@ def _verification_tokens(rules: _Rules, tokens: Any) -> None:
             )
 
 
-def _oauth(rules: _Rules, auth: dict[str, Any]) -> None:
+def _oauth(rules: Rules, auth: dict[str, Any]) -> None:
     for key in ("client_url", "authorization_url"):
         value = auth.get(key)
         if value is None:
@@ -320,7 +310,7 @@ def _oauth(rules: _Rules, auth: dict[str, Any]) -> None:
             )
 
 
-def _api(rules: _Rules, api: dict[str, Any]) -> None:
+def _api(rules: Rules, api: dict[str, Any]) -> None:
     if "type" not in api:
         rules.add("required-field", "error", "/api/type", "api.type is required")
     elif api["type"] != "openapi":
@@ -365,7 +355,7 @@ def _api(rules: _Rules, api: dict[str, Any]) -> None:
     _reachable(rules, "/api/url", "api.url", url)
 
 
-def _reachable(rules: _Rules, where: str, label: str, url: str) -> None:
+def _reachable(rules: Rules, where: str, label: str, url: str) -> None:
     """localhost and plain http: fine for local development, not for ChatGPT."""
     host = host_of(url) or ""
     severity = rules.options.reachability_severity
@@ -385,7 +375,7 @@ def _reachable(rules: _Rules, where: str, label: str, url: str) -> None:
         )
 
 
-def _urls(rules: _Rules, data: dict[str, Any]) -> None:
+def _urls(rules: Rules, data: dict[str, Any]) -> None:
     for key in ("logo_url", "legal_info_url"):
         value = data.get(key)
         if not isinstance(value, str):
@@ -417,7 +407,7 @@ def _urls(rules: _Rules, data: dict[str, Any]) -> None:
             )
 
 
-def _domains(rules: _Rules, data: dict[str, Any]) -> None:
+def _domains(rules: Rules, data: dict[str, Any]) -> None:
     """OpenAI's domain rules, as PluginLab's validator encodes them."""
     root = rules.options.root_domain
     if root is None:

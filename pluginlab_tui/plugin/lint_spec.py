@@ -9,7 +9,7 @@ from pluginlab_tui.plugin.documents import Document
 from pluginlab_tui.plugin.findings import Finding, Severity, pointer
 from pluginlab_tui.plugin.openapi_schema import schema_problems, text_key
 from pluginlab_tui.plugin.operations import Operation, operations, refs, resolve, resolve_ref
-from pluginlab_tui.plugin.options import LintOptions
+from pluginlab_tui.plugin.options import LintOptions, Rules
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.plugin.urls import host_of, is_absolute_http, is_local_host
 
@@ -21,21 +21,11 @@ _NO_BODY_STATUSES = {"204", "205", "304"}
 MAX_REF_FINDINGS = 50
 
 
-class _Rules:
-    def __init__(self, doc: Document, options: LintOptions) -> None:
-        self.doc = doc
-        self.options = options
-        self.findings: list[Finding] = []
-
-    def add(self, rule: str, severity: Severity, where: str, message: str) -> None:
-        self.findings.append(self.doc.finding(rule, severity, where, message))
-
-
 def lint_spec(doc: Document, options: LintOptions) -> list[Finding]:
     """All spec rules on a loaded document."""
     if doc.error is not None:
         return [doc.error]
-    rules = _Rules(doc, options)
+    rules = Rules(doc, options)
     spec = doc.data
     if not isinstance(spec, dict):
         kind = "text" if isinstance(spec, str) else type(spec).__name__
@@ -78,7 +68,7 @@ def lint_spec(doc: Document, options: LintOptions) -> list[Finding]:
     return rules.findings
 
 
-def _version(rules: _Rules, spec: dict[str, Any]) -> bool:
+def _version(rules: Rules, spec: dict[str, Any]) -> bool:
     """True when the version is one openapi-spec-validator can check."""
     if "openapi" not in spec:
         if "swagger" in spec:
@@ -145,7 +135,7 @@ def _full(value: Any) -> str:
     return text + ".0" if re.fullmatch(r"\d+\.\d+", text) else text
 
 
-def _refs(rules: _Rules, spec: dict[str, Any]) -> bool:
+def _refs(rules: Rules, spec: dict[str, Any]) -> bool:
     """Report unresolved local $refs; True when there are any."""
     count = 0
     for where, target in refs(spec):
@@ -179,7 +169,7 @@ def _refs(rules: _Rules, spec: dict[str, Any]) -> bool:
     return count > 0
 
 
-def _operation_ids(rules: _Rules, ops: list[Operation]) -> None:
+def _operation_ids(rules: Rules, ops: list[Operation]) -> None:
     first_at: dict[str, Operation] = {}
     for op in ops:
         name = f"{op.method.upper()} {op.path}"
@@ -215,7 +205,7 @@ def _operation_ids(rules: _Rules, ops: list[Operation]) -> None:
             first_at[op_id] = op
 
 
-def _descriptions(rules: _Rules, spec: dict[str, Any], op: Operation) -> None:
+def _descriptions(rules: Rules, spec: dict[str, Any], op: Operation) -> None:
     options = rules.options
     limit = options.endpoint_description_limit
     severity = options.description_severity
@@ -265,7 +255,7 @@ def _descriptions(rules: _Rules, spec: dict[str, Any], op: Operation) -> None:
             break
 
 
-def _parameters(rules: _Rules, spec: dict[str, Any], label: str, base: str, raw: list[Any]) -> None:
+def _parameters(rules: Rules, spec: dict[str, Any], label: str, base: str, raw: list[Any]) -> None:
     options = rules.options
     limit = options.parameter_description_limit
     for index, original in enumerate(raw):
@@ -286,7 +276,7 @@ def _parameters(rules: _Rules, spec: dict[str, Any], label: str, base: str, raw:
             )
 
 
-def _responses(rules: _Rules, spec: dict[str, Any], op: Operation) -> None:
+def _responses(rules: Rules, spec: dict[str, Any], op: Operation) -> None:
     responses = op.data.get("responses")
     if not isinstance(responses, dict):
         return
@@ -320,7 +310,7 @@ def _responses(rules: _Rules, spec: dict[str, Any], op: Operation) -> None:
                 )
 
 
-def _consequential(rules: _Rules, op: Operation) -> None:
+def _consequential(rules: Rules, op: Operation) -> None:
     if "x-openai-isConsequential" not in op.data:
         return
     value = op.data["x-openai-isConsequential"]
@@ -341,7 +331,7 @@ def _consequential(rules: _Rules, op: Operation) -> None:
     rules.add("is-consequential", "info", where, f"{op.label}: isConsequential {value}: {meaning}")
 
 
-def _servers(rules: _Rules, spec: dict[str, Any]) -> None:
+def _servers(rules: Rules, spec: dict[str, Any]) -> None:
     servers = spec.get("servers")
     if servers is None or servers == []:
         rules.add(

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pluginlab_tui.config import Limits
-from pluginlab_tui.plugin.findings import Severity
+from pluginlab_tui.plugin.documents import Document
+from pluginlab_tui.plugin.findings import Finding, Severity
 from pluginlab_tui.plugin.urls import is_local_url, root_domain
 
 Profile = Literal["plugin", "actions"]
@@ -68,3 +69,15 @@ class LintOptions:
     def description_severity(self) -> Severity:
         """Plugins: the store did not enforce the 200; the GPT editor refuses longer text."""
         return "error" if self.profile == "actions" else "warning"
+
+
+class Rules:
+    """One lint run over one document: where the rules add their findings."""
+
+    def __init__(self, doc: Document, options: LintOptions) -> None:
+        self.doc = doc
+        self.options = options
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, severity: Severity, where: str, message: str) -> None:
+        self.findings.append(self.doc.finding(rule, severity, where, message))
