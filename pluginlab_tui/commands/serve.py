@@ -63,6 +63,12 @@ def line(event: Event) -> str:
     return f"{event.ts[11:23]} {event.method:<7} {path} {status} {ms}{verdict}{error}"
 
 
+def print_lines(events: list[Event]) -> None:
+    """The writer's callback in `serve`: a line per exchange, as soon as it is stored."""
+    for event in events:
+        print(line(event), flush=True)
+
+
 def warn_if_exposed(config: Config) -> None:
     host, _ = host_port(config.proxy.listen)
     try:
@@ -84,10 +90,13 @@ def run(args: argparse.Namespace) -> int:
         folder = example_dir(args.example)
         flags = overrides(args)
         flags["store.path"] = flags["store.path"] or (Path.cwd() / ".pluginlab" / "events.db")
-        config = load_config(folder / "pluginlab.toml", flags)
+        load_config(
+            folder / "pluginlab.toml", flags
+        )  # a bad flag is refused before anything starts
         if not args.backend:
             backend = Backend(args.example).start()
-            config = load_config(folder / "pluginlab.toml", {**flags, "proxy.backend": backend.url})
+            flags["proxy.backend"] = backend.url
+        config = load_config(folder / "pluginlab.toml", flags)
     else:
         config = config_from(args, overrides(args))
     warn_if_exposed(config)
@@ -97,9 +106,7 @@ def run(args: argparse.Namespace) -> int:
         target = config.proxy.backend if not config.proxy.mock and config.proxy.backend else "mock"
         print(f"pluginlab-tui: proxy on {where} -> {target}; store {config.store_path}", flush=True)
         if not args.quiet:
-            server.runtime.writer.on_written = lambda events: [
-                print(line(e), flush=True) for e in events
-            ]
+            server.runtime.writer.on_written = print_lines
 
     try:
         return serve_forever(config, on_ready=ready)

@@ -59,12 +59,6 @@ class ProxyServer:
                 return int(addr[1])
         return self.port
 
-    def add_listener(self, listener: Callable[[Any], None]) -> None:
-        """Call `listener(pending_event)` for each exchange as it is recorded."""
-        for addon in self.addon.addons:
-            if hasattr(addon, "listeners"):
-                addon.listeners.append(listener)
-
     async def run(self) -> None:
         check_port_free(self.host, self.port)
         backend = self.config.proxy.backend or "http://127.0.0.1:9"

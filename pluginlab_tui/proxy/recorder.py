@@ -16,7 +16,7 @@ from mitmproxy import http
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.store.body import store_body
+from pluginlab_tui.store.body import StoredBody, store_body
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
 
@@ -42,6 +42,12 @@ class PendingEvent:
     redacted: frozenset[str]
     body_filter: Callable[[Event], None] | None = None
 
+    def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
+        """A message's headers, redacted, and its body as stored."""
+        headers = redact(list(message.headers.items(multi=True)), self.redacted)
+        content_type = message.headers.get("content-type")
+        return headers, store_body(message.get_content(strict=False), content_type, self.body_cap)
+
     def finalize(self) -> Event:
         exchange, request, response = self.exchange, self.request, self.response
         if response is not None and held_to_contract(exchange):
@@ -53,9 +59,7 @@ class PendingEvent:
                     Violation("invalid_response_body", "response", "body", f"not checked: {exc}")
                 ]
         path, _, query = request.path.partition("?")
-        req_body = store_body(
-            request.get_content(strict=False), request.headers.get("content-type"), self.body_cap
-        )
+        req_headers, req_body = self._kept(request)
         event = Event(
             event_id=exchange.event_id,
             ts=exchange.ts,
@@ -67,7 +71,7 @@ class PendingEvent:
             query=query,
             operation_id=exchange.operation_id,
             duration_ms=exchange.duration_ms,
-            request_headers=redact(list(request.headers.items(multi=True)), self.redacted),
+            request_headers=req_headers,
             request_body=req_body.text,
             request_binary=req_body.binary,
             request_size=req_body.size,
@@ -83,13 +87,8 @@ class PendingEvent:
             conversation_id=request.headers.get("openai-conversation-id"),
         )
         if response is not None:
-            res_body = store_body(
-                response.get_content(strict=False),
-                response.headers.get("content-type"),
-                self.body_cap,
-            )
             event.status = response.status_code
-            event.response_headers = redact(list(response.headers.items(multi=True)), self.redacted)
+            event.response_headers, res_body = self._kept(response)
             event.response_body = res_body.text
             event.response_binary = res_body.binary
             event.response_size = res_body.size
@@ -103,8 +102,6 @@ class Recorder:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.redacted = frozenset(h.lower() for h in runtime.config.redacted_headers)
-        #: Called with each pending event (the console printer, tests).
-        self.listeners: list[Callable[[PendingEvent], None]] = []
 
     def response(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
@@ -150,6 +147,4 @@ class Recorder:
             redacted=self.redacted,
             body_filter=self.runtime.body_filter,
         )
-        for listener in self.listeners:
-            listener(pending)
         self.runtime.writer.submit(pending)
