@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +43,11 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def iter_events(conn: object, where: Where) -> Iterator[Event]:
+def iter_events(conn: sqlite3.Connection, where: Where) -> Iterator[Event]:
     """Every matching event in id order, read a page at a time."""
     after: int | None = None
     while True:
-        batch = queries.page(conn, where, after_id=after, limit=_PAGE)  # type: ignore[arg-type]
+        batch = queries.page(conn, where, after_id=after, limit=_PAGE)
         yield from batch
         if len(batch) < _PAGE:
             return

@@ -15,6 +15,7 @@ from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange, unanswered
+from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 
 #: Headers that belong to one connection, never forwarded.
@@ -70,7 +71,7 @@ class Forward:
             return
         backend = self.runtime.config.proxy.backend
         if backend is None or self.runtime.config.proxy.mock:
-            flow.response = self.runtime.mock(exchange, flow)
+            flow.response = mock_response(exchange)
             exchange.answered_by = "mock"
         else:
             flow.response = await self._forward(backend, exchange, flow)

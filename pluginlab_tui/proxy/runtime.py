@@ -13,7 +13,6 @@ from pluginlab_tui.proxy.auth.manifest import manifest_auth
 from pluginlab_tui.proxy.auth.redact import redact_event
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
-from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.service import PluginService
 from pluginlab_tui.proxy.watch import FileWatcher
 from pluginlab_tui.store.database import connect, open_store
@@ -71,9 +70,6 @@ class Runtime:
         if exchange.plan is not None:
             headers.append(("X-PluginLab-Plan", exchange.plan))
         return headers
-
-    def mock(self, exchange: Exchange, flow: http.HTTPFlow) -> http.Response:
-        return mock_response(exchange)
 
     def client_ip(self, peer: str, headers: Mapping[str, str]) -> str:
         """The caller's address: X-Forwarded-For's last untrusted hop when the peer is trusted."""
