@@ -7,6 +7,7 @@ from mitmproxy import http
 from pluginlab_tui.plugin.hosting import LOGO_ROUTE
 from pluginlab_tui.proxy.answers import error_response, file_response, json_response
 from pluginlab_tui.proxy.exchange import unanswered
+from pluginlab_tui.proxy.grant import is_loopback
 from pluginlab_tui.proxy.runtime import Runtime
 
 MANIFEST_ROUTE = "/.well-known/ai-plugin.json"
@@ -43,12 +44,20 @@ class Routes:
                 else file_response(served.spec_yaml, "application/yaml")
             )
         elif path == HEALTH_ROUTE:
-            response = json_response(200, {"status": "ok", "version": served.number})
+            response = json_response(200, self.health(flow))
         elif path == LOGO_ROUTE:
             response = self._logo()
         if response is not None:
             exchange.answered_by = "proxy"
             flow.response = response
+
+    def health(self, flow: http.HTTPFlow) -> dict[str, object]:
+        """The proxy's state; a loopback caller also learns where its store is (for replay)."""
+        found: dict[str, object] = {"status": "ok", "version": self.runtime.service.current.number}
+        peer = flow.client_conn.peername
+        if peer and is_loopback(str(peer[0])):
+            found["store"] = str(self.runtime.config.store_path)
+        return found
 
     def _logo(self) -> http.Response:
         logo = self.runtime.config.plugin.logo
