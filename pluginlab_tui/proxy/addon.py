@@ -1,8 +1,10 @@
 """The pluginlab addon: one root that loads the config and runs the stages in order.
 
-Stages are small addons with one concern each; mitmproxy calls each hook on them in this order.
-Embedded (`serve`) it is given a ready Runtime; under stock mitmdump it reads the file named by
-the `pluginlab_config` option (`mitmdump -s addons/pluginlab.py --set pluginlab_config=F`).
+Stages are small classes with one concern each. The root's hooks run them itself (they are not
+mitmproxy addons of their own), so that the pipeline fails closed: a stage that raises ends the
+exchange there (proxy/pipeline.py). Embedded (`serve`) it is given a ready Runtime; under stock
+mitmdump it reads the file named by the `pluginlab_config` option
+(`mitmdump -s addons/pluginlab.py --set pluginlab_config=F`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from pluginlab_tui.proxy.auth.oauth_routes import OAuthRoutes
 from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
 from pluginlab_tui.proxy.cors import Cors
 from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.head import HeadAnswers
 from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.pipeline import Pipeline
 from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
@@ -38,16 +42,16 @@ def stages(runtime: Runtime) -> list[Any]:
         RequestChecks(runtime),
         Forward(runtime),
         ResponseChecks(runtime),
+        HeadAnswers(),
         Recorder(runtime),
     ]
 
 
-class PluginLab:
+class PluginLab(Pipeline):
     name = "pluginlab"
 
     def __init__(self, runtime: Runtime | None = None) -> None:
-        self.runtime = runtime
-        self.addons: list[Any] = [] if runtime is None else stages(runtime)
+        super().__init__(runtime, [] if runtime is None else stages(runtime))
 
     def load(self, loader: Loader) -> None:
         loader.add_option(
@@ -72,4 +76,4 @@ class PluginLab:
         except UsageError as exc:
             raise exceptions.OptionsError(str(exc)) from None
         self.runtime = runtime
-        self.addons = stages(runtime)
+        self.stages = stages(runtime)

@@ -40,17 +40,23 @@ class Exchange:
     user_id: str | None = None
     plan: str | None = None
     recorded: bool = False
+    #: `proxy_error` violations: a stage that raised (proxy/pipeline.py).
+    faults: list[Violation] = field(default_factory=list)
 
     @property
     def request_violations(self) -> list[Violation]:
         return [] if self.check is None else self.check.violations
+
+    def violations(self) -> list[Violation]:
+        """Every violation known now: the request's, the response's, the proxy's own faults."""
+        return self.request_violations + (self.response_violations or []) + self.faults
 
     @property
     def operation_id(self) -> str | None:
         return None if self.check is None else self.check.operation_id
 
     def known_violations(self) -> int:
-        return len(self.request_violations) + len(self.response_violations or [])
+        return len(self.violations())
 
 
 def attach(flow: http.HTTPFlow, exchange: Exchange) -> None:

@@ -81,7 +81,7 @@ class PendingEvent:
             user_id=exchange.user_id,
             plan=exchange.plan,
             version=exchange.served.number,
-            violations=exchange.request_violations + (exchange.response_violations or []),
+            violations=exchange.violations(),
             error=exchange.error,
             client_ip=exchange.client_ip,
             conversation_id=request.headers.get("openai-conversation-id"),
@@ -135,10 +135,8 @@ class Recorder:
         self._record(flow, exchange, sent=False)
 
     def _record(self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True) -> None:
-        self.runtime.inflight.pop(id(flow), None)
         if exchange.recorded:
             return
-        exchange.recorded = True
         pending = PendingEvent(
             exchange=exchange,
             request=flow.request,
@@ -148,3 +146,5 @@ class Recorder:
             body_filter=self.runtime.body_filter,
         )
         self.runtime.writer.submit(pending)
+        exchange.recorded = True  # only now: the pipeline records what the recorder could not
+        self.runtime.inflight.pop(id(flow), None)

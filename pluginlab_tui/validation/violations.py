@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 Location = Literal["request", "response"]
 
-#: Every code, with where it is found and the status strict mode answers with.
-CODES: dict[str, tuple[Location, int]] = {
+#: The contract's codes, with where they are found and the status strict mode answers with.
+CONTRACT_CODES: dict[str, tuple[Location, int]] = {
     "unknown_path": ("request", 404),
     "method_not_allowed": ("request", 405),
     "unsupported_media_type": ("request", 415),
@@ -24,6 +24,12 @@ CODES: dict[str, tuple[Location, int]] = {
     "response_too_large": ("response", 502),
     "slow_response": ("response", 502),
 }
+#: The proxy's own codes: what it refused or could not do, whatever the contract says.
+PROXY_CODES: dict[str, tuple[Location, int]] = {
+    "proxy_error": ("request", 500),  # a stage raised: the exchange ended there
+}
+#: Every code a violation can carry.
+CODES = {**CONTRACT_CODES, **PROXY_CODES}
 
 #: Order of precedence when several request codes pick the strict answer's status.
 _STRICT_PRECEDENCE = [
