@@ -6,6 +6,7 @@ and serialisation happen in the writer thread (PendingEvent.finalize).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -103,7 +104,7 @@ class Recorder:
         self.runtime = runtime
         self.redacted = frozenset(h.lower() for h in runtime.config.redacted_headers)
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None or flow.response is None:
             return
@@ -112,7 +113,7 @@ class Recorder:
         headers = flow.response.headers
         headers[EVENT_HEADER] = exchange.event_id
         headers[VIOLATIONS_HEADER] = str(exchange.known_violations())
-        self._record(flow, exchange)
+        await self._hand_over(self._pending(flow, exchange))
 
     def done(self) -> None:
         """The proxy stops: exchanges still in flight are recorded as cut short."""
@@ -120,26 +121,55 @@ class Recorder:
             exchange = exchange_of(flow)
             if exchange is not None and not exchange.recorded:
                 exchange.error = exchange.error or "the proxy stopped before the exchange ended"
-                self.error(flow)
+                self._fill_error(flow, exchange)
+                pending = self._pending(flow, exchange, sent=False)
+                if pending is not None:  # the loop serves no one now: waiting here is fine
+                    self.runtime.writer.submit(pending, timeout_s=self._wait_s)
         self.runtime.close()
 
-    def error(self, flow: http.HTTPFlow) -> None:
+    async def error(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None:  # failed before the first stage saw it: still one event
             exchange = Exchange(served=self.runtime.service.current)
             attach(flow, exchange)
+        self._fill_error(flow, exchange)
+        await self._hand_over(self._pending(flow, exchange, sent=False))
+
+    @property
+    def _wait_s(self) -> float:
+        return self.runtime.config.store.queue_wait_ms / 1000
+
+    async def _hand_over(self, pending: PendingEvent | None) -> None:
+        """Queue the event; while the queue is full, wait for room without blocking the loop."""
+        writer = self.runtime.writer
+        deadline = time.monotonic() + self._wait_s
+        while pending is not None and not writer.offer(pending):
+            if time.monotonic() >= deadline:
+                store = self.runtime.config.store
+                writer.not_stored(
+                    1,
+                    f"the writer's queue was full (store.queue_max={store.queue_max})"
+                    f" for store.queue_wait_ms={store.queue_wait_ms}",
+                )
+                return
+            await asyncio.sleep(0.005)
+
+    @staticmethod
+    def _fill_error(flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
-        self._record(flow, exchange, sent=False)
 
-    def _record(self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True) -> None:
+    def _pending(
+        self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True
+    ) -> PendingEvent | None:
+        """The exchange's event to be, once (None when it is recorded already)."""
         self.runtime.inflight.pop(id(flow), None)
         if exchange.recorded:
-            return
+            return None
         exchange.recorded = True
-        pending = PendingEvent(
+        return PendingEvent(
             exchange=exchange,
             request=flow.request,
             response=flow.response if sent else None,
@@ -147,4 +177,3 @@ class Recorder:
             redacted=self.redacted,
             body_filter=self.runtime.body_filter,
         )
-        self.runtime.writer.submit(pending)
