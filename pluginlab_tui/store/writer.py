@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal, Protocol, TypedDict
 
 from pluginlab_tui.store import queries
-from pluginlab_tui.store.database import connect, open_store
+from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event, iso_now
 from pluginlab_tui.store.lossless import make_storable
 from pluginlab_tui.store.retention import keep_newest
@@ -229,13 +229,13 @@ class EventWriter:
         if lost:
             self.not_stored(lost, f"lost when the writer thread stopped ({why})")
         log.error("the writer thread stopped (%s); restarting it", why)
+        self._state = "restarted"  # or failed, when the new thread cannot open the store
         self._spawn(reconnect=True)
 
     def _main(self, reconnect: bool) -> None:
         try:
             if reconnect:  # the connection the dead thread left may be mid-transaction
                 self._reconnect()
-                self._state = "restarted"
             self._run()
         except BaseException as exc:  # the supervisor restarts the thread and tells why
             self._death = exc
@@ -249,7 +249,7 @@ class EventWriter:
                 pass
             self._conn = None
         try:
-            self._conn = connect(self.path)
+            self._conn = open_store(self.path)  # not made anew if it is gone
         except BaseException:
             self._state = "failed"
             raise
