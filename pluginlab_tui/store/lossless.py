@@ -25,8 +25,13 @@ from pluginlab_tui.store.event import Event
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _HANDLER = "pluginlab.lossless"
-#: Fields of an Event that are not plain text, or are handled apart.
-_NOT_TEXT = frozenset({"request_headers", "response_headers", "violations", "raw"})
+#: The Event's fields that may hold text (the list fields are walked apart).
+_TEXT = tuple(
+    f.name
+    for f in fields(Event)
+    if f.name not in {"request_headers", "response_headers", "violations", "raw"}
+    and "str" in str(f.type)
+)
 
 
 def _escape(err: UnicodeError) -> tuple[bytes, int]:
@@ -68,10 +73,10 @@ def make_storable(event: Event) -> Event:
         raw[key] = base64.b64encode(encode(text)).decode("ascii")
         return readable(text)
 
-    for spec in fields(event):
-        value = getattr(event, spec.name)
-        if spec.name not in _NOT_TEXT and isinstance(value, str):
-            setattr(event, spec.name, keep(spec.name, value))
+    for name in _TEXT:
+        value = getattr(event, name)
+        if isinstance(value, str) and not decodable(value):
+            setattr(event, name, keep(name, value))
     for name in ("request_headers", "response_headers"):
         pairs: list[tuple[str, str]] = getattr(event, name)
         if not all(decodable(k) and decodable(v) for k, v in pairs):

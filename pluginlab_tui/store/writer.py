@@ -172,8 +172,10 @@ class EventWriter:
             self._not_stored += count
             if why not in self._untold and len(self._untold) >= _MAX_REASONS:
                 why = "other reasons"
+            first = why not in self._untold
             self._untold[why] = self._untold.get(why, 0) + count
-        log.warning("%d event(s) not stored: %s", count, why)
+        if first:  # the log is told once per reason and notice, like the store
+            log.warning("event(s) not stored: %s", why)
 
     def health(self) -> Health:
         self._ensure_running()
@@ -225,12 +227,13 @@ class EventWriter:
             death, self._death = self._death, None
             lost, self._taken = self._taken, 0
             why = _why(death) if death is not None else "it stopped"
-            self._notes.append(("writer", f"the writer thread stopped ({why}) and was restarted"))
+            if len(self._notes) < _MAX_REASONS:
+                self._notes.append(("writer", f"the writer thread stopped ({why}); restarted"))
+            self._state = "restarted"  # or failed, when the new thread cannot open the store
+            self._spawn(reconnect=True)
+        log.error("the writer thread stopped (%s); restarted", why)
         if lost:
             self.not_stored(lost, f"lost when the writer thread stopped ({why})")
-        log.error("the writer thread stopped (%s); restarting it", why)
-        self._state = "restarted"  # or failed, when the new thread cannot open the store
-        self._spawn(reconnect=True)
 
     def _main(self, reconnect: bool) -> None:
         try:

@@ -189,9 +189,7 @@ def test_a_writer_thread_that_dies_is_restarted_and_says_so(tmp_path: Path) -> N
     writer.close()
     assert [e.path for e in stored(db)] == ["/todos/before", "/todos/after"]
     assert writer.health() == {"writer": "restarted", "queue_depth": 0, "events_not_stored": 1}
-    assert ("writer", "the writer thread stopped (SystemExit: killed) and was restarted") in (
-        notices(db)
-    )
+    assert ("writer", "the writer thread stopped (SystemExit: killed); restarted") in notices(db)
     assert any("lost when the writer thread stopped" in m for _, m in notices(db))
 
 
