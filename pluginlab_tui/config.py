@@ -192,6 +192,10 @@ class StoreSection(Section):
     """Writer batch interval: what a kill -9 can lose."""
     max_events: int | None = None
     """Prune the oldest events beyond this count."""
+    queue_max: int = Field(default=10_000, ge=1)
+    """Events waiting for the writer at most; past it an exchange waits (queue_wait_ms)."""
+    queue_wait_ms: int = Field(default=1000, ge=0)
+    """How long an exchange waits for room in a full queue before its event is not stored."""
     redact_headers: list[str] = Field(
         default_factory=lambda: ["Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization"]
     )

@@ -53,6 +53,8 @@ def test_flags_beat_environment_which_beats_the_file(
         ('[auth]\nmode = "magic"\n', "auth.mode: Input should be 'none', 'service_http'"),
         ('[proxy]\nbackend = "localhost:8000"\n', "proxy.backend: Value error, must start with"),
         ('[store]\nbody_cap_bytes = "big"\n', "store.body_cap_bytes: Input should be a valid"),
+        ("[store]\nqueue_max = 0\n", "store.queue_max: Input should be greater than or equal to 1"),
+        ("[store]\nqueue_wait_ms = -1\n", "store.queue_wait_ms: Input should be greater than or"),
         ("[proxy\n", "not valid TOML"),
     ],
 )

@@ -17,9 +17,8 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
-from pluginlab_tui.proxy.recorder import EVENT_HEADER, VIOLATIONS_HEADER
+from pluginlab_tui.proxy.recorder import EVENT_HEADER, VIOLATIONS_HEADER, bare_event
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
 
 log = logging.getLogger(__name__)
@@ -118,26 +117,13 @@ class Pipeline:
             return
         exchange.recorded = True
         self.runtime.inflight.pop(id(flow), None)
-        request = flow.request
-        path, _, query = request.path.partition("?")
-        event = Event(
-            event_id=exchange.event_id,
-            ts=exchange.ts,
-            method=request.method,
-            url=request.url,
-            path=path,
-            query=query,
-            source=exchange.source,
-            status=flow.response.status_code if flow.response is not None else None,
-            duration_ms=exchange.duration_ms,
-            violations=exchange.violations(),
-            error=exchange.error or "the exchange could not be recorded in full",
-            client_ip=exchange.client_ip,
+        event = bare_event(
+            exchange, flow.request, flow.response, "the exchange could not be recorded in full"
         )
-        try:
-            self.runtime.writer.submit(event)
-        except Exception as exc:
-            log.error("event %s not stored: %s", exchange.event_id, type(exc).__name__)
+        if self.runtime.body_filter is not None:
+            self.runtime.body_filter(event)
+        if not self.runtime.writer.offer(event):
+            self.runtime.writer.not_stored(1, "the recorder failed and the queue was full")
 
     async def running(self) -> None:
         await self._lifecycle("running")

@@ -6,6 +6,7 @@ and serialisation happen in the writer thread (PendingEvent.finalize).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -97,13 +98,48 @@ class PendingEvent:
             self.body_filter(event)
         return event
 
+    def fallback(self, why: str) -> Event:
+        event = bare_event(
+            self.exchange, self.request, self.response, f"the event could not be built: {why}"
+        )
+        if self.body_filter is not None:
+            self.body_filter(event)
+        return event
+
+
+def bare_event(
+    exchange: Exchange, request: http.Request, response: http.Response | None, error: str
+) -> Event:
+    """The event with only what is certain: when building the whole one failed."""
+    path, _, query = request.path.partition("?")
+    return Event(
+        event_id=exchange.event_id,
+        ts=exchange.ts,
+        method=request.method,
+        url=request.url,
+        path=path,
+        query=query,
+        source=exchange.source,
+        replay_of=exchange.replay_of,
+        status=response.status_code if response is not None else None,
+        duration_ms=exchange.duration_ms,
+        auth_mode=exchange.auth_mode,
+        auth_result=exchange.auth_result,
+        user_id=exchange.user_id,
+        plan=exchange.plan,
+        version=exchange.served.number,
+        violations=exchange.violations(),
+        error=exchange.error or error,
+        client_ip=exchange.client_ip,
+    )
+
 
 class Recorder:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.redacted = frozenset(h.lower() for h in runtime.config.redacted_headers)
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None or flow.response is None:
             return
@@ -112,7 +148,7 @@ class Recorder:
         headers = flow.response.headers
         headers[EVENT_HEADER] = exchange.event_id
         headers[VIOLATIONS_HEADER] = str(exchange.known_violations())
-        self._record(flow, exchange)
+        await self._hand_over(self._pending(flow, exchange))
 
     def done(self) -> None:
         """The proxy stops: exchanges still in flight are recorded as cut short."""
@@ -120,23 +156,52 @@ class Recorder:
             exchange = exchange_of(flow)
             if exchange is not None and not exchange.recorded:
                 exchange.error = exchange.error or "the proxy stopped before the exchange ended"
-                self.error(flow)
+                self._fill_error(flow, exchange)
+                pending = self._pending(flow, exchange, sent=False)
+                if pending is not None:  # the loop serves no one now: waiting here is fine
+                    self.runtime.writer.submit(pending, timeout_s=self._wait_s)
         self.runtime.close()
 
-    def error(self, flow: http.HTTPFlow) -> None:
+    async def error(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None:  # failed before the first stage saw it: still one event
             exchange = Exchange(served=self.runtime.service.current)
             attach(flow, exchange)
+        self._fill_error(flow, exchange)
+        await self._hand_over(self._pending(flow, exchange, sent=False))
+
+    @property
+    def _wait_s(self) -> float:
+        return self.runtime.config.store.queue_wait_ms / 1000
+
+    async def _hand_over(self, pending: PendingEvent | None) -> None:
+        """Queue the event; while the queue is full, wait for room without blocking the loop."""
+        writer = self.runtime.writer
+        deadline = time.monotonic() + self._wait_s
+        while pending is not None and not writer.offer(pending):
+            if time.monotonic() >= deadline:
+                store = self.runtime.config.store
+                writer.not_stored(
+                    1,
+                    f"the writer's queue was full (store.queue_max={store.queue_max})"
+                    f" for store.queue_wait_ms={store.queue_wait_ms}",
+                )
+                return
+            await asyncio.sleep(0.005)
+
+    @staticmethod
+    def _fill_error(flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
-        self._record(flow, exchange, sent=False)
 
-    def _record(self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True) -> None:
+    def _pending(
+        self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True
+    ) -> PendingEvent | None:
+        """The exchange's event to be, once (None when it is recorded already)."""
         if exchange.recorded:
-            return
+            return None
         pending = PendingEvent(
             exchange=exchange,
             request=flow.request,
@@ -145,6 +210,7 @@ class Recorder:
             redacted=self.redacted,
             body_filter=self.runtime.body_filter,
         )
-        self.runtime.writer.submit(pending)
-        exchange.recorded = True  # only now: the pipeline records what the recorder could not
+        # Only now: an exchange the recorder failed on is recorded by the pipeline's last resort.
+        exchange.recorded = True
         self.runtime.inflight.pop(id(flow), None)
+        return pending

@@ -54,6 +54,7 @@ class Routes:
     def health(self, flow: http.HTTPFlow) -> dict[str, object]:
         """The proxy's state; a loopback caller also learns where its store is (for replay)."""
         found: dict[str, object] = {"status": "ok", "version": self.runtime.service.current.number}
+        found.update(self.runtime.writer.health())
         peer = flow.client_conn.peername
         if peer and is_loopback(str(peer[0])):
             found["store"] = str(self.runtime.config.store_path)

@@ -37,6 +37,7 @@ class Runtime:
             config.store_path,
             flush_ms=config.store.flush_ms,
             max_events=config.store.max_events,
+            queue_max=config.store.queue_max,
         )
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}

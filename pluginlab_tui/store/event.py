@@ -55,6 +55,8 @@ class Event:
     error: str | None = None
     client_ip: str | None = None
     conversation_id: str | None = None
+    #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).
+    raw: dict[str, str] = field(default_factory=dict)
     #: Only in rows read back from the store.
     id: int | None = None
     marked: bool = False
@@ -98,6 +100,7 @@ class Event:
             "error": self.error,
             "client_ip": self.client_ip,
             "conversation_id": self.conversation_id,
+            "raw": json.dumps(self.raw, sort_keys=True) if self.raw else None,
         }
 
     @classmethod
@@ -134,6 +137,7 @@ class Event:
             error=row["error"],
             client_ip=row.get("client_ip"),
             conversation_id=row.get("conversation_id"),
+            raw=json.loads(row.get("raw") or "{}"),
             marked=bool(row.get("marked") or 0),
             comment=row.get("comment"),
         )

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 
 #: The schema version this code writes. Older stores are migrated on open by `serve`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Columns of the events table, in order. JSON columns hold text.
 EVENT_COLUMNS = (
@@ -41,6 +41,7 @@ EVENT_COLUMNS = (
     "error",
     "client_ip",
     "conversation_id",
+    "raw",  # JSON {field key: base64 of its original bytes} for fields that did not decode, or NULL
 )
 
 _V1 = """
@@ -148,6 +149,10 @@ CREATE INDEX IF NOT EXISTS oauth_grants_family ON oauth_grants (family);
 CREATE INDEX IF NOT EXISTS oauth_grants_expires ON oauth_grants (expires)
 """
 
+_V4 = """
+ALTER TABLE events ADD COLUMN raw TEXT
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -161,7 +166,12 @@ def _script(sql: str) -> Migration:
 
 
 #: MIGRATIONS[n] takes a store from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _script(_V1), 1: _script(_V2), 2: _script(_V3)}
+MIGRATIONS: dict[int, Migration] = {
+    0: _script(_V1),
+    1: _script(_V2),
+    2: _script(_V3),
+    3: _script(_V4),
+}
 
 
 def current_version(conn: sqlite3.Connection) -> int:

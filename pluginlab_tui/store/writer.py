@@ -1,7 +1,12 @@
-"""The writer thread: events come in through a queue and go to SQLite in batches.
+"""The writer thread: events come in through a bounded queue and go to SQLite in batches.
 
 Nothing here runs on the proxy's event loop. An item is an Event, or a Pending whose finalize()
 builds the Event in this thread (response validation and serialisation happen here).
+
+Nothing one event or batch does stops the writer: a batch that fails to insert is retried event
+by event, and an event that still cannot be stored (or built) is counted as not stored, with a
+notice saying why. The thread is supervised: if it dies anyway, the next call (offer, submit,
+health, close) starts a new one and a notice says so.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, TypedDict
 
+from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
-from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.event import Event, iso_now
+from pluginlab_tui.store.lossless import make_storable
 from pluginlab_tui.store.retention import keep_newest
 from pluginlab_tui.store.schema import EVENT_COLUMNS
 
@@ -28,23 +35,45 @@ _INSERT = (
 )
 _INSERT_CODE = "INSERT INTO event_codes (event, code) VALUES (?, ?)"
 _INSERT_FTS = "INSERT INTO events_fts (rowid, request_body, response_body) VALUES (?, ?, ?)"
-_STOP = object()
+_WAKE = object()
+_BATCH = 2000
+#: Seconds between two notices about events not stored (the counts add up in between).
+NOTICE_EVERY_S = 1.0
+#: Seconds between two attempts to restart a writer thread that died.
+RESTART_EVERY_S = 1.0
+#: Reasons kept apart in the notices; more are counted under one.
+_MAX_REASONS = 50
+_BUSY_TRIES = 5
 
 
 class Pending(Protocol):
     def finalize(self) -> Event: ...
 
+    def fallback(self, why: str) -> Event:
+        """The event with what is certain, when finalize failed."""
+        ...
+
 
 Item = Event | Pending
+State = Literal["running", "restarted", "failed"]
+
+
+class Health(TypedDict):
+    writer: State
+    queue_depth: int
+    events_not_stored: int
 
 
 def insert_events(conn: sqlite3.Connection, events: list[Event]) -> int:
-    """Insert events in one transaction (with their codes and body index); returns the count."""
+    """Insert events in one transaction (with their codes and body index); returns the count.
+
+    Fields that do not decode are made storable first, in place (store/lossless.py).
+    """
     written = 0
     with conn:
         conn.execute("BEGIN IMMEDIATE")
         for event in events:
-            cur = conn.execute(_INSERT, event.row())
+            cur = conn.execute(_INSERT, make_storable(event).row())
             if cur.rowcount != 1:
                 continue  # the same event_id twice: kept once
             rowid = cur.lastrowid
@@ -62,8 +91,12 @@ def insert_events(conn: sqlite3.Connection, events: list[Event]) -> int:
     return written
 
 
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
 class EventWriter:
-    """Owns one connection and one thread; `submit` is safe from any thread."""
+    """Owns one connection and one thread; offer, submit, not_stored and health are thread-safe."""
 
     def __init__(
         self,
@@ -72,80 +105,292 @@ class EventWriter:
         flush_ms: int = 100,
         max_events: int | None = None,
         on_written: Callable[[list[Event]], None] | None = None,
+        queue_max: int = 10_000,
     ) -> None:
         self.path = path
         self.flush_s = max(flush_ms, 1) / 1000
         self.max_events = max_events
         self.on_written = on_written
         self.written = 0
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="pluginlab-writer", daemon=True)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(queue_max, 1))
         self._conn: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._closed = False
+        self._state: State = "running"
+        self._not_stored = 0
+        #: Counts not yet told in a notice, by reason; and restart notices to write.
+        self._untold: dict[str, int] = {}
+        self._notes: list[tuple[str, str]] = []
+        self._last_notice = 0.0
+        self._last_restart = 0.0
+        #: Items taken from the queue and not yet stored or counted (lost if the thread dies).
+        self._taken = 0
+        self._death: BaseException | None = None
+
+    # -- the interface -------------------------------------------------------------------------
 
     def start(self) -> None:
         self._conn = open_store(self.path, create=True)
-        self._thread.start()
+        self._spawn()
 
-    def submit(self, item: Item) -> None:
-        self._queue.put(item)
+    def offer(self, item: Item) -> bool:
+        """Queue an item without waiting; False when the queue is full (or the writer closed)."""
+        self._ensure_running()
+        if self._closed:
+            return False
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            return False
+        return True
+
+    def submit(self, item: Item, timeout_s: float | None = None) -> bool:
+        """Queue an item, waiting for room up to timeout_s (None: as long as it takes).
+
+        An item that finds no room in time is counted as not stored; returns whether it was queued.
+        """
+        deadline = None if timeout_s is None else time.monotonic() + max(timeout_s, 0.0)
+        while not self._closed:
+            self._ensure_running()
+            wait = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
+            try:
+                if wait <= 0:
+                    self._queue.put_nowait(item)
+                else:
+                    self._queue.put(item, timeout=wait)
+                return True
+            except queue.Full:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        why = "the writer is closed" if self._closed else f"the queue stayed full for {timeout_s} s"
+        self.not_stored(1, why)
+        return False
+
+    def not_stored(self, count: int, why: str) -> None:
+        """Count events that will not be stored; a notice says why (at most one a second)."""
+        if count <= 0:
+            return
+        with self._lock:
+            self._not_stored += count
+            if why not in self._untold and len(self._untold) >= _MAX_REASONS:
+                why = "other reasons"
+            first = why not in self._untold
+            self._untold[why] = self._untold.get(why, 0) + count
+        if first:  # the log is told once per reason and notice, like the store
+            log.warning("event(s) not stored: %s", why)
+
+    def health(self) -> Health:
+        self._ensure_running()
+        return {
+            "writer": self._state,
+            "queue_depth": self._queue.qsize(),
+            "events_not_stored": self._not_stored,
+        }
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write everything submitted so far, then stop the thread."""
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout)
+        """Write everything queued so far, then stop the thread."""
+        self._closing.set()
+        deadline = time.monotonic() + timeout
+        for _ in range(3):  # a thread that dies while draining is restarted to finish
+            self._ensure_running(now=True)
+            self._wake()
+            thread = self._thread
+            if thread is not None:
+                thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread is None or thread.is_alive() or self._queue.empty():
+                break
+        self._closed = True
+        if self._thread is None or not self._thread.is_alive():
+            self._tell(force=True)
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- supervision ---------------------------------------------------------------------------
+
+    def _spawn(self, *, reconnect: bool = False) -> None:
+        self._thread = threading.Thread(
+            target=self._main, args=(reconnect,), name="pluginlab-writer", daemon=True
+        )
+        self._thread.start()
+
+    def _ensure_running(self, *, now: bool = False) -> None:
+        """Start a new thread when the last one died (at most once a second unless `now`)."""
+        thread = self._thread
+        if thread is None or thread.is_alive() or self._closed:
+            return
+        with self._lock:
+            if self._thread is not thread:
+                return  # another caller restarted it
+            moment = time.monotonic()
+            if not now and moment - self._last_restart < RESTART_EVERY_S:
+                return
+            self._last_restart = moment
+            death, self._death = self._death, None
+            lost, self._taken = self._taken, 0
+            why = _why(death) if death is not None else "it stopped"
+            if len(self._notes) < _MAX_REASONS:
+                self._notes.append(("writer", f"the writer thread stopped ({why}); restarted"))
+            self._state = "restarted"  # or failed, when the new thread cannot open the store
+            self._spawn(reconnect=True)
+        log.error("the writer thread stopped (%s); restarted", why)
+        if lost:
+            self.not_stored(lost, f"lost when the writer thread stopped ({why})")
+
+    def _main(self, reconnect: bool) -> None:
+        try:
+            if reconnect:  # the connection the dead thread left may be mid-transaction
+                self._reconnect()
+            self._run()
+        except BaseException as exc:  # the supervisor restarts the thread and tells why
+            self._death = exc
+            log.exception("the writer thread stopped")
+
+    def _reconnect(self) -> None:
         if self._conn is not None:
-            self._conn.close()
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
             self._conn = None
+        try:
+            self._conn = open_store(self.path)  # not made anew if it is gone
+        except BaseException:
+            self._state = "failed"
+            raise
+
+    def _wake(self) -> None:
+        try:
+            self._queue.put_nowait(_WAKE)
+        except queue.Full:
+            pass  # the thread has work and will see the closing flag
+
+    # -- the thread ----------------------------------------------------------------------------
 
     def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            batch: list[object] = [self._queue.get()]
-            deadline = time.monotonic() + self.flush_s
-            while len(batch) < 2000:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
+        while True:
+            batch = self._next_batch()
+            if batch:
+                self._write(batch)
+            self._tell()
+            if self._closing.is_set() and self._queue.empty():
+                self._tell(force=True)
+                return
+
+    def _next_batch(self) -> list[object]:
+        """What is queued, up to _BATCH items, waiting up to flush_s for more after the first."""
+        try:
+            batch = [self._queue.get(timeout=0.25)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.flush_s
+        while len(batch) < _BATCH:
+            remaining = deadline - time.monotonic()
+            try:
+                if self._closing.is_set() or remaining <= 0:
+                    batch.append(self._queue.get_nowait())
+                else:
                     batch.append(self._queue.get(timeout=remaining))
-                except queue.Empty:
-                    break
-            if _STOP in batch:
-                stopping = True
-                batch = [b for b in batch if b is not _STOP]
-                while True:  # drain what came in before the stop
-                    try:
-                        extra = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if extra is not _STOP:
-                        batch.append(extra)
-            self._write(batch)
+            except queue.Empty:
+                break
+        items = [b for b in batch if b is not _WAKE]
+        self._taken = len(items)
+        return items
 
     def _write(self, batch: list[object]) -> None:
-        events = [_finalize(item) for item in batch]
-        if not events or self._conn is None:
-            return
-        for attempt in range(5):
+        """Store a batch; `_taken` counts what is neither stored nor counted as not stored yet."""
+        events: list[Event] = []
+        for item in batch:
             try:
-                self.written += insert_events(self._conn, events)
-                break
+                events.append(_finalize(item))
+            except Exception as exc:
+                log.exception("an event could not be built")
+                try:  # what is certain of the exchange, with why the rest is missing
+                    events.append(item.fallback(_why(exc)))  # type: ignore[attr-defined]
+                except Exception:
+                    self._taken -= 1
+                    self.not_stored(1, f"the event could not be built ({_why(exc)})")
+        written: list[Event] = []
+        if events and self._conn is not None:
+            try:
+                written = self._insert(events)
+            except Exception as exc:
+                log.warning("a batch of %d events failed (%s); one by one", len(events), exc)
+                written = self._one_by_one(events)
+        self._taken = 0
+        self.written += len(written)
+        self._after(written)
+
+    def _insert(self, events: list[Event]) -> list[Event]:
+        """Insert, retrying while the store is busy; raises what the last try raised."""
+        assert self._conn is not None
+        for attempt in range(_BUSY_TRIES - 1):
+            try:
+                insert_events(self._conn, events)
+                return events
             except sqlite3.OperationalError as exc:  # locked by a reader's checkpoint, say
                 log.warning("store busy (%s), retrying", exc)
                 time.sleep(0.05 * (attempt + 1))
-        else:
-            log.error("could not write %d events", len(events))
+        insert_events(self._conn, events)
+        return events
+
+    def _one_by_one(self, events: list[Event]) -> list[Event]:
+        written: list[Event] = []
+        for event in events:
+            try:
+                written += self._insert([event])
+            except Exception as exc:
+                log.error("event %s not stored: %s", event.event_id, exc)
+                self.not_stored(1, f"the store refused the event ({_why(exc)})")
+            self._taken -= 1
+        return written
+
+    def _after(self, written: list[Event]) -> None:
+        """Retention and the listener: their failures are logged, never the writer's end."""
+        if not written:
             return
-        if self.max_events is not None:
-            keep_newest(self._conn, self.max_events)
+        if self.max_events is not None and self._conn is not None:
+            try:
+                keep_newest(self._conn, self.max_events)
+            except Exception:
+                log.exception("pruning the store failed")
         if self.on_written is not None:
-            self.on_written(events)
+            try:
+                self.on_written(written)
+            except Exception:
+                log.exception("the listener of written events failed")
+
+    def _tell(self, *, force: bool = False) -> None:
+        """Write the notices due: restarts, and the counts of events not stored."""
+        moment = time.monotonic()
+        if not force and moment - self._last_notice < NOTICE_EVERY_S:
+            return
+        with self._lock:
+            untold, self._untold = self._untold, {}
+            notes, self._notes = self._notes, []
+        if not untold and not notes:
+            return
+        self._last_notice = moment
+        notes += [("not_stored", f"{n} event(s) not stored: {why}") for why, n in untold.items()]
+        if self._conn is None:
+            log.error("notices not written (no store): %s", notes)
+            return
+        try:
+            for kind, message in notes:
+                queries.add_notice(self._conn, iso_now(), kind, message)
+        except Exception:
+            log.exception("notices could not be written: %s", notes)
 
 
 def _finalize(item: object) -> Event:
     if isinstance(item, Event):
         return item
-    assert hasattr(item, "finalize")
-    event: Event = item.finalize()
+    finalize = getattr(item, "finalize", None)
+    if finalize is None:
+        raise TypeError(f"not an event: {type(item).__name__}")
+    event = finalize()
+    if not isinstance(event, Event):
+        raise TypeError(f"finalize gave {type(event).__name__}, not an Event")
     return event

@@ -7,9 +7,14 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
+
+from pluginlab_tui.store import writer as writer_module
 from pluginlab_tui.store.event import Event, iso_now
+from pluginlab_tui.store.lossless import original
 from pluginlab_tui.store.writer import EventWriter, insert_events
 from pluginlab_tui.validation.violations import Violation
+from tests.harness import wait_for
 
 
 def event(path: str = "/todos/a", **fields: object) -> Event:
@@ -83,3 +88,183 @@ def test_max_events_keeps_the_newest(tmp_path: Path) -> None:
     writer.close()
     paths = [r[0] for r in rows(db, "SELECT path FROM events ORDER BY id")]
     assert paths == [f"/todos/{i}" for i in range(15, 25)]
+
+
+def escaped(data: bytes) -> str:
+    """What mitmproxy makes of bytes that are not UTF-8."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def stored(db: Path) -> list[Event]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [Event.from_row(dict(r)) for r in conn.execute("SELECT * FROM events ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def notices(db: Path) -> list[tuple[str, str]]:
+    return [(str(k), str(m)) for k, m in rows(db, "SELECT kind, message FROM notices ORDER BY id")]
+
+
+class Raising:
+    """A pending event whose finalize raises `exc`."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def finalize(self) -> Event:
+        raise self.exc
+
+
+class Degraded(Raising):
+    """A pending event whose finalize raises, but whose fallback gives what is certain."""
+
+    def fallback(self, why: str) -> Event:
+        return event(path="/degraded", error=f"the event could not be built: {why}")
+
+
+class Held:
+    """A pending event that holds the writer thread in finalize until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def finalize(self) -> Event:
+        self.entered.set()
+        self.release.wait(10)
+        return event(path="/held")
+
+
+def test_undecodable_fields_are_stored_readable_with_their_bytes(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db)
+    writer.start()
+    poisoned = event(
+        path=escaped(b"/todos/\xff"),
+        request_headers=[("X-Note", escaped(b"caf\xff"))],
+        request_body=escaped(b'{"title": "\xfe"}'),
+        error=escaped(b"reset \x80"),
+    )
+    writer.submit(poisoned)
+    writer.submit(event(path="/todos/after"))
+    writer.close()
+    first, after = stored(db)
+    assert first.path == "/todos/\ufffd" and first.request_headers == [("X-Note", "caf\ufffd")]
+    assert original(first, "path") == b"/todos/\xff"
+    assert original(first, "request_headers/0/1") == b"caf\xff"
+    assert original(first, "request_body") == b'{"title": "\xfe"}'
+    assert original(first, "error") == b"reset \x80"
+    assert after.path == "/todos/after" and after.raw == {}
+    assert writer.health()["events_not_stored"] == 0
+    found = rows(db, "SELECT rowid FROM events_fts WHERE events_fts MATCH 'title'")
+    assert found == [(1,)]
+
+
+def test_a_batch_that_fails_is_stored_event_by_event(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, flush_ms=200)
+    writer.start()
+    held = Held()
+    writer.submit(held)  # the next ones queue up behind it and go in as one batch
+    assert held.entered.wait(10)
+    writer.submit(event(path="/todos/1"))
+    writer.submit(event(path="/todos/huge", status=2**70))  # SQLite refuses this integer
+    writer.submit(Raising(ValueError("no finalize today")))
+    writer.submit(event(path="/todos/2"))
+    held.release.set()
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/held", "/todos/1", "/todos/2"]
+    assert writer.health()["events_not_stored"] == 2
+    told = " | ".join(m for k, m in notices(db) if k == "not_stored")
+    assert "the store refused the event (OverflowError" in told
+    assert "the event could not be built (ValueError: no finalize today)" in told
+
+
+def test_an_event_that_cannot_be_built_is_stored_as_its_fallback(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db)
+    writer.start()
+    writer.submit(Degraded(KeyError("content-type")))
+    writer.close()
+    [kept] = stored(db)
+    assert kept.path == "/degraded" and kept.error is not None
+    assert "KeyError" in kept.error
+    assert writer.health()["events_not_stored"] == 0
+
+
+def test_a_writer_thread_that_dies_is_restarted_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, flush_ms=10)
+    writer.start()
+    writer.submit(event(path="/todos/before"))
+    assert wait_for(lambda: rows(db, "SELECT count(*) FROM events") == [(1,)])
+    writer.submit(Raising(SystemExit("killed")))  # escapes every `except Exception`
+    assert wait_for(lambda: not writer._thread.is_alive())  # type: ignore[union-attr]
+    assert writer.health()["writer"] == "restarted"
+    writer.submit(event(path="/todos/after"))
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/todos/before", "/todos/after"]
+    assert writer.health() == {"writer": "restarted", "queue_depth": 0, "events_not_stored": 1}
+    assert ("writer", "the writer thread stopped (SystemExit: killed); restarted") in notices(db)
+    assert any("lost when the writer thread stopped" in m for _, m in notices(db))
+
+
+def test_a_writer_that_cannot_reopen_the_store_fails_then_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_module, "RESTART_EVERY_S", 0.0)
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, flush_ms=10)
+    writer.start()
+    writer.submit(Raising(SystemExit("killed")))
+    assert wait_for(lambda: not writer._thread.is_alive())  # type: ignore[union-attr]
+    db.rename(tmp_path / "aside.db")
+    db.mkdir()  # the store's path is now a folder: it cannot be opened
+    assert wait_for(lambda: writer.health()["writer"] == "failed")
+    db.rmdir()
+    (tmp_path / "aside.db").rename(db)
+    assert wait_for(lambda: writer.health()["writer"] == "restarted")
+    writer.submit(event(path="/todos/back"))
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/todos/back"]
+
+
+def test_a_full_queue_refuses_offers_and_counts_what_is_not_stored(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, queue_max=2)
+    writer.start()
+    held = Held()
+    assert writer.offer(held)
+    assert held.entered.wait(10)
+    assert writer.offer(event(path="/todos/1")) and writer.offer(event(path="/todos/2"))
+    assert not writer.offer(event(path="/todos/3"))
+    assert not writer.submit(event(path="/todos/4"), timeout_s=0.05)
+    assert writer.health() == {"writer": "running", "queue_depth": 2, "events_not_stored": 1}
+    for _ in range(1000):  # a flood of refusals is counted, not a notice each
+        writer.not_stored(1, "the writer's queue was full")
+    held.release.set()
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/held", "/todos/1", "/todos/2"]
+    assert writer.health()["events_not_stored"] == 1001
+    told = [m for k, m in notices(db) if k == "not_stored"]
+    assert len(told) <= 4
+    assert sum(int(m.split()[0]) for m in told) == 1001
+
+
+def test_a_listener_that_raises_does_not_stop_the_writer(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+
+    def broken(events: list[Event]) -> None:
+        raise UnicodeEncodeError("utf-8", "x", 0, 1, "cannot print")
+
+    writer = EventWriter(db, flush_ms=10, on_written=broken)
+    writer.start()
+    writer.submit(event(path="/todos/1"))
+    assert wait_for(lambda: rows(db, "SELECT count(*) FROM events") == [(1,)])
+    writer.submit(event(path="/todos/2"))
+    writer.close()
+    assert rows(db, "SELECT count(*) FROM events") == [(2,)]
+    assert writer.health()["writer"] == "running"
