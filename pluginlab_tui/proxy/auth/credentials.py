@@ -113,12 +113,15 @@ def basic_candidates(value: bytes) -> tuple[bytes, ...]:
 
     Whether ChatGPT base64-encodes Basic values is unconfirmed, and GPT Actions' builders paste
     an encoded `user:pass`: so the raw value, the decoded value, and each side of a decoded
-    `user:pass` are all candidates.
+    `user:pass` are all candidates. A decoded value that is not usable text (a `\xff` user
+    beside the right password) stands for nothing but the raw value.
     """
     found = [value]
     try:
         decoded = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
+        return tuple(found)
+    if not usable(decoded):
         return tuple(found)
     found.append(decoded)
     user, sep, password = decoded.partition(b":")
