@@ -72,9 +72,7 @@ def same_secret(given: str | bytes, expected: str | bytes) -> bool:
 def matches_hash(given: str | bytes, expected_hash: str) -> bool:
     """Constant-time check of a secret against a stored hash; an unusable one matches nothing."""
     given_bytes = as_bytes(given)
-    equal = hmac.compare_digest(
-        secret_hash(given_bytes).encode("ascii"), as_bytes(expected_hash)
-    )
+    equal = hmac.compare_digest(secret_hash(given_bytes).encode("ascii"), as_bytes(expected_hash))
     return equal and usable(given_bytes)
 
 
