@@ -16,11 +16,11 @@ def json_response(
     headers: dict[str, str] | None = None,
     content_type: str = "application/json",
 ) -> http.Response:
-    return http.Response.make(
-        status,
-        json.dumps(body, ensure_ascii=False).encode("utf-8"),
-        {"Content-Type": content_type, **(headers or {})},
-    )
+    try:
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (an undecodable byte echoed): escaped instead
+        payload = json.dumps(body).encode("ascii")
+    return http.Response.make(status, payload, {"Content-Type": content_type, **(headers or {})})
 
 
 def error_response(status: int, error: str, message: str, **extra: Any) -> http.Response:

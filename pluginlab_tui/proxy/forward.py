@@ -7,9 +7,11 @@ proxy's one event loop; httpx stays the client of everything that runs outside t
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import aiohttp
+import yarl
 from mitmproxy import http
 from multidict import CIMultiDict
 
@@ -36,6 +38,19 @@ HOP_BY_HOP = frozenset(
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+#: Bytes of a request target that cannot go on the wire as they are.
+_UNSAFE = re.compile(rb"[^\x21-\x7e]")
+
+
+def backend_url(backend: str, target: bytes) -> yarl.URL:
+    """The backend URL for a request target, as its bytes say.
+
+    Bytes outside printable ASCII (an undecodable `\xff`, a space) are percent-encoded, and the
+    rest is passed on untouched (`encoded=True`): yarl would otherwise drop what does not
+    decode, so `/todos/\xff` would reach the backend as `/todos/`, another resource.
+    """
+    escaped = _UNSAFE.sub(lambda found: b"%%%02X" % found.group()[0], target)
+    return yarl.URL(backend + escaped.decode("ascii"), encoded=True)
 
 
 def _describe(exc: BaseException) -> str:
@@ -96,7 +111,10 @@ class Forward:
         try:
             return await asyncio.wait_for(
                 self._exchange(
-                    request.method, backend + request.path, headers, request.raw_content
+                    request.method,
+                    backend_url(backend, request.data.path),
+                    headers,
+                    request.raw_content,
                 ),
                 timeout,
             )
@@ -111,7 +129,7 @@ class Forward:
             return error_response(502, "backend_failed", exchange.error)
 
     async def _exchange(
-        self, method: str, url: str, headers: CIMultiDict[str], body: bytes | None
+        self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes | None
     ) -> http.Response:
         async with self._session().request(
             method, url, headers=headers, data=body or None, allow_redirects=False

@@ -23,12 +23,15 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import sqlite3
 import time
 from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
+
+from pluginlab_tui.proxy.auth.credentials import MAX_CREDENTIAL_BYTES, as_bytes
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ SECRET_KEY = "replay_secret"
 #: A grant older than this (or this far in the future) is refused.
 MAX_AGE_S = 300.0
 SOURCES = frozenset({"replay", "simulate", "import"})
+_B64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +67,8 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def _unb64(text: bytes) -> bytes:
+    return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
 
 
 def sign(grant: Grant, secret: bytes, now: float | None = None) -> str:
@@ -76,27 +80,35 @@ def sign(grant: Grant, secret: bytes, now: float | None = None) -> str:
     return f"{payload}.{_b64(mac)}"
 
 
-def verify(value: str, secret: bytes, now: float | None = None) -> Grant | None:
-    """The grant a header value carries, or None when it is forged, stale or malformed."""
-    payload, sep, mac_text = value.strip().partition(".")
-    if not sep or not payload or not mac_text:
+def verify(value: str | bytes, secret: bytes, now: float | None = None) -> Grant | None:
+    """The grant a header value carries, or None when it is forged, stale or malformed.
+
+    The value is taken as bytes (a str as mitmproxy hands it); anything but two base64url parts
+    (a repeated header joined with a comma, an undecodable byte, an overlong value) is refused
+    before any work, and the MAC is compared in constant time.
+    """
+    raw = as_bytes(value).strip()
+    if len(raw) > MAX_CREDENTIAL_BYTES:
+        return None
+    payload, sep, mac_text = raw.partition(b".")
+    if not sep or not _B64URL.fullmatch(payload) or not _B64URL.fullmatch(mac_text):
         return None
     try:
         mac = _unb64(mac_text)
-    except (ValueError, TypeError):
+    except ValueError:
         return None
-    expected = hmac.new(secret, payload.encode("ascii", "replace"), hashlib.sha256).digest()
+    expected = hmac.new(secret, payload, hashlib.sha256).digest()
     if not hmac.compare_digest(mac, expected):
         return None
     try:
         claim: Any = json.loads(_unb64(payload))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(claim, dict):
         return None
     ts = claim.get("ts")
     moment = time.time() if now is None else now
-    if not isinstance(ts, int | float) or abs(moment - float(ts)) > MAX_AGE_S:
+    if not isinstance(ts, int | float) or not abs(moment - float(ts)) <= MAX_AGE_S:
         return None
     source = claim.get("source")
     if source not in SOURCES:

@@ -94,3 +94,27 @@ def test_the_gate_stamps_only_loopback_grants_and_always_strips(tmp_path: Path) 
 def test_loopback_addresses() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.5")
     assert not is_loopback("10.0.0.1") and not is_loopback("") and not is_loopback("nonsense")
+
+
+def test_grants_of_hostile_bytes_are_refused_without_raising(tmp_path: Path) -> None:
+    secret = b"k" * 32
+    value = sign(Grant("replay", "orig-1", "alice"), secret)
+    payload, _, mac = value.partition(".")
+    hostile: list[str | bytes] = [
+        value + "\udcff",
+        "\udcff" + value,
+        value.encode() + b"\xff",
+        value + ", " + value,  # a repeated header, as mitmproxy joins it
+        payload + ".\ud800",
+        payload + "." + mac + "A" * 9000,
+        payload + "\x00." + mac,
+        b"\xff.\xff",
+        payload + "." + mac[:1],  # base64 of an impossible length
+    ]
+    for junk in hostile:
+        assert verify(junk, secret) is None, junk
+    assert verify(value.encode(), secret) is not None  # the raw header bytes verify too
+    gate = GrantGate(_store(tmp_path))
+    stamp = Stamp()
+    headers = {GRANT_HEADER: "\udcff" + sign(Grant("replay", user_id="eve"), gate.secret)}
+    assert not gate.apply(stamp, headers, "127.0.0.1") and stamp == Stamp() and headers == {}

@@ -22,7 +22,13 @@ from mitmproxy import http
 
 from pluginlab_tui.config import Config
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.auth.credentials import Presented, parse_authorization, same_secret
+from pluginlab_tui.proxy.auth.credentials import (
+    Presented,
+    header_values,
+    one_value,
+    parse_authorization,
+    same_secret,
+)
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import get_user, user_by_key
 from pluginlab_tui.proxy.checks import request_of
@@ -146,16 +152,17 @@ class AuthGate:
         mode = auth.mode
         if mode == "none":
             return Verdict("ok", None, self._plan_of(None))
-        headers = flow.request.headers
+        fields = flow.request.headers.fields
         if mode == "api_key" and auth.api_key_header.lower() != "authorization":
-            value = headers.get(auth.api_key_header)
+            name = auth.api_key_header
+            value, problem = one_value(header_values(fields, name), name)
+            if problem is not None:
+                return _refuse("invalid", problem, None)
             if value is None or not value.strip():
-                return _refuse(
-                    "missing", f"send the API key in the {auth.api_key_header} header", None
-                )
+                return _refuse("missing", f"send the API key in the {name} header", None)
             assert auth.api_key is not None
             if not same_secret(value.strip(), auth.api_key):
-                return _refuse("invalid", f"the {auth.api_key_header} key is wrong", None)
+                return _refuse("invalid", f"the {name} key is wrong", None)
             return Verdict("ok", None, self._plan_of(None))
         expected = "bearer" if mode == "oauth" else auth.authorization_type
         challenge = f"{expected.title()} {REALM}"
@@ -165,7 +172,10 @@ class AuthGate:
             "oauth": "an OAuth access token",
             "api_key": "the API key",
         }[mode]
-        presented = parse_authorization(headers.get("Authorization"), expected)
+        header, problem = one_value(header_values(fields, "Authorization"), "Authorization")
+        if problem is not None:
+            return _refuse("invalid", problem, _bearer_error(challenge, mode, "invalid_request"))
+        presented = parse_authorization(header, expected)
         if presented is None:
             return _refuse(
                 "missing",

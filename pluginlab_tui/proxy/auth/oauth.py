@@ -21,10 +21,12 @@ from dataclasses import dataclass
 
 from pluginlab_tui.config import OAuthSection
 from pluginlab_tui.proxy.auth.credentials import (
+    as_bytes,
     matches_hash,
     new_secret,
     same_secret,
     secret_hash,
+    usable,
 )
 from pluginlab_tui.proxy.auth.users import get_user
 
@@ -115,7 +117,7 @@ def redirect_allowed(uri: str, configured: list[str]) -> bool:
 
 def pkce_ok(verifier: str, challenge: str, method: str) -> bool:
     if method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        digest = hashlib.sha256(as_bytes(verifier)).digest()
         computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
         return same_secret(computed, challenge)
     return same_secret(verifier, challenge)
@@ -140,7 +142,7 @@ class OAuthProvider:
             stored_client_secret_hash(self.conn) is not None
         )
 
-    def client_ok(self, client_id: str | None, secret: str | None) -> bool:
+    def client_ok(self, client_id: str | bytes | None, secret: str | bytes | None) -> bool:
         if client_id is None or secret is None:
             return False
         id_ok = same_secret(client_id, self.section.client_id)
@@ -308,7 +310,7 @@ class OAuthProvider:
                     )
             return
 
-    def verify_access(self, token: str) -> AccessCheck:
+    def verify_access(self, token: str | bytes) -> AccessCheck:
         row = self._grant(token, "access")
         if row is None:
             return AccessCheck("invalid")
@@ -369,7 +371,9 @@ class OAuthProvider:
             ),
         )
 
-    def _grant(self, secret: str, kind: str) -> sqlite3.Row | None:
+    def _grant(self, secret: str | bytes, kind: str) -> sqlite3.Row | None:
+        if not usable(as_bytes(secret)):
+            return None
         row = self.conn.execute(
             "SELECT * FROM oauth_grants WHERE token_hash = ? AND kind = ?",
             (secret_hash(secret), kind),

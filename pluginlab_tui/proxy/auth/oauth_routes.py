@@ -7,17 +7,17 @@ answered gets a 404 here, so the proxy's own namespace never reaches the backend
 from __future__ import annotations
 
 import html
-import json
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+import posixpath
+from urllib.parse import unquote_to_bytes, urlencode
 
 from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import error_response, json_response
-from pluginlab_tui.proxy.auth.credentials import parse_client_basic
+from pluginlab_tui.proxy.auth.credentials import header_values, one_value, parse_client_basic
 from pluginlab_tui.proxy.auth.jwt import JWKS_ROUTE
 from pluginlab_tui.proxy.auth.manifest import AUTHORIZE_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
 from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthProvider
+from pluginlab_tui.proxy.auth.params import FORM, MAX_BODY_BYTES, body_params, form_params
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import list_users
 from pluginlab_tui.proxy.exchange import unanswered
@@ -52,29 +52,35 @@ _PASSED = (
 )
 
 
-def _params(pairs: Any) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for key, value in pairs:
-        found.setdefault(str(key), str(value))
-    return found
+def proxy_path(raw_path: bytes) -> str | None:
+    """The proxy-owned route a raw request path stands for, else None.
+
+    The path is taken as the backend would see it (percent-decoded, dot segments and doubled
+    slashes resolved), so that no spelling of /_pluginlab/... ever reaches the backend.
+    """
+    path = raw_path.split(b"?", 1)[0].split(b"#", 1)[0]
+    decoded = unquote_to_bytes(path).replace(b"\\", b"/")
+    resolved = posixpath.normpath(decoded.decode("utf-8", "surrogateescape") or "/")
+    resolved = "/" + resolved.lstrip("/")
+    if (resolved + "/").startswith(PROXY_PREFIX) or path.startswith(PROXY_PREFIX.encode()):
+        return resolved
+    return None
 
 
 def form_or_json(request: http.Request) -> dict[str, str]:
-    """A token/revoke body: JSON or form, by Content-Type (either is accepted)."""
+    """A token/revoke body as parameters (params.body_params); OAuthError when it is not one."""
+    if len(request.raw_content or b"") > MAX_BODY_BYTES:
+        raise OAuthError("invalid_request", f"the body is over {MAX_BODY_BYTES} bytes")
     raw = request.get_content(strict=False) or b""
-    text = raw.decode("utf-8", "replace").strip()
+    return body_params(raw, request.headers.get("content-type") or "")
+
+
+def authorize_params(request: http.Request) -> dict[str, str]:
+    """The /authorize parameters: the query of a GET, the form body of a POST."""
+    if request.method == "GET":
+        return form_params(request.data.path.partition(b"?")[2])
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if kind == "application/json" or (
-        kind != "application/x-www-form-urlencoded" and text[:1] == "{"
-    ):
-        try:
-            data = json.loads(text or "{}")
-        except ValueError:
-            raise OAuthError("invalid_request", "the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise OAuthError("invalid_request", "the body must be a JSON object")
-        return {str(k): str(v) for k, v in data.items() if v is not None}
-    return _params(parse_qsl(text, keep_blank_values=True))
+    return form_or_json(request) if kind == FORM else {}
 
 
 def redirect(uri: str, **params: str) -> http.Response:
@@ -107,10 +113,12 @@ class OAuthRoutes:
         exchange = unanswered(flow)
         if exchange is None:
             return
-        path = flow.request.path.split("?", 1)[0]
-        if not path.startswith(PROXY_PREFIX):
+        path = proxy_path(flow.request.data.path)
+        if path is None:
             return
         exchange.answered_by = "proxy"
+        # Answered before routing: should anything below raise, the request still stops here.
+        flow.response = error_response(500, "proxy_error", "the proxy could not answer this")
         flow.response = self._route(path, flow.request)
 
     def _route(self, path: str, request: http.Request) -> http.Response:
@@ -145,11 +153,8 @@ class OAuthRoutes:
     # -- authorize --------------------------------------------------------------------------
 
     def _authorize(self, request: http.Request) -> http.Response:
-        if request.method == "GET":
-            params = _params(request.query.items(multi=True))
-        else:
-            params = _params(request.urlencoded_form.items(multi=True))
         try:
+            params = authorize_params(request)
             checked = self.provider.check_authorize(params)
         except OAuthError as exc:
             return json_response(
@@ -218,10 +223,16 @@ class OAuthRoutes:
 
     def _client(self, request: http.Request, body: dict[str, str]) -> str:
         """The authenticated client id: Basic header (if sent) or client_id/client_secret."""
-        header = request.headers.get("authorization")
+        header, problem = one_value(
+            header_values(request.headers.fields, "authorization"), "Authorization"
+        )
+        if problem is not None:
+            raise OAuthError("invalid_client", problem, 401)
         from_header = parse_client_basic(header) if header else None
         if header and from_header is None:
             raise OAuthError("invalid_client", "malformed Basic client credentials", 401)
+        client_id: str | bytes | None
+        secret: str | bytes | None
         client_id, secret = from_header or (body.get("client_id"), body.get("client_secret"))
         if not client_id or not secret:
             raise OAuthError("invalid_client", "client authentication is required", 401)
@@ -233,7 +244,7 @@ class OAuthRoutes:
             )
         if not self.provider.client_ok(client_id, secret):
             raise OAuthError("invalid_client", "wrong client_id or client_secret", 401)
-        return client_id
+        return self.provider.section.client_id  # the same bytes, as configured
 
     def _token(self, request: http.Request) -> http.Response:
         body = form_or_json(request)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from pluginlab_tui.proxy.auth.credentials import matches_hash, new_secret, secret_hash
+from pluginlab_tui.proxy.auth.credentials import (
+    as_bytes,
+    matches_hash,
+    new_secret,
+    secret_hash,
+    usable,
+)
 from pluginlab_tui.store.event import iso_now
 
 KEY_PREFIX = "plk_"
@@ -80,9 +86,16 @@ def revoke_user(conn: sqlite3.Connection, name: str) -> User:
     return user
 
 
-def user_by_key(conn: sqlite3.Connection, candidates: tuple[str, ...]) -> User | None:
-    """The user whose key is one of the candidates (revoked users too: the caller decides)."""
-    for candidate in candidates:
+def user_by_key(conn: sqlite3.Connection, candidates: tuple[str | bytes, ...]) -> User | None:
+    """The user whose key is one of the candidates (revoked users too: the caller decides).
+
+    Keys are looked up by the SHA-256 of their bytes; a candidate that is not a usable
+    credential (credentials.usable) is no one's key.
+    """
+    for given in candidates:
+        candidate = as_bytes(given)
+        if not usable(candidate):
+            continue
         digest = secret_hash(candidate)
         row = conn.execute(
             "SELECT name, plan, created, revoked, key_hash FROM users WHERE key_hash = ?",

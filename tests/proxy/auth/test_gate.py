@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+import base64
 from typing import Any
 
-import pytest
 from mitmproxy import http
-from mitmproxy.test import tflow, tutils
 
-from pluginlab_tui.config import load_config
 from pluginlab_tui.proxy.auth.gate import AuthGate, IpGate
+from pluginlab_tui.proxy.auth.users import add_user
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.runtime import Runtime
-from tests.harness import TODO
-
-
-@pytest.fixture
-def make_runtime(tmp_path: Path) -> Iterator[Any]:
-    made: list[Runtime] = []
-
-    def make(**overrides: Any) -> Runtime:
-        config = load_config(
-            None,
-            {
-                "plugin.manifest": TODO / "ai-plugin.json",
-                "plugin.spec": TODO / "openapi.yaml",
-                "store.path": tmp_path / f"s{len(made)}.db",
-                **overrides,
-            },
-        )
-        runtime = Runtime(config)
-        runtime.service.start()
-        made.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in made:
-        runtime.conn.close()
+from tests.proxy.auth.conftest import raw_flow
 
 
 def flow(method: str, path: str, headers: dict[str, str] | None = None) -> http.HTTPFlow:
-    request = tutils.treq(
-        method=method.encode(),
-        path=path.encode(),
-        headers=[(k.encode(), v.encode()) for k, v in (headers or {}).items()],
-        content=b"",
+    return raw_flow(
+        method, path.encode(), [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     )
-    return tflow.tflow(req=request)
 
 
 def run(runtime: Runtime, f: http.HTTPFlow) -> http.HTTPFlow:
@@ -87,3 +56,107 @@ def test_allow_list_runs_before_everything(make_runtime: Any) -> None:
     assert denied.response is not None and denied.response.status_code == 403
     exchange = exchange_of(denied)
     assert exchange is not None and exchange.auth_result == "ip_denied"
+
+
+SECRET = "tok-café"
+CALLBACK = "https://chat.openai.com/aip/plugin-88ae40-1c2d-c19db05b7638/oauth/callback"
+#: Bytes that stand where the credential goes: each must be refused like a wrong credential.
+HOSTILE_VALUES = [
+    b"\xff",
+    b"\x00",
+    b"caf\xe9",
+    b"\xed\xa0\x80",
+    b"\xc0\xaf",  # an overlong UTF-8 encoding of "/"
+    b"a" * 9000,
+]
+
+
+def _modes(make_runtime: Any) -> dict[str, tuple[Runtime, str, bytes]]:
+    """Each auth mode: its runtime, the header it reads and the valid credential's bytes."""
+    secret = SECRET.encode()
+    user_runtime = make_runtime(**{"auth.mode": "user_http"})
+    key = add_user(user_runtime.conn, "alice").encode()
+    oauth_runtime = make_runtime(**{"auth.mode": "oauth", "auth.oauth.client_secret": "s3cret"})
+    oauth = oauth_runtime.auth.oauth
+    asked = oauth.check_authorize(
+        {
+            "client_id": "pluginlab-dev-client",
+            "redirect_uri": CALLBACK,
+            "state": "s",
+            "response_type": "code",
+        }
+    )
+    code = oauth.issue_code(asked, "alice")
+    access = oauth.exchange_code("pluginlab-dev-client", code, CALLBACK).access_token.encode()
+    basic = make_runtime(
+        **{
+            "auth.mode": "service_http",
+            "auth.service_token": SECRET,
+            "auth.authorization_type": "basic",
+        }
+    )
+    return {
+        "service_http": (
+            make_runtime(**{"auth.mode": "service_http", "auth.service_token": SECRET}),
+            "Authorization",
+            b"Bearer " + secret,
+        ),
+        "service_http basic": (basic, "Authorization", b"Basic " + secret),
+        "user_http": (user_runtime, "Authorization", b"Bearer " + key),
+        "oauth": (oauth_runtime, "Authorization", b"Bearer " + access),
+        "api_key": (
+            make_runtime(**{"auth.mode": "api_key", "auth.api_key": SECRET}),
+            "Authorization",
+            b"Bearer " + secret,
+        ),
+        "api_key header": (
+            make_runtime(
+                **{"auth.mode": "api_key", "auth.api_key": SECRET, "auth.api_key_header": "X-Key"}
+            ),
+            "X-Key",
+            secret,
+        ),
+    }
+
+
+def _status(runtime: Runtime, headers: list[tuple[bytes, bytes]], method: str = "GET") -> int:
+    done = run(runtime, raw_flow(method, b"/todos/alice/1", headers))
+    exchange = exchange_of(done)
+    assert exchange is not None
+    if done.response is None:
+        assert exchange.auth_result == "ok"
+        return 200
+    assert exchange.auth_result in ("invalid", "missing")
+    return done.response.status_code
+
+
+def test_hostile_credentials_are_refused_in_every_mode(make_runtime: Any) -> None:
+    for mode, (runtime, header, valid) in _modes(make_runtime).items():
+        name = header.encode()
+        scheme, _, secret = valid.rpartition(b" ")
+        prefix = scheme + b" " if scheme else b""
+        assert _status(runtime, [(name, valid)]) == 200, mode
+        hostile = [prefix + value for value in HOSTILE_VALUES]
+        hostile += [
+            valid + b"\xff",
+            valid + b"\x00",
+            prefix + b"\xff" + secret,
+            prefix + secret.decode().encode("latin-1", "replace"),
+            prefix + base64.b64encode(b"\xff:" + secret),  # Basic with an undecodable user
+        ]
+        for value in (v for v in hostile if v != valid):  # latin-1 of ASCII is the same bytes
+            for method in ("GET", "DELETE"):
+                assert _status(runtime, [(name, value)], method) == 401, (mode, value[:40])
+        # Repeated: refused, not one picked (each copy alone would pass).
+        assert _status(runtime, [(name, valid), (name, valid)]) == 401, mode
+        assert _status(runtime, [(name, valid), (name, b"x")]) == 401, mode
+
+
+def test_undecodable_non_secret_values_change_no_verdict(make_runtime: Any) -> None:
+    runtime, _, valid = _modes(make_runtime)["service_http"]
+    weird = [(b"User-Agent", b"\xff\xfe"), (b"X-Note", b"\x00caf\xe9")]
+    for path in (b"/todos/alice/1", b"/todos/\xff", b"/todos/alice?q=%FF\xff"):
+        done = run(runtime, raw_flow("GET", path, [(b"Authorization", valid), *weird]))
+        assert done.response is None, path
+        refused = run(runtime, raw_flow("GET", path, [(b"Authorization", b"Bearer x"), *weird]))
+        assert refused.response is not None and refused.response.status_code == 401

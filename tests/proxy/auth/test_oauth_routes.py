@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
 import pytest
+from mitmproxy import http
 from mitmproxy.test import tutils
 
+from pluginlab_tui.proxy.addon import stages
 from pluginlab_tui.proxy.auth.oauth import OAuthError
-from pluginlab_tui.proxy.auth.oauth_routes import form_or_json, redirect
+from pluginlab_tui.proxy.auth.oauth_routes import OAuthRoutes, form_or_json, proxy_path, redirect
+from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.runtime import Runtime
+from tests.proxy.auth.conftest import raw_flow
 
 
 def request(body: bytes, content_type: str | None) -> object:
@@ -32,3 +43,225 @@ def test_redirects_keep_the_callback_query() -> None:
     assert answer.status_code == 302
     assert answer.headers["Location"] == "https://cb.example/x?a=1&code=c+d&state=s"
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+CALLBACK = "https://chat.openai.com/aip/plugin-88ae40-1c2d-c19db05b7638/oauth/callback"
+AUTHORIZE = (
+    b"/_pluginlab/oauth/authorize?response_type=code&redirect_uri="
+    + quote(CALLBACK, safe="").encode()
+)
+GOOD = {
+    "grant_type": "authorization_code",
+    "client_id": "pluginlab-dev-client",
+    "client_secret": "s3cret",
+}
+FORM = (b"content-type", b"application/x-www-form-urlencoded")
+JSON = (b"content-type", b"application/json")
+
+
+def answer(runtime: Runtime, f: http.HTTPFlow) -> http.Response:
+    """The request stages before Forward; the proxy must have answered."""
+    for stage in stages(runtime):
+        if isinstance(stage, Forward):
+            break
+        if f.response is None:
+            stage.request(f)
+    assert f.response is not None, "the request would have gone on to the backend"
+    return f.response
+
+
+def error_of(response: http.Response) -> tuple[int, str]:
+    return response.status_code, json.loads(response.content or b"{}").get("error", "")
+
+
+def test_hostile_oauth_requests_get_oauth_errors_from_the_proxy(make_runtime: Any) -> None:
+    runtime = make_runtime(
+        **{
+            "auth.mode": "oauth",
+            "auth.oauth.client_secret": "s3cret",
+            "auth.oauth.auto_approve": "alice",
+        }
+    )
+    good = answer(
+        runtime, raw_flow("GET", AUTHORIZE + b"&client_id=pluginlab-dev-client&state=s", [])
+    )
+    assert good.status_code == 302
+    code = parse_qs(urlsplit(good.headers["Location"]).query)["code"][0]
+    token = b"/_pluginlab/oauth/token"
+    base = dict(GOOD, code=code, redirect_uri=CALLBACK)
+
+    def form(**fields: str) -> bytes:
+        return urlencode({**base, **fields}).encode()
+
+    cases: list[tuple[str, bytes, list[tuple[bytes, bytes]], bytes, tuple[int, str]]] = [
+        ("GET", AUTHORIZE + b"&client_id=%FF&state=s", [], b"", (400, "invalid_request")),
+        ("GET", AUTHORIZE + b"&client_id=\xff&state=s", [], b"", (400, "invalid_request")),
+        (
+            "GET",
+            AUTHORIZE + b"&client_id=pluginlab-dev-client&state=%FF",
+            [],
+            b"",
+            (400, "invalid_request"),
+        ),
+        (
+            "GET",
+            AUTHORIZE + b"&client_id=pluginlab-dev-client&state=%00",
+            [],
+            b"",
+            (400, "invalid_request"),
+        ),
+        (
+            "GET",
+            AUTHORIZE + b"&client_id=pluginlab-dev-client&client_id=x&state=s",
+            [],
+            b"",
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            b"/_pluginlab/oauth/authorize",
+            [FORM],
+            b"client_id=%FF&decision=allow",
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            token,
+            [JSON],
+            json.dumps(dict(base, code="\ud800")).encode(),
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            token,
+            [JSON],
+            json.dumps(dict(base, code=["x"])).encode(),
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            token,
+            [JSON],
+            json.dumps(dict(base, client_secret={"a": 1})).encode(),
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            token,
+            [JSON],
+            json.dumps(dict(base, client_secret=7)).encode(),
+            (400, "invalid_request"),
+        ),
+        ("POST", token, [JSON], b'{"code": "\xff"}', (400, "invalid_request")),
+        (
+            "POST",
+            token,
+            [FORM],
+            form(client_secret="s3cret") + b"&client_secret=%FF",
+            (400, "invalid_request"),
+        ),
+        ("POST", token, [FORM], form() + b"&x=" + b"y" * 70_000, (400, "invalid_request")),
+        ("POST", token, [FORM], form(client_secret="s3cret\x00"), (400, "invalid_request")),
+        ("POST", token, [FORM], form(client_secret="s3cre"), (401, "invalid_client")),
+        (
+            "POST",
+            token,
+            [FORM, (b"authorization", b"Basic " + base64.b64encode(b"\xff:\xff"))],
+            form(),
+            (401, "invalid_client"),
+        ),
+        ("POST", token, [FORM, (b"authorization", b"Basic \xff")], form(), (401, "invalid_client")),
+        (
+            "POST",
+            token,
+            [FORM, (b"authorization", basic(b"s3cret")), (b"authorization", basic(b"s3cret"))],
+            form(),
+            (401, "invalid_client"),
+        ),
+        (
+            "POST",
+            token,
+            [FORM, (b"authorization", basic(b"s3cret\xff"))],
+            form(),
+            (401, "invalid_client"),
+        ),
+        (
+            "POST",
+            b"/_pluginlab/oauth/revoke",
+            [JSON],
+            json.dumps(dict(GOOD, token={"a": 1})).encode(),
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            b"/_pluginlab/oauth/revoke",
+            [JSON],
+            json.dumps(dict(GOOD, token="\udcff")).encode(),
+            (400, "invalid_request"),
+        ),
+        (
+            "POST",
+            b"/%5Fpluginlab/oauth/token",
+            [FORM],
+            form(client_secret="x"),
+            (401, "invalid_client"),
+        ),
+        (
+            "POST",
+            b"/todos/../_pluginlab/oauth/token",
+            [FORM],
+            form(client_secret="x"),
+            (401, "invalid_client"),
+        ),
+        (
+            "POST",
+            b"//_pluginlab//oauth/./token",
+            [FORM],
+            form(client_secret="x"),
+            (401, "invalid_client"),
+        ),
+        ("POST", b"/_pluginlab/\xff", [], b"", (404, "not_found")),
+        ("GET", b"/_pluginlab", [], b"", (404, "not_found")),
+    ]
+    for method, path, headers, content, expected in cases:
+        got = error_of(answer(runtime, raw_flow(method, path, headers, content)))
+        assert got == expected, (method, path[:60], content[:60])
+    # The code survived all of that: the right request still gets its tokens.
+    tokens = answer(runtime, raw_flow("POST", token, [FORM], form()))
+    assert tokens.status_code == 200 and "access_token" in json.loads(tokens.content or b"")
+
+
+def basic(secret: bytes) -> bytes:
+    return b"Basic " + base64.b64encode(b"pluginlab-dev-client:" + secret)
+
+
+def test_an_oauth_route_that_raises_still_stops_the_request(
+    make_runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = make_runtime(**{"auth.mode": "oauth", "auth.oauth.client_secret": "s3cret"})
+
+    def broken(self: object, request: object) -> http.Response:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(OAuthRoutes, "_token", broken)
+    f = raw_flow("POST", b"/_pluginlab/oauth/token", [FORM], b"")
+    Intake(runtime).request(f)
+    with pytest.raises(RuntimeError):
+        OAuthRoutes(runtime).request(f)
+    assert f.response is not None and f.response.status_code == 500
+
+
+def test_every_spelling_of_the_proxy_namespace_is_the_proxys() -> None:
+    for raw in (
+        b"/_pluginlab/oauth/token",
+        b"/%5Fpluginlab/oauth/token?x=1",
+        b"/%5fpluginlab%2Foauth%2Ftoken",
+        b"/todos/../_pluginlab/oauth/token",
+        b"//_pluginlab/oauth//token",
+        b"/./_pluginlab/oauth/./token",
+        b"/_pluginlab\\oauth\\token",
+    ):
+        assert proxy_path(raw) == "/_pluginlab/oauth/token", raw
+    assert proxy_path(b"/_pluginlab") == "/_pluginlab"
+    for raw in (b"/todos/alice", b"/_pluginlabx/y", b"/todos/_pluginlab/", b"/\xff"):
+        assert proxy_path(raw) is None, raw

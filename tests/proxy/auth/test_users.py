@@ -55,3 +55,22 @@ def test_only_a_hash_is_stored(conn: sqlite3.Connection) -> None:
     key = add_user(conn, "bob")
     rows = conn.execute("SELECT * FROM users").fetchall()
     assert all(key not in str(tuple(r)) for r in rows)
+
+
+def test_keys_are_found_by_their_bytes_and_hostile_ones_find_no_one(
+    conn: sqlite3.Connection,
+) -> None:
+    key = add_user(conn, "bob")
+    assert user_by_key(conn, (key.encode(),)) is not None
+    assert user_by_key(conn, (key.encode().decode("utf-8", "surrogateescape"),)) is not None
+    hostile: tuple[str | bytes, ...] = (
+        b"\xff",
+        key.encode() + b"\xff",
+        key + "\udcff",
+        key + "\ud800",
+        key + "\x00",
+        b"",
+        key + "x" * 9000,
+    )
+    assert user_by_key(conn, hostile) is None
+    assert user_by_key(conn, (*hostile, key)) is not None  # the real key among them still counts
