@@ -116,9 +116,7 @@ class OAuthRoutes:
         path = proxy_path(flow.request.data.path)
         if path is None:
             return
-        exchange.answered_by = "proxy"
-        # Answered before routing: should anything below raise, the request still stops here.
-        flow.response = error_response(500, "proxy_error", "the proxy could not answer this")
+        exchange.answered_by = "proxy"  # should routing raise, the pipeline answers (fail closed)
         flow.response = self._route(path, flow.request)
 
     def _route(self, path: str, request: http.Request) -> http.Response:
