@@ -17,7 +17,8 @@ from pluginlab_tui.store.filter import (
     FLAGS,
     All,
     And,
-    Compiled,
+    EVERYTHING,
+    Filter,
     FilterError,
     Flag,
     Not,
@@ -127,7 +128,7 @@ def select(conn: sqlite3.Connection, expr: str) -> set[int]:
 @pytest.mark.parametrize("expr", ["", "   ", "\t\n"])
 def test_an_empty_filter_is_everything(expr: str) -> None:
     assert parse(expr) == All()
-    assert compile_filter(expr) == Compiled("1", [])
+    assert compile_filter(expr) == EVERYTHING
 
 
 def test_terms_flags_and_text() -> None:
@@ -334,7 +335,7 @@ def test_absurd_nesting_and_length_are_refused_not_crashed() -> None:
     ],
 )
 def test_compiles_to_indexed_sql(expr: str, sql: str, params: list[object]) -> None:
-    assert compile_filter(expr, now=NOW) == Compiled(sql, params)
+    assert compile_filter(expr, now=NOW) == Filter(sql, tuple(params), expr)
 
 
 def test_since_defaults_to_the_current_time() -> None:

@@ -64,21 +64,21 @@ def test_every_plan_returns_the_rows_of_the_plain_query(
     for _ in range(60):
         text = _expression(rng)
         where = compile_filter(text)
-        total, high = paging.count(conn, where.sql, where.params)
+        total, high = paging.count(conn, where)
         for hint in (None, total, paging.SPARSE + 1):
             low = rng.choice([0, rng.randint(0, 3000)])
             top = rng.choice([high + 1, rng.randint(low, 3001)])
             descending = rng.random() < 0.5
             limit = rng.choice([1, 7, 100])
             args = {"low": low, "high": top, "descending": descending, "limit": limit}
-            fast = paging.fetch_page(conn, SELECT, where.sql, where.params, count=hint, **args)
-            plain = paging.plain_page(conn, SELECT, where.sql, where.params, **args)
+            fast = paging.fetch_page(conn, SELECT, where, count=hint, **args)
+            plain = paging.plain_page(conn, SELECT, where, **args)
             assert fast == plain, (text, hint, args)
 
 
 def test_count_and_sample(conn: sqlite3.Connection) -> None:
     where = compile_filter("not method:GET")
-    total, high = paging.count(conn, where.sql, where.params)
+    total, high = paging.count(conn, where)
     ids = [
         r[0]
         for r in conn.execute(
@@ -86,5 +86,5 @@ def test_count_and_sample(conn: sqlite3.Connection) -> None:
         )
     ]
     assert total == len(ids) and high == conn.execute("SELECT max(id) FROM events").fetchone()[0]
-    assert paging.sample_ids(conn, where.sql, where.params, high, 7) == ids[::7]
+    assert paging.sample_ids(conn, where, high, 7) == ids[::7]
     assert paging.sample_step(1_000_000) == 500 and paging.sample_step(10) == 100
