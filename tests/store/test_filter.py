@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pluginlab_tui.store.filter import (
+    EVERYTHING,
     FIELDS,
     FLAGS,
     All,
     And,
-    EVERYTHING,
     Filter,
     FilterError,
     Flag,
@@ -26,7 +26,9 @@ from pluginlab_tui.store.filter import (
     Term,
     Text,
     compile_filter,
+    invalid,
     parse,
+    with_code,
 )
 from pluginlab_tui.store.schema import migrate
 
@@ -461,6 +463,31 @@ def test_the_fragment_composes_with_more_conditions(store: sqlite3.Connection) -
         )
         expected = sorted((i for i in select(store, expr) if i < 12), reverse=True)[:3]
         assert [row[0] for row in rows] == expected, expr
+
+
+def _ids(store: sqlite3.Connection, where: Filter) -> set[int]:
+    return {
+        r[0] for r in store.execute(f"SELECT e.id FROM events e WHERE {where.sql}", where.params)
+    }
+
+
+def test_filters_combine_as_both(store: sqlite3.Connection) -> None:
+    """--filter, --invalid and --code together: every one must hold."""
+    either = compile_filter("user:alice or user:bob", now=NOW)
+    both = either & invalid()
+    assert _ids(store, both) == select(store, "(user:alice or user:bob) invalid") == {3, 6}
+    assert both.text == "(user:alice or user:bob) (invalid)"
+    assert _ids(store, both & with_code("invalid_body")) == {3}
+    assert EVERYTHING & both == both == both & EVERYTHING
+    assert EVERYTHING.everything and not both.everything
+
+
+def test_the_flags_of_the_cli_are_the_languages(store: sqlite3.Connection) -> None:
+    assert _ids(store, invalid()) == select(store, "invalid")
+    assert _ids(store, with_code("undocumented_status")) == select(
+        store, "code:undocumented_status"
+    )
+    assert _ids(store, with_code("no_such_code")) == set()  # --code takes any code
 
 
 def test_negation_is_the_complement(store: sqlite3.Connection) -> None:

@@ -42,9 +42,7 @@ async def test_palette_follow_command(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        command = next(
-            c for c in app.get_system_commands(app.screen) if c.title == "Follow"
-        )
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Follow")
         await command.callback()
         main = app.screen
         assert isinstance(main, MainScreen)
