@@ -21,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -229,7 +229,7 @@ def _state(path: Path, count: int) -> str:
         conn.close()
 
 
-def _time(conn: sqlite3.Connection, sql: str, params: list[object], repeat: int) -> float:
+def _time(conn: sqlite3.Connection, sql: str, params: Sequence[object], repeat: int) -> float:
     """Median milliseconds over repeat runs, after one warm-up run."""
     conn.execute(sql, params).fetchall()
     runs = []
@@ -263,7 +263,7 @@ def measure(path: Path, repeat: int) -> bool:
         compiled = compile_filter(expr)
 
         def timed(
-            query: str, sql: str = compiled.sql, params: list[object] = compiled.params
+            query: str, sql: str = compiled.sql, params: Sequence[object] = compiled.params
         ) -> float:
             return _time(conn, query.format(where=sql), params, repeat)
 

@@ -56,14 +56,14 @@ async def _measure(db: Path) -> dict[str, Any]:
         assert main.rows.total > 0
         field = main.query_one(FilterInput)
         out["filters"] = {}
-        from pluginlab_tui.tui.data import compile_text
-        from pluginlab_tui.tui.paging import PagedRows, Query
+        from pluginlab_tui.store.filter import compile_filter
+        from pluginlab_tui.tui.paging import PagedRows
 
         probe = PagedRows(main.data.conn)
         for expr in FILTERS:
-            compiled = compile_text(expr)
+            compiled = compile_filter(expr)
             began = time.perf_counter()
-            probe.reload(Query(compiled.sql, compiled.params))
+            probe.requery(compiled)
             for index in range(max(probe.total - 40, 0), probe.total):
                 probe.row(index)
             store_ms = (time.perf_counter() - began) * 1000

@@ -244,13 +244,14 @@ def _tui(db: Path, seconds: float | None) -> None:
 def _summary(db: Path) -> None:
     from pluginlab_tui.store import queries
     from pluginlab_tui.store.database import open_store
+    from pluginlab_tui.store.filter import invalid
 
     if not db.exists():
         return
     conn = open_store(db)
     try:
         total = queries.count(conn)
-        invalid = queries.count(conn, queries.invalid())
+        broken = queries.count(conn, invalid())
     finally:
         conn.close()
-    print(f"pluginlab-tui demo: {total} exchange(s) recorded, {invalid} with violations; {db}")
+    print(f"pluginlab-tui demo: {total} exchange(s) recorded, {broken} with violations; {db}")

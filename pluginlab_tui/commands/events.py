@@ -13,7 +13,14 @@ from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries, retention
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event, iso
-from pluginlab_tui.store.queries import Where
+from pluginlab_tui.store.filter import (
+    EVERYTHING,
+    Filter,
+    FilterError,
+    compile_filter,
+    invalid,
+    with_code,
+)
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -45,23 +52,21 @@ def add_selection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--code", metavar="CODE", help="only exchanges with this violation code")
 
 
-def selection(args: argparse.Namespace) -> Where:
-    where = Where()
+def selection(args: argparse.Namespace) -> Filter:
+    """The exchanges --filter, --invalid and --code select, all of them together."""
+    where = EVERYTHING
     if getattr(args, "filter", None):
-        from pluginlab_tui.store.filter import FilterError, compile_filter
-
         try:
-            compiled = compile_filter(args.filter)
+            where = compile_filter(args.filter)
         except FilterError as exc:
             pointer = " " * (exc.position + len("--filter: ")) + "^"
             raise UsageError(
                 f"--filter: {exc.message}\n  --filter: {args.filter}\n  {pointer}"
             ) from None
-        where = where & Where(compiled.sql, tuple(compiled.params))
     if getattr(args, "invalid", False):
-        where = where & queries.invalid()
+        where = where & invalid()
     if getattr(args, "code", None):
-        where = where & queries.with_code(args.code)
+        where = where & with_code(args.code)
     return where
 
 

@@ -15,7 +15,7 @@ from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.queries import Where
+from pluginlab_tui.store.filter import Filter
 
 _PAGE = 500
 
@@ -43,7 +43,7 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def iter_events(conn: sqlite3.Connection, where: Where) -> Iterator[Event]:
+def iter_events(conn: sqlite3.Connection, where: Filter) -> Iterator[Event]:
     """Every matching event in id order, read a page at a time."""
     after: int | None = None
     while True:

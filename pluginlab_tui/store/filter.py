@@ -10,9 +10,10 @@ side must all hold (`and` may be written out); `or` joins alternatives; `not` or
 negates; parentheses group. `not` binds tighter than and, and tighter than `or`. Keywords, flags
 and field names are case-insensitive; quote a keyword or flag to search for it as text.
 
-`compile_filter` turns an expression into a WHERE fragment over `events e` that reads the indexed
-columns, with every value the user wrote passed as a parameter. Mistakes raise `FilterError` with
-the 0-based character position of the problem, so the TUI can point at it.
+`compile_filter` turns an expression into a `Filter`: a WHERE fragment over `events e` that reads
+the indexed columns, with every value the user wrote passed as a parameter. `Filter` is the one
+type for "which events" in the store, the CLI and the TUI. Mistakes raise `FilterError` with the
+0-based character position of the problem, so the TUI can point at it.
 """
 
 from __future__ import annotations
@@ -440,6 +441,8 @@ def _like(text: str) -> str:
 # counts NULL as false.
 _Piece = tuple[str, list[object], bool]
 
+_CODE_SQL = "e.id IN (SELECT event FROM event_codes WHERE code = ?)"
+
 
 def _term_sql(term: Term, now: datetime) -> _Piece:
     name, value = term.name, term.value
@@ -470,7 +473,7 @@ def _term_sql(term: Term, now: datetime) -> _Piece:
     if name == "code":
         if value not in CODES:
             raise _BadValue(f"unknown violation code '{value}'{_suggest(value, list(CODES))}")
-        return "e.id IN (SELECT event FROM event_codes WHERE code = ?)", [value], False
+        return _CODE_SQL, [value], False
     if name == "body":
         prefix = not term.quoted and value.endswith("*")
         text = value.rstrip("*") if prefix else value
@@ -553,20 +556,49 @@ def _sql(node: Node, now: datetime) -> _Piece:
 # --- compiling ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Compiled:
-    """A WHERE fragment over `events e` and its parameters."""
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which events: a WHERE fragment over `events e`, its parameters, and the text it was read
+    from ('' when it was not written in the filter language, or selects everything)."""
 
-    sql: str
-    params: list[object]
+    sql: str = "1"
+    params: tuple[object, ...] = ()
+    text: str = ""
+
+    @property
+    def everything(self) -> bool:
+        return self.sql == "1"
+
+    def __and__(self, other: Filter) -> Filter:
+        """Both filters (the text says so as the language would)."""
+        if self.everything:
+            return other
+        if other.everything:
+            return self
+        text = f"({self.text}) ({other.text})" if self.text and other.text else ""
+        return Filter(f"({self.sql}) AND ({other.sql})", self.params + other.params, text)
 
     def highlight_sql(self) -> str:
         """An expression that is 1 for a matching row and 0 otherwise (same parameters)."""
         return f"CASE WHEN {self.sql} THEN 1 ELSE 0 END"
 
 
-def compile_filter(expr: str, *, now: datetime | None = None) -> Compiled:
+#: Every event.
+EVERYTHING = Filter()
+
+
+def compile_filter(expr: str, *, now: datetime | None = None) -> Filter:
     """Compile a filter to SQL; `now` anchors since:/until: ages (default: the current time)."""
     moment = _utc(now) if now is not None else datetime.now(UTC)
     sql, params, _ = _sql(parse(expr), moment)
-    return Compiled(sql, params)
+    return Filter(sql, tuple(params), expr if expr.strip() else "")
+
+
+def invalid() -> Filter:
+    """Events with a contract violation (the `invalid` flag)."""
+    return Filter(_FLAG_SQL["invalid"], (), "invalid")
+
+
+def with_code(code: str) -> Filter:
+    """Events with a violation of this code, known or not (the CLI's --code)."""
+    return Filter(_CODE_SQL, (code,), f"code:{code}")

@@ -16,13 +16,18 @@ A page is up to `limit` rows with ids in an open range (low, high), nearest `hig
 `count` and `sample_ids` are what a worker computes after the first page is shown: the number of
 matches, and the id of every `step`-th match, so that a jump into the middle of a filter starts
 from the nearest sampled id instead of an OFFSET over hundreds of thousands of rows.
+
+`rows` and `offset_rows` are those pages as the TUI's list shows them (`Row`), with the columns
+it draws and whether each row matches a highlight filter; the TUI holds no SQL of its own.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+from pluginlab_tui.store.filter import Filter
 
 #: How many ids the first plan walks before it gives up.
 WALK = 20_000
@@ -35,8 +40,7 @@ Rows = list[tuple[Any, ...]]
 def fetch_page(
     conn: sqlite3.Connection,
     select: str,
-    where: str,
-    params: Sequence[Any] = (),
+    where: Filter,
     *,
     low: int,
     high: int,
@@ -52,13 +56,14 @@ def fetch_page(
     """
     if limit <= 0 or high - low <= 1:
         return []
+    sql, params = where.sql, where.params
     order = "DESC" if descending else "ASC"
     if descending:
         walk_low, walk_high = max(low, high - WALK - 1), high
     else:
         walk_low, walk_high = low, min(high, low + WALK + 1)
     rows = conn.execute(
-        f"SELECT {select} FROM events e NOT INDEXED WHERE ({where}) AND e.id > ? AND e.id < ?"
+        f"SELECT {select} FROM events e NOT INDEXED WHERE ({sql}) AND e.id > ? AND e.id < ?"
         f" ORDER BY e.id {order} LIMIT ?",
         (*select_params, *params, walk_low, walk_high, limit),
     ).fetchall()
@@ -70,25 +75,24 @@ def fetch_page(
     else:
         low2, high2 = walk_high - 1, high
     if count is not None and count <= SPARSE:
-        sql = (
-            f"SELECT {select} FROM events e WHERE ({where}) AND +e.id > ? AND +e.id < ?"
+        query = (
+            f"SELECT {select} FROM events e WHERE ({sql}) AND +e.id > ? AND +e.id < ?"
             f" ORDER BY +e.id {order} LIMIT ?"
         )
     else:
-        sql = (
+        query = (
             f"SELECT {select} FROM events e WHERE e.id IN (SELECT e.id FROM events e"
-            f" WHERE ({where}) AND e.id > ? AND e.id < ? ORDER BY e.id {order} LIMIT ?)"
+            f" WHERE ({sql}) AND e.id > ? AND e.id < ? ORDER BY e.id {order} LIMIT ?)"
             f" ORDER BY e.id {order}"
         )
-    more = conn.execute(sql, (*select_params, *params, low2, high2, rest)).fetchall()
+    more = conn.execute(query, (*select_params, *params, low2, high2, rest)).fetchall()
     return rows + more
 
 
 def plain_page(
     conn: sqlite3.Connection,
     select: str,
-    where: str,
-    params: Sequence[Any] = (),
+    where: Filter,
     *,
     low: int,
     high: int,
@@ -99,23 +103,23 @@ def plain_page(
     """The same page as fetch_page by the obvious query (the reference in tests)."""
     order = "DESC" if descending else "ASC"
     return conn.execute(
-        f"SELECT {select} FROM events e WHERE ({where}) AND e.id > ? AND e.id < ?"
+        f"SELECT {select} FROM events e WHERE ({where.sql}) AND e.id > ? AND e.id < ?"
         f" ORDER BY e.id {order} LIMIT ?",
-        (*select_params, *params, low, high, limit),
+        (*select_params, *where.params, low, high, limit),
     ).fetchall()
 
 
-def count(conn: sqlite3.Connection, where: str, params: Sequence[Any] = ()) -> tuple[int, int]:
+def count(conn: sqlite3.Connection, where: Filter) -> tuple[int, int]:
     """(matches, max(id)) read in one snapshot: the count covers exactly the ids up to max(id)."""
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")
     try:
-        high = int(conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0)
+        high = newest_id(conn)
         total = int(
-            conn.execute(f"SELECT count(*) FROM events e WHERE {where}", tuple(params)).fetchone()[
-                0
-            ]
+            conn.execute(
+                f"SELECT count(*) FROM events e WHERE {where.sql}", where.params
+            ).fetchone()[0]
         )
     finally:
         if own:
@@ -123,16 +127,14 @@ def count(conn: sqlite3.Connection, where: str, params: Sequence[Any] = ()) -> t
     return total, high
 
 
-def sample_ids(
-    conn: sqlite3.Connection, where: str, params: Sequence[Any], upto: int, step: int
-) -> list[int]:
+def sample_ids(conn: sqlite3.Connection, where: Filter, upto: int, step: int) -> list[int]:
     """The ids of matches number 0, step, 2*step, ... (oldest first) among ids up to `upto`."""
     # numbered in SQLite (which lets go of the GIL): Python sees only the sampled ids, so a
     # worker building the sample of 300,000 matches leaves the UI thread alone
     rows = conn.execute(
         f"SELECT id FROM (SELECT e.id AS id, row_number() OVER (ORDER BY e.id) - 1 AS n"
-        f" FROM events e WHERE ({where}) AND e.id <= ?) WHERE n % ? = 0 ORDER BY id",
-        (*params, upto, step),
+        f" FROM events e WHERE ({where.sql}) AND e.id <= ?) WHERE n % ? = 0 ORDER BY id",
+        (*where.params, upto, step),
     ).fetchall()
     return [int(row[0]) for row in rows]
 
@@ -142,4 +144,161 @@ def sample_step(total: int, entries: int = 2_000, minimum: int = 100) -> int:
     return max(minimum, -(-total // entries))
 
 
-__all__ = ["SPARSE", "WALK", "count", "fetch_page", "plain_page", "sample_ids", "sample_step"]
+# --- the ids -----------------------------------------------------------------------------------
+
+
+def newest_id(conn: sqlite3.Connection) -> int:
+    """max(id), 0 for an empty store."""
+    return int(conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0)
+
+
+def oldest_id(conn: sqlite3.Connection) -> int:
+    """min(id), 0 for an empty store."""
+    return int(conn.execute("SELECT min(id) FROM events").fetchone()[0] or 0)
+
+
+def bounds(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(min(id), max(id)); two queries, as min() and max() together would scan the table."""
+    return oldest_id(conn), newest_id(conn)
+
+
+def count_between(conn: sqlite3.Connection, where: Filter, low: int, high: int) -> int:
+    """The matches with low < id <= high."""
+    return int(
+        conn.execute(
+            f"SELECT count(*) FROM events e WHERE e.id > ? AND e.id <= ? AND ({where.sql})",
+            (low, high, *where.params),
+        ).fetchone()[0]
+    )
+
+
+def matches(conn: sqlite3.Connection, where: Filter, event_id: int) -> bool:
+    """Whether the event with this row id is one of the filter's."""
+    found = conn.execute(
+        f"SELECT 1 FROM events e WHERE e.id = ? AND ({where.sql})", (event_id, *where.params)
+    ).fetchone()
+    return found is not None
+
+
+# --- the list's rows ----------------------------------------------------------------------------
+
+
+class Row(NamedTuple):
+    """What the TUI's list shows of one exchange; `hit`: it matches the highlight filter."""
+
+    id: int
+    ts: str
+    method: str
+    path: str
+    query: str
+    operation_id: str | None
+    status: int | None
+    duration_ms: float | None
+    user_id: str | None
+    violation_count: int
+    marked: bool
+    error: str | None
+    comment: str | None
+    hit: bool
+
+
+_COLUMNS = (
+    "e.id, e.ts, e.method, e.path, e.query, e.operation_id, e.status, e.duration_ms, e.user_id,"
+    " e.violation_count, e.marked, e.error, e.comment"
+)
+
+
+def _row(r: tuple[Any, ...]) -> Row:
+    return Row(
+        id=r[0],
+        ts=r[1],
+        method=r[2],
+        path=r[3],
+        query=r[4],
+        operation_id=r[5],
+        status=r[6],
+        duration_ms=r[7],
+        user_id=r[8],
+        violation_count=r[9],
+        marked=bool(r[10]),
+        error=r[11],
+        comment=r[12],
+        hit=bool(r[13]),
+    )
+
+
+def _select(highlight: Filter | None) -> tuple[str, tuple[object, ...]]:
+    """The list's columns and the hit column, with the hit column's parameters."""
+    if highlight is None:
+        return f"{_COLUMNS}, 0", ()
+    return f"{_COLUMNS}, {highlight.highlight_sql()}", highlight.params
+
+
+def rows(
+    conn: sqlite3.Connection,
+    where: Filter,
+    highlight: Filter | None = None,
+    *,
+    low: int,
+    high: int,
+    descending: bool,
+    limit: int,
+    count: int | None = None,
+) -> list[Row]:
+    """fetch_page's page as the list's rows, returned oldest first whatever the direction."""
+    select, select_params = _select(highlight)
+    found = fetch_page(
+        conn,
+        select,
+        where,
+        low=low,
+        high=high,
+        descending=descending,
+        limit=limit,
+        count=count,
+        select_params=select_params,
+    )
+    listed = [_row(r) for r in found]
+    return listed[::-1] if descending else listed
+
+
+def offset_rows(
+    conn: sqlite3.Connection,
+    where: Filter,
+    highlight: Filter | None = None,
+    *,
+    upto: int,
+    size: int,
+    offset: int,
+    descending: bool,
+) -> list[Row]:
+    """`size` rows after skipping `offset` matches (ids up to `upto`) from the oldest or the
+    newest end, returned oldest first: the jump of last resort, before a sample is built."""
+    select, select_params = _select(highlight)
+    order = "DESC" if descending else "ASC"
+    query = (
+        f"SELECT {select} FROM events e WHERE ({where.sql}) AND +e.id <= ?"
+        f" ORDER BY e.id {order} LIMIT ? OFFSET ?"
+    )
+    params = (*select_params, *where.params, upto, size, offset)
+    listed = [_row(r) for r in conn.execute(query, params).fetchall()]
+    return listed[::-1] if descending else listed
+
+
+__all__ = [
+    "SPARSE",
+    "WALK",
+    "Row",
+    "bounds",
+    "count",
+    "count_between",
+    "fetch_page",
+    "matches",
+    "newest_id",
+    "offset_rows",
+    "oldest_id",
+    "plain_page",
+    "rows",
+    "sample_ids",
+    "sample_step",
+]

@@ -3,43 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
 from pluginlab_tui.store.event import Event
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A WHERE fragment over `events e` and its parameters."""
-
-    sql: str = "1"
-    params: tuple[Any, ...] = ()
-
-    def __and__(self, other: Where) -> Where:
-        if self.sql == "1":
-            return other
-        if other.sql == "1":
-            return self
-        return Where(f"({self.sql}) AND ({other.sql})", self.params + other.params)
-
-
-EVERYTHING = Where()
-
-
-def invalid() -> Where:
-    return Where("e.violation_count > 0")
-
-
-def with_code(code: str) -> Where:
-    return Where("e.id IN (SELECT event FROM event_codes WHERE code = ?)", (code,))
+from pluginlab_tui.store.filter import EVERYTHING, Filter
 
 
 def _events(rows: list[sqlite3.Row]) -> list[Event]:
     return [Event.from_row(dict(r)) for r in rows]
 
 
-def newest(conn: sqlite3.Connection, where: Where = EVERYTHING, limit: int = 100) -> list[Event]:
+def newest(conn: sqlite3.Connection, where: Filter = EVERYTHING, limit: int = 100) -> list[Event]:
     """The newest `limit` events matching, oldest first."""
     rows = conn.execute(
         f"SELECT * FROM events e WHERE {where.sql} ORDER BY e.id DESC LIMIT ?",
@@ -50,7 +24,7 @@ def newest(conn: sqlite3.Connection, where: Where = EVERYTHING, limit: int = 100
 
 def page(
     conn: sqlite3.Connection,
-    where: Where = EVERYTHING,
+    where: Filter = EVERYTHING,
     *,
     after_id: int | None = None,
     before_id: int | None = None,
@@ -74,7 +48,7 @@ def page(
     return list(reversed(events)) if order == "DESC" else events
 
 
-def count(conn: sqlite3.Connection, where: Where = EVERYTHING) -> int:
+def count(conn: sqlite3.Connection, where: Filter = EVERYTHING) -> int:
     row = conn.execute(f"SELECT count(*) FROM events e WHERE {where.sql}", where.params).fetchone()
     return int(row[0])
 

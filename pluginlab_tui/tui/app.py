@@ -18,59 +18,14 @@ from textual.screen import Screen
 from pluginlab_tui.config import Config
 from pluginlab_tui.tui.data import StoreData
 from pluginlab_tui.tui.screens.help import HelpScreen
-from pluginlab_tui.tui.screens.main import MainScreen
+from pluginlab_tui.tui.screens.main import MainScreen, Settings
 from pluginlab_tui.tui.user_config import UserConfig
 from pluginlab_tui.tui.widgets.body_view import BodyView
 
-#: (title, help, action) of the main screen's actions, for the command palette.
-PALETTE: tuple[tuple[str, str, str], ...] = (
-    ("Filter: edit", "Write a filter expression (f)", "focus_filter"),
-    (
-        "Filter: switch on/off",
-        "Keep the filter but show everything, or apply it again (t)",
-        "toggle_filter",
-    ),
-    (
-        "Filter: highlight mode",
-        "Mark the matches instead of hiding the rest (H)",
-        "toggle_highlight",
-    ),
-    ("Follow: on/off", "Keep the newest exchange selected as they arrive (F)", "toggle_follow"),
-    (
-        "Exchange: mark / unmark",
-        "Mark the selected exchange; filter with `marked` (m)",
-        "toggle_mark",
-    ),
-    ("Exchange: comment", "Write a comment on the selected exchange (c)", "comment"),
-    ("Detail: request", "Show the request tab (1)", "show_tab('request')"),
-    ("Detail: response", "Show the response tab (2)", "show_tab('response')"),
-    (
-        "Detail: validation",
-        "Show the violations and the schema they broke (3)",
-        "show_tab('validation')",
-    ),
-    ("Detail: auth", "Show the auth decision (4)", "show_tab('auth')"),
-    ("Detail: timing", "Show timing, sizes and ids (5)", "show_tab('timing')"),
-    ("Exchange: replay", "Send the selected exchange again through the proxy (r)", "replay"),
-    (
-        "Exchange: edit and replay",
-        "Edit the selected request in $EDITOR, send it through the proxy, see the diff (E)",
-        "edit_replay",
-    ),
-    ("Exchange: copy as curl", "Copy the selected request as a curl command (y)", "copy_curl"),
-    (
-        "Exchange: export HAR",
-        "The marked exchanges, or the selected one, to a HAR file (x)",
-        "export_har",
-    ),
-    ("Plugin panel", "Manifest, spec, lint findings and versions with diffs (p)", "plugin"),
-    (
-        "Stats per operation",
-        "Count, error and violation rates, p50/p95 over the filter (s)",
-        "stats",
-    ),
-    ("List: newest", "Go to the newest exchange and follow (G)", "focus_list"),
-)
+
+def palette_bindings() -> list[Binding]:
+    """The main screen's bindings, as the command palette offers them (each one once)."""
+    return [b for b in MainScreen.BINDINGS if isinstance(b, Binding) and b.id is not None]
 
 
 class PluginLabApp(App[int]):
@@ -94,13 +49,11 @@ class PluginLabApp(App[int]):
         config: Config | None = None,
     ) -> None:
         super().__init__()
-        #: The proxy's config, when there is one (replay goes through that proxy).
-        self.config = config
+        self.settings = Settings(
+            config=config, note=note, poll_interval=poll_interval, cursor_blink=cursor_blink
+        )
         self.data = StoreData(db)
         self.user = user or UserConfig()
-        self.note = note
-        self.poll_interval = poll_interval
-        self.cursor_blink = cursor_blink
         if self.user.keymap:
             self.set_keymap(self.user.keymap)
 
@@ -110,7 +63,7 @@ class PluginLabApp(App[int]):
                 self.theme = self.user.theme
             else:
                 self.notify(f"unknown theme {self.user.theme!r} in config.toml", severity="warning")
-        self.push_screen(MainScreen(self.data, read_only_note=self.note))
+        self.push_screen(MainScreen(self.data, self.settings))
 
     def on_unmount(self) -> None:
         self.data.close()
@@ -129,8 +82,12 @@ class PluginLabApp(App[int]):
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is None:
             return
-        for title, help_text, action in PALETTE:
-            yield SystemCommand(title, help_text, partial(self._run_on_main, action))
+        for binding in palette_bindings():
+            yield SystemCommand(
+                binding.description,
+                f"{binding.tooltip or binding.description} ({self._keys_of(binding)})",
+                partial(self._run_on_main, binding.action),
+            )
         for side in ("request", "response"):
             yield SystemCommand(
                 f"Open the {side} body in $PAGER",
@@ -142,6 +99,13 @@ class PluginLabApp(App[int]):
                 f"The whole {side} body in your editor",
                 partial(self._external_body, side, True),
             )
+
+    def _keys_of(self, binding: Binding) -> str:
+        """The keys of a binding as shown in the footer, the user's keymap applied."""
+        keys = self.user.keymap.get(binding.id or "", binding.key)
+        return " ".join(
+            self.get_key_display(Binding(key.strip(), binding.action)) for key in keys.split(",")
+        )
 
     async def _run_on_main(self, action: str) -> None:
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)

@@ -14,28 +14,10 @@ from pluginlab_tui.store import annotations as notes
 from pluginlab_tui.store import queries, stats, versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.filter import FilterError, compile_filter
+from pluginlab_tui.store.filter import Filter
 from pluginlab_tui.store.versions import VersionRecord
 
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """A compiled filter expression ('' = everything)."""
-
-    text: str
-    sql: str
-    params: tuple[Any, ...]
-
-
-def compile_text(text: str) -> Filter:
-    """Raises FilterError (message, position) for an expression that cannot be read."""
-    if not text.strip():
-        return Filter("", "1", ())
-    compiled = compile_filter(text)
-    return Filter(text, compiled.sql, tuple(compiled.params))
-
-
-__all__ = ["FilterError", "Filter", "ReplayOutcome", "StoreData", "compile_text"]
+__all__ = ["ReplayOutcome", "StoreData"]
 
 
 class StoreData:

@@ -2,8 +2,9 @@
 
 Row n (0 = oldest) of the filtered events is found by keyset from a neighbouring page when one is
 cached (scrolling), else from an id known to lie just below it (jumps: id arithmetic on dense
-unfiltered ids, or a sample of the filter's ids built by a worker), with store/paging.py's plans.
-New rows are counted by polling max(id); a prune (the oldest rows gone) makes the model reload.
+unfiltered ids, or a sample of the filter's ids built by a worker), with store/paging.py's plans
+(all the SQL is there). New rows are counted by polling max(id); a prune (the oldest rows gone)
+makes the model reload.
 """
 
 from __future__ import annotations
@@ -11,85 +12,97 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import ClassVar
 
 from pluginlab_tui.store import paging
+from pluginlab_tui.store.filter import EVERYTHING, Filter
+from pluginlab_tui.store.paging import Row
 
 PAGE = 100
 MAX_PAGES = 40
 
-_COLUMNS = (
-    "e.id, e.ts, e.method, e.path, e.query, e.operation_id, e.status, e.duration_ms, e.user_id,"
-    " e.violation_count, e.marked, e.error, e.comment"
-)
 
-
-class Row(NamedTuple):
-    """What the list shows of one exchange."""
-
-    id: int
-    ts: str
-    method: str
-    path: str
-    query: str
-    operation_id: str | None
-    status: int | None
-    duration_ms: float | None
-    user_id: str | None
-    violation_count: int
-    marked: bool
-    error: str | None
-    comment: str | None
-    hit: bool
+# --- what a worker computes, on a connection of its own ----------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
-    """Which rows are listed (`where`) and which of them are highlighted (`highlight`)."""
+class Counted:
+    """The matches among the ids up to `upto`, for the rows of `generation`."""
 
-    where: str = "1"
-    params: tuple[Any, ...] = ()
-    highlight: str | None = None
-    highlight_params: tuple[Any, ...] = ()
+    generation: int
+    total: int
+    upto: int
 
 
-def _row(r: tuple[Any, ...]) -> Row:
-    return Row(
-        id=r[0],
-        ts=r[1],
-        method=r[2],
-        path=r[3],
-        query=r[4],
-        operation_id=r[5],
-        status=r[6],
-        duration_ms=r[7],
-        user_id=r[8],
-        violation_count=r[9],
-        marked=bool(r[10]),
-        error=r[11],
-        comment=r[12],
-        hit=bool(r[13]),
-    )
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """The ids of matches number 0, step, 2*step, ... for the rows of `generation`."""
+
+    generation: int
+    step: int
+    ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """Count the matches of `where`: a job for a worker."""
+
+    group: ClassVar[str] = "count"
+    generation: int
+    where: Filter
+
+    def run(self, conn: sqlite3.Connection) -> Counted:
+        total, upto = paging.count(conn, self.where)
+        return Counted(self.generation, total, upto)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """Build the jump sample of `where` among the ids up to `upto`: a job for a worker."""
+
+    group: ClassVar[str] = "sample"
+    generation: int
+    where: Filter
+    step: int
+    upto: int
+
+    def run(self, conn: sqlite3.Connection) -> Sampled:
+        ids = paging.sample_ids(conn, self.where, self.upto, self.step)
+        return Sampled(self.generation, self.step, ids)
+
+
+Job = Count | Sample
+Result = Counted | Sampled
+
+
+# --- the rows ------------------------------------------------------------------------------------
 
 
 class PagedRows:
-    """Rows 0..total-1 of the events matching a query, in id order, fetched a page at a time.
+    """Rows 0..total-1 of the events matching `where`, in id order, fetched a page at a time;
+    `hit` on the rows that match `highlight` too.
 
     `reload` reads no count: the newest page comes first, and `total` is provisional
-    (`counted` False) until a worker's `measure` is handed to `apply_count`. Rows are anchored to
-    the newest end, so a count that arrives later shifts the indexes (`apply_count` returns by how
-    much). Jumps into the middle use id arithmetic when the unfiltered ids are dense, else the
-    nearest id of a sample (`apply_sample`), else an OFFSET from the nearer end.
+    (`counted` False) until the `Count` of `next_job`, run by a worker, is handed to `take`. Rows
+    are anchored to the newest end, so a count that arrives later shifts the indexes (`take`
+    returns by how much). Jumps into the middle use id arithmetic when the unfiltered ids are
+    dense, else the nearest id of the `Sample` job's ids, else an OFFSET from the nearer end.
     """
 
-    def __init__(self, conn: sqlite3.Connection, query: Query | None = None) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        where: Filter = EVERYTHING,
+        highlight: Filter | None = None,
+    ) -> None:
         self.conn = conn
-        self.query = query or Query()
+        self.where = where
+        self.highlight = highlight
         self.total = 0
         self.max_id = 0
         self.min_id = 0
         self.counted = False
-        #: Bumped by every reload: a worker's figures for an older query are dropped.
+        #: Bumped by every reload: a worker's figures for older filters are dropped.
         self.generation = 0
         self._sample: list[int] = []
         self._step = 0
@@ -98,24 +111,21 @@ class PagedRows:
 
     # --- counting ---------------------------------------------------------------------------
 
-    def _bounds(self) -> tuple[int, int]:
-        # two queries: min() and max() together would scan the table
-        low = self.conn.execute("SELECT min(id) FROM events").fetchone()[0]
-        high = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
-        return int(low or 0), int(high or 0)
-
     @property
     def filtered(self) -> bool:
-        return self.query.where.strip() != "1"
+        return not self.where.everything
 
-    def reload(self, query: Query | None = None) -> None:
-        """Start again (with a new query, if given): the newest page now, the count later."""
-        if query is not None:
-            self.query = query
+    def requery(self, where: Filter, highlight: Filter | None = None) -> None:
+        """List the events of `where`, `highlight` marking some: reload."""
+        self.where, self.highlight = where, highlight
+        self.reload()
+
+    def reload(self) -> None:
+        """Start again: the newest page now, the count later."""
         self.generation += 1
         self._pages.clear()
         self._sample, self._step = [], 0
-        self.min_id, self.max_id = self._bounds()
+        self.min_id, self.max_id = paging.bounds(self.conn)
         self.counted = False
         if not self.filtered:
             # exact when the ids are dense (nothing deleted but the oldest): the count confirms
@@ -128,14 +138,27 @@ class PagedRows:
         if newest:
             self._pages[0] = newest
 
-    def apply_count(self, generation: int, total: int, upto: int) -> int | None:
-        """Take a worker's count; returns how far the indexes moved (None: the count is stale)."""
-        if generation != self.generation:
+    def next_job(self) -> Job | None:
+        """What a worker should compute next: the count, then the jump sample; None: nothing."""
+        if not self.counted:
+            return Count(self.generation, self.where)
+        if self.dense or self.total <= 2 * PAGE:
             return None
-        if upto < self.max_id:
-            total += self._count_between(upto, self.max_id)
-        elif upto > self.max_id:
-            total -= self._count_between(self.max_id, upto)
+        return Sample(self.generation, self.where, paging.sample_step(self.total), self.max_id)
+
+    def take(self, result: Result) -> int | None:
+        """Take a worker's result; for a count, how far the indexes moved (None: stale, or a
+        sample)."""
+        if result.generation != self.generation:
+            return None
+        if isinstance(result, Sampled):
+            self._sample, self._step = result.ids, result.step
+            return None
+        total = result.total
+        if result.upto < self.max_id:
+            total += self._count_between(result.upto, self.max_id)
+        elif result.upto > self.max_id:
+            total -= self._count_between(self.max_id, result.upto)
         shift = total - self.total
         self.counted = True
         if shift:
@@ -144,18 +167,16 @@ class PagedRows:
 
     def count_now(self) -> None:
         """Count on this connection and take the count (tests, scripts: no worker)."""
-        if not self.counted:
-            total, upto = paging.count(self.conn, self.query.where, self.query.params)
-            self.apply_count(self.generation, total, upto)
+        job = self.next_job()
+        if isinstance(job, Count):
+            self.take(job.run(self.conn))
 
     def sample_now(self) -> None:
-        """Build the jump sample on this connection (tests, scripts: no worker)."""
+        """Count, then build the jump sample, on this connection (tests, scripts: no worker)."""
         self.count_now()
-        plan = self.sample_plan()
-        if plan is not None:
-            generation, step, upto = plan
-            ids = paging.sample_ids(self.conn, self.query.where, self.query.params, upto, step)
-            self.apply_sample(generation, step, ids)
+        job = self.next_job()
+        if isinstance(job, Sample):
+            self.take(job.run(self.conn))
 
     def _rebase(self, total: int) -> None:
         shift = total - self.total
@@ -171,37 +192,20 @@ class PagedRows:
             if all(i in flat for i in wanted):
                 self._pages[number] = [flat[i] for i in wanted]
 
-    def sample_plan(self) -> tuple[int, int, int] | None:
-        """(generation, step, max id) of the sample a worker should build; None: not needed."""
-        if not self.counted or self.dense or self.total <= 2 * PAGE:
-            return None
-        return self.generation, paging.sample_step(self.total), self.max_id
-
-    def apply_sample(self, generation: int, step: int, ids: list[int]) -> None:
-        if generation == self.generation:
-            self._sample, self._step = ids, step
-
     @property
     def dense(self) -> bool:
         """Unfiltered with no gap in the ids: row n is id min_id + n."""
         return not self.filtered and self.total == self.max_id - self.min_id + 1
 
     def _count_between(self, low: int, high: int) -> int:
-        q = self.query
-        return int(
-            self.conn.execute(
-                f"SELECT count(*) FROM events e WHERE e.id > ? AND e.id <= ? AND ({q.where})",
-                (low, high, *q.params),
-            ).fetchone()[0]
-        )
+        return paging.count_between(self.conn, self.where, low, high)
 
     def poll(self) -> int:
         """Take in rows written since the last call; returns how many new rows match.
 
         Returns -1 when the oldest rows were pruned (everything was counted again).
         """
-        row = self.conn.execute("SELECT max(id) FROM events").fetchone()
-        high = int(row[0] or 0)
+        high = paging.newest_id(self.conn)
         if high < self.max_id or (high and self._oldest_gone()):
             self.reload()
             return -1
@@ -209,7 +213,7 @@ class PagedRows:
             return 0
         new = self._count_between(self.max_id, high)
         if not self.min_id:
-            self.min_id = self._bounds()[0]
+            self.min_id = paging.oldest_id(self.conn)
         self.max_id = high
         if new:
             self._pages.pop((self.total - 1) // PAGE if self.total else 0, None)
@@ -219,8 +223,7 @@ class PagedRows:
     def _oldest_gone(self) -> bool:
         if not self.min_id:
             return False
-        row = self.conn.execute("SELECT min(id) FROM events").fetchone()
-        return int(row[0] or 0) != self.min_id
+        return paging.oldest_id(self.conn) != self.min_id
 
     def invalidate(self, index: int) -> None:
         """Fetch the page of row `index` again when it is next needed (a mark changed, say)."""
@@ -252,36 +255,24 @@ class PagedRows:
         return rows[offset] if offset < len(rows) else None
 
     def index_of(self, event_id: int) -> int | None:
-        """The row index of an event id in this query, or None when it is not listed."""
-        q = self.query
-        if event_id > self.max_id:
-            return None
-        found = self.conn.execute(
-            f"SELECT 1 FROM events e WHERE e.id = ? AND ({q.where})", (event_id, *q.params)
-        ).fetchone()
-        if not found:
+        """The row index of an event id in this list, or None when it is not listed."""
+        if event_id > self.max_id or not paging.matches(self.conn, self.where, event_id):
             return None
         index = self.total - 1 - self._count_between(event_id, self.max_id)
         return index if index >= 0 else None
 
     def _select(self, *, low: int, high: int, descending: bool, limit: int) -> list[Row]:
         """Rows in (low, high), ids up to max_id, returned oldest first."""
-        q = self.query
-        hit = f"CASE WHEN {q.highlight} THEN 1 ELSE 0 END" if q.highlight else "0"
-        found = paging.fetch_page(
+        return paging.rows(
             self.conn,
-            f"{_COLUMNS}, {hit}",
-            q.where,
-            q.params,
+            self.where,
+            self.highlight,
             low=low,
             high=min(high, self.max_id + 1),
             descending=descending,
             limit=limit,
             count=self.total if self.counted else None,
-            select_params=q.highlight_params if q.highlight else (),
         )
-        rows = [_row(r) for r in found]
-        return rows[::-1] if descending else rows
 
     def _anchor(self, start: int) -> tuple[int, int] | None:
         """(an id below row `start`, how many matches lie between it and row `start`)."""
@@ -293,16 +284,15 @@ class PagedRows:
         return None
 
     def _offset(self, size: int, offset: int, descending: bool) -> list[Row]:
-        q = self.query
-        hit = f"CASE WHEN {q.highlight} THEN 1 ELSE 0 END" if q.highlight else "0"
-        order = "DESC" if descending else "ASC"
-        sql = (
-            f"SELECT {_COLUMNS}, {hit} FROM events e WHERE ({q.where}) AND +e.id <= ?"
-            f" ORDER BY e.id {order} LIMIT ? OFFSET ?"
+        return paging.offset_rows(
+            self.conn,
+            self.where,
+            self.highlight,
+            upto=self.max_id,
+            size=size,
+            offset=offset,
+            descending=descending,
         )
-        params = (*(q.highlight_params if q.highlight else ()), *q.params, self.max_id)
-        rows = [_row(r) for r in self.conn.execute(sql, (*params, size, offset)).fetchall()]
-        return rows[::-1] if descending else rows
 
     def _fetch(self, number: int) -> list[Row]:
         start = number * PAGE

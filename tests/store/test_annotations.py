@@ -8,7 +8,6 @@ from pluginlab_tui.store import queries
 from pluginlab_tui.store.annotations import set_comment, set_mark, toggle_mark
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.filter import compile_filter
-from pluginlab_tui.store.queries import Where
 from tests.tui.conftest import fill
 
 
@@ -20,10 +19,10 @@ def test_mark_toggle_and_the_marked_filter(tmp_path: Path) -> None:
     assert set_mark(conn, [3, 4], True) == 2
     assert set_mark(conn, [3], True) == 0
     marked = compile_filter("marked")
-    assert queries.count(conn, Where(marked.sql, tuple(marked.params))) == 3
+    assert queries.count(conn, marked) == 3
     assert toggle_mark(conn, 2) is False
     assert toggle_mark(conn, 999) is False
-    assert queries.count(conn, Where(marked.sql, tuple(marked.params))) == 2
+    assert queries.count(conn, marked) == 2
 
 
 def test_comment_set_and_removed(tmp_path: Path) -> None:

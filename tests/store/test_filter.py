@@ -13,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pluginlab_tui.store.filter import (
+    EVERYTHING,
     FIELDS,
     FLAGS,
     All,
     And,
-    Compiled,
+    Filter,
     FilterError,
     Flag,
     Not,
@@ -25,7 +26,9 @@ from pluginlab_tui.store.filter import (
     Term,
     Text,
     compile_filter,
+    invalid,
     parse,
+    with_code,
 )
 from pluginlab_tui.store.schema import migrate
 
@@ -127,7 +130,7 @@ def select(conn: sqlite3.Connection, expr: str) -> set[int]:
 @pytest.mark.parametrize("expr", ["", "   ", "\t\n"])
 def test_an_empty_filter_is_everything(expr: str) -> None:
     assert parse(expr) == All()
-    assert compile_filter(expr) == Compiled("1", [])
+    assert compile_filter(expr) == EVERYTHING
 
 
 def test_terms_flags_and_text() -> None:
@@ -334,7 +337,7 @@ def test_absurd_nesting_and_length_are_refused_not_crashed() -> None:
     ],
 )
 def test_compiles_to_indexed_sql(expr: str, sql: str, params: list[object]) -> None:
-    assert compile_filter(expr, now=NOW) == Compiled(sql, params)
+    assert compile_filter(expr, now=NOW) == Filter(sql, tuple(params), expr)
 
 
 def test_since_defaults_to_the_current_time() -> None:
@@ -460,6 +463,31 @@ def test_the_fragment_composes_with_more_conditions(store: sqlite3.Connection) -
         )
         expected = sorted((i for i in select(store, expr) if i < 12), reverse=True)[:3]
         assert [row[0] for row in rows] == expected, expr
+
+
+def _ids(store: sqlite3.Connection, where: Filter) -> set[int]:
+    return {
+        r[0] for r in store.execute(f"SELECT e.id FROM events e WHERE {where.sql}", where.params)
+    }
+
+
+def test_filters_combine_as_both(store: sqlite3.Connection) -> None:
+    """--filter, --invalid and --code together: every one must hold."""
+    either = compile_filter("user:alice or user:bob", now=NOW)
+    both = either & invalid()
+    assert _ids(store, both) == select(store, "(user:alice or user:bob) invalid") == {3, 6}
+    assert both.text == "(user:alice or user:bob) (invalid)"
+    assert _ids(store, both & with_code("invalid_body")) == {3}
+    assert EVERYTHING & both == both == both & EVERYTHING
+    assert EVERYTHING.everything and not both.everything
+
+
+def test_the_flags_of_the_cli_are_the_languages(store: sqlite3.Connection) -> None:
+    assert _ids(store, invalid()) == select(store, "invalid")
+    assert _ids(store, with_code("undocumented_status")) == select(
+        store, "code:undocumented_status"
+    )
+    assert _ids(store, with_code("no_such_code")) == set()  # --code takes any code
 
 
 def test_negation_is_the_complement(store: sqlite3.Connection) -> None:

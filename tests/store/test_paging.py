@@ -11,7 +11,7 @@ import pytest
 
 from pluginlab_tui.store import paging
 from pluginlab_tui.store.database import open_store
-from pluginlab_tui.store.filter import compile_filter
+from pluginlab_tui.store.filter import EVERYTHING, Filter, compile_filter
 from tests.tui.conftest import fill
 
 ATOMS = [
@@ -64,21 +64,21 @@ def test_every_plan_returns_the_rows_of_the_plain_query(
     for _ in range(60):
         text = _expression(rng)
         where = compile_filter(text)
-        total, high = paging.count(conn, where.sql, where.params)
+        total, high = paging.count(conn, where)
         for hint in (None, total, paging.SPARSE + 1):
             low = rng.choice([0, rng.randint(0, 3000)])
             top = rng.choice([high + 1, rng.randint(low, 3001)])
             descending = rng.random() < 0.5
             limit = rng.choice([1, 7, 100])
             args = {"low": low, "high": top, "descending": descending, "limit": limit}
-            fast = paging.fetch_page(conn, SELECT, where.sql, where.params, count=hint, **args)
-            plain = paging.plain_page(conn, SELECT, where.sql, where.params, **args)
+            fast = paging.fetch_page(conn, SELECT, where, count=hint, **args)
+            plain = paging.plain_page(conn, SELECT, where, **args)
             assert fast == plain, (text, hint, args)
 
 
 def test_count_and_sample(conn: sqlite3.Connection) -> None:
     where = compile_filter("not method:GET")
-    total, high = paging.count(conn, where.sql, where.params)
+    total, high = paging.count(conn, where)
     ids = [
         r[0]
         for r in conn.execute(
@@ -86,5 +86,40 @@ def test_count_and_sample(conn: sqlite3.Connection) -> None:
         )
     ]
     assert total == len(ids) and high == conn.execute("SELECT max(id) FROM events").fetchone()[0]
-    assert paging.sample_ids(conn, where.sql, where.params, high, 7) == ids[::7]
+    assert paging.sample_ids(conn, where, high, 7) == ids[::7]
     assert paging.sample_step(1_000_000) == 500 and paging.sample_step(10) == 100
+
+
+def _plain_ids(conn: sqlite3.Connection, where: Filter) -> list[int]:
+    query = f"SELECT e.id FROM events e WHERE {where.sql} ORDER BY e.id"
+    return [int(r[0]) for r in conn.execute(query, where.params)]
+
+
+def test_the_ids_and_the_matches_between_them(conn: sqlite3.Connection) -> None:
+    ids = _plain_ids(conn, EVERYTHING)
+    assert paging.bounds(conn) == (ids[0], ids[-1])
+    assert paging.oldest_id(conn) == ids[0] and paging.newest_id(conn) == ids[-1]
+    where = compile_filter("status:5xx")
+    fives = _plain_ids(conn, where)
+    assert paging.count_between(conn, where, 1000, 2000) == sum(1000 < i <= 2000 for i in fives)
+    assert paging.matches(conn, where, fives[3]) and not paging.matches(conn, where, fives[3] + 1)
+
+
+def test_the_list_rows_in_either_direction_and_the_highlight(conn: sqlite3.Connection) -> None:
+    where = compile_filter("not method:GET")
+    expected = _plain_ids(conn, where)
+    alice = set(_plain_ids(conn, compile_filter("user:alice")))
+    highlight = compile_filter("user:alice")
+    high = paging.newest_id(conn) + 1
+    newest = paging.rows(conn, where, highlight, low=0, high=high, descending=True, limit=150)
+    oldest = paging.rows(conn, where, None, low=0, high=high, descending=False, limit=150)
+    assert [r.id for r in newest] == expected[-150:]  # oldest first, whatever the direction
+    assert [r.id for r in oldest] == expected[:150]
+    assert {r.id for r in newest if r.hit} == alice & set(expected[-150:])
+    assert not any(r.hit for r in oldest)
+    assert all(r.method == "POST" and isinstance(r.marked, bool) for r in newest)
+    upto = high - 1
+    skip = paging.offset_rows(conn, where, None, upto=upto, size=20, offset=500, descending=False)
+    back = paging.offset_rows(conn, where, None, upto=upto, size=20, offset=500, descending=True)
+    assert [r.id for r in skip] == expected[500:520]
+    assert [r.id for r in back] == expected[-520:-500]

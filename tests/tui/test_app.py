@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.command import CommandPalette
 
-from pluginlab_tui.tui.app import PALETTE
+from pluginlab_tui.tui.app import palette_bindings
 from pluginlab_tui.tui.screens.main import MainScreen
 from pluginlab_tui.tui.screens.stats import StatsScreen
 from pluginlab_tui.tui.user_config import UserConfig
@@ -18,13 +19,19 @@ async def test_palette_holds_the_actions_and_runs_them(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        titles = [c.title for c in app.get_system_commands(app.screen)]
-        for title, _, _ in PALETTE:
-            assert title in titles
-        assert "Theme" in titles and "Open the response body in $PAGER" in titles
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        # every key of the main screen, read from its bindings, with the key that runs it
+        assert {b.id for b in palette_bindings()} == {
+            b.id for b in MainScreen.BINDINGS if isinstance(b, Binding)
+        }
+        for binding in palette_bindings():
+            assert binding.description in commands
+        assert commands["Stats"] == "Per operation figures over the filtered exchanges (s)"
+        assert commands["Mark"] == "Mark (m)"
+        assert "Theme" in commands and "Open the response body in $PAGER" in commands
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"stats per operation")
+        await pilot.press(*"stats")
         await settle(pilot, 0.5)
         await pilot.press("enter")
         await settle(pilot, 0.3)
@@ -35,9 +42,7 @@ async def test_palette_follow_command(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        command = next(
-            c for c in app.get_system_commands(app.screen) if c.title == "Follow: on/off"
-        )
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Follow")
         await command.callback()
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -50,6 +55,8 @@ async def test_user_keymap_and_theme(store: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.theme == "nord"
+        helps = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert helps["Follow"] == "Follow the newest exchange (^f)"  # the palette says the new key
         events = app.screen.query_one(EventList)
         await pilot.press("F")
         assert events.follow  # F is no longer bound

@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from pluginlab_tui.store.database import open_store
-from pluginlab_tui.store.filter import compile_filter
-from pluginlab_tui.tui.paging import MAX_PAGES, PAGE, PagedRows, Query
+from pluginlab_tui.store.filter import EVERYTHING, Filter, compile_filter
+from pluginlab_tui.tui.paging import MAX_PAGES, PAGE, PagedRows
 from tests.tui.conftest import fill
 
 
@@ -32,8 +32,7 @@ def test_rows_are_in_arrival_order_from_either_end(tmp_path: Path) -> None:
 def test_keyset_pages_agree_with_offset_pages(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     fill(db, count=730)
-    where = compile_filter("not method:GET")
-    query = Query(where.sql, tuple(where.params))
+    query = compile_filter("not method:GET")
     scrolled = PagedRows(_conn(db), query)
     scrolled.count_now()
     ids_by_scrolling = [scrolled.row(i) for i in range(scrolled.total)]
@@ -56,8 +55,7 @@ def test_never_more_than_a_few_pages_in_memory(tmp_path: Path) -> None:
 def test_poll_counts_new_matching_rows(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     fill(db, count=20)
-    where = compile_filter("status:5xx")
-    rows = PagedRows(_conn(db), Query(where.sql, tuple(where.params)))
+    rows = PagedRows(_conn(db), compile_filter("status:5xx"))
     assert rows.total == 2
     assert rows.poll() == 0
     fill(db, count=20, start=20)
@@ -82,8 +80,7 @@ def test_prune_makes_it_count_again(tmp_path: Path) -> None:
 def test_highlight_marks_matches_without_hiding(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     fill(db, count=20)
-    where = compile_filter("user:alice")
-    rows = PagedRows(_conn(db), Query(highlight=where.sql, highlight_params=tuple(where.params)))
+    rows = PagedRows(_conn(db), highlight=compile_filter("user:alice"))
     assert rows.total == 20
     listed = [rows.row(i) for i in range(20)]
     assert {r.user_id for r in listed if r and r.hit} == {"alice"}
@@ -93,16 +90,13 @@ def test_highlight_marks_matches_without_hiding(tmp_path: Path) -> None:
 def test_index_of(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     fill(db, count=50)
-    where = compile_filter("status:5xx")
-    rows = PagedRows(_conn(db), Query(where.sql, tuple(where.params)))
+    rows = PagedRows(_conn(db), compile_filter("status:5xx"))
     assert rows.index_of(20) == 1  # event 19 (id 20) is the second 500
     assert rows.index_of(1) is None
 
 
-def _reference(conn: sqlite3.Connection, query: Query) -> list[int]:
-    rows = conn.execute(
-        f"SELECT e.id FROM events e WHERE {query.where} ORDER BY e.id", query.params
-    )
+def _reference(conn: sqlite3.Connection, query: Filter) -> list[int]:
+    rows = conn.execute(f"SELECT e.id FROM events e WHERE {query.sql} ORDER BY e.id", query.params)
     return [int(r[0]) for r in rows]
 
 
@@ -111,13 +105,12 @@ def test_jumps_into_the_middle_land_on_the_right_row(tmp_path: Path) -> None:
     fill(db, count=2500)
     writer = _conn(db)
     for text in ("", "not method:GET", "user:alice or status:5xx"):
-        where = compile_filter(text) if text else None
-        query = Query(where.sql, tuple(where.params)) if where else Query()
+        query = compile_filter(text)
         expected = _reference(writer, query)
         rows = PagedRows(_conn(db), query)
         rows.sample_now()
         assert rows.counted and rows.total == len(expected)
-        assert rows.dense or not where or rows._sample  # arithmetic or a sample, not OFFSET
+        assert rows.dense or not text or rows._sample  # arithmetic or a sample, not OFFSET
         for index in (len(expected) // 2, 1234 % len(expected), 3, len(expected) - 150, 101):
             found = rows.row(index)
             assert found is not None and found.id == expected[index], (text, index)
@@ -125,7 +118,7 @@ def test_jumps_into_the_middle_land_on_the_right_row(tmp_path: Path) -> None:
     writer.execute("DELETE FROM events WHERE id BETWEEN 900 AND 1300")
     rows = PagedRows(_conn(db))
     rows.sample_now()
-    expected = _reference(writer, Query())
+    expected = _reference(writer, EVERYTHING)
     assert not rows.dense and rows._sample
     for index in (0, 850, 899, 900, 1500, len(expected) - 1):
         found = rows.row(index)
@@ -135,8 +128,7 @@ def test_jumps_into_the_middle_land_on_the_right_row(tmp_path: Path) -> None:
 def test_a_late_count_keeps_the_newest_rows_in_place(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
     fill(db, count=730)
-    where = compile_filter("not method:GET")
-    query = Query(where.sql, tuple(where.params))
+    query = compile_filter("not method:GET")
     rows = PagedRows(_conn(db), query)
     assert not rows.counted and rows.total == PAGE  # the newest page only, so far
     newest = rows.row(rows.total - 1)

@@ -15,9 +15,10 @@ class CommentScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="comment.cancel")]
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, *, blink: bool = True) -> None:
         super().__init__()
         self.current = current
+        self.blink = blink
 
     def compose(self) -> ComposeResult:
         with Vertical(id="comment-box"):
@@ -26,7 +27,7 @@ class CommentScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
-        field.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+        field.cursor_blink = self.blink
         field.focus()
 
     @on(Input.Submitted)

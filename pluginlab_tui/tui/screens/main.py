@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -13,10 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from pluginlab_tui.config import Config
-from pluginlab_tui.store.paging import count as count_matches
-from pluginlab_tui.store.paging import sample_ids
 from pluginlab_tui.tui.data import (
-    Filter,
     ReplayOutcome,
     StoreData,
     curl_for,
@@ -26,12 +25,25 @@ from pluginlab_tui.tui.data import (
     replay,
     replay_edited,
 )
-from pluginlab_tui.tui.paging import PagedRows, Query
+from pluginlab_tui.tui.paging import Job, PagedRows, Result
+from pluginlab_tui.tui.view_model import ViewModel
 from pluginlab_tui.tui.widgets.detail import TABS, DetailPane
 from pluginlab_tui.tui.widgets.event_list import EventList
 from pluginlab_tui.tui.widgets.filter_bar import FilterBar, FilterInput
 
-_EVERYTHING = Filter("", "1", ())
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the app tells the main screen (and the widgets it makes)."""
+
+    #: The proxy's config, when there is one: replay goes through that proxy.
+    config: Config | None = None
+    #: Said on the status line (where the store comes from).
+    note: str = ""
+    #: Seconds between two looks for new exchanges.
+    poll_interval: float = 0.25
+    #: Whether the cursor of the text fields blinks (not in tests and snapshots).
+    cursor_blink: bool = True
 
 
 class MainScreen(Screen[None]):
@@ -104,24 +116,25 @@ class MainScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, data: StoreData, *, read_only_note: str = "") -> None:
+    def __init__(self, data: StoreData, settings: Settings | None = None) -> None:
         super().__init__()
         self.data = data
-        self.note = read_only_note
-        self.filter_text = ""
-        self.active = _EVERYTHING
-        self.filter_on = True
-        self.highlight = False
-        self.rows = PagedRows(data.conn)
+        self.settings = settings or Settings()
+        self.model = ViewModel(data.conn)
         self._detail_timer: Timer | None = None
         self._shown_id: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield FilterBar(id="filter-bar")
-        yield EventList(self.rows, id="events")
-        yield DetailPane(self.data.spec, id="detail")
+        blink = self.settings.cursor_blink
+        yield FilterBar(self.model, blink=blink, id="filter-bar")
+        yield EventList(self.model, id="events")
+        yield DetailPane(self.data.spec, blink=blink, id="detail")
         yield Static(id="status-line")
         yield Footer()
+
+    @property
+    def rows(self) -> PagedRows:
+        return self.model.rows
 
     @property
     def events(self) -> EventList:
@@ -133,77 +146,61 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.events.focus()
-        interval = getattr(self.app, "poll_interval", 0.25)
-        self.set_interval(interval, self.poll)
+        self.set_interval(self.settings.poll_interval, self.poll)
         self._status()
-        self._count()
+        self._work()
 
-    # --- counting (a worker on a connection of its own: the first page is shown first) ----
+    # --- the count, then the jump sample (workers: the first page is shown first) ----------
 
-    def _count(self) -> None:
-        if not self.rows.counted:
-            self._measure(self.rows.generation, self.rows.query)
-        else:
-            self._sample()
+    def _work(self) -> None:
+        """Start the view-model's next job, if it has one, in a worker thread."""
+        job = self.model.next_job()
+        if job is not None:
+            work = partial(self._run_job, job)
+            self.run_worker(work, thread=True, exclusive=True, group=job.group)
 
-    @work(thread=True, exclusive=True, group="count")
-    def _measure(self, generation: int, query: Query) -> None:
+    def _run_job(self, job: Job) -> None:
         conn = self.data.reader()
         try:
-            total, upto = count_matches(conn, query.where, query.params)
+            result = job.run(conn)
         finally:
             conn.close()
-        self.app.call_from_thread(self._counted, generation, total, upto)
+        self.app.call_from_thread(self._job_done, result)
 
-    def _counted(self, generation: int, total: int, upto: int) -> None:
-        shift = self.rows.apply_count(generation, total, upto)
+    def _job_done(self, result: Result) -> None:
+        shift = self.model.take(result)
         if shift is None:
             return
         self.events.recounted(shift)
         self._status()
-        self._sample()
-
-    def _sample(self) -> None:
-        plan = self.rows.sample_plan()
-        if plan is not None:
-            generation, step, upto = plan
-            self._build_sample(generation, self.rows.query, step, upto)
-
-    @work(thread=True, exclusive=True, group="sample")
-    def _build_sample(self, generation: int, query: Query, step: int, upto: int) -> None:
-        conn = self.data.reader()
-        try:
-            ids = sample_ids(conn, query.where, query.params, upto, step)
-        finally:
-            conn.close()
-        self.app.call_from_thread(self.rows.apply_sample, generation, step, ids)
+        self._work()
 
     # --- live ---------------------------------------------------------------------------
 
     def poll(self) -> None:
-        new = self.rows.poll()
+        new = self.model.poll()
         if new:
             self.events.take_new(new)
             if new < 0:
-                self._count()
+                self._work()
             self._status()
 
     def _status(self) -> None:
-        rows = self.rows
+        model = self.model
+        rows = model.rows
         text = Text()
         text.append(f" {rows.total:,}{'' if rows.counted else '+'} ", style="bold")
         text.append("exchange" + ("" if rows.total == 1 else "s"))
-        if self.filter_text and self.filter_on and not self.highlight:
+        if model.filtering:
             text.append(" matching the filter")
-        events = self.events
-        if events.follow:
+        if model.follow:
             text.append("  ● following", style="bold green")
         else:
             text.append("  ‖ paused", style="bold yellow")
-            if events.pending:
-                text.append(f"  ▼ {events.pending:,} new", style="bold reverse")
-        if self.note:
-            text.append(f"  {self.note}", style="dim")
+            if model.pending:
+                text.append(f"  ▼ {model.pending:,} new", style="bold reverse")
+        if self.settings.note:
+            text.append(f"  {self.settings.note}", style="dim")
         text.append(f"  {self.data.path.name}", style="dim")
         self.query_one("#status-line", Static).update(text)
 
@@ -251,51 +248,35 @@ class MainScreen(Screen[None]):
 
     @on(FilterBar.Applied)
     def _applied(self, message: FilterBar.Applied) -> None:
-        self.filter_text = message.filter.text
-        self.active = message.filter
-        self.filter_on = True
-        self._requery()
+        self.model.apply(message.filter)
+        self._requeried()
         self.events.focus()
 
     def action_toggle_filter(self) -> None:
-        if not self.filter_text:
+        if not self.model.toggle_filter():
             self.notify("no filter to switch: press f to write one")
             return
-        self.filter_on = not self.filter_on
-        self._requery()
+        self._requeried()
 
     def action_toggle_highlight(self) -> None:
-        self.highlight = not self.highlight
-        if self.filter_text:
-            self._requery()
+        if self.model.toggle_highlight():
+            self._requeried()
         else:
             self.notify(
-                "highlight mode " + ("on" if self.highlight else "off") + ": the filter's"
+                "highlight mode " + ("on" if self.model.highlight else "off") + ": the filter's"
                 " matches are marked, the rest stays"
             )
 
-    def query_for_view(self) -> Query:
-        f = self.active
-        if not self.filter_text or not self.filter_on:
-            return Query()
-        if self.highlight:
-            return Query(highlight=f.sql, highlight_params=f.params)
-        return Query(f.sql, f.params)
-
-    @property
-    def shown_filter(self) -> Filter:
-        """The filter that decides which exchanges are listed (for stats)."""
-        if self.filter_text and self.filter_on and not self.highlight:
-            return self.active
-        return _EVERYTHING
-
     def _requery(self) -> None:
-        keep = self._shown_id
-        self.rows.reload(self.query_for_view())
-        self.events.reset(keep)
-        self.query_one(FilterBar).set_mode(self.filter_text, self.filter_on, self.highlight)
+        self.model.requery()
+        self._requeried()
+
+    def _requeried(self) -> None:
+        """The model's rows started again: show them, the filter's mode, and count."""
+        self.events.reset(self._shown_id)
+        self.query_one(FilterBar).show_mode()
         self._status()
-        self._count()
+        self._work()
 
     # --- follow, marks, comments ------------------------------------------------------------
 
@@ -308,7 +289,7 @@ class MainScreen(Screen[None]):
         if row is None:
             return
         marked = self.data.toggle_mark(row.id)
-        if "marked" in self.filter_text.lower():
+        if self.model.lists_marks:
             self._requery()
         else:
             self.rows.invalidate(self.events.cursor)
@@ -330,13 +311,15 @@ class MainScreen(Screen[None]):
             self.events.refresh()
             self._refresh_current()
 
-        self.app.push_screen(CommentScreen(row.comment or ""), save)
+        self.app.push_screen(
+            CommentScreen(row.comment or "", blink=self.settings.cursor_blink), save
+        )
 
     # --- actions on exchanges ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("replay", "edit_replay"):
-            return getattr(self.app, "config", None) is not None
+            return self.settings.config is not None
         return True
 
     def action_copy_curl(self) -> None:
@@ -354,14 +337,14 @@ class MainScreen(Screen[None]):
         self.notify(f"{count} exchange(s) written to {path}", timeout=4)
 
     def action_replay(self) -> None:
-        config = getattr(self.app, "config", None)
+        config = self.settings.config
         if config is None or self._shown_id is None:
             return
         self.notify("replaying...", timeout=1)
         self._replay(self._shown_id, config)
 
     def action_edit_replay(self) -> None:
-        config = getattr(self.app, "config", None)
+        config = self.settings.config
         event = self.detail.event
         if config is None or event is None or self._shown_id is None:
             return
@@ -411,4 +394,4 @@ class MainScreen(Screen[None]):
     def action_stats(self) -> None:
         from pluginlab_tui.tui.screens.stats import StatsScreen
 
-        self.app.push_screen(StatsScreen(self.data, self.shown_filter))
+        self.app.push_screen(StatsScreen(self.data, self.model.listed))

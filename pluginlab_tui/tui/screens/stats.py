@@ -8,8 +8,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from pluginlab_tui.store.filter import Filter
 from pluginlab_tui.store.stats import OperationStats
-from pluginlab_tui.tui.data import Filter, StoreData, operation_stats
+from pluginlab_tui.tui.data import StoreData, operation_stats
 
 
 def _ms(value: float | None) -> str:

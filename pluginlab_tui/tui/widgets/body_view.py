@@ -27,8 +27,12 @@ class BodySearch(Input):
 
     BINDINGS = [Binding("escape", "close", "Close search", id="body.search-close")]
 
+    def __init__(self, *, placeholder: str, blink: bool = True) -> None:
+        super().__init__(placeholder=placeholder)
+        self.blink = blink
+
     def on_mount(self) -> None:
-        self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+        self.cursor_blink = self.blink
 
     def action_close(self) -> None:
         self.display = False
@@ -58,9 +62,10 @@ class BodyView(Vertical):
         suffix: str
         editor: bool
 
-    def __init__(self, side: str, *, id: str | None = None) -> None:
+    def __init__(self, side: str, *, blink: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.side = side
+        self.blink = blink
         self.first_line = ""
         self.raw_body: str | None = None
         self.binary = False
@@ -77,7 +82,9 @@ class BodyView(Vertical):
         with ScrollableContainer(classes="body-scroll", can_focus=True):
             yield Static(classes="body-headers", markup=False)
             yield Static(classes="body-text", markup=False)
-        search = BodySearch(placeholder="search the body; enter: find, n/N: next/previous")
+        search = BodySearch(
+            placeholder="search the body; enter: find, n/N: next/previous", blink=self.blink
+        )
         search.display = False
         yield search
         yield Static(classes="body-status", markup=False)

@@ -56,9 +56,10 @@ def _syntax(text: str, language: str, dark: bool) -> Padding:
 class DetailPane(Vertical):
     """Shows one event; `spec_of(version)` gives the spec the exchange met."""
 
-    def __init__(self, spec_of: SpecLookup, *, id: str | None = None) -> None:
+    def __init__(self, spec_of: SpecLookup, *, blink: bool = True, id: str | None = None) -> None:
         super().__init__(id=id)
         self.spec_of = spec_of
+        self.blink = blink
         self.event: Event | None = None
         self._filled: set[str] = set()
         self._filling: set[str] = set()
@@ -81,10 +82,9 @@ class DetailPane(Vertical):
             for tab in TABS:
                 yield TabPane(tab.title(), id=tab)
 
-    @staticmethod
-    def _content(tab: str) -> list[Widget]:
+    def _content(self, tab: str) -> list[Widget]:
         if tab in ("request", "response"):
-            return [BodyView(tab, id=f"{tab}-body")]
+            return [BodyView(tab, blink=self.blink, id=f"{tab}-body")]
         return [VerticalScroll(Static(id=f"{tab}-text"), can_focus=True)]
 
     def filled(self, tab: str) -> bool:

@@ -1,4 +1,4 @@
-"""The live list of exchanges: a line-API view over PagedRows, with follow mode."""
+"""The live list of exchanges: a line-API view of the view-model's rows and follow mode."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pluginlab_tui.tui.paging import PagedRows, Row
+from pluginlab_tui.store.paging import Row
+from pluginlab_tui.tui.paging import PagedRows
+from pluginlab_tui.tui.view_model import ViewModel
 
 #: (title, width); the path column takes what is left.
 _FIXED = (("time", 12), ("method", 7), ("status", 6), ("ms", 8), ("operation", 16), ("user", 10))
@@ -107,8 +109,6 @@ class EventList(ScrollView, can_focus=True):
     """
 
     cursor: reactive[int] = reactive(-1, always_update=True, repaint=False)
-    follow: reactive[bool] = reactive(True)
-    pending: reactive[int] = reactive(0)
 
     @dataclass
     class Selected(Message):
@@ -118,13 +118,36 @@ class EventList(ScrollView, can_focus=True):
 
     @dataclass
     class FollowChanged(Message):
+        """Follow mode, or the count of exchanges pending while not following, changed."""
+
         follow: bool
         pending: int
 
-    def __init__(self, rows: PagedRows, *, id: str | None = None) -> None:
+    def __init__(self, model: ViewModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows = rows
+        self.model = model
         self._selected_id: int | None = None
+        self._told = (model.follow, model.pending)
+
+    @property
+    def rows(self) -> PagedRows:
+        return self.model.rows
+
+    @property
+    def follow(self) -> bool:
+        return self.model.follow
+
+    @property
+    def pending(self) -> int:
+        return self.model.pending
+
+    def _tell(self) -> None:
+        """Say when follow or pending changed (and draw again)."""
+        state = (self.model.follow, self.model.pending)
+        if state != self._told:
+            self._told = state
+            self.refresh()
+            self.post_message(self.FollowChanged(*state))
 
     # --- data -------------------------------------------------------------------------------
 
@@ -144,10 +167,9 @@ class EventList(ScrollView, can_focus=True):
         return self.rows.row(self.cursor) if self.cursor >= 0 else None
 
     def reset(self, keep_id: int | None = None) -> None:
-        """After the query changed: show the newest row, or `keep_id` when it is still listed."""
+        """After the rows changed: show the newest row, or `keep_id` when it is still listed."""
         self._resize()
         index = self.rows.index_of(keep_id) if keep_id is not None and not self.follow else None
-        self.pending = 0
         self.move_to(self.rows.total - 1 if index is None else index, force=True)
         self.refresh()
 
@@ -164,7 +186,8 @@ class EventList(ScrollView, can_focus=True):
         self.refresh()
 
     def take_new(self, count: int) -> None:
-        """`count` new rows came in (-1: the store was pruned and counted again)."""
+        """`count` new rows came in (-1: the store was pruned and counted again); the model
+        counted them as pending when not following."""
         if count == 0:
             return
         self._resize()
@@ -173,24 +196,20 @@ class EventList(ScrollView, can_focus=True):
             return
         if self.follow:
             self.move_to(self.rows.total - 1)
-        else:
-            self.pending += count
         self.refresh()
+        self._tell()
 
     # --- movement ---------------------------------------------------------------------------
 
     def move_to(self, index: int, *, force: bool = False) -> None:
         total = self.rows.total
         index = max(0, min(index, total - 1)) if total else -1
-        at_end = index == total - 1
-        if self.follow and not at_end:
-            self.follow = False  # leaving the newest row stops following
-        if at_end:
-            self.pending = 0
+        self.model.moved(index)  # leaving the newest row stops following
         changed = index != self.cursor or force
         self.cursor = index
         self._scroll_to_cursor()
         self.refresh()
+        self._tell()
         row = self.current
         new_id = row.id if row else None
         if changed or new_id != self._selected_id:
@@ -229,17 +248,10 @@ class EventList(ScrollView, can_focus=True):
         self.move_to(self.cursor - max(self.scrollable_content_region.height - 2, 1))
 
     def set_follow(self, follow: bool) -> None:
+        self.model.follow = follow
         if follow:
-            self.follow = True
             self.move_to(self.rows.total - 1)
-        else:
-            self.follow = False
-
-    def watch_follow(self, follow: bool) -> None:
-        self.post_message(self.FollowChanged(follow, self.pending))
-
-    def watch_pending(self, pending: int) -> None:
-        self.post_message(self.FollowChanged(self.follow, pending))
+        self._tell()
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -249,7 +261,7 @@ class EventList(ScrollView, can_focus=True):
 
     def on_mouse_scroll_up(self, _: events.MouseScrollUp) -> None:
         if self.follow and self.rows.total:
-            self.follow = False
+            self.set_follow(False)
 
     # --- drawing ----------------------------------------------------------------------------
 

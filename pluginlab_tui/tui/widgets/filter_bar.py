@@ -12,7 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from pluginlab_tui.tui.data import Filter, FilterError, compile_text
+from pluginlab_tui.store.filter import Filter, FilterError, compile_filter
+from pluginlab_tui.tui.view_model import ViewModel
 
 _PROMPT = "filter "
 
@@ -29,14 +30,15 @@ class FilterInput(Input):
     class Leave(Message):
         """Escape: give the focus back."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, placeholder: str, blink: bool = True, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.blink = blink
         self.history: list[str] = []
         self._at: int | None = None
         self._draft = ""
 
     def on_mount(self) -> None:
-        self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+        self.cursor_blink = self.blink
 
     def remember(self, text: str) -> None:
         if text.strip():
@@ -66,18 +68,27 @@ class FilterInput(Input):
         self.post_message(self.Leave())
 
 
+_MODES = {"": "", "off": " off ", "highlight": " highlight ", "on": " on "}
+
+
 class FilterBar(Vertical):
-    """`filter` prompt, a mode badge, and the error line under the prompt."""
+    """`filter` prompt, the filter's mode (from the view-model), and the error line under it."""
 
     @dataclass
     class Applied(Message):
         filter: Filter
+
+    def __init__(self, model: ViewModel, *, blink: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model = model
+        self.blink = blink
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Static(_PROMPT, id="filter-label")
             yield FilterInput(
                 placeholder='method:POST status:4xx op:addTodo invalid body:"milk" (F1: help)',
+                blink=self.blink,
                 id="filter-input",
             )
             yield Static("", id="filter-mode")
@@ -87,16 +98,10 @@ class FilterBar(Vertical):
     def input(self) -> FilterInput:
         return self.query_one(FilterInput)
 
-    def set_mode(self, text: str, enabled: bool, highlight: bool) -> None:
-        mode = self.query_one("#filter-mode", Static)
-        if not text.strip():
-            mode.update("")
-        elif not enabled:
-            mode.update(Text(" off ", style="reverse"))
-        elif highlight:
-            mode.update(Text(" highlight ", style="reverse"))
-        else:
-            mode.update(Text(" on ", style="reverse"))
+    def show_mode(self) -> None:
+        """The badge after the prompt: the filter off, on, or highlighting."""
+        badge = _MODES[self.model.mode]
+        self.query_one("#filter-mode", Static).update(Text(badge, style="reverse") if badge else "")
 
     def show_error(self, error: FilterError | None) -> None:
         line = self.query_one("#filter-error", Static)
@@ -115,7 +120,7 @@ class FilterBar(Vertical):
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
         try:
-            compile_text(event.value)
+            compile_filter(event.value)
         except FilterError as exc:
             self.show_error(exc)
         else:
@@ -125,7 +130,7 @@ class FilterBar(Vertical):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
-            compiled = compile_text(event.value)
+            compiled = compile_filter(event.value)
         except FilterError as exc:
             self.show_error(exc)
             self.app.bell()

@@ -203,3 +203,24 @@ async def test_stats_and_plugin_screens_open_and_close(store: Path) -> None:
         assert type(app.screen).__name__ == "PluginScreen"
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_the_screen_reads_its_settings_and_one_view_model(store: Path) -> None:
+    app = make_app(store, note="read-only")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = _main(app)
+        assert main.settings.note == "read-only" and main.settings.poll_interval == 0.05
+        assert "read-only" in _text(main.query_one("#status-line", Static))
+        assert main.settings.config is None and not main.check_action("replay", ())
+        # the list and the filter prompt draw the screen's model, not copies of it
+        assert main.query_one(EventList).model is main.model
+        assert main.query_one(FilterBar).model is main.model
+        await pilot.press("f", *"user:alice", "enter", "H")
+        await settle(pilot)
+        assert main.model.mode == "highlight"
+        assert "highlight" in _text(main.query_one("#filter-mode", Static))
+        await pilot.press("t")
+        await settle(pilot)
+        assert main.model.mode == "off" and main.rows.total == 40
+        assert "off" in _text(main.query_one("#filter-mode", Static))
