@@ -10,6 +10,7 @@ import asyncio
 import time
 
 import aiohttp
+import yarl
 from mitmproxy import http
 from multidict import CIMultiDict
 
@@ -17,6 +18,7 @@ from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange, unanswered
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.urlpath import sendable
 
 #: Headers that belong to one connection, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -41,6 +43,23 @@ _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
+
+
+def backend_url(backend: str, target: str) -> yarl.URL:
+    """The backend's URL for a request target, taken as it is (`encoded=True`): the path the
+    proxy made canonical in its first stage, and the query byte for byte, reach the backend
+    exactly as they were gated and checked (yarl would otherwise remove dot segments, decode
+    `%2e` and re-quote the query). Only bytes that cannot go on the wire as UTF-8 (undecodable
+    ones) travel percent-encoded."""
+    base = yarl.URL(backend)
+    path, sep, query = sendable(target).partition("?")
+    return yarl.URL.build(
+        scheme=base.scheme,
+        authority=base.raw_authority,
+        path=base.raw_path.rstrip("/") + path,
+        query_string=query if sep else "",
+        encoded=True,
+    )
 
 
 class Forward:
@@ -96,7 +115,7 @@ class Forward:
         try:
             return await asyncio.wait_for(
                 self._exchange(
-                    request.method, backend + request.path, headers, request.raw_content
+                    request.method, backend_url(backend, request.path), headers, request.raw_content
                 ),
                 timeout,
             )
@@ -111,7 +130,7 @@ class Forward:
             return error_response(502, "backend_failed", exchange.error)
 
     async def _exchange(
-        self, method: str, url: str, headers: CIMultiDict[str], body: bytes | None
+        self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes | None
     ) -> http.Response:
         async with self._session().request(
             method, url, headers=headers, data=body or None, allow_redirects=False

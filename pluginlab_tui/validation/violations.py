@@ -9,6 +9,7 @@ Location = Literal["request", "response"]
 
 #: Every code, with where it is found and the status strict mode answers with.
 CODES: dict[str, tuple[Location, int]] = {
+    "ambiguous_path": ("request", 400),
     "unknown_path": ("request", 404),
     "method_not_allowed": ("request", 405),
     "unsupported_media_type": ("request", 415),
@@ -25,8 +26,12 @@ CODES: dict[str, tuple[Location, int]] = {
     "slow_response": ("response", 502),
 }
 
+#: Codes a proxy stage finds before the contract checks (the validator never makes them).
+PROXY_MADE = frozenset({"ambiguous_path"})
+
 #: Order of precedence when several request codes pick the strict answer's status.
 _STRICT_PRECEDENCE = [
+    "ambiguous_path",
     "unknown_path",
     "method_not_allowed",
     "unsupported_media_type",
