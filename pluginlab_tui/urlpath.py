@@ -29,6 +29,7 @@ they stand for.
 
 from __future__ import annotations
 
+import re
 import string
 
 __all__ = ["AmbiguousPath", "normalise_path", "normalise_target", "sendable"]
@@ -37,6 +38,9 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 _UNRESERVED = frozenset((string.ascii_letters + string.digits + "-._~").encode("ascii"))
 #: What may stand raw in a path besides the unreserved: sub-delims, ":", "@" and the separator.
 _RAW_OK = _UNRESERVED | frozenset(b"!$&'()*+,;=:@/")
+#: A path that is canonical already (the common case, matched without walking its bytes):
+#: segments of characters that may stand raw, none empty but the last, none `.` or `..`.
+_CANONICAL = re.compile(r"(?:/(?!\.\.?(?:/|\Z))[A-Za-z0-9\-._~!$&'()*+,;=:@]+)*/?\Z")
 #: Encoded separators: a slash or a backslash hidden inside a segment.
 _AMBIGUOUS = frozenset({0x2F, 0x5C})
 
@@ -90,6 +94,8 @@ def _without_dots(path: str) -> str:
 
 def normalise_path(path: str) -> str:
     """The canonical form of a path (without its query); raises AmbiguousPath."""
+    if _CANONICAL.match(path):
+        return path
     canonical = _canonical_bytes(path.encode("utf-8", "surrogateescape"))
     if not canonical.startswith("/"):
         return canonical  # not origin-form (`*`): nothing to route, left as it came
