@@ -49,8 +49,8 @@ def backend_url(backend: str, target: str) -> yarl.URL:
     """The backend's URL for a request target, taken as it is (`encoded=True`): the path the
     proxy made canonical in its first stage, and the query byte for byte, reach the backend
     exactly as they were gated and checked (yarl would otherwise remove dot segments, decode
-    `%2e` and re-quote the query). Only bytes that cannot go on the wire as UTF-8 (undecodable
-    ones) travel percent-encoded."""
+    `%2e` and re-quote the query). Only what cannot stand on a request line (undecodable
+    bytes, controls, space, `#`) travels percent-encoded (urlpath.sendable)."""
     base = yarl.URL(backend)
     path, sep, query = sendable(target).partition("?")
     return yarl.URL.build(

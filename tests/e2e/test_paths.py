@@ -97,6 +97,11 @@ def tricks(who: str, todo_id: int) -> list[str]:
         f"/todos/x/.%2e/{who}",
         f"/todos/%2E%2e/todos/{who}",
         f"/{_encoded('todos')}/{who}",
+        f"/TODOS/{who}",
+        f"/Todos/{who}/{n}",
+        f"/todos/%C0%AE/{who}",  # an overlong `.`: not a dot to any decoder
+        f"/todos/%EF%BC%8E/{who}",  # a fullwidth dot
+        f"/todos/{who}/{n}%2E",
         f"/todos/{who}/./{n}",
         f"/todos/{who}//{n}",
         f"/todos/{who}/{_encoded(n)}",
