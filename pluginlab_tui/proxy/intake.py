@@ -51,7 +51,9 @@ class Intake:
         try:
             flow.request.path = normalise_target(flow.request.path)
         except AmbiguousPath as exc:
-            refuse_ambiguous(flow, exchange, str(exc))
+            # A caller outside auth.allow_ips is answered by the allow-list, first of all.
+            if self.runtime.auth.allow.allows(exchange.client_ip):
+                refuse_ambiguous(flow, exchange, str(exc))
 
 
 def refuse_ambiguous(flow: http.HTTPFlow, exchange: Exchange, reason: str) -> None:

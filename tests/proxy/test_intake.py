@@ -77,3 +77,15 @@ def test_an_encoded_slash_is_answered_400_with_the_violation(intake: Intake) -> 
     assert [v.code for v in exchange.request_violations] == ["ambiguous_path"]
     assert "encoded slash (%2F)" in exchange.request_violations[0].message
     assert flow.request.path == "/todos/rex%2F1"  # recorded as it came
+
+
+def test_a_caller_the_allow_list_denies_is_left_to_it(tmp_path: Path) -> None:
+    sections = todo_sections(tmp_path, None, auth={"allow_ips": ["10.0.0.0/8"]})
+    runtime = Runtime(load_config(write_config(tmp_path, sections)))
+    runtime.start()
+    try:
+        flow = _flow("/todos/rex%2F1")
+        Intake(runtime).request(flow)
+        assert flow.response is None  # IpGate, next, answers 403 ip_denied
+    finally:
+        runtime.close()
