@@ -7,7 +7,6 @@ proxy's one event loop; httpx stays the client of everything that runs outside t
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 
 import aiohttp
@@ -19,6 +18,7 @@ from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange, unanswered
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.urlpath import sendable
 
 #: Headers that belong to one connection, never forwarded.
 HOP_BY_HOP = frozenset(
@@ -38,24 +38,28 @@ HOP_BY_HOP = frozenset(
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-#: Bytes of a request target that cannot go on the wire as they are.
-_UNSAFE = re.compile(rb"[^\x21-\x7e]")
-
-
-def backend_url(backend: str, target: bytes) -> yarl.URL:
-    """The backend URL for a request target, as its bytes say.
-
-    Bytes outside printable ASCII (an undecodable `\xff`, a space) are percent-encoded, and the
-    rest is passed on untouched (`encoded=True`): yarl would otherwise drop what does not
-    decode, so `/todos/\xff` would reach the backend as `/todos/`, another resource.
-    """
-    escaped = _UNSAFE.sub(lambda found: b"%%%02X" % found.group()[0], target)
-    return yarl.URL(backend + escaped.decode("ascii"), encoded=True)
 
 
 def _describe(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
+
+
+def backend_url(backend: str, target: str) -> yarl.URL:
+    """The backend's URL for a request target, taken as it is (`encoded=True`): the path the
+    proxy made canonical in its first stage, and the query byte for byte, reach the backend
+    exactly as they were gated and checked (yarl would otherwise remove dot segments, decode
+    `%2e` and re-quote the query). Only what cannot stand on a request line (undecodable
+    bytes, controls, space, `#`) travels percent-encoded (urlpath.sendable)."""
+    base = yarl.URL(backend)
+    path, sep, query = sendable(target).partition("?")
+    return yarl.URL.build(
+        scheme=base.scheme,
+        authority=base.raw_authority,
+        path=base.raw_path.rstrip("/") + path,
+        query_string=query if sep else "",
+        encoded=True,
+    )
 
 
 class Forward:
@@ -111,10 +115,7 @@ class Forward:
         try:
             return await asyncio.wait_for(
                 self._exchange(
-                    request.method,
-                    backend_url(backend, request.data.path),
-                    headers,
-                    request.raw_content,
+                    request.method, backend_url(backend, request.path), headers, request.raw_content
                 ),
                 timeout,
             )

@@ -1,12 +1,33 @@
-"""First stage: every request gets an exchange (event id, time, client address, version)."""
+"""First stage: every request gets an exchange (event id, time, client address, version).
+
+Before any other stage sees the request it is made the proxy's own: the replay grant is
+verified, then every `X-PluginLab-*` header the caller sent is removed (only the proxy speaks
+for the proxy: the identity the backend is told comes from runtime.identity_headers), and the
+path is made canonical (pluginlab_tui/urlpath.py), so the routes, the auth gate, the plan
+gating, the checks, the recorder and the backend all see one and the same path. A path that
+servers would split differently (an encoded slash or backslash) is refused here with 400.
+"""
 
 from __future__ import annotations
 
 from mitmproxy import http
 
+from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach
 from pluginlab_tui.proxy.grant import GrantGate
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
+from pluginlab_tui.validation.validator import RequestCheck
+from pluginlab_tui.validation.violations import CODES, Violation
+
+#: The proxy's header namespace: what a caller sends in it never goes further.
+PROXY_HEADER_PREFIX = "x-pluginlab-"
+
+
+def strip_proxy_headers(headers: http.Headers) -> None:
+    """Remove every header in the proxy's namespace, whatever its case or how often it came."""
+    for name in {k.lower() for k in headers.keys() if k.lower().startswith(PROXY_HEADER_PREFIX)}:
+        del headers[name]
 
 
 class Intake:
@@ -17,11 +38,34 @@ class Intake:
     def request(self, flow: http.HTTPFlow) -> None:
         peer = flow.client_conn.peername
         peer_ip = str(peer[0]) if peer else ""
+        headers = flow.request.headers
         exchange = Exchange(
             served=self.runtime.service.current,
-            client_ip=self.runtime.client_ip(peer_ip, flow.request.headers),
+            client_ip=self.runtime.client_ip(peer_ip, headers),
         )
         # A replay/simulate grant (loopback, signed) stamps source and caller; always stripped.
-        self.grants.apply(exchange, flow.request.headers, peer_ip)
+        self.grants.apply(exchange, headers, peer_ip)
+        strip_proxy_headers(headers)
         attach(flow, exchange)
         self.runtime.inflight[id(flow)] = flow
+        try:
+            flow.request.path = normalise_target(flow.request.path)
+        except AmbiguousPath as exc:
+            # A caller outside auth.allow_ips is answered by the allow-list, first of all.
+            if self.runtime.auth.allow.allows(exchange.client_ip):
+                refuse_ambiguous(flow, exchange, str(exc))
+
+
+def refuse_ambiguous(flow: http.HTTPFlow, exchange: Exchange, reason: str) -> None:
+    """400 with the `ambiguous_path` violation; no later stage and no backend sees it."""
+    violation = Violation(
+        "ambiguous_path",
+        "request",
+        "path",
+        f"the path has {reason}: servers split it differently, so it is refused",
+    )
+    exchange.check = RequestCheck(None, None, [violation])
+    exchange.response_violations = []
+    exchange.answered_by = "proxy"
+    status = CODES["ambiguous_path"][1]
+    flow.response = problem_response(status, "The request path is ambiguous", [violation])

@@ -27,12 +27,14 @@ CONTRACT_CODES: dict[str, tuple[Location, int]] = {
 #: The proxy's own codes: what it refused or could not do, whatever the contract says.
 PROXY_CODES: dict[str, tuple[Location, int]] = {
     "proxy_error": ("request", 500),  # a stage raised: the exchange ended there
+    "ambiguous_path": ("request", 400),  # an encoded slash or backslash inside a segment
 }
 #: Every code a violation can carry.
 CODES = {**CONTRACT_CODES, **PROXY_CODES}
 
 #: Order of precedence when several request codes pick the strict answer's status.
 _STRICT_PRECEDENCE = [
+    "ambiguous_path",
     "unknown_path",
     "method_not_allowed",
     "unsupported_media_type",

@@ -101,6 +101,12 @@ CASES = [
         ("unknown_path", "path", None),
     ),
     todo(
+        "encoded slash inside a segment",
+        get("/todos/ann%2F1"),
+        get("/todos/ann/1"),
+        ("ambiguous_path", "path", None),
+    ),
+    todo(
         "method not allowed on the list",
         send("PUT", "/todos/ben", NEW),
         send("POST", "/todos/ben", NEW),
@@ -542,7 +548,8 @@ def found(event: Event) -> list[tuple[str, str, str | None]]:
 def test_the_table_covers_every_code_with_at_least_40_cases() -> None:
     assert len(CASES) >= 40
     assert len({c.name for c in CASES}) == len(CASES)
-    assert {code for case in CASES for code, _, _ in case.expected} == set(CONTRACT_CODES)
+    covered = {code for case in CASES for code, _, _ in case.expected}
+    assert covered >= set(CONTRACT_CODES) and covered <= set(CODES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -559,7 +566,7 @@ def test_case_and_its_valid_twin(
     request_side = sum(1 for code, _, _ in case.expected if CODES[code][0] == "request")
     assert broken.headers[COUNT_HEADER] == str(request_side)
     assert broken.event.status == broken.status
-    routed = case.expected[0][0] not in ("unknown_path", "method_not_allowed")
+    routed = case.expected[0][0] not in ("unknown_path", "method_not_allowed", "ambiguous_path")
     assert (broken.event.operation_id is not None) == routed
 
     assert found(twin.event) == [], f"the twin of {case.name!r} is not valid"

@@ -129,7 +129,12 @@ class AuthGate:
             exchange.answered_by = "proxy"
             flow.response = _answer(exchange, verdict)
             return
-        if self.state.signer is not None and verdict.user_id is not None:
+        if self.state.signer is not None:
+            # With auth.jwt the backend's Authorization is the proxy's word: its JWT, or none
+            # (a caller's own Authorization, a JWT it kept from elsewhere say, never passes).
+            if verdict.user_id is None:
+                flow.request.headers.pop("Authorization", None)
+                return
             audience = self.config.auth.jwt.audience or _audience(exchange)
             token = self.state.signer.sign(verdict.user_id, verdict.plan, audience)
             flow.request.headers["Authorization"] = f"Bearer {token}"

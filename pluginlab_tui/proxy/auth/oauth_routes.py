@@ -7,8 +7,7 @@ answered gets a 404 here, so the proxy's own namespace never reaches the backend
 from __future__ import annotations
 
 import html
-import posixpath
-from urllib.parse import unquote_to_bytes, urlencode
+from urllib.parse import urlencode
 
 from mitmproxy import http
 
@@ -52,19 +51,15 @@ _PASSED = (
 )
 
 
-def proxy_path(raw_path: bytes) -> str | None:
-    """The proxy-owned route a raw request path stands for, else None.
+def proxy_path(path: str) -> str | None:
+    """The proxy-owned route a request path names, else None.
 
-    The path is taken as the backend would see it (percent-decoded, dot segments and doubled
-    slashes resolved), so that no spelling of /_pluginlab/... ever reaches the backend.
+    The path is the canonical one the first stage made (urlpath.normalise_target: decoded,
+    dot segments and doubled slashes resolved, encoded separators refused), which is also the
+    path the backend would get: so no spelling of /_pluginlab/... ever reaches the backend.
     """
-    path = raw_path.split(b"?", 1)[0].split(b"#", 1)[0]
-    decoded = unquote_to_bytes(path).replace(b"\\", b"/")
-    resolved = posixpath.normpath(decoded.decode("utf-8", "surrogateescape") or "/")
-    resolved = "/" + resolved.lstrip("/")
-    if (resolved + "/").startswith(PROXY_PREFIX) or path.startswith(PROXY_PREFIX.encode()):
-        return resolved
-    return None
+    route = path.split("?", 1)[0]
+    return route if (route + "/").startswith(PROXY_PREFIX) else None
 
 
 def form_or_json(request: http.Request) -> dict[str, str]:
@@ -113,7 +108,7 @@ class OAuthRoutes:
         exchange = unanswered(flow)
         if exchange is None:
             return
-        path = proxy_path(flow.request.data.path)
+        path = proxy_path(flow.request.path)
         if path is None:
             return
         exchange.answered_by = "proxy"  # should routing raise, the pipeline answers (fail closed)
