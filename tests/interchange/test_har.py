@@ -204,7 +204,7 @@ def test_a_chrome_devtools_har_imports_validated_and_redacted(
     code = main(["import", str(FIXTURES / "chrome-devtools.har"), "--config", str(config)])
     captured = capsys.readouterr()
     assert code == 0
-    assert "imported 3 exchange(s)" in captured.out and "skipped entry 2" in captured.err
+    assert "imported 3 exchange(s)" in captured.out and "skipped 1 entry (entry 2:" in captured.err
     events = stored_events(tmp_path / "events.db")
     listed, added, refused = events
     assert (listed.operation_id, listed.status, listed.query) == (
