@@ -65,8 +65,8 @@ DEFAULT_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-aut
 MINTED = r"pl[ckarsj]_[A-Za-z0-9_-]{20,}"
 #: A JWT (header.payload.signature, base64url).
 JWT = r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
-#: Runs that may be base64 of a secret (a Basic credential in an odd header).
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+#: Runs that may be base64 of a text holding a secret (a Basic credential in an odd place).
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 
 
 def _names(names: frozenset[str]) -> str:
@@ -148,8 +148,10 @@ class Redactor:
     # -- text ---------------------------------------------------------------------------------
 
     def leaks(self, text: str) -> bool:
-        """Whether the text holds a secret this redactor knows (raw or encoded)."""
-        return self._pattern.search(text) is not None
+        """Whether the text holds a secret this redactor knows (raw, encoded, in base64)."""
+        if self._pattern.search(text) is not None:
+            return True
+        return any(self._base64_run(m) == REDACTED for m in _BASE64_RUN.finditer(text))
 
     def text(self, text: str) -> str:
         """Any text (a message, a log line, a body): secrets and credential parameters cut."""
@@ -157,7 +159,8 @@ class Redactor:
             return text
         text = self._pattern.sub(REDACTED, text)
         text = _ANY_PARAM.sub(rf"\1{REDACTED}", text)
-        return _ANY_JSON.sub(rf'\1"{REDACTED}"', text)
+        text = _ANY_JSON.sub(rf'\1"{REDACTED}"', text)
+        return _BASE64_RUN.sub(self._base64_run, text)
 
     def optional(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
@@ -194,8 +197,7 @@ class Redactor:
     def header_value(self, value: str, names: frozenset[str] = ANYWHERE_SECRETS) -> str:
         if "?" in value or "=" in value:
             value = self.url(value, names)
-        value = self.text(value)
-        return _BASE64_RUN.sub(self._base64_run, value)
+        return self.text(value)
 
     def _base64_run(self, match: re.Match[str]) -> str:
         run = match.group()
