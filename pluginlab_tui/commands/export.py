@@ -9,10 +9,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_db_flag,
+    config_from,
+    db_path,
+    redactor_from,
+)
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
@@ -65,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
         events = list(iter_events(conn, where))
     finally:
         conn.close()
-    config = config_from(args)
-    redactor = Redactor.from_config(config)
+    redactor = redactor_from(args)
     if args.format == "har":
         from pluginlab_tui.interchange.har import to_har
 
@@ -74,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from pluginlab_tui.interchange.curl import curl_script
 
+        config = config_from(args)
         base = args.base_url or f"http://{config.proxy.listen}"
         scheme = config.auth.authorization_type.capitalize()
         text = curl_script(events, base, auth_scheme=scheme, redactor=redactor)

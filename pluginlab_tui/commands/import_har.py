@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     except RecursionError:
         raise UsageError(f"{args.file}: not JSON that can be read: nested too deeply") from None
     config = config_from(args)
+    redactor = Redactor.from_config(config)
+    redactor.install_in_logging()  # the validator's log lines quote paths
     conn = open_store(db_path(args), create=True)
     try:
         validator = None
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"pluginlab-tui: not validated: {exc}", file=sys.stderr)
         options = ImportOptions(
             body_cap=config.store.body_cap_bytes,
-            redactor=Redactor.from_config(config),
+            redactor=redactor,
             validator=validator,
             version=version,
         )
