@@ -65,8 +65,12 @@ DEFAULT_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-aut
 MINTED = r"pl[ckarsj]_[A-Za-z0-9_-]{20,}"
 #: A JWT (header.payload.signature, base64url).
 JWT = r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
-#: Runs that may be base64 of a text holding a secret (a Basic credential in an odd place).
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+#: Base64 runs shorter than this are not decoded: a minted token's base64 is longer.
+_BASE64_MIN = 32
+#: Texts longer than this (big bodies) are not searched for secrets inside base64 runs: the
+#: scan would cost more than the writer can spare. Raw, URL- and JSON-encoded and whole-base64
+#: forms of every secret, and every minted token, are still cut from them.
+_BASE64_SCAN_MAX = 65_536
 
 
 def _names(names: frozenset[str]) -> str:
@@ -86,8 +90,45 @@ def _json_rule(names: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf'(?i)("(?:{_names(names)})"\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
-_ANY_PARAM, _ANY_JSON = _param_rule(ANYWHERE_SECRETS), _json_rule(ANYWHERE_SECRETS)
-_OAUTH_PARAM, _OAUTH_JSON = _param_rule(OAUTH_SECRETS), _json_rule(OAUTH_SECRETS)
+class _Gate:
+    """Does a text hold any of these literals? A regex on short texts, `in` on long ones (the
+    regex engine has no fast search for many literals; `in` has, but costs a call each)."""
+
+    _SHORT = 4096
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.literals = tuple(sorted(set(literals)))
+        self._any = re.compile("|".join(re.escape(x) for x in self.literals) or "(?!)")
+
+    def __call__(self, text: str) -> bool:
+        if len(text) <= self._SHORT:
+            return self._any.search(text) is not None
+        return any(x in text for x in self.literals)
+
+
+class _NameRule:
+    """Values of credential parameters by name: `name=value` in any text, `"name": "..."` in
+    JSON. The regexes run only on a text that holds one of the names (any case)."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+        self.gate = _Gate(names)
+        self.param, self.json = _param_rule(names), _json_rule(names)
+
+    def apply(
+        self, text: str, *, params: bool = True, fields: bool = True, lowered: str | None = None
+    ) -> str:
+        lowered = text.lower() if lowered is None else lowered
+        if not self.gate(lowered):
+            return text
+        if params:
+            text = self.param.sub(rf"\1{REDACTED}", text)
+        if fields:
+            text = self.json.sub(rf'\1"{REDACTED}"', text)
+        return text
+
+
+_ANYWHERE, _OAUTH = _NameRule(ANYWHERE_SECRETS), _NameRule(OAUTH_SECRETS)
 
 
 def _forms(secret: str) -> set[str]:
@@ -106,6 +147,23 @@ def _forms(secret: str) -> set[str]:
         text = b64.decode("ascii")
         forms |= {text, text.rstrip("=")}
     return {f for f in forms if f}
+
+
+def _base64_cores(known: bytes) -> set[str]:
+    """What base64 of any text holding `known` must contain, wherever `known` sits in it: at
+    each of the 3 alignments, the characters whose 6 bits all come from `known`."""
+    cores: set[str] = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + known + b"\0\0").decode("ascii")
+        first, end = -(-8 * shift // 6), (8 * (shift + len(known))) // 6
+        core = encoded[first:end]
+        if len(core) >= 4:
+            cores |= {core, core.replace("+", "-").replace("/", "_")}
+    return cores
+
+
+#: The base64 cores of every minted token's prefix (`plk_`, `pla_`...).
+_MINTED_CORES = frozenset(c for kind in "ckarsj" for c in _base64_cores(f"pl{kind}_".encode()))
 
 
 def _any_case_escapes(form: str) -> str:
@@ -132,12 +190,24 @@ class Redactor:
         forms: set[str] = set()
         for secret in self.secrets:
             forms |= _forms(secret)
-        alternatives = [_any_case_escapes(f) for f in sorted(forms, key=len, reverse=True)]
-        alternatives += [MINTED] + ([JWT] if jwt else [])
-        self._pattern = re.compile("|".join(alternatives))
+        #: Lower-cased forms: a cheap test before the regex runs.
+        self._gates = _Gate(f.lower() for f in forms)
+        ordered = sorted(forms, key=len, reverse=True)
+        self._secrets = re.compile("|".join(_any_case_escapes(f) for f in ordered) or "(?!)")
+        #: The minted-token (and JWT) pattern: it starts with a literal, so it scans fast.
+        self._minted = re.compile("|".join([MINTED] + ([JWT] if jwt else [])))
         raw = [re.escape(s.encode("utf-8", "surrogatepass")) for s in self.secrets]
         raw += [MINTED.encode()] + ([JWT.encode()] if jwt else [])
         self._bytes_pattern = re.compile(b"|".join(raw))
+        cores = set(_MINTED_CORES)
+        for secret in self.secrets:
+            cores |= _base64_cores(secret.encode("utf-8", "surrogatepass"))
+        #: A text holding none of these holds no secret in base64: the run scan is skipped.
+        self._base64_gates = _Gate(cores)
+        shortest = min((len(s) for s in self.secrets), default=_BASE64_MIN)
+        self._base64_runs = re.compile(
+            rf"[A-Za-z0-9+/_-]{{{max(8, min(_BASE64_MIN, shortest * 4 // 3))},}}={{0,2}}"
+        )
 
     @classmethod
     def from_config(cls, config: Config, extra: Iterable[str | None] = ()) -> Redactor:
@@ -149,18 +219,29 @@ class Redactor:
 
     def leaks(self, text: str) -> bool:
         """Whether the text holds a secret this redactor knows (raw, encoded, in base64)."""
-        if self._pattern.search(text) is not None:
+        if self._minted.search(text) is not None or self._secret_forms(text) != text:
             return True
-        return any(self._base64_run(m) == REDACTED for m in _BASE64_RUN.finditer(text))
+        if len(text) > _BASE64_SCAN_MAX or not self._base64_gates(text):
+            return False
+        return any(self._base64_run(m) == REDACTED for m in self._base64_runs.finditer(text))
+
+    def _secret_forms(self, text: str, lowered: str | None = None) -> str:
+        lowered = text.lower() if lowered is None else lowered
+        if not self._gates(lowered):
+            return text
+        return self._secrets.sub(REDACTED, text)
 
     def text(self, text: str) -> str:
         """Any text (a message, a log line, a body): secrets and credential parameters cut."""
         if not text:
             return text
-        text = self._pattern.sub(REDACTED, text)
-        text = _ANY_PARAM.sub(rf"\1{REDACTED}", text)
-        text = _ANY_JSON.sub(rf'\1"{REDACTED}"', text)
-        return _BASE64_RUN.sub(self._base64_run, text)
+        lowered = text.lower()
+        cut = self._secret_forms(text, lowered)
+        text = _ANYWHERE.apply(cut, lowered=lowered if cut is text else None)
+        text = self._minted.sub(REDACTED, text)
+        if len(text) > _BASE64_SCAN_MAX or not self._base64_gates(text):
+            return text
+        return self._base64_runs.sub(self._base64_run, text)
 
     def optional(self, text: str | None) -> str | None:
         return None if text is None else self.text(text)
@@ -235,7 +316,7 @@ class Redactor:
         if "=" in stripped and not stripped.startswith(("{", "[", "<")):
             text = self.query(text, names)  # a form
         if oauth:
-            text = _OAUTH_JSON.sub(rf'\1"{REDACTED}"', text)
+            text = _OAUTH.apply(text, params=False)
         return self.text(text)
 
     # -- events -------------------------------------------------------------------------------
@@ -264,7 +345,7 @@ class Redactor:
 
     def message(self, text: str) -> str:
         """A message (an error, a notice, a log line): also the OAuth parameters in its URLs."""
-        return _OAUTH_PARAM.sub(rf"\1{REDACTED}", self.text(text))
+        return _OAUTH.apply(self.text(text), fields=False)
 
     # -- the log ------------------------------------------------------------------------------
 
