@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pluginlab_tui.config import Config, find_config, load_config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.redaction import Redactor
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -34,6 +36,15 @@ def config_from(args: argparse.Namespace, overrides: dict[str, Any] | None = Non
     """The config named by --config (or ./pluginlab.toml, or defaults), with flag overrides."""
     path = getattr(args, "config", None) or find_config()
     return load_config(path, overrides)
+
+
+def redactor_from(args: argparse.Namespace) -> Redactor:
+    """The config's redactor for what a verb writes out; the default one when the config cannot
+    be read (a read-only verb given --db still answers)."""
+    try:
+        return Redactor.from_config(config_from(args))
+    except UsageError:
+        return Redactor()
 
 
 def db_path(args: argparse.Namespace) -> Path:

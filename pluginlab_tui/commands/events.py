@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path
+from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path, redactor_from
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries, retention
 from pluginlab_tui.store.database import open_store
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         events = queries.newest(conn, selection(args), limit=max(args.limit, 0))
     finally:
         conn.close()
+    redactor = redactor_from(args)  # a store written before a secret was known keeps it
+    events = [redactor.event(e) for e in events]
     out = sys.stdout
     if args.format == "json":
         for event in events:

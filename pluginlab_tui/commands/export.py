@@ -9,7 +9,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_db_flag,
+    config_from,
+    db_path,
+    redactor_from,
+)
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries
@@ -64,17 +70,18 @@ def run(args: argparse.Namespace) -> int:
         events = list(iter_events(conn, where))
     finally:
         conn.close()
+    redactor = redactor_from(args)
     if args.format == "har":
         from pluginlab_tui.interchange.har import to_har
 
-        text = json.dumps(to_har(events), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(to_har(events, redactor), ensure_ascii=False, indent=2) + "\n"
     else:
         from pluginlab_tui.interchange.curl import curl_script
 
         config = config_from(args)
         base = args.base_url or f"http://{config.proxy.listen}"
         scheme = config.auth.authorization_type.capitalize()
-        text = curl_script(events, base, auth_scheme=scheme)
+        text = curl_script(events, base, auth_scheme=scheme, redactor=redactor)
     if output is None:
         sys.stdout.write(text)
     else:

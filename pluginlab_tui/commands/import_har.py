@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.writer import insert_events
 
@@ -20,7 +21,9 @@ def add_parser(subparsers: Subparsers) -> None:
         description=(
             "Import the HTTP exchanges of a HAR file as events with source=import, each "
             "validated against the spec in service (the config's plugin files), with secrets "
-            "redacted like live traffic. They can then be browsed, exported and replayed."
+            "redacted like live traffic. They can then be browsed, exported and replayed. "
+            "Entries that cannot be read (wrong shapes, impossible numbers, bodies nested too "
+            "deeply) are skipped and counted; a file that is not a HAR is refused (exit 2)."
         ),
     )
     parser.add_argument("file", type=Path, metavar="F.har", help="the HAR file")
@@ -40,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.file}: cannot read: {exc}") from None
     except ValueError as exc:
         raise UsageError(f"{args.file}: not JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{args.file}: not JSON that can be read: nested too deeply") from None
     config = config_from(args)
+    redactor = Redactor.from_config(config)
+    redactor.install_in_logging()  # the validator's log lines quote paths
     conn = open_store(db_path(args), create=True)
     try:
         validator = None
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"pluginlab-tui: not validated: {exc}", file=sys.stderr)
         options = ImportOptions(
             body_cap=config.store.body_cap_bytes,
-            redacted=frozenset(h.lower() for h in config.redacted_headers),
+            redactor=redactor,
             validator=validator,
             version=version,
         )
@@ -63,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         written = insert_events(conn, imported.events)
     finally:
         conn.close()
-    for reason in imported.skipped:
-        print(f"pluginlab-tui: skipped {reason}", file=sys.stderr)
+    if imported.skipped:
+        print(skipped_line(imported.skipped), file=sys.stderr)
     invalid = sum(1 for e in imported.events if e.violations)
     again = len(imported.events) - written
     print(
@@ -74,3 +81,12 @@ def run(args: argparse.Namespace) -> int:
         + ("" if validator is not None else " (not validated)")
     )
     return 0
+
+
+def skipped_line(reasons: list[str], shown: int = 3) -> str:
+    """One line for the entries left out: how many, and the first reasons."""
+    more = f"; and {len(reasons) - shown} more" if len(reasons) > shown else ""
+    return (
+        f"pluginlab-tui: skipped {len(reasons)} entr{'y' if len(reasons) == 1 else 'ies'} "
+        f"({'; '.join(reasons[:shown])}{more})"
+    )

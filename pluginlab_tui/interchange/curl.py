@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import shlex
 from collections.abc import Iterable
+from dataclasses import replace
 
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.replay import REDACTED, ReplayRequest
 from pluginlab_tui.store.event import Event
 
@@ -57,9 +59,17 @@ def curl_command(
     *,
     auth_scheme: str | None = "Bearer",
     multiline: bool = True,
+    redactor: Redactor | None = None,
 ) -> str:
-    """A curl command that sends the same request to base_url (the proxy or a target)."""
-    request = source if isinstance(source, ReplayRequest) else ReplayRequest.from_event(source)
+    """A curl command that sends the same request to base_url (the proxy or a target).
+
+    An event passes through the redactor first (the minted-token pattern and the default
+    header names when none is given), so no secret the store might still hold is written out.
+    """
+    if isinstance(source, ReplayRequest):
+        request = source
+    else:
+        request = ReplayRequest.from_event((redactor or Redactor()).event(replace(source)))
     url = base_url.rstrip("/") + request.target
     parts = ["curl", "-sS"]
     if request.method == "HEAD":
@@ -88,9 +98,14 @@ def curl_command(
 
 
 def curl_script(
-    events: Iterable[Event], base_url: str, *, auth_scheme: str | None = "Bearer"
+    events: Iterable[Event],
+    base_url: str,
+    *,
+    auth_scheme: str | None = "Bearer",
+    redactor: Redactor | None = None,
 ) -> str:
     """`export curl`: a shell script with one commented command per event."""
+    redactor = redactor or Redactor()
     lines = [
         "#!/bin/sh",
         "# Exported by pluginlab-tui. Redacted credentials read $PLUGINLAB_TOKEN:",
@@ -100,6 +115,6 @@ def curl_script(
     for event in events:
         status = "-" if event.status is None else str(event.status)
         lines.append(f"# {event.event_id} {event.ts} {event.method} {event.path} -> {status}")
-        lines.append(curl_command(event, base_url, auth_scheme=auth_scheme))
+        lines.append(curl_command(event, base_url, auth_scheme=auth_scheme, redactor=redactor))
         lines.append("")
     return "\n".join(lines)

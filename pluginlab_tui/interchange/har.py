@@ -5,8 +5,10 @@ custom `_pluginlab` field (HAR allows fields starting with `_`): event id, sourc
 violations, auth result. Redacted secrets stay `[redacted]`.
 
 Import: entries from a browser's devtools, mitmproxy, Insomnia, another pluginlab-tui... become
-events with source=import: headers redacted like live traffic, bodies cut at the store's cap,
-and each one validated against the spec in service at import time.
+events with source=import: redacted like live traffic (the same Redactor), bodies cut at the
+store's cap, and each one validated against the spec in service at import time. A hostile file
+(huge numbers, lone surrogates, wrong shapes, bodies nested too deeply to check) costs only the
+entries that are bad: each is skipped with a reason, the others imported.
 
     har = to_har(events)                    # a dict, json.dumps it
     events = from_har(har, served=...)      # Event objects, ready for insert_events
@@ -16,14 +18,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pluginlab_tui import __version__
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.replay import REDACTED, event_body
 from pluginlab_tui.store.body import store_body
 from pluginlab_tui.store.event import Event, iso
@@ -153,14 +157,17 @@ def _reason(status: int | None) -> str:
         return ""
 
 
-def to_har(events: Iterable[Event]) -> dict[str, Any]:
-    """A HAR 1.2 document of the events."""
+def to_har(events: Iterable[Event], redactor: Redactor | None = None) -> dict[str, Any]:
+    """A HAR 1.2 document of the events, each passed through the redactor (the minted-token
+    pattern and the default header names when none is given): secrets stay out of exports even
+    from a store written before they were redacted."""
+    redactor = redactor or Redactor()
     return {
         "log": {
             "version": HAR_VERSION,
             "creator": {"name": "pluginlab-tui", "version": __version__},
             "pages": [],
-            "entries": [entry_of(e) for e in events],
+            "entries": [entry_of(redactor.event(replace(e))) for e in events],
         }
     }
 
@@ -171,8 +178,8 @@ def to_har(events: Iterable[Event]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ImportOptions:
     body_cap: int = 1_048_576
-    #: Header names (lowercase) whose values are stored as [redacted].
-    redacted: frozenset[str] = frozenset({"authorization", "cookie", "set-cookie"})
+    #: The proxy's redaction (Redactor.from_config), applied to every imported event.
+    redactor: Redactor = field(default_factory=Redactor)
     validator: ContractValidator | None = None
     version: int | None = None
 
@@ -184,12 +191,48 @@ class Imported:
     skipped: list[str]
 
 
+#: HAR durations above this (milliseconds, about 31 years) are not believed.
+_MAX_DURATION_MS = 1e12
+
+
+def _clean(text: str) -> str:
+    """Text that SQLite and UTF-8 can hold: lone surrogates written as `\\udXXX` escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for a one-line reason: short, printable, whatever it is."""
+    try:
+        text = _clean(str(value))
+    except ValueError:  # an integer of more digits than Python converts
+        return "(a number too long to show)"
+    text = text.replace("\n", " ").replace("\r", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _scalar(value: Any) -> str | None:
+    """A header or parameter value as text; None for what is not a string or a number."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return str(value)
+    except ValueError:
+        return None
+
+
 def _text_pairs(items: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if isinstance(items, list):
         for item in items:
-            if isinstance(item, dict) and "name" in item:
-                out.append((str(item["name"]), str(item.get("value", ""))))
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                value = _scalar(item.get("value", ""))
+                out.append((_clean(item["name"]), "" if value is None else value))
     return out
 
 
@@ -205,21 +248,36 @@ def _decode(text: Any, encoding: Any) -> bytes | None:
         try:
             return base64.b64decode(text, validate=False)
         except (binascii.Error, ValueError):
-            return text.encode("utf-8")
-    return text.encode("utf-8")
+            pass
+    # a lone surrogate keeps its bytes: the body is then not UTF-8 and is stored as base64
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _started(value: Any) -> str:
     if isinstance(value, str):
         try:
             return iso(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     return iso(datetime.now(UTC))
 
 
-def _redact(headers: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
-    return [(k, REDACTED if k.lower() in names else v) for k, v in headers]
+def _status(value: Any) -> int | None:
+    """The entry's status: None for none (0, -1, absent); HarError for one no HTTP has."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value <= 0):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 999:
+        return value
+    raise HarError(f"status {_shown(value)} is not an HTTP status")
+
+
+def _duration(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and not 0 <= value <= _MAX_DURATION_MS:
+        return None
+    duration = float(value)
+    return duration if math.isfinite(duration) and 0 <= duration <= _MAX_DURATION_MS else None
 
 
 def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
@@ -227,11 +285,18 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     request = entry.get("request")
     if not isinstance(request, dict):
         raise HarError("an entry has no request object")
-    method = str(request.get("method") or "").upper()
-    url = str(request.get("url") or "")
-    parts = urlsplit(url)
-    if not method or parts.scheme not in ("http", "https"):
-        raise HarError(f"not an HTTP request: {method or '?'} {url[:80] or '?'}")
+    method, url = request.get("method"), request.get("url")
+    if not isinstance(url, str) or not url:
+        raise HarError("the request has no url")
+    if not isinstance(method, str) or not method.strip():
+        raise HarError("the request has no method")
+    method, url = _clean(method).upper(), _clean(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise HarError(f"not a URL: {_shown(url, 80)}") from None
+    if parts.scheme not in ("http", "https") or len(method) > 32 or not method.isascii():
+        raise HarError(f"not an HTTP request: {_shown(method, 32)} {_shown(url, 80)}")
     req_headers = _clean_headers(_text_pairs(request.get("headers")))
     post = request.get("postData") if isinstance(request.get("postData"), dict) else None
     req_body: bytes | None = b""  # no postData: an empty body, as the proxy records one
@@ -244,17 +309,15 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         if req_body is not None and _find(req_headers, "content-type") is None:
             mime = post.get("mimeType")
             if isinstance(mime, str) and mime:
-                req_headers.append(("Content-Type", mime))
+                req_headers.append(("Content-Type", _clean(mime)))
     response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
     assert isinstance(response, dict)
-    raw_status = response.get("status")
-    status = raw_status if isinstance(raw_status, int) and raw_status > 0 else None
+    status = _status(response.get("status"))
     res_headers = _clean_headers(_text_pairs(response.get("headers")))
     content = response.get("content") if isinstance(response.get("content"), dict) else {}
     assert isinstance(content, dict)
     res_body = _decode(content.get("text"), content.get("encoding"))
-    duration = entry.get("time")
-    duration_ms = float(duration) if isinstance(duration, int | float) and duration >= 0 else None
+    duration_ms = _duration(entry.get("time"))
     violations: list[Violation] = []
     operation_id = None
     if options.validator is not None:
@@ -271,10 +334,10 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     res_stored = store_body(res_body, _find(res_headers, "content-type"), options.body_cap)
     started = _started(entry.get("startedDateTime"))
     seed = f"{started}|{method}|{url}|{status}|{len(req_body or b'')}|{len(res_body or b'')}"
-    error = response.get("_error") if isinstance(response.get("_error"), str) else None
+    error = _clean(response["_error"]) if isinstance(response.get("_error"), str) else None
     if status is None and error is None:
         error = "no response in the HAR entry"
-    return Event(
+    event = Event(
         event_id=str(uuid.uuid5(_IMPORT_NAMESPACE, seed)),
         ts=started,
         source="import",
@@ -285,8 +348,8 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         operation_id=operation_id,
         status=status,
         duration_ms=duration_ms,
-        request_headers=_redact(req_headers, options.redacted),
-        response_headers=_redact(res_headers, options.redacted),
+        request_headers=req_headers,
+        response_headers=res_headers,
         request_body=req_stored.text if req_body is not None else None,
         request_binary=req_stored.binary,
         request_size=req_stored.size,
@@ -301,6 +364,7 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         client_ip=None,
         conversation_id=_find(req_headers, "openai-conversation-id"),
     )
+    return options.redactor.event(event)
 
 
 def from_har(
@@ -308,7 +372,10 @@ def from_har(
     options: ImportOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Imported:
-    """Every HTTP entry of a HAR document as an event; other entries are skipped with a reason."""
+    """Every HTTP entry of a HAR document as an event; other entries are skipped with a reason.
+
+    HarError when the document is not a HAR at all. A bad entry (wrong shapes, a status no HTTP
+    has, a body nested too deeply to check...) is skipped with a one-line reason, redacted."""
     if not isinstance(har, dict) or not isinstance(har.get("log"), dict):
         raise HarError("not a HAR file: no top-level 'log' object")
     entries = har["log"].get("entries")
@@ -324,7 +391,12 @@ def from_har(
         try:
             events.append(event_from_entry(entry, options))
         except HarError as exc:
-            skipped.append(f"entry {index}: {exc}")
+            skipped.append(f"entry {index}: {options.redactor.message(str(exc))}")
+        except RecursionError:
+            skipped.append(f"entry {index}: a body nested too deeply to check")
+        except Exception as exc:  # hostile input costs its entry, never the import
+            reason = options.redactor.message(_shown(exc, 120))
+            skipped.append(f"entry {index}: cannot be read: {type(exc).__name__}: {reason}")
         if progress is not None:
             progress(index + 1, len(entries))
     events.sort(key=lambda e: e.ts)

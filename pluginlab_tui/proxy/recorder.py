@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from mitmproxy import http
@@ -17,6 +16,7 @@ from mitmproxy import http
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.body import StoredBody, store_body
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
@@ -25,11 +25,6 @@ log = logging.getLogger(__name__)
 
 EVENT_HEADER = "X-PluginLab-Event-Id"
 VIOLATIONS_HEADER = "X-PluginLab-Violations"
-REDACTED = "[redacted]"
-
-
-def redact(fields: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
-    return [(k, REDACTED if k.lower() in names else v) for k, v in fields]
 
 
 @dataclass
@@ -40,12 +35,12 @@ class PendingEvent:
     request: http.Request
     response: http.Response | None
     body_cap: int
-    redacted: frozenset[str]
-    body_filter: Callable[[Event], None] | None = None
+    #: Cuts the secrets out of the event (headers, query, bodies, error...) before it is stored.
+    redactor: Redactor
 
     def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
-        """A message's headers, redacted, and its body as stored."""
-        headers = redact(list(message.headers.items(multi=True)), self.redacted)
+        """A message's headers and its body as stored (redacted later, with the rest)."""
+        headers = list(message.headers.items(multi=True))
         content_type = message.headers.get("content-type")
         return headers, store_body(message.get_content(strict=False), content_type, self.body_cap)
 
@@ -94,9 +89,7 @@ class PendingEvent:
             event.response_binary = res_body.binary
             event.response_size = res_body.size
             event.response_truncated = res_body.truncated
-        if self.body_filter is not None:
-            self.body_filter(event)
-        return event
+        return self.redactor.event(event)
 
     def fallback(self, why: str) -> Event:
         event = bare_event(
@@ -137,7 +130,6 @@ def bare_event(
 class Recorder:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.redacted = frozenset(h.lower() for h in runtime.config.redacted_headers)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
@@ -207,8 +199,7 @@ class Recorder:
             request=flow.request,
             response=flow.response if sent else None,
             body_cap=self.runtime.config.store.body_cap_bytes,
-            redacted=self.redacted,
-            body_filter=self.runtime.body_filter,
+            redactor=self.runtime.redactor,
         )
         # Only now: an exchange the recorder failed on is recorded by the pipeline's last resort.
         exchange.recorded = True

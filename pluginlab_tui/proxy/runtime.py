@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from mitmproxy import http
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.proxy.auth.jwt import key_path
 from pluginlab_tui.proxy.auth.manifest import manifest_auth
-from pluginlab_tui.proxy.auth.redact import redact_event
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.service import PluginService
 from pluginlab_tui.proxy.watch import FileWatcher
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.database import connect, open_store
-from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.writer import EventWriter
+
+
+def signing_key_lines(config: Config) -> list[str]:
+    """The JWT signing key's PEM lines (a secret, should it ever show up in a message)."""
+    if not config.auth.jwt.enabled:
+        return []
+    try:
+        pem = key_path(config.store_path).read_text(encoding="ascii")
+    except (OSError, ValueError):
+        return []
+    return [line for line in pem.splitlines() if len(line) >= 16 and not line.startswith("-")]
 
 
 class Runtime:
@@ -28,9 +39,15 @@ class Runtime:
         self.conn: sqlite3.Connection = open_store(config.store_path, create=True)
         #: Auth and access: users, the dev OAuth provider, limits, allow-list, JWT signer.
         self.auth = AuthState(config, self.conn)
+        #: Cuts secrets out of every event, notice and log line (built once).
+        self.redactor = Redactor.from_config(config, signing_key_lines(config))
+        self.redactor.install_in_logging()
         #: The plugin in service; reloads run in the watcher thread, on a connection of their own.
         self.service = PluginService(
-            config, connect(config.store_path), manifest_auth=manifest_auth(config)
+            config,
+            connect(config.store_path),
+            manifest_auth=manifest_auth(config),
+            redactor=self.redactor,
         )
         self.watcher = FileWatcher(self.service.watched_files(), self.service.reload)
         self.writer = EventWriter(
@@ -42,8 +59,6 @@ class Runtime:
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False
-        #: Edits an event before it is stored (the OAuth endpoints' secrets are cut here).
-        self.body_filter: Callable[[Event], None] | None = redact_event
         self._trusted = [
             ipaddress.ip_network(c, strict=False) for c in config.proxy.trusted_proxies
         ]

@@ -13,6 +13,7 @@ from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin import hosting
 from pluginlab_tui.plugin.files import PluginFileError, PluginFiles, load_plugin_files
+from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store import queries, versions
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.validator import ContractValidator
@@ -60,8 +61,11 @@ class PluginService:
         config: Config,
         conn: sqlite3.Connection,
         manifest_auth: dict[str, Any] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.config = config
+        #: Notices pass through it: a reload error may quote what a file or the config holds.
+        self.redactor = redactor or Redactor.from_config(config)
         self.conn = conn
         self.manifest_auth = manifest_auth
         self._current: Served | None = None
@@ -124,6 +128,7 @@ class PluginService:
         return served
 
     def _notice(self, kind: str, message: str) -> None:
+        message = self.redactor.message(message)
         log.info("%s: %s", kind, message)
         queries.add_notice(self.conn, iso_now(), kind, message)
 

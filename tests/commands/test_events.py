@@ -273,3 +273,33 @@ def test_events_through_the_installed_command(recorded: Recorded) -> None:
     assert done.returncode == 0, done.stderr
     [line] = done.stdout.splitlines()
     assert json.loads(line)["event_id"] == recorded.ids["unknown path"]
+
+
+def test_a_store_written_before_redaction_does_not_show_its_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pluginlab_tui.store.database import open_store
+    from pluginlab_tui.store.event import Event
+    from pluginlab_tui.store.writer import insert_events
+
+    token, minted = "configured-svc-token-1", "plk_" + "m" * 43
+    db = tmp_path / "old.db"
+    conn = open_store(db, create=True)
+    leaky = Event(
+        event_id="0f0f0f0f-0000-4000-8000-000000000001",
+        ts="2026-11-24T10:00:00.000Z",
+        method="GET",
+        url=f"http://127.0.0.1:8787/todos/a?access_token={minted}",
+        path="/todos/a",
+        query=f"access_token={minted}",
+        request_headers=[("X-Token", token)],
+        error=f"backend failed: url='http://b/todos/a?access_token={minted}'",
+    )
+    try:
+        insert_events(conn, [leaky])
+    finally:
+        conn.close()
+    config = write_config(tmp_path, {"auth": {"mode": "service_http", "service_token": token}})
+    assert main(["events", "--config", str(config), "--db", str(db), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert token not in out and minted not in out and out.count("[redacted]") >= 4

@@ -204,7 +204,7 @@ def test_a_chrome_devtools_har_imports_validated_and_redacted(
     code = main(["import", str(FIXTURES / "chrome-devtools.har"), "--config", str(config)])
     captured = capsys.readouterr()
     assert code == 0
-    assert "imported 3 exchange(s)" in captured.out and "skipped entry 2" in captured.err
+    assert "imported 3 exchange(s)" in captured.out and "skipped 1 entry (entry 2:" in captured.err
     events = stored_events(tmp_path / "events.db")
     listed, added, refused = events
     assert (listed.operation_id, listed.status, listed.query) == (
@@ -294,3 +294,84 @@ def test_not_a_har_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_to_har_of_nothing_is_an_empty_log() -> None:
     assert har_problems(to_har([])) == []
+
+
+# -- hostile files ----------------------------------------------------------------------------
+
+
+def _entry(**request: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"method": "GET", "url": "http://localhost:8787/todos/alice"}
+    base.update(request)
+    response = base.pop("response", {"status": 200, "headers": [], "content": {"text": "[]"}})
+    return {
+        "startedDateTime": "2026-11-24T10:00:00.000Z",
+        "time": 1,
+        "request": base,
+        "response": response,
+    }
+
+
+def test_each_hostile_entry_costs_only_itself(tmp_path: Path) -> None:
+    from pluginlab_tui.store.database import open_store
+    from pluginlab_tui.store.writer import insert_events
+
+    huge = 10**5000
+    entries: list[Any] = [
+        _entry(),  # good
+        _entry(response={"status": 10**20}),  # a status of 21 digits
+        _entry(response={"status": True}),
+        _entry(response={"status": "200"}),
+        _entry(url=None),  # no url
+        _entry(url={"a": 1}),
+        _entry(url=huge),
+        _entry(method=None),
+        _entry(url="http://[::1/x"),  # not a URL
+        "just a string",
+        {"request": ["not", "an", "object"]},
+        # these are imported, their odd values made harmless:
+        _entry(
+            url="http://localhost:8787/h",
+            headers=[{"name": "X-\ud800", "value": "v\udfff"}, {"name": "X-N", "value": huge}],
+        ),
+        _entry(method="POST", postData={"mimeType": "application/json", "text": '{"t": "\ud800"}'}),
+        {**_entry(url="http://localhost:8787/a"), "time": 10**400, "startedDateTime": "0001-01-01"},
+        {**_entry(url="http://localhost:8787/b"), "time": float("inf")},
+    ]
+    imported = from_har({"log": {"entries": entries}})
+    assert [r.split(":")[0] for r in imported.skipped] == [f"entry {i}" for i in range(1, 11)]
+    assert "status 100000000000000000000 is not an HTTP status" in imported.skipped[0]
+    assert all("\n" not in r and len(r) < 200 for r in imported.skipped)
+    assert len(imported.events) == 5
+    conn = open_store(tmp_path / "events.db", create=True)
+    try:
+        assert insert_events(conn, imported.events) == 5  # SQLite takes every one of them
+    finally:
+        conn.close()
+    stored = {e.path: e for e in stored_events(tmp_path / "events.db")}
+    assert stored["/a"].duration_ms is None and stored["/b"].duration_ms is None
+    assert stored["/h"].request_headers == [("X-\\ud800", "v\\udfff"), ("X-N", "")]
+    surrogate = next(e for e in stored.values() if e.method == "POST")
+    assert surrogate.request_binary  # the bytes kept, as base64
+
+
+def test_import_applies_the_redactor_of_the_config() -> None:
+    from pluginlab_tui.redaction import Redactor
+
+    token = "plk_" + "k" * 43
+    har = {
+        "log": {
+            "entries": [
+                _entry(
+                    url=f"http://localhost:8787/todos/a?access_token={token}&x=1",
+                    headers=[{"name": "X-Mine", "value": "s3cret-service"}],
+                    response={"status": 502, "_error": f"GET ...?access_token={token} failed"},
+                )
+            ]
+        }
+    }
+    options = ImportOptions(redactor=Redactor(["s3cret-service"]))
+    (event,) = from_har(har, options).events
+    text = json.dumps(event.to_json())
+    assert token not in text and "s3cret-service" not in text
+    assert event.query == "access_token=[redacted]&x=1"
+    assert event.error == "GET ...?access_token=[redacted] failed"
