@@ -117,13 +117,17 @@ class Pipeline:
             return
         exchange.recorded = True
         self.runtime.inflight.pop(id(flow), None)
-        event = bare_event(
-            exchange, flow.request, flow.response, "the exchange could not be recorded in full"
-        )
-        if self.runtime.body_filter is not None:
-            self.runtime.body_filter(event)
-        if not self.runtime.writer.offer(event):
-            self.runtime.writer.not_stored(1, "the recorder failed and the queue was full")
+        writer = self.runtime.writer
+        try:
+            event = bare_event(
+                exchange, flow.request, flow.response, "the exchange could not be recorded in full"
+            )
+            if not writer.offer(self.runtime.redactor.event(event)):
+                writer.not_stored(1, "the recorder failed and the queue was full")
+        except Exception as exc:
+            writer.not_stored(
+                1, f"the recorder failed, and so did its last resort ({describe(exc)})"
+            )
 
     async def running(self) -> None:
         await self._lifecycle("running")

@@ -95,9 +95,7 @@ class PendingEvent:
         event = bare_event(
             self.exchange, self.request, self.response, f"the event could not be built: {why}"
         )
-        if self.body_filter is not None:
-            self.body_filter(event)
-        return event
+        return self.redactor.event(event)
 
 
 def bare_event(
