@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mitmproxy import http
 
+from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.violations import Violation
 
@@ -40,6 +41,8 @@ class Exchange:
     user_id: str | None = None
     plan: str | None = None
     recorded: bool = False
+    #: Bodies decoded so far, by message (see proxy/bodies.py): each is inflated once.
+    bodies: list[tuple[http.Message, Inflated]] = field(default_factory=list)
 
     @property
     def request_violations(self) -> list[Violation]:

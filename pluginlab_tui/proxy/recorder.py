@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from mitmproxy import http
 
+from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
@@ -40,19 +41,22 @@ class PendingEvent:
     response: http.Response | None
     body_cap: int
     redacted: frozenset[str]
+    inflate_limit: int
     body_filter: Callable[[Event], None] | None = None
 
     def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
         """A message's headers, redacted, and its body as stored."""
         headers = redact(list(message.headers.items(multi=True)), self.redacted)
         content_type = message.headers.get("content-type")
-        return headers, store_body(message.get_content(strict=False), content_type, self.body_cap)
+        body = decoded(message, self.inflate_limit, self.exchange)
+        content = None if message.raw_content is None else body.content
+        return headers, store_body(content, content_type, self.body_cap, complete=body.complete)
 
     def finalize(self) -> Event:
         exchange, request, response = self.exchange, self.request, self.response
         if response is not None and held_to_contract(exchange):
             try:
-                check_response(exchange, response)
+                check_response(exchange, response, self.inflate_limit)
             except Exception as exc:  # the validator must never lose an event
                 log.exception("response check failed")
                 exchange.response_violations = [
@@ -145,6 +149,7 @@ class Recorder:
             response=flow.response if sent else None,
             body_cap=self.runtime.config.store.body_cap_bytes,
             redacted=self.redacted,
+            inflate_limit=self.runtime.config.proxy.max_inflated_bytes,
             body_filter=self.runtime.body_filter,
         )
         self.runtime.writer.submit(pending)

@@ -31,12 +31,15 @@ def decode_text(content: bytes, content_type: str | None) -> str | None:
         return None
 
 
-def store_body(content: bytes | None, content_type: str | None, cap: int) -> StoredBody:
+def store_body(
+    content: bytes | None, content_type: str | None, cap: int, complete: bool = True
+) -> StoredBody:
+    """The body as stored; `complete=False`: `content` is only the start of a larger body."""
     if not content:
-        return StoredBody(None if content is None else "", False, 0, False)
+        return StoredBody(None if content is None else "", False, 0, not complete)
     size = len(content)
     kept = content[:cap]
-    truncated = size > cap
+    truncated = size > cap or not complete
     text = decode_text(kept, content_type)
     if text is None and truncated:
         # The cut may have split a multi-byte character: drop up to 3 trailing bytes.

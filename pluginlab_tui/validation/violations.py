@@ -17,6 +17,7 @@ CODES: dict[str, tuple[Location, int]] = {
     "invalid_parameter": ("request", 422),
     "missing_body": ("request", 422),
     "invalid_body": ("request", 422),
+    "body_too_large_to_check": ("request", 413),
     "undocumented_status": ("response", 502),
     "missing_response_body": ("response", 502),
     "invalid_response_body": ("response", 502),
@@ -31,6 +32,7 @@ _STRICT_PRECEDENCE = [
     "method_not_allowed",
     "unsupported_media_type",
     "security_missing",
+    "body_too_large_to_check",
 ]
 
 

@@ -20,6 +20,7 @@ from pluginlab_tui.proxy.auth.manifest import AUTHORIZE_ROUTE, REVOKE_ROUTE, TOK
 from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthProvider
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import list_users
+from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -59,11 +60,22 @@ def _params(pairs: Any) -> dict[str, str]:
     return found
 
 
-def form_or_json(request: http.Request) -> dict[str, str]:
+def body_text(request: http.Request, limit: int) -> str:
+    """The body decoded (bounded by proxy.max_inflated_bytes) as text; too large is refused."""
+    body = decoded(request, limit)
+    if body.too_large:
+        raise OAuthError("invalid_request", "the body is too large")
+    return body.content.decode("utf-8", "replace").strip()
+
+
+def _kind(request: http.Request) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def form_or_json(request: http.Request, limit: int) -> dict[str, str]:
     """A token/revoke body: JSON or form, by Content-Type (either is accepted)."""
-    raw = request.get_content(strict=False) or b""
-    text = raw.decode("utf-8", "replace").strip()
-    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    text = body_text(request, limit)
+    kind = _kind(request)
     if kind == "application/json" or (
         kind != "application/x-www-form-urlencoded" and text[:1] == "{"
     ):
@@ -148,7 +160,14 @@ class OAuthRoutes:
         if request.method == "GET":
             params = _params(request.query.items(multi=True))
         else:
-            params = _params(request.urlencoded_form.items(multi=True))
+            try:
+                text = body_text(request, self.runtime.config.proxy.max_inflated_bytes)
+            except OAuthError as exc:
+                return json_response(
+                    400, {"error": exc.error, "error_description": exc.description}, NO_STORE
+                )
+            form = _kind(request) == "application/x-www-form-urlencoded"
+            params = _params(parse_qsl(text, keep_blank_values=True) if form else [])
         try:
             checked = self.provider.check_authorize(params)
         except OAuthError as exc:
@@ -236,7 +255,7 @@ class OAuthRoutes:
         return client_id
 
     def _token(self, request: http.Request) -> http.Response:
-        body = form_or_json(request)
+        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
         client_id = self._client(request, body)
         grant = body.get("grant_type", "")
         if grant == "authorization_code":
@@ -252,7 +271,7 @@ class OAuthRoutes:
         return json_response(200, tokens.as_json(), NO_STORE)
 
     def _revoke(self, request: http.Request) -> http.Response:
-        body = form_or_json(request)
+        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
         self._client(request, body)
         token = body.get("token")
         if not token:
