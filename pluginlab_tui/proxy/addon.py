@@ -24,6 +24,7 @@ from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.proxy.trailers import install as read_trailers
 
 
 def stages(runtime: Runtime) -> list[Any]:
@@ -46,6 +47,7 @@ class PluginLab:
     name = "pluginlab"
 
     def __init__(self, runtime: Runtime | None = None) -> None:
+        read_trailers()
         self.runtime = runtime
         self.addons: list[Any] = [] if runtime is None else stages(runtime)
 
@@ -64,6 +66,7 @@ class PluginLab:
             if ctx.options.connection_strategy != "lazy":
                 ctx.options.update(connection_strategy="lazy")
         if self.runtime is not None:
+            self._limit_bodies(self.runtime)
             return
         path = Path(ctx.options.pluginlab_config) if ctx.options.pluginlab_config else find_config()
         try:
@@ -73,3 +76,12 @@ class PluginLab:
             raise exceptions.OptionsError(str(exc)) from None
         self.runtime = runtime
         self.addons = stages(runtime)
+        self._limit_bodies(runtime)
+
+    @staticmethod
+    def _limit_bodies(runtime: Runtime) -> None:
+        """mitmproxy stops reading a request body past proxy.max_body_bytes (by Content-Length
+        before reading it, chunked as it arrives) and answers 413; the error stage records it."""
+        limit = str(runtime.config.proxy.max_body_bytes)
+        if ctx.options.body_size_limit != limit:
+            ctx.options.update(body_size_limit=limit)

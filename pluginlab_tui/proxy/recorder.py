@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 EVENT_HEADER = "X-PluginLab-Event-Id"
 VIOLATIONS_HEADER = "X-PluginLab-Violations"
 REDACTED = "[redacted]"
+#: flow.error.msg when mitmproxy refused a request body over its body_size_limit (with a 413).
+BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
 
 
 def redact(fields: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
@@ -43,6 +45,8 @@ class PendingEvent:
     redacted: frozenset[str]
     inflate_limit: int
     body_filter: Callable[[Event], None] | None = None
+    #: The status mitmproxy answered with itself when there is no response (413), or None.
+    status: int | None = None
 
     def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
         """A message's headers, redacted, and its body as stored."""
@@ -89,6 +93,7 @@ class PendingEvent:
             error=exchange.error,
             client_ip=exchange.client_ip,
             conversation_id=request.headers.get("openai-conversation-id"),
+            status=self.status,
         )
         if response is not None:
             event.status = response.status_code
@@ -130,15 +135,25 @@ class Recorder:
     def error(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None:  # failed before the first stage saw it: still one event
-            exchange = Exchange(served=self.runtime.service.current)
+            peer = flow.client_conn.peername
+            exchange = Exchange(
+                served=self.runtime.service.current, client_ip=str(peer[0]) if peer else ""
+            )
             attach(flow, exchange)
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
+        status = None
+        if flow.error is not None and flow.error.msg == BODY_LIMIT_ERROR:
+            limit = self.runtime.config.proxy.max_body_bytes
+            exchange.error = f"the request body is over proxy.max_body_bytes ({limit:,} bytes)"
+            status = 413
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
-        self._record(flow, exchange, sent=False)
+        self._record(flow, exchange, sent=False, status=status)
 
-    def _record(self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True) -> None:
+    def _record(
+        self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True, status: int | None = None
+    ) -> None:
         self.runtime.inflight.pop(id(flow), None)
         if exchange.recorded:
             return
@@ -151,5 +166,6 @@ class Recorder:
             redacted=self.redacted,
             inflate_limit=self.runtime.config.proxy.max_inflated_bytes,
             body_filter=self.runtime.body_filter,
+            status=status,
         )
         self.runtime.writer.submit(pending)
