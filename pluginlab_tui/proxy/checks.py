@@ -5,6 +5,7 @@ In the default mode the response is checked later, in the writer thread, so the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from mitmproxy import http
@@ -13,7 +14,7 @@ from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
+from pluginlab_tui.validation.validator import HttpRequest, HttpResponse, RequestCheck
 from pluginlab_tui.validation.violations import strict_status
 
 
@@ -64,14 +65,15 @@ class RequestChecks:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         exchange = unanswered(flow)
         if exchange is None:
             return
         if exchange.check is None:  # the auth gate may have checked it already
-            exchange.check = exchange.served.validator.check_request(
-                request_of(flow, self.runtime.config.proxy.max_inflated_bytes)
-            )
+            if _costly(flow.request):  # inflating may take a while: off the proxy's loop
+                exchange.check = await asyncio.to_thread(self._check, flow, exchange)
+            else:
+                exchange.check = self._check(flow, exchange)
         violations = exchange.check.violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"
@@ -79,6 +81,20 @@ class RequestChecks:
             flow.response = problem_response(
                 strict_status(violations), "The request breaks the contract", violations
             )
+
+
+    def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
+        limit = self.runtime.config.proxy.max_inflated_bytes
+        return exchange.served.validator.check_request(request_of(flow, limit))
+
+
+#: A coded request body from this size on is inflated and checked in a worker thread.
+_COSTLY_BYTES = 16 * 1024
+
+
+def _costly(request: http.Request) -> bool:
+    raw = request.raw_content
+    return raw is not None and len(raw) >= _COSTLY_BYTES and "content-encoding" in request.headers
 
 
 class ResponseChecks:
