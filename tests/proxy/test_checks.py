@@ -7,7 +7,6 @@ stage logic with a real Runtime (real store, the example's spec) and no network.
 from __future__ import annotations
 
 import asyncio
-
 import json
 from collections.abc import Iterator
 from pathlib import Path
