@@ -82,7 +82,6 @@ class RequestChecks:
                 strict_status(violations), "The request breaks the contract", violations
             )
 
-
     def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
         limit = self.runtime.config.proxy.max_inflated_bytes
         return exchange.served.validator.check_request(request_of(flow, limit))
