@@ -39,11 +39,24 @@ class Inflated:
     complete: bool
     #: Why the body could not be decoded, or None.
     error: str | None = None
+    #: Bytes decoded (at most the limit), when `content` holds only the start of them.
+    size: int | None = None
 
     @property
     def too_large(self) -> bool:
         """The body is bigger than the limit (decoded, or raw when it did not decode)."""
         return not self.complete
+
+    @property
+    def decoded_size(self) -> int:
+        """How many bytes were decoded (at most the limit)."""
+        return len(self.content) if self.size is None else self.size
+
+    def kept(self, cap: int) -> Inflated:
+        """The same verdict holding only the first `cap` bytes (what the store keeps)."""
+        if len(self.content) <= cap:
+            return self
+        return Inflated(self.content[:cap], self.complete, self.error, self.decoded_size)
 
 
 class InflateError(Exception):

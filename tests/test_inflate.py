@@ -124,3 +124,12 @@ def test_unknown_coding_is_reported_and_kept_raw() -> None:
     found = inflate(b"abc", "compress", MiB)
     assert found.content == b"abc" and found.error == "unsupported content-encoding 'compress'"
     assert inflate(bytes(50), "x-unknown", 10).too_large
+
+
+def test_kept_holds_only_what_the_store_keeps_with_the_same_verdict() -> None:
+    found = inflate(gzip_bomb(8 * MiB), "gzip", 2 * MiB)
+    kept = found.kept(1000)
+    assert kept.content == found.content[:1000]
+    assert kept.decoded_size == 2 * MiB and kept.too_large
+    small = inflate(b"abc", None, MiB)
+    assert small.kept(1000) is small and small.decoded_size == 3

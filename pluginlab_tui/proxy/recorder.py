@@ -54,7 +54,9 @@ class PendingEvent:
         content_type = message.headers.get("content-type")
         body = decoded(message, self.inflate_limit, self.exchange)
         content = None if message.raw_content is None else body.content
-        return headers, store_body(content, content_type, self.body_cap, complete=body.complete)
+        return headers, store_body(
+            content, content_type, self.body_cap, complete=body.complete, size=body.decoded_size
+        )
 
     def finalize(self) -> Event:
         exchange, request, response = self.exchange, self.request, self.response
@@ -158,6 +160,9 @@ class Recorder:
         if exchange.recorded:
             return
         exchange.recorded = True
+        # Bodies decoded for the checks wait in the queue only as far as the store keeps them.
+        cap = self.runtime.config.store.body_cap_bytes
+        exchange.bodies = [(message, body.kept(cap)) for message, body in exchange.bodies]
         pending = PendingEvent(
             exchange=exchange,
             request=flow.request,

@@ -32,12 +32,17 @@ def decode_text(content: bytes, content_type: str | None) -> str | None:
 
 
 def store_body(
-    content: bytes | None, content_type: str | None, cap: int, complete: bool = True
+    content: bytes | None,
+    content_type: str | None,
+    cap: int,
+    complete: bool = True,
+    size: int | None = None,
 ) -> StoredBody:
-    """The body as stored; `complete=False`: `content` is only the start of a larger body."""
+    """The body as stored. `size`: the body's full size when `content` holds only its start;
+    `complete=False`: the body is larger still (it was decoded only so far)."""
     if not content:
         return StoredBody(None if content is None else "", False, 0, not complete)
-    size = len(content)
+    size = len(content) if size is None else size
     kept = content[:cap]
     truncated = size > cap or not complete
     text = decode_text(kept, content_type)

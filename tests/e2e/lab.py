@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -127,6 +127,9 @@ def lab_app(calls: list[tuple[str, str]], event_ids: list[str] | None = None) ->
             return brotli_encoded(report(100, "brotli", bad_at=70 if mode == "br_bad" else None))
         if mode == "big_multibyte":  # over 100,000 bytes, under 100,000 characters
             return JSONResponse(report(note="é" * (BIG_CHARS // 2)))
+        if mode == "stream_big":  # 300,000 bytes in pieces, no Content-Length
+            pieces = (b" " * 30_000 for _ in range(10))
+            return StreamingResponse(pieces, media_type="application/json")
         if mode in ("gzip_bomb", "gzip_noise"):
             return Response(
                 bomb_body(mode),

@@ -158,14 +158,17 @@ def test_a_backend_body_over_max_body_bytes_is_a_502(
 ) -> None:
     proxy = start_proxy(backend=lab_backend.url, **lab_sections(proxy={"max_body_bytes": 100_000}))
     with proxy.client() as client:
-        answer = client.get("/v1/report", params={"mode": "gzip_bomb"})
+        answer = client.get("/v1/report", params={"mode": "gzip_bomb"})  # by its length
+        streamed = client.get("/v1/report", params={"mode": "stream_big"})  # as it arrives
         good = client.get("/v1/report", params={"mode": "good"})
+    assert streamed.status_code == 502 and streamed.json()["error"] == "backend_body_too_large"
     assert answer.status_code == 502
     assert answer.json()["error"] == "backend_body_too_large"
     assert "proxy.max_body_bytes (100,000 bytes)" in answer.json()["message"]
     assert good.status_code == 200
-    first, _ = events_where(proxy, 2)
-    assert first.status == 502 and "proxy.max_body_bytes" in (first.error or "")
+    first, second, _ = events_where(proxy, 3)
+    for event in (first, second):
+        assert event.status == 502 and "proxy.max_body_bytes" in (event.error or "")
 
 
 def test_a_request_over_max_body_bytes_is_answered_413_and_recorded(
