@@ -10,6 +10,7 @@ import pytest
 import zstandard
 
 from pluginlab_tui.inflate import codings, inflate
+from tests.bombs import gzip_bomb
 
 BODY = b'{"todos": [' + b", ".join(b'{"id": %d, "title": "milk"}' % i for i in range(5000)) + b"]}"
 MiB = 1024 * 1024
@@ -62,14 +63,6 @@ def test_no_coding_and_identity_pass_through_bounded() -> None:
     cut = inflate(BODY, "", 100)
     assert cut.content == BODY[:100] and cut.too_large and cut.error is None
     assert codings("GZIP, identity, br") == ["gzip", "br"]
-
-
-def gzip_bomb(size: int) -> bytes:
-    """`size` zero bytes gzipped, built in pieces (never held whole)."""
-    encoder = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    piece = bytes(MiB)
-    parts = [encoder.compress(piece) for _ in range(size // MiB)]
-    return b"".join(parts) + encoder.flush()
 
 
 def test_a_gzip_bomb_stops_at_the_limit() -> None:
