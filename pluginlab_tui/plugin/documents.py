@@ -259,7 +259,7 @@ def load_document(text: str, name: str, max_bytes: int = DEFAULT_MAX_SPEC_BYTES)
 
 def _load(text: str, name: str, max_bytes: int) -> Document:
     doc = Document(name=name, text=text)
-    check_text(text, max_bytes, name)
+    check_text(text, max_bytes)
     if not text.strip():
         doc.error = Finding("parse-error", "error", name, 1, 1, "", "the file is empty")
         return doc
@@ -301,7 +301,7 @@ def _load(text: str, name: str, max_bytes: int) -> Document:
         try:
             node = loader.get_single_node()
             if node is not None:
-                check_node(node, max_bytes, name)
+                check_node(node, max_bytes)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -369,7 +369,7 @@ def read_document(
     """Read and load a file; an unreadable or oversized file is a document with `.error` set."""
     label = name if name is not None else str(path)
     try:
-        check_file(path, max_bytes, label)
+        check_file(path, max_bytes)
         raw = path.read_bytes()
     except DocumentTooLarge as exc:
         doc = Document(name=label, text="")

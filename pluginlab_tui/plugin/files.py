@@ -34,14 +34,14 @@ def digest(text: str | None) -> str | None:
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _safe_load(text: str, name: str, limit: int) -> Any:
+def _safe_load(text: str, limit: int) -> Any:
     """yaml.safe_load, refusing a document whose aliases expand past the limit first."""
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        check_node(node, limit, name)
+        check_node(node, limit)
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -49,13 +49,13 @@ def _safe_load(text: str, name: str, limit: int) -> Any:
 
 def parse_spec_text(text: str, name: str, limit: int = DEFAULT_MAX_SPEC_BYTES) -> dict[str, Any]:
     try:
-        check_text(text, limit, name)
+        check_text(text, limit)
         if text.lstrip().startswith("{"):
             data = json.loads(text)
         else:
-            data = _safe_load(text, name, limit)
+            data = _safe_load(text, limit)
     except DocumentTooLarge as exc:
-        raise PluginFileError(str(exc)) from None
+        raise PluginFileError(f"{name}: {exc}") from None
     except (ValueError, yaml.YAMLError, RecursionError) as exc:
         raise PluginFileError(f"{name}: not valid YAML or JSON: {_first_line(exc)}") from None
     if not isinstance(data, dict):
@@ -69,10 +69,10 @@ def parse_manifest_text(
     text: str, name: str, limit: int = DEFAULT_MAX_SPEC_BYTES
 ) -> dict[str, Any]:
     try:
-        check_text(text, limit, name)
+        check_text(text, limit)
         data = json.loads(text)
     except DocumentTooLarge as exc:
-        raise PluginFileError(str(exc)) from None
+        raise PluginFileError(f"{name}: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise PluginFileError(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -86,10 +86,10 @@ def _first_line(exc: Exception) -> str:
 
 def _read(path: Path, limit: int) -> str:
     try:
-        check_file(path, limit, str(path))
+        check_file(path, limit)
         return path.read_text(encoding="utf-8")
     except DocumentTooLarge as exc:
-        raise PluginFileError(str(exc)) from None
+        raise PluginFileError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise PluginFileError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -16,27 +16,29 @@ DEFAULT_MAX_SPEC_BYTES = 8 * 1024 * 1024
 
 
 class DocumentTooLarge(ValueError):
-    """A document over plugin.max_spec_bytes, as written or once its aliases are expanded."""
+    """A document over plugin.max_spec_bytes, as written or once its aliases are expanded.
+
+    The message does not name the file: the caller does."""
 
 
 def _key(limit: int) -> str:
     return f"plugin.max_spec_bytes ({limit:,} bytes)"
 
 
-def check_text(text: str, limit: int, name: str) -> None:
+def check_text(text: str, limit: int) -> None:
     """Refuse text over the limit (in UTF-8 bytes)."""
     if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
-        raise DocumentTooLarge(f"{name}: the file is larger than {_key(limit)}")
+        raise DocumentTooLarge(f"the file is larger than {_key(limit)}")
 
 
-def check_file(path: Path, limit: int, name: str) -> None:
+def check_file(path: Path, limit: int) -> None:
     """Refuse a file over the limit before reading it (missing files are left to the reader)."""
     try:
         size = path.stat().st_size
     except OSError:
         return
     if size > limit:
-        raise DocumentTooLarge(f"{name}: the file has {size:,} bytes, over {_key(limit)}")
+        raise DocumentTooLarge(f"the file has {size:,} bytes, over {_key(limit)}")
 
 
 def expanded_size(root: yaml.Node) -> int:
@@ -77,14 +79,11 @@ def _children(node: yaml.Node) -> list[Any]:
     return []
 
 
-def check_node(root: yaml.Node, limit: int, name: str) -> None:
+def check_node(root: yaml.Node, limit: int) -> None:
     """Refuse a composed YAML document whose aliases expand past the limit."""
-    try:
-        size = expanded_size(root)
-    except DocumentTooLarge as exc:
-        raise DocumentTooLarge(f"{name}: {exc}") from None
+    size = expanded_size(root)
     if size > limit:
         raise DocumentTooLarge(
-            f"{name}: larger than {_key(limit)} once its YAML aliases are expanded "
+            f"larger than {_key(limit)} once its YAML aliases are expanded "
             f"(about {size:,} bytes): an alias bomb?"
         )
