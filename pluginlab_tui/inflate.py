@@ -22,7 +22,7 @@ import brotli  # type: ignore[import-untyped]  # mitmproxy depends on it
 import zstandard
 
 #: The most any coding hands on at once.
-PIECE = 64 * 1024
+PIECE = 256 * 1024
 #: Input bytes given to the brotli and zstd decoders per call (their output is not bounded).
 _FEED = 64
 #: RFC 9659: a zstd content coding needs at most an 8 MiB window.
@@ -83,18 +83,19 @@ def inflate(raw: bytes, content_encoding: str | None, limit: int) -> Inflated:
     stream: Iterator[bytes] = _pieces(raw)
     for name in reversed(applied):
         stream = DECODERS[name](stream)
-    out = bytearray()
+    out: list[bytes] = []
+    room = limit
     try:
         for piece in stream:
-            room = limit - len(out)
             if len(piece) > room:
-                out += piece[:room]
-                return Inflated(bytes(out), complete=False)
-            out += piece
+                out.append(piece[:room])
+                return Inflated(b"".join(out), complete=False)
+            out.append(piece)
+            room -= len(piece)
     except (InflateError, zlib.error, brotli.error, zstandard.ZstdError) as exc:
         name = "+".join(reversed(applied))
         return _raw(raw, limit, f"the {name} body does not decode: {exc}")
-    return Inflated(bytes(out), complete=True)
+    return Inflated(b"".join(out), complete=True)
 
 
 def _raw(raw: bytes, limit: int, error: str | None = None) -> Inflated:
