@@ -60,6 +60,8 @@ class PluginSection(Section):
     """Serve this version instead of the newest."""
     limits: Limits = Field(default_factory=Limits)
     """Overrides of OpenAI's documented limits."""
+    max_spec_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    """Largest manifest or spec accepted, in bytes, counted after YAML alias expansion."""
 
 
 class ProxySection(Section):
@@ -79,6 +81,10 @@ class ProxySection(Section):
     """Backend timeout in seconds, then 504."""
     slow_ms: float = 45_000.0
     """Responses slower than this (milliseconds) are flagged slow_response."""
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
+    max_inflated_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    """Bodies are decoded and checked up to this size (bytes), then body_too_large_to_check."""
     cors_origins: list[str] = Field(
         default_factory=lambda: ["https://chat.openai.com", "https://chatgpt.com"]
     )

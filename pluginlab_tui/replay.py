@@ -702,7 +702,7 @@ def spec_validator(config: Config) -> ContractValidator | None:
     """The validator of the config's spec (the plugin in service), or None when unreadable."""
     manifest = config.manifest_path if config.manifest_path.exists() else None
     try:
-        files = PluginFiles.read(manifest, config.spec_path)
+        files = PluginFiles.read(manifest, config.spec_path, config.plugin.max_spec_bytes)
         return ContractValidator.from_spec(
             files.spec,
             profile=config.plugin.profile,

@@ -37,9 +37,9 @@ def view_for(args: argparse.Namespace) -> PromptView:
     profile = config.plugin.profile
     manifest_path = config.manifest_path
     if profile == "actions" and not manifest_path.is_file():
-        files = load_plugin_files(None, config.spec_path)
+        files = load_plugin_files(None, config.spec_path, config.plugin.max_spec_bytes)
     else:
-        files = load_plugin_files(manifest_path, config.spec_path)
+        files = load_plugin_files(manifest_path, config.spec_path, config.plugin.max_spec_bytes)
     limits = config.plugin.limits
     return render_prompt(
         files.manifest,

@@ -19,6 +19,13 @@ from typing import Any, Literal
 import yaml
 
 from pluginlab_tui.plugin.findings import Finding, Severity, parent_pointer, split_pointer
+from pluginlab_tui.plugin.size import (
+    DEFAULT_MAX_SPEC_BYTES,
+    DocumentTooLarge,
+    check_file,
+    check_node,
+    check_text,
+)
 
 Format = Literal["json", "yaml"]
 
@@ -230,10 +237,18 @@ def _first_line(message: str) -> str:
     return " ".join(message.split())[:300]
 
 
-def load_document(text: str, name: str) -> Document:
-    """Parse JSON or YAML text; never raises (a parse failure is `.error`)."""
+def load_document(text: str, name: str, max_bytes: int = DEFAULT_MAX_SPEC_BYTES) -> Document:
+    """Parse JSON or YAML text; never raises (a parse failure is `.error`).
+
+    A document over `max_bytes` (plugin.max_spec_bytes), as written or once its YAML aliases are
+    expanded, is refused before it is expanded.
+    """
     try:
-        return _load(text, name)
+        return _load(text, name, max_bytes)
+    except DocumentTooLarge as exc:
+        doc = Document(name=name, text=text if isinstance(text, str) else "")
+        doc.error = Finding("parse-error", "error", name, None, None, "", str(exc))
+        return doc
     except Exception as exc:  # noqa: BLE001 - the promise is: never raise on any input
         doc = Document(name=name, text=text if isinstance(text, str) else "")
         doc.error = Finding(
@@ -242,8 +257,9 @@ def load_document(text: str, name: str) -> Document:
         return doc
 
 
-def _load(text: str, name: str) -> Document:
+def _load(text: str, name: str, max_bytes: int) -> Document:
     doc = Document(name=name, text=text)
+    check_text(text, max_bytes)
     if not text.strip():
         doc.error = Finding("parse-error", "error", name, 1, 1, "", "the file is empty")
         return doc
@@ -284,9 +300,13 @@ def _load(text: str, name: str) -> Document:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                check_node(node, max_bytes)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except DocumentTooLarge:
+        raise
     except yaml.MarkedYAMLError as exc:
         if json_error is not None:
             doc.error = _json_error(doc, json_error)
@@ -343,15 +363,22 @@ def decode_bytes(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def read_document(path: Path, name: str | None = None) -> Document:
-    """Read and load a file; an unreadable file is a document with `.error` set."""
+def read_document(
+    path: Path, name: str | None = None, max_bytes: int = DEFAULT_MAX_SPEC_BYTES
+) -> Document:
+    """Read and load a file; an unreadable or oversized file is a document with `.error` set."""
     label = name if name is not None else str(path)
     try:
+        check_file(path, max_bytes)
         raw = path.read_bytes()
+    except DocumentTooLarge as exc:
+        doc = Document(name=label, text="")
+        doc.error = Finding("parse-error", "error", label, None, None, "", str(exc))
+        return doc
     except OSError as exc:
         doc = Document(name=label, text="")
         doc.error = Finding(
             "parse-error", "error", label, None, None, "", f"cannot read: {exc.strerror or exc}"
         )
         return doc
-    return load_document(decode_bytes(raw), label)
+    return load_document(decode_bytes(raw), label, max_bytes)

@@ -12,6 +12,13 @@ from urllib.parse import urlsplit
 import yaml
 
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.plugin.size import (
+    DEFAULT_MAX_SPEC_BYTES,
+    DocumentTooLarge,
+    check_file,
+    check_node,
+    check_text,
+)
 
 DEFAULT_SPEC_ROUTE = "/openapi.yaml"
 
@@ -24,10 +31,32 @@ def digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def parse_spec_text(text: str, name: str) -> dict[str, Any]:
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _safe_load(text: str, limit: int) -> Any:
+    """yaml.safe_load, refusing a document whose aliases expand past the limit first."""
+    loader = _SafeLoader(text)
     try:
-        data = json.loads(text) if text.lstrip().startswith("{") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_node(node, limit)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def parse_spec_text(text: str, name: str, limit: int = DEFAULT_MAX_SPEC_BYTES) -> dict[str, Any]:
+    try:
+        check_text(text, limit)
+        if text.lstrip().startswith("{"):
+            data = json.loads(text)
+        else:
+            data = _safe_load(text, limit)
+    except DocumentTooLarge as exc:
+        raise PluginFileError(f"{name}: {exc}") from None
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
         raise PluginFileError(f"{name}: not valid YAML or JSON: {_first_line(exc)}") from None
     if not isinstance(data, dict):
         raise PluginFileError(f"{name}: an OpenAPI document must be a mapping")
@@ -36,10 +65,15 @@ def parse_spec_text(text: str, name: str) -> dict[str, Any]:
     return data
 
 
-def parse_manifest_text(text: str, name: str) -> dict[str, Any]:
+def parse_manifest_text(
+    text: str, name: str, limit: int = DEFAULT_MAX_SPEC_BYTES
+) -> dict[str, Any]:
     try:
+        check_text(text, limit)
         data = json.loads(text)
-    except ValueError as exc:
+    except DocumentTooLarge as exc:
+        raise PluginFileError(f"{name}: {exc}") from None
+    except (ValueError, RecursionError) as exc:
         raise PluginFileError(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PluginFileError(f"{name}: a manifest must be a JSON object")
@@ -50,9 +84,12 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, limit: int) -> str:
     try:
+        check_file(path, limit)
         return path.read_text(encoding="utf-8")
+    except DocumentTooLarge as exc:
+        raise PluginFileError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise PluginFileError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -77,28 +114,35 @@ class PluginFiles:
         spec_text: str,
         manifest_name: str = "ai-plugin.json",
         spec_name: str = "openapi.yaml",
+        max_bytes: int = DEFAULT_MAX_SPEC_BYTES,
     ) -> PluginFiles:
+        """Parse both texts; each is refused past `max_bytes` (plugin.max_spec_bytes)."""
         manifest = (
-            None if manifest_text is None else parse_manifest_text(manifest_text, manifest_name)
+            None
+            if manifest_text is None
+            else parse_manifest_text(manifest_text, manifest_name, max_bytes)
         )
         return cls(
             manifest_text,
             spec_text,
             manifest,
-            parse_spec_text(spec_text, spec_name),
+            parse_spec_text(spec_text, spec_name, max_bytes),
             manifest_name,
             spec_name,
         )
 
     @classmethod
-    def read(cls, manifest: Path | None, spec: Path) -> PluginFiles:
+    def read(
+        cls, manifest: Path | None, spec: Path, max_bytes: int = DEFAULT_MAX_SPEC_BYTES
+    ) -> PluginFiles:
         """Read both files; raises PluginFileError naming the file at fault."""
-        manifest_text = None if manifest is None else _read(manifest)
+        manifest_text = None if manifest is None else _read(manifest, max_bytes)
         return cls.from_texts(
             manifest_text,
-            _read(spec),
+            _read(spec, max_bytes),
             str(manifest) if manifest else "ai-plugin.json",
             str(spec),
+            max_bytes,
         )
 
     @property
@@ -142,9 +186,11 @@ class PluginFiles:
         return ""
 
 
-def load_plugin_files(manifest: Path | None, spec: Path) -> PluginFiles:
+def load_plugin_files(
+    manifest: Path | None, spec: Path, max_bytes: int = DEFAULT_MAX_SPEC_BYTES
+) -> PluginFiles:
     """Read the files at start: a problem is a UsageError (exit 2)."""
     try:
-        return PluginFiles.read(manifest, spec)
+        return PluginFiles.read(manifest, spec, max_bytes)
     except PluginFileError as exc:
         raise UsageError(str(exc)) from None

@@ -22,6 +22,7 @@ from pluginlab_tui.plugin.lint_cross import lint_cross
 from pluginlab_tui.plugin.lint_manifest import lint_manifest
 from pluginlab_tui.plugin.lint_spec import lint_spec
 from pluginlab_tui.plugin.options import LintOptions
+from pluginlab_tui.plugin.size import DEFAULT_MAX_SPEC_BYTES
 from pluginlab_tui.plugin.urls import split
 
 MANIFEST_NAME = "ai-plugin.json"
@@ -38,11 +39,16 @@ def lint_texts(
     domain: str | None = None,
     public_url: str | None = None,
     limits: Limits | None = None,
+    max_bytes: int = DEFAULT_MAX_SPEC_BYTES,
 ) -> list[Finding]:
     """Findings for a manifest and/or a spec given as text (None: that file is not linted)."""
     options = LintOptions.make(profile, domain, public_url, limits)
-    manifest = load_document(manifest_text, manifest_name) if manifest_text is not None else None
-    spec = load_document(spec_text, spec_name) if spec_text is not None else None
+    manifest = (
+        load_document(manifest_text, manifest_name, max_bytes)
+        if manifest_text is not None
+        else None
+    )
+    spec = load_document(spec_text, spec_name, max_bytes) if spec_text is not None else None
     return _lint_documents(manifest, spec, options)
 
 

@@ -28,6 +28,7 @@ from pluginlab_tui.proxy.pipeline import Pipeline
 from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.proxy.trailers import install as read_trailers
 
 
 def stages(runtime: Runtime) -> list[Any]:
@@ -51,6 +52,7 @@ class PluginLab(Pipeline):
     name = "pluginlab"
 
     def __init__(self, runtime: Runtime | None = None) -> None:
+        read_trailers()
         super().__init__(runtime, [] if runtime is None else stages(runtime))
 
     def load(self, loader: Loader) -> None:
@@ -68,6 +70,7 @@ class PluginLab(Pipeline):
             if ctx.options.connection_strategy != "lazy":
                 ctx.options.update(connection_strategy="lazy")
         if self.runtime is not None:
+            self._limit_bodies(self.runtime)
             return
         path = Path(ctx.options.pluginlab_config) if ctx.options.pluginlab_config else find_config()
         try:
@@ -77,3 +80,12 @@ class PluginLab(Pipeline):
             raise exceptions.OptionsError(str(exc)) from None
         self.runtime = runtime
         self.stages = stages(runtime)
+        self._limit_bodies(runtime)
+
+    @staticmethod
+    def _limit_bodies(runtime: Runtime) -> None:
+        """mitmproxy stops reading a request body past proxy.max_body_bytes (by Content-Length
+        before reading it, chunked as it arrives) and answers 413; the error stage records it."""
+        limit = str(runtime.config.proxy.max_body_bytes)
+        if ctx.options.body_size_limit != limit:
+            ctx.options.update(body_size_limit=limit)

@@ -5,34 +5,41 @@ In the default mode the response is checked later, in the writer thread, so the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
+from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
+from pluginlab_tui.validation.validator import HttpRequest, HttpResponse, RequestCheck
 from pluginlab_tui.validation.violations import strict_status
 
 
-def request_of(flow: http.HTTPFlow) -> HttpRequest:
+def request_of(flow: http.HTTPFlow, limit: int) -> HttpRequest:
+    """The request as the validator sees it: its body decoded up to `limit` bytes."""
     request = flow.request
     path, _, query = request.path.partition("?")
+    body = decoded(request, limit, exchange_of(flow))
     return HttpRequest(
         method=request.method,
         path=path,
         query=query,
         headers=[(k, v) for k, v in request.headers.items(multi=True)],
-        body=request.get_content(strict=False),
+        body=None if request.raw_content is None else body.content,
+        body_complete=body.complete,
     )
 
 
-def response_of(response: http.Response) -> HttpResponse:
+def response_of(response: http.Response, limit: int, exchange: Exchange) -> HttpResponse:
+    body = decoded(response, limit, exchange)
     return HttpResponse(
         status=response.status_code,
         headers=[(k, v) for k, v in response.headers.items(multi=True)],
-        body=response.get_content(strict=False),
+        body=None if response.raw_content is None else body.content,
+        body_complete=body.complete,
     )
 
 
@@ -43,14 +50,14 @@ def held_to_contract(exchange: Exchange) -> bool:
     return exchange.answered_by in ("backend", "mock") or exchange.error is not None
 
 
-def check_response(exchange: Exchange, response: http.Response) -> None:
+def check_response(exchange: Exchange, response: http.Response, limit: int) -> None:
     """Check the response now (strict mode, or the writer stage) and keep the verdict."""
     if exchange.response_violations is None and exchange.check is not None:
         check = exchange.check
         if exchange.error is not None:  # no operation: only the duration is checked
             check = replace(check, operation=None)
         exchange.response_violations = exchange.served.validator.check_response(
-            check, response_of(response), exchange.duration_ms or 0.0
+            check, response_of(response, limit, exchange), exchange.duration_ms or 0.0
         )
 
 
@@ -58,12 +65,15 @@ class RequestChecks:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         exchange = unanswered(flow)
         if exchange is None:
             return
         if exchange.check is None:  # the auth gate may have checked it already
-            exchange.check = exchange.served.validator.check_request(request_of(flow))
+            if _costly(flow.request):  # inflating may take a while: off the proxy's loop
+                exchange.check = await asyncio.to_thread(self._check, flow, exchange)
+            else:
+                exchange.check = self._check(flow, exchange)
         violations = exchange.check.violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"
@@ -71,6 +81,19 @@ class RequestChecks:
             flow.response = problem_response(
                 strict_status(violations), "The request breaks the contract", violations
             )
+
+    def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
+        limit = self.runtime.config.proxy.max_inflated_bytes
+        return exchange.served.validator.check_request(request_of(flow, limit))
+
+
+#: A coded request body from this size on is inflated and checked in a worker thread.
+_COSTLY_BYTES = 16 * 1024
+
+
+def _costly(request: http.Request) -> bool:
+    raw = request.raw_content
+    return raw is not None and len(raw) >= _COSTLY_BYTES and "content-encoding" in request.headers
 
 
 class ResponseChecks:
@@ -85,7 +108,7 @@ class ResponseChecks:
             return
         if not held_to_contract(exchange):
             return
-        check_response(exchange, flow.response)
+        check_response(exchange, flow.response, self.runtime.config.proxy.max_inflated_bytes)
         found = exchange.response_violations or []
         if found and exchange.error is None:  # the proxy's own 502/504 stays as it is
             flow.response = problem_response(502, "The response breaks the contract", found)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mitmproxy import http
 
+from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.violations import Violation
 
@@ -42,6 +43,8 @@ class Exchange:
     recorded: bool = False
     #: `proxy_error` violations: a stage that raised (proxy/pipeline.py).
     faults: list[Violation] = field(default_factory=list)
+    #: Bodies decoded so far, by message (see proxy/bodies.py): each is inflated once.
+    bodies: list[tuple[http.Message, Inflated]] = field(default_factory=list)
 
     @property
     def request_violations(self) -> list[Violation]:

@@ -36,8 +36,14 @@ HOP_BY_HOP = frozenset(
     }
 )
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+#: Bytes read from the backend at a time.
+_READ = 256 * 1024
 #: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+
+class BodyTooLarge(Exception):
+    """The backend's response body is over proxy.max_body_bytes."""
 
 
 def _describe(exc: BaseException) -> str:
@@ -122,6 +128,12 @@ class Forward:
         except TimeoutError:
             exchange.error = f"backend did not answer within {timeout:g} s"
             return error_response(504, "backend_timeout", exchange.error)
+        except BodyTooLarge:
+            limit = self.runtime.config.proxy.max_body_bytes
+            exchange.error = (
+                f"the backend's response body is over proxy.max_body_bytes ({limit:,} bytes)"
+            )
+            return error_response(502, "backend_body_too_large", exchange.error)
         except aiohttp.ClientConnectorError as exc:
             exchange.error = f"backend unreachable at {backend}: {_describe(exc)}"
             return error_response(502, "backend_unreachable", exchange.error)
@@ -135,7 +147,7 @@ class Forward:
         async with self._session().request(
             method, url, headers=headers, data=body or None, allow_redirects=False
         ) as upstream:
-            content = await upstream.read()
+            content = await self._read(upstream)
             fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _HOP_BY_HOP_BYTES]
         fields.append((b"content-length", str(len(content)).encode()))
         return http.Response(
@@ -148,3 +160,18 @@ class Forward:
             timestamp_start=time.time(),
             timestamp_end=time.time(),
         )
+
+    async def _read(self, upstream: aiohttp.ClientResponse) -> bytes:
+        """The body as sent, refused (BodyTooLarge) past proxy.max_body_bytes: by its
+        Content-Length before reading, else as it arrives; never more is held."""
+        limit = self.runtime.config.proxy.max_body_bytes
+        if upstream.content_length is not None and upstream.content_length > limit:
+            raise BodyTooLarge
+        body = bytearray()
+        while True:
+            piece = await upstream.content.read(min(_READ, limit + 1 - len(body)))
+            if not piece:
+                return bytes(body)
+            body += piece
+            if len(body) > limit:
+                raise BodyTooLarge

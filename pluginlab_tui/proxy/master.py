@@ -76,7 +76,9 @@ class ProxyServer:
             tlsconfig.TlsConfig(),
             self.addon,
         )
-        opts.update(connection_strategy="lazy")
+        opts.update(
+            connection_strategy="lazy", body_size_limit=str(self.config.proxy.max_body_bytes)
+        )
         self.runtime.start()
         ps = self.master.addons.get("proxyserver")
         run = asyncio.ensure_future(self.master.run())

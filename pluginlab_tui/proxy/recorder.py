@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from mitmproxy import http
 
+from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 EVENT_HEADER = "X-PluginLab-Event-Id"
 VIOLATIONS_HEADER = "X-PluginLab-Violations"
+#: flow.error.msg when mitmproxy refused a request body over its body_size_limit (with a 413).
+BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
 
 
 @dataclass
@@ -37,18 +40,25 @@ class PendingEvent:
     body_cap: int
     #: Cuts the secrets out of the event (headers, query, bodies, error...) before it is stored.
     redactor: Redactor
+    inflate_limit: int
+    #: The status mitmproxy answered with itself when there is no response (413), or None.
+    status: int | None = None
 
     def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
         """A message's headers and its body as stored (redacted later, with the rest)."""
         headers = list(message.headers.items(multi=True))
         content_type = message.headers.get("content-type")
-        return headers, store_body(message.get_content(strict=False), content_type, self.body_cap)
+        body = decoded(message, self.inflate_limit, self.exchange)
+        content = None if message.raw_content is None else body.content
+        return headers, store_body(
+            content, content_type, self.body_cap, complete=body.complete, size=body.decoded_size
+        )
 
     def finalize(self) -> Event:
         exchange, request, response = self.exchange, self.request, self.response
         if response is not None and held_to_contract(exchange):
             try:
-                check_response(exchange, response)
+                check_response(exchange, response, self.inflate_limit)
             except Exception as exc:  # the validator must never lose an event
                 log.exception("response check failed")
                 exchange.response_violations = [
@@ -81,6 +91,7 @@ class PendingEvent:
             error=exchange.error,
             client_ip=exchange.client_ip,
             conversation_id=request.headers.get("openai-conversation-id"),
+            status=self.status,
         )
         if response is not None:
             event.status = response.status_code
@@ -146,8 +157,8 @@ class Recorder:
             exchange = exchange_of(flow)
             if exchange is not None and not exchange.recorded:
                 exchange.error = exchange.error or "the proxy stopped before the exchange ended"
-                self._fill_error(flow, exchange)
-                pending = self._pending(flow, exchange, sent=False)
+                status = self._fill_error(flow, exchange)
+                pending = self._pending(flow, exchange, sent=False, status=status)
                 if pending is not None:  # the loop serves no one now: waiting here is fine
                     self.runtime.writer.submit(pending, timeout_s=self._wait_s)
         self.runtime.close()
@@ -155,10 +166,13 @@ class Recorder:
     async def error(self, flow: http.HTTPFlow) -> None:
         exchange = exchange_of(flow)
         if exchange is None:  # failed before the first stage saw it: still one event
-            exchange = Exchange(served=self.runtime.service.current)
+            peer = flow.client_conn.peername
+            exchange = Exchange(
+                served=self.runtime.service.current, client_ip=str(peer[0]) if peer else ""
+            )
             attach(flow, exchange)
-        self._fill_error(flow, exchange)
-        await self._hand_over(self._pending(flow, exchange, sent=False))
+        status = self._fill_error(flow, exchange)
+        await self._hand_over(self._pending(flow, exchange, sent=False, status=status))
 
     @property
     def _wait_s(self) -> float:
@@ -179,25 +193,36 @@ class Recorder:
                 return
             await asyncio.sleep(0.005)
 
-    @staticmethod
-    def _fill_error(flow: http.HTTPFlow, exchange: Exchange) -> None:
+    def _fill_error(self, flow: http.HTTPFlow, exchange: Exchange) -> int | None:
+        """The error of an exchange that got no response; the status mitmproxy sent, if any."""
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
+        status = None
+        if flow.error is not None and flow.error.msg == BODY_LIMIT_ERROR:
+            limit = self.runtime.config.proxy.max_body_bytes
+            exchange.error = f"the request body is over proxy.max_body_bytes ({limit:,} bytes)"
+            status = 413
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
+        return status
 
     def _pending(
-        self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True
+        self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True, status: int | None = None
     ) -> PendingEvent | None:
         """The exchange's event to be, once (None when it is recorded already)."""
         if exchange.recorded:
             return None
+        # Bodies decoded for the checks wait in the queue only as far as the store keeps them.
+        cap = self.runtime.config.store.body_cap_bytes
+        exchange.bodies = [(message, body.kept(cap)) for message, body in exchange.bodies]
         pending = PendingEvent(
             exchange=exchange,
             request=flow.request,
             response=flow.response if sent else None,
-            body_cap=self.runtime.config.store.body_cap_bytes,
+            body_cap=cap,
             redactor=self.runtime.redactor,
+            inflate_limit=self.runtime.config.proxy.max_inflated_bytes,
+            status=status,
         )
         # Only now: an exchange the recorder failed on is recorded by the pipeline's last resort.
         exchange.recorded = True

@@ -49,6 +49,7 @@ def lint_files(files: PluginFiles, config: Config) -> tuple[dict[str, int], list
         profile=config.plugin.profile,
         public_url=config.proxy.public_url,
         limits=config.plugin.limits,
+        max_bytes=config.plugin.max_spec_bytes,
     )
     return summarize(findings), [f.to_dict() for f in findings]
 
@@ -89,7 +90,9 @@ class PluginService:
 
     def start(self) -> Served:
         """Load the files at start; a problem is a UsageError (exit 2)."""
-        files = load_plugin_files(self._manifest_path(), self.config.spec_path)
+        files = load_plugin_files(
+            self._manifest_path(), self.config.spec_path, self.config.plugin.max_spec_bytes
+        )
         self._current = self._serve(files)
         pin = self.config.plugin.pin
         if pin is not None and pin != self._current.number:
@@ -106,7 +109,9 @@ class PluginService:
 
     def _reload(self) -> Served | None:
         try:
-            files = PluginFiles.read(self._manifest_path(), self.config.spec_path)
+            files = PluginFiles.read(
+                self._manifest_path(), self.config.spec_path, self.config.plugin.max_spec_bytes
+            )
         except PluginFileError as exc:
             self._notice("reload_failed", f"{exc}; version {self.current.number} stays in service")
             return None
@@ -179,7 +184,11 @@ class PluginService:
         if record is None:
             raise UsageError(f"plugin.pin: there is no version {number} in the store")
         try:
-            files = PluginFiles.from_texts(record.manifest_text, record.spec_text)
+            files = PluginFiles.from_texts(
+                record.manifest_text,
+                record.spec_text,
+                max_bytes=self.config.plugin.max_spec_bytes,
+            )
         except PluginFileError as exc:
             raise UsageError(f"plugin.pin: version {number} cannot be served: {exc}") from None
         return self.build(number, files)

@@ -31,12 +31,20 @@ def decode_text(content: bytes, content_type: str | None) -> str | None:
         return None
 
 
-def store_body(content: bytes | None, content_type: str | None, cap: int) -> StoredBody:
+def store_body(
+    content: bytes | None,
+    content_type: str | None,
+    cap: int,
+    complete: bool = True,
+    size: int | None = None,
+) -> StoredBody:
+    """The body as stored. `size`: the body's full size when `content` holds only its start;
+    `complete=False`: the body is larger still (it was decoded only so far)."""
     if not content:
-        return StoredBody(None if content is None else "", False, 0, False)
-    size = len(content)
+        return StoredBody(None if content is None else "", False, 0, not complete)
+    size = len(content) if size is None else size
     kept = content[:cap]
-    truncated = size > cap
+    truncated = size > cap or not complete
     text = decode_text(kept, content_type)
     if text is None and truncated:
         # The cut may have split a multi-byte character: drop up to 3 trailing bytes.

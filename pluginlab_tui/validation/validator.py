@@ -33,7 +33,7 @@ from pluginlab_tui.validation.params import MISSING, check, coerce, extract, par
 from pluginlab_tui.validation.refs import pointer
 from pluginlab_tui.validation.schemas import Failure
 from pluginlab_tui.validation.security import unmet
-from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.validation.violations import Location, Violation
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class HttpRequest:
     query: str
     headers: Sequence[tuple[str, str]]
     body: bytes | None
+    #: False when `body` is only the start of a body too large to decode whole.
+    body_complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,18 @@ class HttpResponse:
     status: int
     headers: Sequence[tuple[str, str]]
     body: bytes | None
+    #: False when `body` is only the start of a body too large to decode whole.
+    body_complete: bool = True
+
+
+def _too_large(location: Location) -> Violation:
+    return Violation(
+        "body_too_large_to_check",
+        location,
+        "body",
+        f"the {location} body is larger than proxy.max_inflated_bytes once decoded; "
+        "its content was not checked",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +130,7 @@ class ContractValidator:
 
     def check_request(self, request: HttpRequest) -> RequestCheck:
         """Route and check a request. Never raises."""
-        out: list[Violation] = []
+        out: list[Violation] = [] if request.body_complete else [_too_large("request")]
         try:
             match = self._compiled.router.match(request.path or "/", request.method or "")
         except Exception:
@@ -224,7 +238,7 @@ class ContractValidator:
                     )
                 )
             return
-        if not content:
+        if not content or not request.body_complete:
             return
         ctype = parse_content_type(headers.get("content-type"))
         declared = ", ".join(content)
@@ -277,6 +291,8 @@ class ContractValidator:
         headers = header_map(response.headers or ())
         ctype = parse_content_type(headers.get("content-type"))
         body = response.body or b""
+        if not response.body_complete:
+            out.append(_too_large("response"))
         if duration_ms > self.slow_ms:
             out.append(
                 Violation(
@@ -344,6 +360,8 @@ class ContractValidator:
                     f"the response's Content-Type is {got} but the spec documents {declared}",
                 )
             )
+            return
+        if not response.body_complete:
             return
         for where, keyword, message, schema_path in _check_body(
             spec.content[key], ctype, body, "response body"

@@ -28,6 +28,7 @@ CONTRACT_CODES: dict[str, tuple[Location, int]] = {
 PROXY_CODES: dict[str, tuple[Location, int]] = {
     "proxy_error": ("request", 500),  # a stage raised: the exchange ended there
     "ambiguous_path": ("request", 400),  # an encoded slash or backslash inside a segment
+    "body_too_large_to_check": ("request", 413),  # inflated past proxy.max_inflated_bytes
 }
 #: Every code a violation can carry.
 CODES = {**CONTRACT_CODES, **PROXY_CODES}
@@ -39,6 +40,7 @@ _STRICT_PRECEDENCE = [
     "method_not_allowed",
     "unsupported_media_type",
     "security_missing",
+    "body_too_large_to_check",
 ]
 
 

@@ -19,11 +19,12 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from pluginlab_tui.examples import free_port
+from tests.bombs import gzip_bomb, harmless_gzip
 from tests.harness import TODO
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -35,6 +36,18 @@ SLOW_S = 1.2
 HANG_S = 4.0
 #: Characters of the `big` report's note: over the 100,000 of the plugin profile.
 BIG_CHARS = 120_000
+#: What the `gzip_bomb` mode inflates to (about 1 MB as sent); `gzip_noise` is as large as sent
+#: and inflates to the same size (the harmless twin).
+BOMB_BYTES = 1 << 30
+_BOMBS: dict[str, bytes] = {}
+
+
+def bomb_body(mode: str) -> bytes:
+    """The gzip_bomb / gzip_noise body, built once per process."""
+    if mode not in _BOMBS:
+        _BOMBS["gzip_bomb"] = bomb = gzip_bomb(BOMB_BYTES)
+        _BOMBS["gzip_noise"] = harmless_gzip(len(bomb))
+    return _BOMBS[mode]
 
 
 def report(items: int = 1, note: str = "ok", bad_at: int | None = None) -> dict[str, Any]:
@@ -114,6 +127,15 @@ def lab_app(calls: list[tuple[str, str]], event_ids: list[str] | None = None) ->
             return brotli_encoded(report(100, "brotli", bad_at=70 if mode == "br_bad" else None))
         if mode == "big_multibyte":  # over 100,000 bytes, under 100,000 characters
             return JSONResponse(report(note="é" * (BIG_CHARS // 2)))
+        if mode == "stream_big":  # 300,000 bytes in pieces, no Content-Length
+            pieces = (b" " * 30_000 for _ in range(10))
+            return StreamingResponse(pieces, media_type="application/json")
+        if mode in ("gzip_bomb", "gzip_noise"):
+            return Response(
+                bomb_body(mode),
+                headers={"Content-Encoding": "gzip"},
+                media_type="application/json",
+            )
         if mode in ("slow", "hang"):
             await asyncio.sleep(SLOW_S if mode == "slow" else HANG_S)
         if mode in ("latin1", "latin1_mislabelled"):

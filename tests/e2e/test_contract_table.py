@@ -22,6 +22,7 @@ import pytest
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import CODES, CONTRACT_CODES
+from tests.bombs import gzip_bomb
 from tests.conftest import stored_events
 from tests.e2e.lab import BIG_CHARS, LabBackend, as_json, lab_sections, report
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
@@ -88,6 +89,7 @@ NEW = {"title": "Buy milk"}
 GZ_NOTE = gzip.compress(json.dumps({"text": "zipped", "id": 9}).encode("utf-8"))
 GZ_NOTE_OK = gzip.compress(json.dumps({"text": "zipped"}).encode("utf-8"))
 GZ = (("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
+GZ_BOMB = gzip_bomb(32 * 1024 * 1024)  # 32 MiB of zeros: over the 16 MiB checked
 BAD_UTF8 = b'{"title": "\xff\xfe"}'
 LONG_NOTE = {"text": "x" * 300, "id": 8}
 
@@ -363,6 +365,12 @@ CASES = [
         send("PUT", "/v1/notes/9", GZ_NOTE, *GZ),
         send("PUT", "/v1/notes/9", GZ_NOTE_OK, *GZ),
         ("invalid_body", "body/id", "readOnly"),
+    ),
+    lab(
+        "gzip request body over proxy.max_inflated_bytes once decoded: not checked",
+        send("PUT", "/v1/notes/9", GZ_BOMB, *GZ),
+        send("PUT", "/v1/notes/9", GZ_NOTE_OK, *GZ),
+        ("body_too_large_to_check", "body", None),
     ),
     # -- responses from the example backend (X-Todo-Fault) --------------------------------
     todo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -135,3 +136,23 @@ def test_decode_bytes() -> None:
     assert decode_bytes("\ufeffa".encode()) == "a"
     assert decode_bytes("a".encode("utf-16")) == "a"
     assert decode_bytes(b"\xff\xfe\xfa") == "ÿþú" or decode_bytes(b"\xe9") == "é"
+
+
+def test_an_alias_bomb_is_a_parse_error_not_an_expansion() -> None:
+    from tests.bombs import alias_bomb
+
+    doc = load_document(alias_bomb(), "bomb.yaml")
+    assert doc.data is None and doc.error is not None
+    assert doc.error.severity == "error"
+    assert "plugin.max_spec_bytes" in doc.error.message and "alias" in doc.error.message
+
+
+def test_documents_over_the_limit_are_refused(tmp_path: Path) -> None:
+    text = json.dumps({"openapi": "3.1.0", "pad": "x" * 5000})
+    doc = load_document(text, "big.json", max_bytes=1000)
+    assert doc.error is not None and "plugin.max_spec_bytes (1,000 bytes)" in doc.error.message
+    assert load_document(text, "big.json").ok
+    path = tmp_path / "big.json"
+    path.write_text(text)
+    read = read_document(path, max_bytes=1000)
+    assert read.error is not None and "5,0" in read.error.message

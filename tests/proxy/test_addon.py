@@ -109,3 +109,19 @@ def test_the_addon_runs_under_stock_mitmdump(tmp_path: Path) -> None:
     time.sleep(0.1)
     events = stored_events(tmp_path / "events.db")
     assert [e.status for e in events if e.path == "/todos/stock"] == [201]
+
+
+def test_request_bodies_are_limited_to_max_body_bytes(tmp_path: Path) -> None:
+    """Embedded or under mitmdump, mitmproxy stops reading past proxy.max_body_bytes."""
+    from mitmproxy.addons.proxyserver import Proxyserver
+
+    sections = todo_sections(tmp_path, None, proxy={"max_body_bytes": 12345})
+    runtime = Runtime(load_config(write_config(tmp_path, sections)))
+    runtime.start()
+    try:
+        addon = PluginLab(runtime)
+        with taddons.context(Proxyserver(), addon) as tctx:
+            tctx.configure(addon)
+            assert tctx.options.body_size_limit == "12345"
+    finally:
+        runtime.close()

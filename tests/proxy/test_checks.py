@@ -6,6 +6,7 @@ stage logic with a real Runtime (real store, the example's spec) and no network.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,7 @@ def arrived(runtime: Runtime, method: str, path: str, body: object = None) -> ht
         flow.request.content = json.dumps(body).encode()
         flow.request.headers["content-type"] = "application/json"
     Intake(runtime).request(flow)
-    RequestChecks(runtime).request(flow)
+    asyncio.run(RequestChecks(runtime).request(flow))
     return flow
 
 
@@ -87,7 +88,7 @@ def test_request_of_takes_the_decoded_body_and_the_raw_query(lenient: Runtime) -
     flow.request.headers["content-encoding"] = "gzip"
     flow.request.content = b'{"title": "x"}'  # set_content encodes it
     assert flow.request.raw_content != flow.request.content
-    request = request_of(flow)
+    request = request_of(flow, 1 << 20)
     assert (request.path, request.query) == ("/todos/ann", "status=open&limit=5")
     assert request.body == b'{"title": "x"}'
 
@@ -177,8 +178,31 @@ def test_check_response_keeps_the_first_verdict(lenient: Runtime) -> None:
     flow = arrived(lenient, "GET", "/todos/ann")
     exchange = answered(flow, 418, {"teapot": True})
     assert flow.response is not None
-    check_response(exchange, flow.response)
+    check_response(exchange, flow.response, 1 << 20)
     assert [v.code for v in exchange.response_violations or []] == ["undocumented_status"]
     flow.response.status_code = 200
-    check_response(exchange, flow.response)  # already checked: not again
+    check_response(exchange, flow.response, 1 << 20)  # already checked: not again
     assert [v.code for v in exchange.response_violations or []] == ["undocumented_status"]
+
+
+def test_a_coded_body_is_checked_off_the_loop_with_the_same_verdict(
+    lenient: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large gzip body is inflated in a worker thread; the verdict is the one on the loop."""
+    from pluginlab_tui.proxy import checks
+
+    monkeypatch.setattr(checks, "_COSTLY_BYTES", 1)
+    flow = tflow.tflow()
+    flow.request.method = "POST"
+    flow.request.path = "/todos/ann"
+    flow.request.headers["content-type"] = "application/json"
+    flow.request.headers["content-encoding"] = "gzip"
+    flow.request.content = json.dumps({"title": 5}).encode()
+    assert checks._costly(flow.request)
+    Intake(lenient).request(flow)
+    asyncio.run(RequestChecks(lenient).request(flow))
+    exchange = exchange_of(flow)
+    assert exchange is not None and exchange.check is not None
+    assert [(v.code, v.where) for v in exchange.check.violations] == [
+        ("invalid_body", "body/title")
+    ]

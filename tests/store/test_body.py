@@ -27,3 +27,10 @@ def test_empty_and_absent() -> None:
     assert store_body(None, None, 10).text is None
     assert store_body(b"", None, 10).text == ""
     assert charset_of('text/html; charset="utf-16"') == "utf-16"
+
+
+def test_a_body_known_only_in_part_keeps_its_size_and_is_flagged() -> None:
+    stored = store_body(b"x" * 10, "text/plain", 100, size=5000)
+    assert (stored.text, stored.size, stored.truncated) == ("x" * 10, 5000, True)
+    partial = store_body(b"x" * 10, "text/plain", 100, complete=False)
+    assert partial.size == 10 and partial.truncated

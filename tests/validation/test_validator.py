@@ -4,6 +4,7 @@ test against openapi-core (the reference for what is valid) over our spec and co
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,15 @@ REQUEST_CASES: list[tuple[str, HttpRequest, HttpRequest, str]] = [
         req("POST", "/v1/orders", headers=[KEY, JSON_CT], body=ORDER),
         "body/items",
     ),
+    (
+        "body_too_large_to_check",
+        replace(
+            req("POST", "/v1/orders", headers=[KEY, JSON_CT], body=b'{"items": ['),
+            body_complete=False,
+        ),
+        req("POST", "/v1/orders", headers=[KEY, JSON_CT], body=ORDER),
+        "body",
+    ),
 ]
 
 
@@ -157,6 +167,25 @@ RESPONSE_CASES: list[tuple[str, HttpResponse, HttpResponse, str]] = [
         "body",
     ),
 ]
+
+
+def test_a_body_too_large_to_check_is_not_checked(validator: ContractValidator) -> None:
+    """Only the start of the body is known: no spurious invalid_body, one clear code."""
+    start = b'{"items": [{"sku": '
+    check = validator.check_request(
+        replace(req("POST", "/v1/orders", headers=[KEY, JSON_CT], body=start), body_complete=False)
+    )
+    assert found(check.violations) == [("body_too_large_to_check", "body")]
+    assert "proxy.max_inflated_bytes" in check.violations[0].message
+    cut = replace(resp(200, b'{"id": 7, "na'), body_complete=False)
+    assert found(validator.check_response(_show_pet(validator), cut, 1.0)) == [
+        ("body_too_large_to_check", "body")
+    ]
+    assert validator.check_request(req("GET", "/v1/nowhere")).violations[0].code == "unknown_path"
+    lost = validator.check_request(
+        replace(req("GET", "/v1/nowhere", body=b"x"), body_complete=False)
+    )
+    assert [v.code for v in lost.violations] == ["body_too_large_to_check", "unknown_path"]
 
 
 @pytest.mark.parametrize(("code", "bad", "good", "where"), RESPONSE_CASES, ids=lambda c: str(c))

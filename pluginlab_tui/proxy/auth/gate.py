@@ -230,7 +230,9 @@ class AuthGate:
         if section is None or section.operations is None:
             return verdict
         if exchange.check is None:  # RequestChecks reuses it
-            exchange.check = exchange.served.validator.check_request(request_of(flow))
+            exchange.check = exchange.served.validator.check_request(
+                request_of(flow, self.config.proxy.max_inflated_bytes)
+            )
         operation = exchange.check.operation_id
         if operation is not None and operation in section.operations:
             return verdict

@@ -19,6 +19,7 @@ from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthPr
 from pluginlab_tui.proxy.auth.params import FORM, MAX_BODY_BYTES, body_params, form_params
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.auth.users import list_users
+from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -62,20 +63,24 @@ def proxy_path(path: str) -> str | None:
     return route if (route + "/").startswith(PROXY_PREFIX) else None
 
 
-def form_or_json(request: http.Request) -> dict[str, str]:
-    """A token/revoke body as parameters (params.body_params); OAuthError when it is not one."""
+def form_or_json(request: http.Request, limit: int) -> dict[str, str]:
+    """A token/revoke body as parameters (params.body_params), its content codings undone up to
+    the smaller of `limit` (proxy.max_inflated_bytes) and MAX_BODY_BYTES; OAuthError when it is
+    not one."""
     if len(request.raw_content or b"") > MAX_BODY_BYTES:
         raise OAuthError("invalid_request", f"the body is over {MAX_BODY_BYTES} bytes")
-    raw = request.get_content(strict=False) or b""
-    return body_params(raw, request.headers.get("content-type") or "")
+    body = decoded(request, min(limit, MAX_BODY_BYTES + 1))
+    if not body.complete:
+        raise OAuthError("invalid_request", f"the decoded body is over {MAX_BODY_BYTES} bytes")
+    return body_params(body.content, request.headers.get("content-type") or "")
 
 
-def authorize_params(request: http.Request) -> dict[str, str]:
+def authorize_params(request: http.Request, limit: int) -> dict[str, str]:
     """The /authorize parameters: the query of a GET, the form body of a POST."""
     if request.method == "GET":
         return form_params(request.data.path.partition(b"?")[2])
     kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    return form_or_json(request) if kind == FORM else {}
+    return form_or_json(request, limit) if kind == FORM else {}
 
 
 def redirect(uri: str, **params: str) -> http.Response:
@@ -147,7 +152,7 @@ class OAuthRoutes:
 
     def _authorize(self, request: http.Request) -> http.Response:
         try:
-            params = authorize_params(request)
+            params = authorize_params(request, self.runtime.config.proxy.max_inflated_bytes)
             checked = self.provider.check_authorize(params)
         except OAuthError as exc:
             return json_response(
@@ -240,7 +245,7 @@ class OAuthRoutes:
         return self.provider.section.client_id  # the same bytes, as configured
 
     def _token(self, request: http.Request) -> http.Response:
-        body = form_or_json(request)
+        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
         client_id = self._client(request, body)
         grant = body.get("grant_type", "")
         if grant == "authorization_code":
@@ -256,7 +261,7 @@ class OAuthRoutes:
         return json_response(200, tokens.as_json(), NO_STORE)
 
     def _revoke(self, request: http.Request) -> http.Response:
-        body = form_or_json(request)
+        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
         self._client(request, body)
         token = body.get("token")
         if not token:

@@ -15,7 +15,10 @@ from pluginlab_tui.proxy.auth.oauth_routes import form_or_json, proxy_path, redi
 from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
+from tests.bombs import gzip_bomb
 from tests.proxy.auth.conftest import raw_flow
+
+LIMIT = 1 << 20
 
 
 def request(body: bytes, content_type: str | None) -> object:
@@ -25,17 +28,24 @@ def request(body: bytes, content_type: str | None) -> object:
 
 def test_token_bodies_in_either_content_type() -> None:
     form = request(b"grant_type=authorization_code&code=a%2Bb", "application/x-www-form-urlencoded")
-    assert form_or_json(form) == {"grant_type": "authorization_code", "code": "a+b"}  # type: ignore[arg-type]
+    assert form_or_json(form, LIMIT) == {"grant_type": "authorization_code", "code": "a+b"}  # type: ignore[arg-type]
     json_body = request(
         b'{"grant_type": "refresh_token", "x": null}', "application/json; charset=utf-8"
     )
-    assert form_or_json(json_body) == {"grant_type": "refresh_token"}  # type: ignore[arg-type]
+    assert form_or_json(json_body, LIMIT) == {"grant_type": "refresh_token"}  # type: ignore[arg-type]
     sniffed = request(b'{"code": "c"}', None)
-    assert form_or_json(sniffed) == {"code": "c"}  # type: ignore[arg-type]
+    assert form_or_json(sniffed, LIMIT) == {"code": "c"}  # type: ignore[arg-type]
     with pytest.raises(OAuthError, match="not valid JSON"):
-        form_or_json(request(b"{nope", "application/json"))  # type: ignore[arg-type]
+        form_or_json(request(b"{nope", "application/json"), LIMIT)  # type: ignore[arg-type]
     with pytest.raises(OAuthError, match="JSON object"):
-        form_or_json(request(b"[1]", "application/json"))  # type: ignore[arg-type]
+        form_or_json(request(b"[1]", "application/json"), LIMIT)  # type: ignore[arg-type]
+
+
+def test_a_bombed_token_body_is_refused_without_inflating_it() -> None:
+    bomb = request(gzip_bomb(64 << 20), "application/x-www-form-urlencoded")
+    bomb.headers["content-encoding"] = "gzip"  # type: ignore[attr-defined]
+    with pytest.raises(OAuthError, match="too large"):
+        form_or_json(bomb, LIMIT)  # type: ignore[arg-type]
 
 
 def test_redirects_keep_the_callback_query() -> None:
