@@ -17,7 +17,7 @@ from pluginlab_tui.validation.validator import (
     HttpResponse,
     RequestCheck,
 )
-from pluginlab_tui.validation.violations import CONTRACT_CODES, Violation
+from pluginlab_tui.validation.violations import CODES, CONTRACT_CODES, Violation
 from tests.validation.oracle import Oracle, agrees
 
 SPECS = Path(__file__).parent / "specs"
@@ -207,7 +207,7 @@ def test_slow_response(validator: ContractValidator) -> None:
 
 def test_every_code_is_covered() -> None:
     covered = {c[0] for c in REQUEST_CASES} | {c[0] for c in RESPONSE_CASES} | {"slow_response"}
-    assert covered == set(CONTRACT_CODES)
+    assert set(CONTRACT_CODES) <= covered <= set(CODES)
 
 
 # -- messages and locations a person reads -----------------------------------------------------
