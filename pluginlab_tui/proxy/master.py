@@ -136,7 +136,8 @@ def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None
 def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     """uvloop's runner where it is installed (about 1.3x the throughput here), else asyncio's.
 
-    PLUGINLAB_UVLOOP=0 chooses asyncio's loop.
+    PLUGINLAB_UVLOOP=0 chooses asyncio's loop, and so does a uvloop that cannot run mitmproxy's
+    eager tasks (uvloop 0.23 on Python 3.13.0 passes an argument that its factory refuses).
     """
     if os.environ.get("PLUGINLAB_UVLOOP", "1") != "0":
         try:
@@ -144,5 +145,21 @@ def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
         except ImportError:
             pass
         else:
-            return uvloop.run
+            if uvloop.run(runs_eager_tasks()):
+                return uvloop.run
     return asyncio.run
+
+
+async def runs_eager_tasks() -> bool:
+    """Whether this loop can run tasks under asyncio's eager task factory, as mitmproxy 12 does."""
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    probe = asyncio.sleep(0)
+    try:
+        await loop.create_task(probe)
+    except TypeError:
+        probe.close()
+        return False
+    finally:
+        loop.set_task_factory(None)
+    return True
