@@ -13,6 +13,7 @@ from typing import Any
 
 from mitmproxy import options
 from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
+from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.master import Master
 
 from pluginlab_tui.config import Config, host_port
@@ -22,6 +23,8 @@ from pluginlab_tui.proxy.runtime import Runtime
 
 #: How long a stopping proxy waits for exchanges in flight before recording them as cut short.
 GRACE_S = 5.0
+#: How long it then waits for the connections it closes to be done.
+CLOSE_S = 1.0
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -108,9 +111,23 @@ class ProxyServer:
             deadline = time.monotonic() + GRACE_S
             while self.runtime.inflight and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
+            await close_connections(ps)
             master.shutdown()
 
         self._stopping = asyncio.ensure_future(stop())
+
+
+async def close_connections(ps: Proxyserver, timeout_s: float = CLOSE_S) -> None:
+    """End every client connection still open (idle keep-alive ones, mostly) and wait for each
+    to be done, so that none is left for the loop's runner to cancel at exit: a connection task
+    cancelled there prints a CancelledError traceback (Python 3.12's asyncio streams)."""
+    for handler in list(ps.connections.values()):
+        io = handler.transports.get(handler.client)
+        if io is not None and io.handler is not None:
+            io.handler.cancel("the proxy is stopping")  # mitmproxy closes the socket and returns
+    deadline = time.monotonic() + timeout_s
+    while ps.connections and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None = None) -> int:
