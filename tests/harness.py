@@ -131,7 +131,7 @@ class ProxyProcess:
                 self.process.kill()
                 self.process.wait()
         if self._pump is not None:
-            self._pump.join(timeout)  # every line the process wrote is in self.lines
+            self._pump.join(5)  # every line the process wrote is in self.lines
         code = self.process.returncode
         self.process = None
         return code
