@@ -73,6 +73,7 @@ class ProxyProcess:
         self.env = env
         self.lines: list[str] = []
         self.process: subprocess.Popen[str] | None = None
+        self._pump: threading.Thread | None = None
         self.url = ""
         self.db = Path()
 
@@ -103,12 +104,18 @@ class ProxyProcess:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         if not ready.wait(timeout) or not serving.is_set() or self.process.poll() is not None:
             output = "\n".join(self.lines)
             self.stop()
             raise RuntimeError(f"the proxy did not start:\n{output}")
         return self
+
+    @property
+    def output(self) -> str:
+        """What the process wrote on stdout and stderr so far (all of it once stopped)."""
+        return "\n".join(self.lines)
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, trust_env=False, timeout=30, **kwargs)
@@ -123,6 +130,8 @@ class ProxyProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._pump is not None:
+            self._pump.join(5)  # every line the process wrote is in self.lines
         code = self.process.returncode
         self.process = None
         return code

@@ -13,6 +13,7 @@ from typing import Any
 
 from mitmproxy import options
 from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
+from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.master import Master
 
 from pluginlab_tui.config import Config, host_port
@@ -22,6 +23,8 @@ from pluginlab_tui.proxy.runtime import Runtime
 
 #: How long a stopping proxy waits for exchanges in flight before recording them as cut short.
 GRACE_S = 5.0
+#: How long it then waits for the connections it closes to be done.
+CLOSE_S = 1.0
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -110,9 +113,23 @@ class ProxyServer:
             deadline = time.monotonic() + GRACE_S
             while self.runtime.inflight and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
+            await close_connections(ps)
             master.shutdown()
 
         self._stopping = asyncio.ensure_future(stop())
+
+
+async def close_connections(ps: Proxyserver, timeout_s: float = CLOSE_S) -> None:
+    """End every client connection still open (idle keep-alive ones, mostly) and wait for each
+    to be done, so that none is left for the loop's runner to cancel at exit: a connection task
+    cancelled there prints a CancelledError traceback (Python 3.12's asyncio streams)."""
+    for handler in list(ps.connections.values()):
+        io = handler.transports.get(handler.client)
+        if io is not None and io.handler is not None:
+            io.handler.cancel("the proxy is stopping")  # mitmproxy closes the socket and returns
+    deadline = time.monotonic() + timeout_s
+    while ps.connections and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
 
 
 def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None = None) -> int:
@@ -138,7 +155,8 @@ def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None
 def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     """uvloop's runner where it is installed (about 1.3x the throughput here), else asyncio's.
 
-    PLUGINLAB_UVLOOP=0 chooses asyncio's loop.
+    PLUGINLAB_UVLOOP=0 chooses asyncio's loop, and so does a uvloop that cannot run mitmproxy's
+    eager tasks (uvloop 0.23 on Python 3.13.0 passes an argument that its factory refuses).
     """
     if os.environ.get("PLUGINLAB_UVLOOP", "1") != "0":
         try:
@@ -146,5 +164,21 @@ def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
         except ImportError:
             pass
         else:
-            return uvloop.run
+            if uvloop.run(runs_eager_tasks()):
+                return uvloop.run
     return asyncio.run
+
+
+async def runs_eager_tasks() -> bool:
+    """Whether this loop can run tasks under asyncio's eager task factory, as mitmproxy 12 does."""
+    loop = asyncio.get_running_loop()
+    loop.set_task_factory(asyncio.eager_task_factory)
+    probe = asyncio.sleep(0)
+    try:
+        await loop.create_task(probe)
+    except TypeError:
+        probe.close()
+        return False
+    finally:
+        loop.set_task_factory(None)
+    return True

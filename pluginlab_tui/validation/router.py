@@ -9,10 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import unquote
-
-T = TypeVar("T")
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VAR = re.compile(r"\{([^{}/]+)\}")
@@ -56,7 +54,7 @@ class _Segment:
 
 
 @dataclass(slots=True)
-class Route(Generic[T]):
+class Route[T]:
     template: str
     segments: tuple[_Segment, ...]
     methods: dict[str, T]
@@ -64,7 +62,7 @@ class Route(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
-class Match(Generic[T]):
+class Match[T]:
     """What the router found: the template, the operation (None: method not allowed), params."""
 
     template: str
@@ -86,7 +84,7 @@ def _compile_segment(text: str) -> _Segment:
     return _Segment(None, re.compile(pattern + r"\Z", re.S), names)
 
 
-class Router(Generic[T]):
+class Router[T]:
     """Finds the route for a request path; built once per spec."""
 
     def __init__(self, routes: Iterable[tuple[str, dict[str, T]]], bases: list[str]) -> None:

@@ -98,7 +98,7 @@ def test_a_slow_backend_gives_504_after_the_timeout(start_proxy: ProxyFactory) -
     assert events[0].status == 504 and "0.5 s" in (events[0].error or "")
 
 
-def test_sigterm_during_traffic_loses_no_row(start_proxy: ProxyFactory) -> None:
+def test_sigterm_during_traffic_loses_no_row_and_stops_cleanly(start_proxy: ProxyFactory) -> None:
     proxy = start_proxy()
     with Traffic(proxy, "/todos/term") as traffic:
         wait_for(lambda: len(traffic.answered) >= 100, timeout=30)
@@ -106,6 +106,8 @@ def test_sigterm_during_traffic_loses_no_row(start_proxy: ProxyFactory) -> None:
     stored = {e.event_id for e in stored_events(proxy.db)}
     assert len(traffic.answered) >= 100
     assert set(traffic.answered) <= stored
+    assert "Traceback" not in proxy.output
+    assert "CancelledError" not in proxy.output
 
 
 def test_port_in_use_and_missing_files_are_one_line_and_exit_2(
