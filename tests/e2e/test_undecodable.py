@@ -19,7 +19,8 @@ def test_undecodable_paths_and_headers_are_stored_and_the_writer_goes_on(
     proxy = start_proxy()
     host = proxy.url.removeprefix("http://").encode()
     bad_path = raw(
-        proxy, b"GET /todos/\xff?q=\xff HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+        proxy,
+        b"GET /todos/\xff?q=\xff HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n",
     )
     bad_header = raw(
         proxy,
