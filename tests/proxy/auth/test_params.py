@@ -47,7 +47,8 @@ JSONS = {
     b'{"code": "a\\u0000"}': "control",
     b'{"code": "a", "code": "b"}': "more than once",
     b"[" * 100_000: "bytes",
-    b"[" * 5_000 + b"]" * 5_000: "not valid JSON",  # deeper than the parser goes
+    # Deeper than the parser goes (3.12), or a list that is no object (3.13 parses deeper).
+    b"[" * 5_000 + b"]" * 5_000: "not valid JSON|JSON object",
     b"{" + b'"a":{' * 10_000 + b"}" * 10_001: "not valid JSON",
     b'"code"': "JSON object",
     b"{nope": "not valid JSON",
