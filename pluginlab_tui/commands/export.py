@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path, url_arg
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries
@@ -37,6 +37,7 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
     parser.add_argument(
         "--base-url",
+        type=url_arg,
         metavar="URL",
         help="curl: where the commands send to (default: http://<proxy.listen>)",
     )

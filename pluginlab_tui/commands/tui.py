@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path
-from pluginlab_tui.config import Config, find_config, load_config
+from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_path, db_path
+from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.store.database import check_store_path
 
 #: How long `pluginlab-tui` waits for its proxy to make the store.
 START_TIMEOUT_S = 20.0
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_default(args: argparse.Namespace) -> int:
     """`pluginlab-tui [--config F] [--attach]`."""
-    path = args.main_config or find_config()
+    path = config_path(args)
     if path is None:
         print(
             "pluginlab-tui: no pluginlab.toml here; try `pluginlab-tui demo`, or point to one"
@@ -67,6 +68,7 @@ def run_default(args: argparse.Namespace) -> int:
         return 2
     config = load_config(path)
     db = config.store_path
+    check_store_path(db)
     if args.attach:
         return _run_app(db, f"attached to the proxy on {config.proxy.listen}", config)
     log_path = db.parent / "proxy.log"
