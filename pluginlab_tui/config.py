@@ -306,7 +306,7 @@ def check_host(host: str) -> str:
     except UnicodeError:
         ascii_host = ""
     if bare != host or not _HOSTNAME.match(ascii_host) or len(ascii_host) > 253:
-        raise ValueError(f"{host!r} is not a host name or IP address")
+        raise ValueError("not a host name or IP address")
     return host
 
 

@@ -68,16 +68,19 @@ def url_arg(text: str) -> str:
     try:
         return base_url(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} {exc}") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def listen_arg(text: str) -> str:
     """HOST:PORT."""
     try:
         host, _ = host_port(text)
-        check_host(host)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    try:
+        check_host(host)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return text
 
 

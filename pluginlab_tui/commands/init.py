@@ -92,7 +92,7 @@ def _spec_url(text: str) -> str:
     try:
         return base_url(text, query=True)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} {exc}") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def _default_name(folder: Path) -> str:

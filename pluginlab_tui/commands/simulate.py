@@ -105,11 +105,14 @@ def grant_secret(store: Path) -> bytes | None:
     return store_grant_secret(store) if store.exists() else None
 
 
-def secret_for(args: argparse.Namespace, simulator: Simulator) -> bytes | None:
-    """What the simulator signs with: the store named by --db, else the one the proxy's health
-    route names. Without one, a line says so and the calls are recorded as source=live."""
+def secret_for(args: argparse.Namespace, config: Config, simulator: Simulator) -> bytes | None:
+    """What the simulator signs with: the store named by --db; without --target, the config's
+    store when it is there (the proxy of this config); else the store the proxy's health route
+    names. Without one, a line says so and the calls are recorded as source=live."""
     if args.db is not None:
         return store_grant_secret(db_path(args))
+    if args.target is None and config.store_path.exists():
+        return store_grant_secret(config.store_path)
     store, reason = simulator.proxy_store()
     if store is not None:
         try:
@@ -132,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out = sys.stdout
     with simulator:
-        simulator.grant_secret = secret_for(args, simulator)
+        simulator.grant_secret = secret_for(args, config, simulator)
         try:
             simulator.run(rounds=args.rounds)
             stopped = None
