@@ -29,7 +29,7 @@ from pluginlab_tui.commands.common import (
 )
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import free_port
-from pluginlab_tui.store.database import check_store_path
+from pluginlab_tui.store.database import open_store
 
 FAULTS = ("wrong_type", "missing_field", "undocumented_status")
 TUI_MODULE = "pluginlab_tui.tui.app"
@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_config(args, "demo")
     if args.db is not None:
         db = args.db.resolve()
-        check_store_path(db)
+        open_store(db, create=True).close()  # a store that cannot be made: said before it runs
         where = f"store {db}"
     else:
         folder = Path(tempfile.mkdtemp(prefix="pluginlab-demo-"))
@@ -255,7 +255,6 @@ def _tui(db: Path, seconds: float | None) -> None:
 
 def _summary(db: Path) -> None:
     from pluginlab_tui.store import queries
-    from pluginlab_tui.store.database import open_store
 
     if not db.exists():
         return

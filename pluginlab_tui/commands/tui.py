@@ -11,7 +11,7 @@ from pathlib import Path
 from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_path, db_path
 from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.store.database import check_store_path
+from pluginlab_tui.store.database import check_store_path, open_store
 
 #: How long `pluginlab-tui` waits for its proxy to make the store.
 START_TIMEOUT_S = 20.0
@@ -68,11 +68,11 @@ def run_default(args: argparse.Namespace) -> int:
         return 2
     config = load_config(path)
     db = config.store_path
-    check_store_path(db)
     if args.attach:
+        check_store_path(db)
         return _run_app(db, f"attached to the proxy on {config.proxy.listen}", config)
     log_path = db.parent / "proxy.log"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    open_store(db, create=True).close()  # what the proxy would make; a bad path said here
     start = log_path.stat().st_size if log_path.exists() else 0
     with log_path.open("ab") as log:
         child = subprocess.Popen(

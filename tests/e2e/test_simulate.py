@@ -171,4 +171,3 @@ def test_a_target_on_this_machine_is_recorded_as_simulate_without_naming_its_sto
     # the one probe that asked the health route where the store is, before it could sign
     others = [e for e in events.values() if e.event_id not in {c["event_id"] for c in calls}]
     assert [(e.path, e.source) for e in others] == [(HEALTH_PATH, "live")]
-
