@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pluginlab_tui.commands.common import Subparsers, refuse_config
+from pluginlab_tui.commands.common import Subparsers, refuse_config, url_arg
 from pluginlab_tui.config import base_url
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.fixes import fix_spec_data
@@ -53,7 +53,7 @@ def add_parser(subparsers: Subparsers) -> None:
         ),
     )
     parser.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
-    parser.add_argument("--backend", metavar="URL", help="the backend's base URL")
+    parser.add_argument("--backend", type=url_arg, metavar="URL", help="the backend's base URL")
     parser.add_argument(
         "--spec-url",
         type=_spec_url,
