@@ -31,11 +31,15 @@ VERBS = (
 )
 
 
+class BadArguments(Exception):
+    """A mistake on the command line, as the one line to print (main returns 2)."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with a mistake said in one line (and exit 2), the house rule for bad input."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        raise BadArguments(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BadArguments as exc:
+        print(exc, file=sys.stderr)
+        return 2
     run = getattr(args, "run", None)
     if run is None:
         # no verb: the proxy as a child process and the TUI on its store (or --attach)

@@ -228,10 +228,7 @@ def test_bad_flag_values_are_one_line_before_anything_runs(
     argv: tuple[str, ...],
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    try:
-        code: object = main(list(argv))
-    except SystemExit as done:  # argparse refused the value
-        code = done.code
+    code = main(list(argv))
     out, err = capsys.readouterr()
     assert code == 2, err
     assert len(err.splitlines()) == 1, err
