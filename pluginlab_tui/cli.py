@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pluginlab_tui import __version__
 from pluginlab_tui.errors import UsageError
@@ -29,8 +31,19 @@ VERBS = (
 )
 
 
+class BadArguments(Exception):
+    """A mistake on the command line, as the one line to print (main returns 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a mistake said in one line (and exit 2), the house rule for bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BadArguments(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pluginlab-tui",
         description="A live debugger in the terminal for ChatGPT plugins and GPT Actions.",
     )
@@ -44,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except BadArguments as exc:
+        print(exc, file=sys.stderr)
+        return 2
     run = getattr(args, "run", None)
     if run is None:
         # no verb: the proxy as a child process and the TUI on its store (or --attach)
@@ -58,4 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (OSError, sqlite3.Error) as exc:  # the last net: the environment, in one line
+        print(f"pluginlab-tui: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
     return code

@@ -7,10 +7,13 @@ paths in the file are taken from the file's folder.
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -25,25 +28,38 @@ CONFIG_NAME = "pluginlab.toml"
 
 _FILE_DATA: ContextVar[dict[str, Any] | None] = ContextVar("pluginlab_file_data", default=None)
 
+#: The largest integer SQLite stores (counts and numbers that reach a query).
+SQL_INT_MAX = 2**63 - 1
+#: Upper bounds that keep timers and dates in range (socket timeouts, datetime arithmetic).
+DAY_S = 86_400
+TEN_YEARS_S = 3650 * DAY_S
+
+#: A character limit: 1 or more (0 would mean "use the profile's default" in places).
+CharLimit = Annotated[int, Field(ge=1)]
+#: A lifetime in whole seconds: more than 0, at most ten years.
+Lifetime = Annotated[int, Field(gt=0, le=TEN_YEARS_S)]
+#: A count of requests: 0 (none allowed) or more.
+RequestCount = Annotated[int, Field(ge=0, le=SQL_INT_MAX)]
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class Limits(Section):
-    name_for_human: int = 20
+    name_for_human: CharLimit = 20
     """Characters allowed in name_for_human (OpenAI documented 20; the store accepted 50)."""
-    name_for_model: int = 50
+    name_for_model: CharLimit = 50
     """Characters allowed in name_for_model."""
-    description_for_human: int = 100
+    description_for_human: CharLimit = 100
     """Characters allowed in description_for_human."""
-    description_for_model: int = 8000
+    description_for_model: CharLimit = 8000
     """Characters allowed in description_for_model."""
-    endpoint_description: int | None = None
+    endpoint_description: CharLimit | None = None
     """Characters per operation summary/description (default: 200 plugin, 300 actions)."""
-    parameter_description: int | None = None
+    parameter_description: CharLimit | None = None
     """Characters per parameter description (default: 200 plugin, 700 actions)."""
-    response_chars: int = 100_000
+    response_chars: CharLimit = 100_000
     """Characters allowed in a response body, counted after decoding."""
 
 
@@ -56,7 +72,7 @@ class PluginSection(Section):
     """Which rules and limits apply: ChatGPT plugins or GPT Actions."""
     logo: Path | None = None
     """A local logo file, served at /_pluginlab/logo.png."""
-    pin: int | None = None
+    pin: Annotated[int, Field(ge=1, le=SQL_INT_MAX)] | None = None
     """Serve this version instead of the newest."""
     limits: Limits = Field(default_factory=Limits)
     """Overrides of OpenAI's documented limits."""
@@ -77,9 +93,9 @@ class ProxySection(Section):
     """Answer contract violations like Prism's --errors."""
     mock: bool = False
     """Answer from the spec's examples and schemas even when a backend is set."""
-    timeout_s: float = 60.0
+    timeout_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 60.0
     """Backend timeout in seconds, then 504."""
-    slow_ms: float = 45_000.0
+    slow_ms: Annotated[float, Field(gt=0, le=DAY_S * 1000, allow_inf_nan=False)] = 45_000.0
     """Responses slower than this (milliseconds) are flagged slow_response."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
@@ -93,7 +109,7 @@ class ProxySection(Section):
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
-        host_port(value)
+        check_host(host_port(value)[0])
         return value
 
     @field_validator("trusted_proxies")
@@ -106,9 +122,7 @@ class ProxySection(Section):
     @field_validator("backend", "public_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/") if value else value
+        return None if value is None else base_url(value)
 
 
 class OAuthSection(Section):
@@ -122,11 +136,11 @@ class OAuthSection(Section):
     """Allowed redirect URIs (exact); empty means ChatGPT's callback patterns."""
     auto_approve: str | None = None
     """A development user approved without the consent page."""
-    code_ttl_s: int = 300
+    code_ttl_s: Lifetime = 300
     """Authorization code lifetime in seconds."""
-    token_ttl_s: int = 3600
+    token_ttl_s: Lifetime = 3600
     """Access token lifetime in seconds."""
-    refresh_ttl_s: int = 2_592_000
+    refresh_ttl_s: Lifetime = 2_592_000
     """Refresh token lifetime in seconds (each refresh rotates it)."""
     authorization_content_type: Literal["application/json", "application/x-www-form-urlencoded"] = (
         "application/json"
@@ -141,7 +155,7 @@ class JwtSection(Section):
     """Signing algorithm; the public key is served at /_pluginlab/jwks.json."""
     audience: str | None = None
     """The token's aud claim (default: plugin:<name_for_model>)."""
-    ttl_s: int = 3600
+    ttl_s: Lifetime = 3600
     """Lifetime of each JWT sent to the backend, in seconds."""
 
 
@@ -179,9 +193,9 @@ class AuthSection(Section):
 
 
 class PlanSection(Section):
-    rate_per_minute: int | None = None
+    rate_per_minute: RequestCount | None = None
     """Requests per minute (token bucket)."""
-    quota: int | None = None
+    quota: RequestCount | None = None
     """Requests per quota period."""
     quota_period: Literal["day", "month"] = "day"
     """The quota's period."""
@@ -192,11 +206,11 @@ class PlanSection(Section):
 class StoreSection(Section):
     path: Path = Path(".pluginlab/events.db")
     """The SQLite event store."""
-    body_cap_bytes: int = 1_048_576
+    body_cap_bytes: Annotated[int, Field(gt=0)] = 1_048_576
     """Bodies are stored up to this size, then cut and flagged."""
-    flush_ms: int = 100
+    flush_ms: Annotated[int, Field(gt=0, le=60_000)] = 100
     """Writer batch interval: what a kill -9 can lose."""
-    max_events: int | None = None
+    max_events: Annotated[int, Field(ge=1, le=SQL_INT_MAX)] | None = None
     """Prune the oldest events beyond this count."""
     queue_max: int = Field(default=10_000, ge=1)
     """Events waiting for the writer at most; past it an exchange waits (queue_wait_ms)."""
@@ -285,6 +299,55 @@ def host_port(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+def check_host(host: str) -> str:
+    """A host name or an IP address (IPv6 with or without brackets), or ValueError."""
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ipaddress.ip_address(bare)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_host = bare.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = ""
+    if bare != host or not _HOSTNAME.match(ascii_host) or len(ascii_host) > 253:
+        raise ValueError("not a host name or IP address")
+    return host
+
+
+def base_url(value: str, *, query: bool = False) -> str:
+    """An absolute http(s) URL with a valid host (and port), without query or fragment (unless
+    `query`), and without its trailing slash; ValueError saying what is wrong otherwise."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("contains a space or a control character")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL ({exc})") from None
+    host = parts.netloc.rpartition("@")[2]
+    if host.startswith("["):
+        host = host[: host.find("]") + 1]
+    else:
+        host = host.rpartition(":")[0] if ":" in host else host
+    if not host:
+        raise ValueError("has no host")
+    try:
+        check_host(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not a valid host") from None
+    if not query and (parts.query or parts.fragment or value.endswith(("?", "#"))):
+        raise ValueError("must not have a query or fragment")
+    return value.rstrip("/")
+
+
 def _set_nested(target: dict[str, Any], dotted: str, value: Any) -> None:
     keys = dotted.split(".")
     for key in keys[:-1]:
@@ -292,12 +355,24 @@ def _set_nested(target: dict[str, Any], dotted: str, value: Any) -> None:
     target[keys[-1]] = value
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def _describe(error: ValidationError, source: str, init: dict[str, Any]) -> str:
+    """The first error as one line naming where the value came from: a flag, an environment
+    variable, or the file."""
     first = error.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = [str(p) for p in first["loc"]]
+    key = ".".join(loc) or "(top level)"
+    env_name = "PLUGINLAB_" + "__".join(loc).upper()
+    given: Any = init
+    for part in loc:
+        given = given.get(part) if isinstance(given, dict) else None
+    if given is not None:
+        source = "command line"
+    elif loc and any(name.upper() == env_name for name in os.environ):
+        source = env_name
+    message = " ".join(str(first["msg"]).split())
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown key {key!r}"
-    return f"{source}: {key}: {first['msg']}"
+    return f"{source}: {key}: {message}"
 
 
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -329,7 +404,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     try:
         config = Config(**init, base_dir=base_dir)
     except ValidationError as exc:
-        raise UsageError(_describe(exc, source)) from None
+        raise UsageError(_describe(exc, source, init)) from None
     finally:
         _FILE_DATA.reset(token)
     return config

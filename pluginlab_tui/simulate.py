@@ -10,7 +10,9 @@
 4. checks every answer against the spec it fetched and reports what broke the contract.
 
 Through a local proxy whose store it can read, every request carries a replay grant with
-source=simulate, so the events it causes are recorded as such.
+source=simulate, so the events it causes are recorded as such. Where that store is, a local
+proxy's health route tells a loopback caller (proxy_store); the one probe that asks it comes
+before the secret is known and is recorded as source=live.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -31,11 +34,14 @@ import yaml
 
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
 from pluginlab_tui.plugin.operations import Operation, operations
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign
+from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, is_loopback, sign
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
 
 MANIFEST_PATH = "/.well-known/ai-plugin.json"
+HEALTH_PATH = "/_pluginlab/health"
+#: How long the health probe may take (it is answered by the proxy itself).
+HEALTH_TIMEOUT_S = 5.0
 USER_AGENT = (
     "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; ChatGPT-User/1.0; "
     "+https://openai.com/bot"
@@ -165,6 +171,32 @@ class Simulator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- the proxy's store -------------------------------------------------------------------
+
+    def proxy_store(self) -> tuple[Path | None, str | None]:
+        """The store of the local proxy at the base URL, from its health route; else None and
+        why (None when the proxy cannot be reached: the run itself will say so).
+
+        Only a loopback base URL is asked: the proxy tells only loopback callers, and a grant
+        is only worth signing for a proxy on this machine.
+        """
+        host = urlsplit(self.base_url).hostname or ""
+        if host.lower().rstrip(".") != "localhost" and not is_loopback(host):
+            return None, f"{self.base_url} is not a local proxy"
+        url = self.base_url + HEALTH_PATH
+        try:
+            answer = self.client.get(url, timeout=HEALTH_TIMEOUT_S)
+        except httpx.HTTPError:
+            return None, None
+        try:
+            found = answer.json() if answer.status_code == 200 else None
+        except ValueError:
+            found = None
+        store = found.get("store") if isinstance(found, dict) else None
+        if not isinstance(store, str) or not Path(store).is_absolute():
+            return None, f"{url} names no event store (not a pluginlab-tui proxy?)"
+        return Path(store), None
 
     # -- requests ---------------------------------------------------------------------------
 

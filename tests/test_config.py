@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from typing import Annotated, get_args, get_origin
 
 import pytest
+from pydantic import BaseModel
 
 from pluginlab_tui.cli import main
-from pluginlab_tui.config import host_port, load_config
+from pluginlab_tui.config import Config, host_port, load_config
 from pluginlab_tui.errors import UsageError
 
 
@@ -86,3 +90,149 @@ def test_host_port() -> None:
     assert host_port("[::1]:8080") == ("::1", 8080)
     with pytest.raises(ValueError):
         host_port("127.0.0.1:http")
+
+
+#: Every numeric key, a value it refuses and what the line says.
+REFUSED = [
+    ("plugin.limits.name_for_human", 0, "greater than or equal to 1"),
+    ("plugin.limits.name_for_model", -1, "greater than or equal to 1"),
+    ("plugin.limits.description_for_human", 0, "greater than or equal to 1"),
+    ("plugin.limits.description_for_model", -8000, "greater than or equal to 1"),
+    ("plugin.limits.endpoint_description", 0, "greater than or equal to 1"),
+    ("plugin.limits.parameter_description", -1, "greater than or equal to 1"),
+    ("plugin.limits.response_chars", 0, "greater than or equal to 1"),
+    ("plugin.pin", 0, "greater than or equal to 1"),
+    ("plugin.pin", 2**63, "less than or equal to"),
+    ("proxy.timeout_s", -1, "greater than 0"),
+    ("proxy.timeout_s", 0, "greater than 0"),
+    ("proxy.timeout_s", float("nan"), "finite number"),
+    ("proxy.timeout_s", float("inf"), "finite number"),
+    ("proxy.timeout_s", 1e300, "less than or equal to 86400"),
+    ("proxy.slow_ms", 0, "greater than 0"),
+    ("proxy.slow_ms", float("-inf"), "finite number"),
+    ("auth.oauth.code_ttl_s", -5, "greater than 0"),
+    ("auth.oauth.token_ttl_s", 0, "greater than 0"),
+    ("auth.oauth.refresh_ttl_s", -1, "greater than 0"),
+    ("auth.oauth.refresh_ttl_s", 10**12, "less than or equal to"),
+    ("auth.jwt.ttl_s", 0, "greater than 0"),
+    ("plans.free.rate_per_minute", -1, "greater than or equal to 0"),
+    ("plans.free.quota", -1, "greater than or equal to 0"),
+    ("store.body_cap_bytes", 0, "greater than 0"),
+    ("store.flush_ms", 0, "greater than 0"),
+    ("store.flush_ms", 10**9, "less than or equal to 60000"),
+    ("store.max_events", -3, "greater than or equal to 1"),
+    ("store.max_events", 0, "greater than or equal to 1"),
+    ("store.queue_max", 0, "greater than or equal to 1"),
+    ("store.queue_wait_ms", -1, "greater than or equal to 0"),
+    ("proxy.max_body_bytes", 0, "greater than 0"),
+    ("proxy.max_inflated_bytes", -1, "greater than 0"),
+    ("plugin.max_spec_bytes", 0, "greater than 0"),
+]
+
+
+def _toml(dotted: str, value: float) -> str:
+    table, _, key = dotted.rpartition(".")
+    text = {float("inf"): "inf", float("-inf"): "-inf"}.get(value, repr(value))
+    return f"[{table}]\n{key} = {'nan' if value != value else text}\n"
+
+
+@pytest.mark.parametrize(("key", "value", "said"), REFUSED, ids=[f"{k}={v}" for k, v, _ in REFUSED])
+def test_each_numeric_key_refuses_what_cannot_work_naming_it(
+    tmp_path: Path, key: str, value: float, said: str
+) -> None:
+    path = write(tmp_path, _toml(key, value))
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: {key}: ") and said in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def _numeric_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    found: list[str] = []
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        if get_origin(field.annotation) is dict:  # plans: one table per name
+            found += _numeric_keys(get_args(field.annotation)[1], f"{prefix}{name}.free.")
+            continue
+        kinds = [a for a in get_args(field.annotation) or (field.annotation,) if a is not None]
+        for kind in kinds:
+            inner = get_args(kind)[0] if get_origin(kind) is Annotated else kind
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                found += _numeric_keys(inner, f"{prefix}{name}.")
+            elif inner in (int, float):
+                found.append(prefix + name)
+    return found
+
+
+def test_every_numeric_key_is_bounded() -> None:
+    """A key added later without bounds fails here: -1 must be refused by every numeric key."""
+    keys = _numeric_keys(Config)
+    assert set(keys) == {key for key, _, _ in REFUSED}
+    for key in keys:
+        with pytest.raises(UsageError, match=re.escape(f"command line: {key}: ")):
+            load_config(None, {key: -1})
+
+
+def test_the_environment_and_flags_are_named_when_they_are_wrong(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PLUGINLAB_STORE__MAX_EVENTS", "-3")
+    with pytest.raises(UsageError) as caught:
+        load_config(None)
+    assert str(caught.value) == (
+        "PLUGINLAB_STORE__MAX_EVENTS: store.max_events: Input should be greater than or equal to 1"
+    )
+    monkeypatch.delenv("PLUGINLAB_STORE__MAX_EVENTS")
+    with pytest.raises(UsageError, match=r"^command line: proxy\.backend: .*must start with"):
+        load_config(None, {"proxy.backend": "ht!tp://::"})
+
+
+def test_a_negative_max_events_is_refused_before_any_event_is_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "events.db"
+    assert main(["users", "add", "eve", "--db", str(db)]) == 0
+    path = write(tmp_path, f'[store]\npath = "{db}"\nmax_events = -3\n')
+    capsys.readouterr()
+    assert main(["serve", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "store.max_events" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://::",
+        "http://",
+        "http:///path",
+        "http://a b",
+        "http://host:99999",
+        "http://host:port",
+        "http://exa mple.com",
+        "http://host/?q=1",
+        "http://host/#top",
+        "http://bad_host!/",
+        "http://[::g]/",
+    ],
+)
+def test_urls_that_cannot_work_are_refused(tmp_path: Path, url: str) -> None:
+    for key in ("backend", "public_url"):
+        with pytest.raises(UsageError, match=rf": proxy\.{key}: "):
+            load_config(write(tmp_path, f"[proxy]\n{key} = {json.dumps(url)}\n"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "https://example.com/base/",
+        "http://[::1]:8787",
+        "http://localhost",
+        "https://xn--bcher-kva.example",
+        "https://bücher.example",
+        "http://my_host.internal:80",
+    ],
+)
+def test_urls_that_work_are_kept(url: str) -> None:
+    assert load_config(None, {"proxy.backend": url}).proxy.backend == url.rstrip("/")

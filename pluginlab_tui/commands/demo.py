@@ -20,9 +20,16 @@ import threading
 import time
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    count_arg,
+    listen_arg,
+    refuse_config,
+    seconds_arg,
+)
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import free_port
+from pluginlab_tui.store.database import open_store
 
 FAULTS = ("wrong_type", "missing_field", "undocumented_status")
 TUI_MODULE = "pluginlab_tui.tui.app"
@@ -43,24 +50,27 @@ def add_parser(subparsers: Subparsers) -> None:
         "--headless", action="store_true", help="no TUI: print one line per exchange"
     )
     parser.add_argument(
-        "--seconds", type=float, metavar="N", help="stop after N seconds (default: Ctrl-C)"
+        "--seconds", type=seconds_arg, metavar="N", help="stop after N seconds (default: Ctrl-C)"
     )
     parser.add_argument(
         "--db", type=Path, metavar="FILE", help="the event store (default: a temporary folder)"
     )
     parser.add_argument(
-        "--listen", metavar="HOST:PORT", help="where the proxy listens (127.0.0.1:8787 if free)"
+        "--listen",
+        type=listen_arg,
+        metavar="HOST:PORT",
+        help="where the proxy listens (127.0.0.1:8787 if free)",
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=seconds_arg,
         default=0.4,
         metavar="S",
         help="seconds between simulated calls (0.4)",
     )
     parser.add_argument(
         "--fault-every",
-        type=int,
+        type=count_arg(0),
         default=4,
         metavar="N",
         help="every Nth call asks the backend to break the contract (4; 0: never)",
@@ -191,8 +201,10 @@ def tui_available() -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_config(args, "demo")
     if args.db is not None:
         db = args.db.resolve()
+        open_store(db, create=True).close()  # a store that cannot be made: said before it runs
         where = f"store {db}"
     else:
         folder = Path(tempfile.mkdtemp(prefix="pluginlab-demo-"))
@@ -243,7 +255,6 @@ def _tui(db: Path, seconds: float | None) -> None:
 
 def _summary(db: Path) -> None:
     from pluginlab_tui.store import queries
-    from pluginlab_tui.store.database import open_store
     from pluginlab_tui.store.filter import invalid
 
     if not db.exists():

@@ -8,7 +8,13 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path, redactor_from
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_db_flag,
+    count_arg,
+    db_path,
+    redactor_from,
+)
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store import queries, retention
 from pluginlab_tui.store.database import open_store
@@ -31,7 +37,9 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     add_db_flag(parser)
     add_selection_flags(parser)
-    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (default 50)")
+    parser.add_argument(
+        "--limit", type=count_arg(0), default=50, metavar="N", help="at most N (default 50)"
+    )
     parser.add_argument(
         "--format", choices=("table", "json"), default="table", help="json: one object a line"
     )
@@ -41,7 +49,9 @@ def add_parser(subparsers: Subparsers) -> None:
     add_db_flag(prune)
     group = prune.add_mutually_exclusive_group(required=True)
     group.add_argument("--older-than", metavar="AGE", help="drop events older than AGE (30m, 7d)")
-    group.add_argument("--keep", type=int, metavar="N", help="keep only the newest N events")
+    group.add_argument(
+        "--keep", type=count_arg(0), metavar="N", help="keep only the newest N events"
+    )
     prune.set_defaults(run=run_prune)
 
 
@@ -116,8 +126,6 @@ def run_prune(args: argparse.Namespace) -> int:
     conn = open_store(db_path(args))
     try:
         if args.keep is not None:
-            if args.keep < 0:
-                raise UsageError("--keep takes a count of 0 or more")
             dropped = retention.keep_newest(conn, args.keep)
         else:
             dropped = retention.drop_older_than(

@@ -15,6 +15,7 @@ from pluginlab_tui.commands.common import (
     config_from,
     db_path,
     redactor_from,
+    url_arg,
 )
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
@@ -43,6 +44,7 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing --output")
     parser.add_argument(
         "--base-url",
+        type=url_arg,
         metavar="URL",
         help="curl: where the commands send to (default: http://<proxy.listen>)",
     )

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pluginlab_tui.commands.common import Subparsers
+from pluginlab_tui.commands.common import Subparsers, refuse_config, url_arg
+from pluginlab_tui.config import base_url
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.fixes import fix_spec_data
 from pluginlab_tui.plugin.lint import lint_paths, summarize
@@ -52,8 +53,13 @@ def add_parser(subparsers: Subparsers) -> None:
         ),
     )
     parser.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR")
-    parser.add_argument("--backend", metavar="URL", help="the backend's base URL")
-    parser.add_argument("--spec-url", metavar="URL", help="where the backend serves its spec")
+    parser.add_argument("--backend", type=url_arg, metavar="URL", help="the backend's base URL")
+    parser.add_argument(
+        "--spec-url",
+        type=_spec_url,
+        metavar="URL",
+        help="where the backend serves its spec (a URL, or a path on the backend)",
+    )
     parser.add_argument("--name-for-human", metavar="TEXT", help="the name users see (<= 20)")
     parser.add_argument(
         "--name-for-model", metavar="NAME", help="the name the model uses (letters, digits)"
@@ -78,6 +84,15 @@ def add_parser(subparsers: Subparsers) -> None:
         "--force", action="store_true", help="replace existing files (diff shown, backup kept)"
     )
     parser.set_defaults(run=run)
+
+
+def _spec_url(text: str) -> str:
+    if "://" not in text:
+        return text  # a path on the backend
+    try:
+        return base_url(text, query=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def _default_name(folder: Path) -> str:
@@ -168,6 +183,7 @@ def _console_ask(question: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    refuse_config(args, "init")
     folder: Path = args.dir
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pluginlab_tui.config import find_config, load_config
+from pluginlab_tui.commands.common import config_path as given_config_path
+from pluginlab_tui.commands.common import domain_arg
+from pluginlab_tui.config import load_config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.findings import Finding
 from pluginlab_tui.plugin.lint import lint_paths, summarize
@@ -61,6 +63,7 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--domain",
+        type=domain_arg,
         metavar="HOST",
         help="the plugin's root domain for OpenAI's domain rules (default: proxy.public_url's "
         "host when it is public)",
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "fix", False):
             from pluginlab_tui.plugin.fixes import fix_paths
 
-            config_path: Path | None = getattr(args, "config", None) or find_config()
+            config_path = given_config_path(args)
             fix_paths(
                 [Path(p) for p in args.paths],
                 load_config(config_path),
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> list[Finding]:
-    config_path: Path | None = getattr(args, "config", None) or find_config()
+    config_path = given_config_path(args)
     config = load_config(config_path)
     public_url: str | None = None
     if config_path is not None or "PLUGINLAB_PROXY__PUBLIC_URL" in os.environ:

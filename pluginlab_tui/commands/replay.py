@@ -9,7 +9,14 @@ import os
 import sys
 from typing import Any
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_db_flag,
+    config_from,
+    count_arg,
+    db_path,
+    url_arg,
+)
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay import (
@@ -42,11 +49,20 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("ids", nargs="*", metavar="ID", help="event ids (a unique prefix will do)")
     add_selection_flags(parser)
     parser.add_argument(
-        "--limit", type=int, default=1000, metavar="N", help="at most N selected events (1000)"
+        "--limit",
+        type=count_arg(0),
+        default=1000,
+        metavar="N",
+        help="at most N selected events (1000)",
     )
-    parser.add_argument("--target", metavar="URL", help="send straight to this base URL")
     parser.add_argument(
-        "--proxy", metavar="URL", help="the proxy's URL (default: http://<proxy.listen>)"
+        "--target", type=url_arg, metavar="URL", help="send straight to this base URL"
+    )
+    parser.add_argument(
+        "--proxy",
+        type=url_arg,
+        metavar="URL",
+        help="the proxy's URL (default: http://<proxy.listen>)",
     )
     parser.add_argument(
         "--compare", action="store_true", help="exit 1 when an answer differs from the original"

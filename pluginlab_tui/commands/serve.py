@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pluginlab_tui.commands.common import Subparsers, add_config_flag, config_from
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_config_flag,
+    config_from,
+    given_config,
+    listen_arg,
+    url_arg,
+)
 from pluginlab_tui.config import Config, host_port, load_config
+from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import EXAMPLES, Backend, example_dir
 from pluginlab_tui.store.event import Event
 
@@ -21,8 +29,12 @@ def add_parser(subparsers: Subparsers) -> None:
         description="Run the proxy in front of the plugin's backend and record every exchange.",
     )
     add_config_flag(parser)
-    parser.add_argument("--listen", metavar="HOST:PORT", help="where to listen (proxy.listen)")
-    parser.add_argument("--backend", metavar="URL", help="the backend's base URL (proxy.backend)")
+    parser.add_argument(
+        "--listen", type=listen_arg, metavar="HOST:PORT", help="where to listen (proxy.listen)"
+    )
+    parser.add_argument(
+        "--backend", type=url_arg, metavar="URL", help="the backend's base URL (proxy.backend)"
+    )
     parser.add_argument("--manifest", type=Path, metavar="FILE", help="ai-plugin.json to serve")
     parser.add_argument("--spec", type=Path, metavar="FILE", help="the OpenAPI spec to serve")
     parser.add_argument("--db", type=Path, metavar="FILE", help="the event store (store.path)")
@@ -87,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
     backend: Backend | None = None
     if args.example:
+        if given_config(args) is not None:
+            raise UsageError("--example serves the example's own config; --config does not apply")
         folder = example_dir(args.example)
         flags = overrides(args)
         flags["store.path"] = flags["store.path"] or (Path.cwd() / ".pluginlab" / "events.db")

@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
+from pluginlab_tui.commands.common import (
+    Subparsers,
+    add_db_flag,
+    config_from,
+    count_arg,
+    db_path,
+    url_arg,
+)
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay import TOKEN_ENV
@@ -29,7 +37,10 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     add_db_flag(parser)
     parser.add_argument(
-        "--target", metavar="URL", help="the plugin's base URL (default: http://<proxy.listen>)"
+        "--target",
+        type=url_arg,
+        metavar="URL",
+        help="the plugin's base URL (default: http://<proxy.listen>)",
     )
     parser.add_argument(
         "--token",
@@ -43,7 +54,7 @@ def add_parser(subparsers: Subparsers) -> None:
         "--client-secret", metavar="SECRET", help="OAuth: the client secret (auth.oauth...)"
     )
     parser.add_argument(
-        "--rounds", type=int, default=1, metavar="N", help="call every operation N times"
+        "--rounds", type=count_arg(1), default=1, metavar="N", help="call every operation N times"
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="json: one object a line"
@@ -75,33 +86,56 @@ def auth_setup(
     )
 
 
-def grant_secret(store: Path) -> bytes | None:
-    """The store's replay secret, when the store is there (a local proxy)."""
-    if not store.exists():
-        return None
+def store_grant_secret(store: Path) -> bytes:
+    """The replay secret of the store at `store` (UsageError, one line, when it cannot be read)."""
     from pluginlab_tui.proxy.grant import store_secret
     from pluginlab_tui.store.database import open_store
 
     conn = open_store(store)
     try:
         return store_secret(conn)
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot read the replay secret of {store}: {exc}") from None
     finally:
         conn.close()
+
+
+def grant_secret(store: Path) -> bytes | None:
+    """The store's replay secret, when the store is there (a local proxy)."""
+    return store_grant_secret(store) if store.exists() else None
+
+
+def secret_for(args: argparse.Namespace, config: Config, simulator: Simulator) -> bytes | None:
+    """What the simulator signs with: the store named by --db; without --target, the config's
+    store when it is there (the proxy of this config); else the store the proxy's health route
+    names. Without one, a line says so and the calls are recorded as source=live."""
+    if args.db is not None:
+        return store_grant_secret(db_path(args))
+    if args.target is None and config.store_path.exists():
+        return store_grant_secret(config.store_path)
+    store, reason = simulator.proxy_store()
+    if store is not None:
+        try:
+            return store_grant_secret(store)
+        except UsageError as exc:
+            reason = str(exc)
+    if reason is not None:
+        print(f"pluginlab-tui: {reason}; calls are recorded as source=live", file=sys.stderr)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     target = args.target or f"http://{config.proxy.listen}"
-    secret = grant_secret(db_path(args)) if args.target is None or args.db else None
     simulator = Simulator(
         target,
         profile=config.plugin.profile,
         auth=auth_setup(config, args.token, args.user, args.client_secret),
-        grant_secret=secret,
         timeout_s=config.proxy.timeout_s + 5,
     )
     out = sys.stdout
     with simulator:
+        simulator.grant_secret = secret_for(args, config, simulator)
         try:
             simulator.run(rounds=args.rounds)
             stopped = None

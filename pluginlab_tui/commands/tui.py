@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from pluginlab_tui.commands.common import Subparsers, add_db_flag, db_path
-from pluginlab_tui.config import Config, find_config, load_config
+from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_path, db_path
+from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.store.database import check_store_path, open_store
 
 #: How long `pluginlab-tui` waits for its proxy to make the store.
 START_TIMEOUT_S = 20.0
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_default(args: argparse.Namespace) -> int:
     """`pluginlab-tui [--config F] [--attach]`."""
-    path = args.main_config or find_config()
+    path = config_path(args)
     if path is None:
         print(
             "pluginlab-tui: no pluginlab.toml here; try `pluginlab-tui demo`, or point to one"
@@ -68,9 +69,10 @@ def run_default(args: argparse.Namespace) -> int:
     config = load_config(path)
     db = config.store_path
     if args.attach:
+        check_store_path(db)
         return _run_app(db, f"attached to the proxy on {config.proxy.listen}", config)
     log_path = db.parent / "proxy.log"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    open_store(db, create=True).close()  # what the proxy would make; a bad path said here
     start = log_path.stat().st_size if log_path.exists() else 0
     with log_path.open("ab") as log:
         child = subprocess.Popen(

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
+from pluginlab_tui.config import base_url
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.diff import Change, diff_specs
 from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
@@ -234,8 +235,11 @@ def check_answers(a: Answers) -> None:
 
 
 def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        base_url(url, query=True)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_local(url: str) -> bool:

@@ -33,6 +33,8 @@ def _check(conn: sqlite3.Connection, thorough: bool) -> None:
         if not thorough:
             return
         row = conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.OperationalError:
+        raise  # cannot be opened or read (not a verdict on the file): the caller says why
     except sqlite3.DatabaseError as exc:
         raise CorruptStore(str(exc)) from None
     if row is None or row[0] != "ok":
@@ -45,6 +47,42 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in a few words (an OSError's strerror and the file it names)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        named = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror.lower()}{named}"
+    return str(exc) or type(exc).__name__
+
+
+def _path_problem(path: Path) -> str | None:
+    """Why `path` cannot be an event store, in a few words, or None when it might be.
+
+    Only the filesystem is asked (nothing is created): a folder where the file should be, a
+    regular file where a folder should be. A store that is not there yet is no problem here.
+    """
+    try:
+        if path.is_dir():
+            return "it is a folder, not a file"
+        if path.exists():
+            return None if path.is_file() else "it is not a regular file"
+        for parent in path.parents:
+            if parent.exists() or parent.is_symlink():
+                if not parent.is_dir():
+                    return f"{parent} is not a folder"
+                break
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or an unencodable character
+        return _reason(exc)
+    return None
+
+
+def check_store_path(path: Path) -> None:
+    """Raise UsageError (one line naming the path and why) when `path` cannot be a store."""
+    problem = _path_problem(path)
+    if problem is not None:
+        raise UsageError(f"cannot use {path} as the event store: {problem}")
+
+
 def open_store(path: Path, *, create: bool = False) -> sqlite3.Connection:
     """Open (and migrate) the store at `path`.
 
@@ -52,7 +90,17 @@ def open_store(path: Path, *, create: bool = False) -> sqlite3.Connection:
     corrupt one is moved aside (the new name goes to stderr) before a fresh one is made.
     With create=False (read-only commands): a missing or corrupt store is a UsageError and the
     file is left as it is.
+
+    Whatever the filesystem or SQLite raises ends as one UsageError naming the path and why.
     """
+    check_store_path(path)
+    try:
+        return _open(path, create)
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot use {path} as the event store: {_reason(exc)}") from None
+
+
+def _open(path: Path, create: bool) -> sqlite3.Connection:
     if not path.exists():
         if not create:
             raise UsageError(
@@ -62,6 +110,9 @@ def open_store(path: Path, *, create: bool = False) -> sqlite3.Connection:
     conn = _connect(path)
     try:
         _check(conn, thorough=create)
+    except sqlite3.Error:
+        conn.close()
+        raise
     except CorruptStore as exc:
         conn.close()
         if not create:
@@ -75,11 +126,14 @@ def open_store(path: Path, *, create: bool = False) -> sqlite3.Connection:
         print(f"pluginlab-tui: the event store was corrupt ({exc}); moved to {aside}", flush=True)
         _create_private(path)
         conn = _connect(path)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
     try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
     except RuntimeError as exc:
         conn.close()
         raise UsageError(str(exc)) from None
+    except BaseException:
+        conn.close()
+        raise
     return conn

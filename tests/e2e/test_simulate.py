@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pluginlab_tui.cli import main
 from pluginlab_tui.examples import Backend
-from pluginlab_tui.simulate import USER_AGENT, Simulator
+from pluginlab_tui.simulate import HEALTH_PATH, USER_AGENT, Simulator
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import wait_for
 
@@ -142,10 +143,31 @@ def test_mock_mode_answers_the_simulator_within_the_contract(
     assert all(("X-PluginLab-Mock" in dict(e.response_headers)) for e in answered)
 
 
-def test_nothing_listening_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+def test_nothing_listening_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     from pluginlab_tui.examples import free_port
 
-    code = main(
-        ["simulate", "--target", f"http://127.0.0.1:{free_port()}", "--db", str(tmp_path / "x.db")]
-    )
-    assert code == 2 and "cannot" in capsys.readouterr().err
+    code = main(["simulate", "--target", f"http://127.0.0.1:{free_port()}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach" in err and len(err.splitlines()) == 1
+
+
+def test_a_target_on_this_machine_is_recorded_as_simulate_without_naming_its_store(
+    start_proxy: ProxyFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = start_proxy()
+    monkeypatch.chdir(tmp_path)  # no pluginlab.toml here: only --target says where the proxy is
+    code = main(["simulate", "--target", proxy.url, "--format", "json"])
+    captured = capsys.readouterr()
+    calls = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 0, calls
+    assert captured.err == ""
+    events = {e.event_id: e for e in _recorded(proxy, len(calls) + 1)}
+    ran = [events[c["event_id"]] for c in calls]
+    assert {e.source for e in ran} == {"simulate"}
+    assert {e.operation_id for e in ran if e.operation_id} == OPERATIONS
+    # the one probe that asked the health route where the store is, before it could sign
+    others = [e for e in events.values() if e.event_id not in {c["event_id"] for c in calls}]
+    assert [(e.path, e.source) for e in others] == [(HEALTH_PATH, "live")]

@@ -42,3 +42,44 @@ def test_a_corrupt_store_is_moved_aside_by_the_proxy_and_untouched_by_readers(
     assert len(aside) == 1 and aside[0].read_bytes() == junk
     assert "moved to" in capsys.readouterr().out
     assert current_version(sqlite3.connect(path)) == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("create", [True, False], ids=["proxy", "reader"])
+def test_a_folder_is_refused_and_left_as_it_is(tmp_path: Path, create: bool) -> None:
+    folder = tmp_path / "events.db"
+    folder.mkdir()
+    (folder / "keep").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        open_store(folder, create=create)
+    assert (
+        str(caught.value) == f"cannot use {folder} as the event store: it is a folder, not a file"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["events.db"]  # not moved aside as corrupt
+    assert (folder / "keep").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("create", [True, False], ids=["proxy", "reader"])
+def test_a_path_under_a_regular_file_names_the_file(tmp_path: Path, create: bool) -> None:
+    (tmp_path / "notes").write_text("mine", encoding="utf-8")
+    path = tmp_path / "notes" / "store" / "events.db"
+    with pytest.raises(UsageError) as caught:
+        open_store(path, create=create)
+    assert str(caught.value) == (
+        f"cannot use {path} as the event store: {tmp_path / 'notes'} is not a folder"
+    )
+    assert (tmp_path / "notes").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize(
+    "path", ["/proc/pluginlab-none/events.db", "/proc/self/status", "/dev/null", "/sys/events.db"]
+)
+def test_what_the_filesystem_or_sqlite_raises_is_one_line(path: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        open_store(Path(path), create=True)
+    assert str(caught.value).startswith(f"cannot use {path} as the event store: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_name_sqlite_cannot_take_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="as the event store: "):
+        open_store(tmp_path / "nul\x00.db", create=True)
