@@ -64,37 +64,17 @@ class PendingEvent:
                 exchange.response_violations = [
                     Violation("invalid_response_body", "response", "body", f"not checked: {exc}")
                 ]
-        path, _, query = request.path.partition("?")
-        req_headers, req_body = self._kept(request)
-        event = Event(
-            event_id=exchange.event_id,
-            ts=exchange.ts,
-            source=exchange.source,
-            replay_of=exchange.replay_of,
-            method=request.method,
-            url=request.pretty_url,
-            path=path,
-            query=query,
-            operation_id=exchange.operation_id,
-            duration_ms=exchange.duration_ms,
-            request_headers=req_headers,
-            request_body=req_body.text,
-            request_binary=req_body.binary,
-            request_size=req_body.size,
-            request_truncated=req_body.truncated,
-            auth_mode=exchange.auth_mode,
-            auth_result=exchange.auth_result,
-            user_id=exchange.user_id,
-            plan=exchange.plan,
-            version=exchange.served.number,
-            violations=exchange.violations(),
-            error=exchange.error,
-            client_ip=exchange.client_ip,
-            conversation_id=request.headers.get("openai-conversation-id"),
-            status=self.status,
-        )
-        if response is not None:
-            event.status = response.status_code
+        event = bare_event(exchange, request, response)
+        event.url = request.pretty_url
+        event.conversation_id = request.headers.get("openai-conversation-id")
+        event.request_headers, req_body = self._kept(request)
+        event.request_body = req_body.text
+        event.request_binary = req_body.binary
+        event.request_size = req_body.size
+        event.request_truncated = req_body.truncated
+        if response is None:
+            event.status = self.status
+        else:
             event.response_headers, res_body = self._kept(response)
             event.response_body = res_body.text
             event.response_binary = res_body.binary
@@ -110,9 +90,13 @@ class PendingEvent:
 
 
 def bare_event(
-    exchange: Exchange, request: http.Request, response: http.Response | None, error: str
+    exchange: Exchange,
+    request: http.Request,
+    response: http.Response | None,
+    error: str | None = None,
 ) -> Event:
-    """The event with only what is certain: when building the whole one failed."""
+    """What is certain of an exchange, without its headers and bodies: the start of every event,
+    and the whole of one whose building failed (`error` then says so)."""
     path, _, query = request.path.partition("?")
     return Event(
         event_id=exchange.event_id,
@@ -123,6 +107,7 @@ def bare_event(
         query=query,
         source=exchange.source,
         replay_of=exchange.replay_of,
+        operation_id=exchange.operation_id,
         status=response.status_code if response is not None else None,
         duration_ms=exchange.duration_ms,
         auth_mode=exchange.auth_mode,

@@ -28,11 +28,6 @@ def check_config(config: Config) -> None:
         )
     if auth.default_plan is not None and auth.default_plan not in config.plans:
         raise UsageError(f"auth.default_plan: no plan named {auth.default_plan!r} in plans")
-    for name, plan in config.plans.items():
-        for key in ("rate_per_minute", "quota"):
-            value = getattr(plan, key)
-            if value is not None and value < 0:
-                raise UsageError(f"plans.{name}.{key}: must be 0 or more")
 
 
 class AuthState:

@@ -13,7 +13,7 @@ from pluginlab_tui.proxy.auth.state import check_config
         ({"auth.mode": "service_http"}, "auth.service_token: required"),
         ({"auth.mode": "api_key"}, "auth.api_key: required"),
         ({"auth.default_plan": "gold"}, "auth.default_plan: no plan named 'gold'"),
-        ({"plans": {"free": {"quota": -1}}}, "plans.free.quota: must be 0 or more"),
+        ({"plans": {"free": {"quota": -1}}}, "plans.free.quota: .*greater than or equal to 0"),
     ],
 )
 def test_what_a_mode_needs_is_one_clear_line(overrides: dict[str, object], message: str) -> None:
