@@ -303,7 +303,17 @@ class ContractValidator:
                     f"(limit {self.slow_ms / 1000:g} s)",
                 )
             )
-        if len(body) > self.response_chars:
+        if len(body) > 4 * self.response_chars:  # no charset takes more than 4 bytes a character
+            out.append(
+                Violation(
+                    "response_too_large",
+                    "response",
+                    "body",
+                    f"the response body has more than {self.response_chars:,} characters "
+                    f"({len(body):,} bytes; limit {self.response_chars:,} characters)",
+                )
+            )
+        elif len(body) > self.response_chars:
             chars = _char_count(body, ctype)
             if chars > self.response_chars:
                 out.append(
