@@ -9,6 +9,7 @@ mitmdump it reads the file named by the `pluginlab_config` option
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,12 @@ class PluginLab(Pipeline):
     def __init__(self, runtime: Runtime | None = None) -> None:
         read_trailers()
         super().__init__(runtime, [] if runtime is None else stages(runtime))
+
+    async def running(self) -> None:
+        # What start-up made lives as long as the proxy: kept out of the collector's full passes,
+        # which would otherwise walk all of it and hold the loop (about 100 ms here).
+        gc.freeze()
+        await super().running()
 
     def load(self, loader: Loader) -> None:
         loader.add_option(
