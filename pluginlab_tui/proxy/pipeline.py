@@ -23,8 +23,8 @@ from pluginlab_tui.validation.violations import Violation
 
 log = logging.getLogger(__name__)
 
-#: The hooks of one exchange; an exception in them ends the exchange.
-FLOW_HOOKS = ("requestheaders", "request", "responseheaders", "response")
+#: The hooks before the answer: once one answers or fails, no later stage runs them.
+_REQUEST_HOOKS = frozenset({"requestheaders", "request"})
 
 
 def describe(exc: BaseException) -> str:
@@ -54,7 +54,7 @@ class Pipeline:
             method = getattr(stage, hook, None)
             if method is None:
                 continue
-            if hook in ("requestheaders", "request") and flow.response is not None:
+            if hook in _REQUEST_HOOKS and flow.response is not None:
                 return  # answered: no later request stage runs
             try:
                 result = method(flow)
@@ -62,7 +62,7 @@ class Pipeline:
                     await result
             except Exception as exc:
                 self._failed(flow, stage, hook, exc)
-                if hook in ("requestheaders", "request"):
+                if hook in _REQUEST_HOOKS:
                     return
 
     def _failed(self, flow: http.HTTPFlow, stage: object, hook: str, exc: Exception) -> None:
