@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 import string
 
+from pluginlab_tui.store import lossless
+
 __all__ = ["AmbiguousPath", "normalise_path", "normalise_target", "sendable"]
 
 _HEX = frozenset(b"0123456789abcdefABCDEF")
@@ -96,7 +98,7 @@ def normalise_path(path: str) -> str:
     """The canonical form of a path (without its query); raises AmbiguousPath."""
     if _CANONICAL.match(path):
         return path
-    canonical = _canonical_bytes(path.encode("utf-8", "surrogateescape"))
+    canonical = _canonical_bytes(lossless.encode(path))
     if not canonical.startswith("/"):
         return canonical  # not origin-form (`*`): nothing to route, left as it came
     return _without_dots(canonical)

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pluginlab_tui import __version__
 from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.replay import REDACTED, event_body
+from pluginlab_tui.store import lossless
 from pluginlab_tui.store.body import store_body
 from pluginlab_tui.store.event import Event, iso
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
@@ -250,7 +251,7 @@ def _decode(text: Any, encoding: Any) -> bytes | None:
         except (binascii.Error, ValueError):
             pass
     # a lone surrogate keeps its bytes: the body is then not UTF-8 and is stored as base64
-    return text.encode("utf-8", "surrogatepass")
+    return lossless.encode(text)
 
 
 def _started(value: Any) -> str:

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from pluginlab_tui.store import lossless
+
 #: Longer credentials are refused (no real token comes near it).
 MAX_CREDENTIAL_BYTES = 8192
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
@@ -38,12 +40,7 @@ def as_bytes(value: str | bytes) -> bytes:
     to the bytes sent. Other lone surrogates (from JSON `\\ud800`) become their UTF-8-style
     encoding, which is not valid UTF-8 and so is never usable.
     """
-    if isinstance(value, bytes):
-        return value
-    try:
-        return value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogatepass")
+    return value if isinstance(value, bytes) else lossless.encode(value)
 
 
 def usable(value: bytes) -> bool:
