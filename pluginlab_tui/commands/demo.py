@@ -169,7 +169,8 @@ class Traffic:
 
     def _run(self) -> None:
         from pluginlab_tui.commands.simulate import grant_secret
-        from pluginlab_tui.simulate import SimulationError, Simulator
+        from pluginlab_tui.simulate.client import SimulationError
+        from pluginlab_tui.simulate.simulator import Simulator
 
         faults = itertools.cycle(FAULTS)
         try:

@@ -19,15 +19,14 @@ from pluginlab_tui.commands.common import (
 )
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.replay import (
+from pluginlab_tui.replay.document import edit_in_editor
+from pluginlab_tui.replay.request import (
     TOKEN_ENV,
     Credentials,
-    Replayer,
     ReplayRequest,
-    ReplayResult,
-    edit_in_editor,
     redacted_credentials,
 )
+from pluginlab_tui.replay.runner import Replayer, ReplayResult
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event

@@ -19,8 +19,10 @@ from pluginlab_tui.commands.common import (
 )
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.replay import TOKEN_ENV
-from pluginlab_tui.simulate import AuthSetup, SimulationError, Simulator, summary
+from pluginlab_tui.replay.request import TOKEN_ENV
+from pluginlab_tui.simulate.client import SimulationError, summary
+from pluginlab_tui.simulate.signin import AuthSetup
+from pluginlab_tui.simulate.simulator import Simulator
 
 
 def add_parser(subparsers: Subparsers) -> None:

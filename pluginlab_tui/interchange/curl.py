@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from pluginlab_tui.redaction import Redactor
-from pluginlab_tui.replay import REDACTED, ReplayRequest
+from pluginlab_tui.replay.request import REDACTED, ReplayRequest
 from pluginlab_tui.store.event import Event
 
 PLACEHOLDER = "$PLUGINLAB_TOKEN"

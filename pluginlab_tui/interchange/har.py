@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pluginlab_tui import __version__
 from pluginlab_tui.redaction import Redactor
-from pluginlab_tui.replay import REDACTED, event_body
+from pluginlab_tui.replay.request import REDACTED, event_body
 from pluginlab_tui.store import lossless
 from pluginlab_tui.store.body import store_body
 from pluginlab_tui.store.event import Event, iso

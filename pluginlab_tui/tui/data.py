@@ -135,7 +135,7 @@ def marked_ids(conn: sqlite3.Connection, limit: int = HAR_LIMIT) -> list[int]:
 
 def replay(path: Path, row_id: int, config: Config) -> str:
     """Send an exchange again through the proxy (in a worker); one line saying how it went."""
-    from pluginlab_tui.replay import replay_event
+    from pluginlab_tui.replay.runner import replay_event
 
     conn = open_store(path)
     try:
@@ -168,14 +168,16 @@ class ReplayOutcome:
 
 def request_document(event: Event) -> str:
     """The exchange's request as the editable document (EditError for a binary body)."""
-    from pluginlab_tui.replay import ReplayRequest, to_document
+    from pluginlab_tui.replay.document import to_document
+    from pluginlab_tui.replay.request import ReplayRequest
 
     return to_document(ReplayRequest.from_event(event))
 
 
 def edit_request(event: Event) -> Any:
     """Open the exchange's request in $VISUAL/$EDITOR; the edited ReplayRequest, or None."""
-    from pluginlab_tui.replay import ReplayRequest, edit_in_editor
+    from pluginlab_tui.replay.document import edit_in_editor
+    from pluginlab_tui.replay.request import ReplayRequest
 
     return edit_in_editor(ReplayRequest.from_event(event))
 
@@ -183,7 +185,7 @@ def edit_request(event: Event) -> Any:
 def replay_edited(path: Path, row_id: int, config: Config, request: Any) -> ReplayOutcome:
     """Send an edited request through the proxy, as a replay of exchange `row_id` (a worker)."""
     from pluginlab_tui.errors import UsageError
-    from pluginlab_tui.replay import Replayer
+    from pluginlab_tui.replay.runner import Replayer
 
     conn = open_store(path)
     try:

@@ -10,7 +10,9 @@ import pytest
 from pluginlab_tui.cli import main
 from pluginlab_tui.config import load_config
 from pluginlab_tui.examples import Backend
-from pluginlab_tui.replay import Replayer, ReplayRequest, parse_document, to_document
+from pluginlab_tui.replay.document import parse_document, to_document
+from pluginlab_tui.replay.request import ReplayRequest
+from pluginlab_tui.replay.runner import Replayer
 from pluginlab_tui.store.event import Event
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import ProxyProcess, wait_for

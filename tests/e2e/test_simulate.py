@@ -10,7 +10,9 @@ import pytest
 
 from pluginlab_tui.cli import main
 from pluginlab_tui.examples import Backend
-from pluginlab_tui.simulate import HEALTH_PATH, USER_AGENT, Simulator
+from pluginlab_tui.simulate.discovery import HEALTH_PATH
+from pluginlab_tui.simulate.identity import USER_AGENT
+from pluginlab_tui.simulate.simulator import Simulator
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import wait_for
 

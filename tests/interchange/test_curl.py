@@ -11,7 +11,7 @@ import pytest
 
 from pluginlab_tui.cli import main
 from pluginlab_tui.interchange.curl import curl_command
-from pluginlab_tui.replay import ReplayRequest
+from pluginlab_tui.replay.request import ReplayRequest
 from pluginlab_tui.store.event import Event
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import wait_for

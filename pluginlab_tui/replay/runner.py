@@ -1,0 +1,302 @@
+"""The Replayer: sends requests through the proxy (with the replay grant) or to a target.
+
+Through the proxy the request carries the replay grant (see proxy/grant.py): the proxy records
+it again as source=replay, linked to its original (replay_of), on behalf of the original caller.
+Straight to a target URL it carries the credentials the user gives (the store keeps none), and
+its verdict is checked here against the spec in service.
+
+    replayer = Replayer.for_config(config)                # through the proxy of this config
+    result = replayer.replay(event)                        # one event, as recorded
+    result = replayer.replay(event, edited_request)        # edited (replay.document)
+    results = replayer.replay_many(events, progress=cb)   # a batch
+    result.diff.lines()                                     # status, headers, JSON body changes
+
+`transport` (an httpx transport, e.g. httpx.MockTransport) replaces the network in tests.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pluginlab_tui.config import Config
+from pluginlab_tui.errors import UsageError
+from pluginlab_tui.plugin.files import PluginFileError, PluginFiles
+from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
+from pluginlab_tui.replay.diff import ResponseDiff, diff_responses
+from pluginlab_tui.replay.request import Credentials, ReplayRequest, outgoing_headers
+from pluginlab_tui.store import queries
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
+from pluginlab_tui.validation.violations import Violation
+
+EVENT_HEADER = "x-pluginlab-event-id"
+
+
+@dataclass
+class ReplayResult:
+    """One replay: the request sent, the answer, its verdict and the diff with the original."""
+
+    request: ReplayRequest
+    original: Event | None = None
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    duration_ms: float = 0.0
+    #: The new exchange's event id (X-PluginLab-Event-Id), when the proxy recorded it.
+    event_id: str | None = None
+    #: The new exchange as recorded (through the proxy), once it was read back.
+    event: Event | None = None
+    violations: list[Violation] = field(default_factory=list)
+    #: Where the verdict comes from: the proxy's record, or a check made here.
+    checked_by: str = "none"
+    error: str | None = None
+    diff: ResponseDiff | None = None
+
+    @property
+    def broke_contract(self) -> bool:
+        return bool(self.violations) or self.error is not None
+
+    @property
+    def differs(self) -> bool:
+        return self.diff is not None and self.diff.changed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "original": None if self.original is None else self.original.event_id,
+            "event_id": self.event_id,
+            "method": self.request.method,
+            "path": self.request.path,
+            "query": self.request.query,
+            "status": self.status,
+            "original_status": None if self.original is None else self.original.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "violations": [v.to_dict() for v in self.violations],
+            "violation_count": len(self.violations),
+            "checked_by": self.checked_by,
+            "error": self.error,
+            "broke_contract": self.broke_contract,
+            "differs": self.differs,
+            "diff": None if self.diff is None else self.diff.to_dict(),
+        }
+
+
+Progress = Callable[[int, int, ReplayResult], None]
+
+
+class Replayer:
+    """Sends requests through the proxy (with the grant) or straight to a target."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        through_proxy: bool,
+        conn: sqlite3.Connection | None = None,
+        validator: ContractValidator | None = None,
+        credentials: Credentials | None = None,
+        ignore_paths: Sequence[str] = (),
+        ignore_headers: Sequence[str] = (),
+        timeout_s: float = 60.0,
+        readback_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.through_proxy = through_proxy
+        self.conn = conn
+        self.validator = validator
+        self.credentials = credentials
+        self.ignore_paths = list(ignore_paths)
+        self.ignore_headers = list(ignore_headers)
+        self.readback_s = readback_s
+        self._secret: bytes | None = None
+        self.client = httpx.Client(
+            trust_env=False, timeout=timeout_s, follow_redirects=False, transport=transport
+        )
+
+    @classmethod
+    def for_config(
+        cls,
+        config: Config,
+        *,
+        target: str | None = None,
+        db: Path | None = None,
+        credentials: Credentials | None = None,
+        proxy_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> Replayer:
+        """Through the proxy of `config` (its store holds the grant secret), or to `target`."""
+        conn = open_store(db or config.store_path)
+        base = target or proxy_url or f"http://{config.proxy.listen}"
+        return cls(
+            base,
+            through_proxy=target is None,
+            conn=conn,
+            validator=spec_validator(config),
+            credentials=credentials,
+            timeout_s=max(config.proxy.timeout_s + 5, 10.0),
+            transport=transport,
+            **options,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def __enter__(self) -> Replayer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _grant(self, original: Event | None) -> str | None:
+        if self.conn is None:
+            return None
+        if self._secret is None:
+            self._secret = store_secret(self.conn)
+        grant = Grant(
+            source="replay",
+            replay_of=None if original is None else original.event_id,
+            user_id=None if original is None else original.user_id,
+            plan=None if original is None else original.plan,
+        )
+        return sign(grant, self._secret)
+
+    def send(self, request: ReplayRequest, original: Event | None = None) -> ReplayResult:
+        """Send one request; the result has the answer and, when original is given, the diff."""
+        headers = outgoing_headers(request, self.credentials)
+        if self.through_proxy:
+            grant = self._grant(original)
+            if grant is not None:
+                headers.append((GRANT_HEADER, grant))
+        result = ReplayResult(request=request, original=original)
+        started = time.perf_counter()
+        try:
+            answer = self.client.request(
+                request.method,
+                self.base_url + request.target,
+                headers=headers,
+                content=request.body,
+            )
+        except httpx.ConnectError as exc:
+            where = "the proxy" if self.through_proxy else "the target"
+            hint = " (is `pluginlab-tui serve` running?)" if self.through_proxy else ""
+            raise UsageError(f"cannot reach {where} at {self.base_url}{hint}: {exc}") from None
+        except httpx.HTTPError as exc:
+            result.duration_ms = (time.perf_counter() - started) * 1000
+            result.error = f"{type(exc).__name__}: {exc}"
+            return result
+        result.duration_ms = (time.perf_counter() - started) * 1000
+        result.status = answer.status_code
+        result.headers = list(answer.headers.multi_items())
+        result.body = answer.content
+        result.event_id = answer.headers.get(EVENT_HEADER)
+        if original is not None:
+            result.diff = diff_responses(
+                original,
+                result.status,
+                result.headers,
+                result.body,
+                ignore_paths=self.ignore_paths,
+                ignore_headers=self.ignore_headers,
+            )
+        return result
+
+    def replay(self, event: Event, request: ReplayRequest | None = None) -> ReplayResult:
+        """Re-send one event (or an edited version of its request) and get its verdict."""
+        result = self.send(request or ReplayRequest.from_event(event), event)
+        self.settle([result])
+        return result
+
+    def replay_many(
+        self, events: Sequence[Event], progress: Progress | None = None
+    ) -> list[ReplayResult]:
+        """Re-send events in order; `progress(done, total, result)` after each."""
+        results: list[ReplayResult] = []
+        for index, event in enumerate(events):
+            result = self.send(ReplayRequest.from_event(event), event)
+            results.append(result)
+            if progress is not None:
+                progress(index + 1, len(events), result)
+        self.settle(results)
+        return results
+
+    def settle(self, results: Sequence[ReplayResult]) -> None:
+        """Fill in each verdict: the proxy's record when it can be read, else a check here."""
+        if self.through_proxy and self.conn is not None:
+            waiting = {r.event_id: r for r in results if r.event_id and r.event is None}
+            deadline = time.monotonic() + self.readback_s
+            while waiting:
+                for event_id in list(waiting):
+                    found = queries.get(self.conn, event_id)
+                    if found is not None:
+                        result = waiting.pop(event_id)
+                        result.event = found
+                        result.violations = list(found.violations)
+                        result.checked_by = "proxy"
+                if not waiting or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+        for result in results:
+            if result.checked_by == "none" and result.status is not None:
+                self._check_here(result)
+
+    def _check_here(self, result: ReplayResult) -> None:
+        if self.validator is None:
+            return
+        request = result.request
+        check = self.validator.check_request(
+            HttpRequest(
+                request.method,
+                request.path,
+                request.query,
+                outgoing_headers(request, self.credentials),
+                request.body,
+            )
+        )
+        violations = list(check.violations)
+        if result.status is not None:
+            violations += self.validator.check_response(
+                check,
+                HttpResponse(result.status, result.headers, result.body),
+                result.duration_ms,
+            )
+        result.violations = violations
+        result.checked_by = "here"
+
+
+def spec_validator(config: Config) -> ContractValidator | None:
+    """The validator of the config's spec (the plugin in service), or None when unreadable."""
+    manifest = config.manifest_path if config.manifest_path.exists() else None
+    try:
+        files = PluginFiles.read(manifest, config.spec_path, config.plugin.max_spec_bytes)
+        return ContractValidator.from_spec(
+            files.spec,
+            profile=config.plugin.profile,
+            response_chars=config.plugin.limits.response_chars,
+        )
+    except (PluginFileError, ValueError):
+        return None
+
+
+def replay_event(
+    event: Event,
+    config: Config,
+    request: ReplayRequest | None = None,
+    *,
+    target: str | None = None,
+    credentials: Credentials | None = None,
+) -> ReplayResult:
+    """One replay in one call (the TUI's `r`): through the config's proxy unless target is set."""
+    with Replayer.for_config(config, target=target, credentials=credentials) as replayer:
+        return replayer.replay(event, request)
