@@ -1,6 +1,6 @@
 """Replay: re-send recorded requests through the proxy or straight to a target, and compare.
 
-Through the proxy the request carries the replay grant (see proxy/grant.py): the proxy records
+Through the proxy the request carries the replay grant (see access/grant.py): the proxy records
 it again as source=replay, linked to its original (replay_of), on behalf of the original caller.
 Straight to a target URL it carries the credentials the user gives (the store keeps none), and
 its verdict is checked here against the spec in service.
@@ -35,19 +35,18 @@ from typing import Any
 
 import httpx
 
+from pluginlab_tui.access.grant import Grant, sign, store_secret
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.files import PluginFileError, PluginFiles
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import EVENT_HEADER, GRANT_HEADER, REDACTED, REPLAY, VIOLATIONS_HEADER
 
-REDACTED = "[redacted]"
 TOKEN_ENV = "PLUGINLAB_TOKEN"
-EVENT_HEADER = "x-pluginlab-event-id"
 
 #: Request headers never re-sent: they belong to the connection or are made again.
 SKIP_REQUEST_HEADERS = frozenset(
@@ -62,7 +61,7 @@ SKIP_REQUEST_HEADERS = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
-        "x-pluginlab-replay",
+        GRANT_HEADER.lower(),
     }
 )
 #: Response headers that differ on every answer; left out of a comparison.
@@ -76,8 +75,8 @@ VOLATILE_HEADERS = frozenset(
         "transfer-encoding",
         "age",
         "expires",
-        "x-pluginlab-event-id",
-        "x-pluginlab-violations",
+        EVENT_HEADER.lower(),
+        VIOLATIONS_HEADER.lower(),
         "x-request-id",
         "x-runtime",
     }
@@ -588,7 +587,7 @@ class Replayer:
         if self._secret is None:
             self._secret = store_secret(self.conn)
         grant = Grant(
-            source="replay",
+            source=REPLAY,
             replay_of=None if original is None else original.event_id,
             user_id=None if original is None else original.user_id,
             plan=None if original is None else original.plan,

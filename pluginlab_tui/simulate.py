@@ -32,14 +32,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import yaml
 
+from pluginlab_tui.access.grant import Grant, is_loopback, sign
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
 from pluginlab_tui.plugin.operations import Operation, operations
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, is_loopback, sign
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import (
+    AUTHORIZE_ROUTE,
+    EVENT_HEADER,
+    GRANT_HEADER,
+    HEALTH_ROUTE,
+    MANIFEST_ROUTE,
+    SIMULATE,
+    TOKEN_ROUTE,
+)
 
-MANIFEST_PATH = "/.well-known/ai-plugin.json"
-HEALTH_PATH = "/_pluginlab/health"
 #: How long the health probe may take (it is answered by the proxy itself).
 HEALTH_TIMEOUT_S = 5.0
 USER_AGENT = (
@@ -184,7 +191,7 @@ class Simulator:
         host = urlsplit(self.base_url).hostname or ""
         if host.lower().rstrip(".") != "localhost" and not is_loopback(host):
             return None, f"{self.base_url} is not a local proxy"
-        url = self.base_url + HEALTH_PATH
+        url = self.base_url + HEALTH_ROUTE
         try:
             answer = self.client.get(url, timeout=HEALTH_TIMEOUT_S)
         except httpx.HTTPError:
@@ -225,7 +232,7 @@ class Simulator:
     ) -> tuple[Call, httpx.Response | None]:
         sent = dict(headers or {})
         if self.grant_secret is not None:
-            sent[GRANT_HEADER] = sign(Grant(source="simulate"), self.grant_secret)
+            sent[GRANT_HEADER] = sign(Grant(source=SIMULATE), self.grant_secret)
         call = Call(step, method, url, operation_id)
         started = time.perf_counter()
         try:
@@ -237,7 +244,7 @@ class Simulator:
             return call, None
         call.duration_ms = (time.perf_counter() - started) * 1000
         call.status = answer.status_code
-        call.event_id = answer.headers.get("x-pluginlab-event-id")
+        call.event_id = answer.headers.get(EVENT_HEADER)
         self.session.calls.append(call)
         return call, answer
 
@@ -261,7 +268,7 @@ class Simulator:
     def fetch_files(self) -> Session:
         spec_url = self.base_url + "/openapi.yaml"
         if self.profile == "plugin":
-            call, answer = self._send("manifest", "GET", self.base_url + MANIFEST_PATH)
+            call, answer = self._send("manifest", "GET", self.base_url + MANIFEST_ROUTE)
             if answer is None or answer.status_code != 200:
                 call.error = call.error or f"the manifest answered {call.status}"
                 raise SimulationError(f"cannot fetch the manifest: {call.error}")
@@ -329,8 +336,8 @@ class Simulator:
         else:
             client_url = token_url = None
             content_type, scope = "application/json", ""
-        authorize = self._local(str(client_url or "/_pluginlab/oauth/authorize"))
-        token_endpoint = self._local(str(token_url or "/_pluginlab/oauth/token"))
+        authorize = self._local(str(client_url or AUTHORIZE_ROUTE))
+        token_endpoint = self._local(str(token_url or TOKEN_ROUTE))
         plugin_id = str(uuid.uuid4())
         redirect_uri = auth.redirect_uri or (
             f"https://chat.openai.com/aip/plugin-{plugin_id}/oauth/callback"

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pluginlab_tui.examples import free_port
-from pluginlab_tui.simulate import HEALTH_PATH, Simulator
+from pluginlab_tui.simulate import Simulator
+from pluginlab_tui.wire import HEALTH_ROUTE
 from tests.harness import HealthServer
 
 
@@ -22,7 +23,7 @@ def test_a_local_proxy_names_its_store(health: HealthServer, tmp_path: Path) -> 
     health.answer = {"status": "ok", "version": 1, "store": str(tmp_path / "events.db")}
     with Simulator(health.url) as simulator:
         assert simulator.proxy_store() == (tmp_path / "events.db", None)
-    assert health.paths == [HEALTH_PATH]
+    assert health.paths == [HEALTH_ROUTE]
 
 
 @pytest.mark.parametrize(

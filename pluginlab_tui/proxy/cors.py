@@ -6,13 +6,14 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
 ALLOWED_HEADERS = (
     "Authorization, Content-Type, openai-conversation-id, openai-ephemeral-user-id, "
     "openai-subdivision-1-iso-code, openai-gpt-id"
 )
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-EXPOSED_HEADERS = "X-PluginLab-Event-Id, X-PluginLab-Violations"
+EXPOSED_HEADERS = f"{EVENT_HEADER}, {VIOLATIONS_HEADER}"
 
 
 class Cors:

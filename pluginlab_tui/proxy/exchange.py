@@ -12,6 +12,7 @@ from mitmproxy import http
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import LIVE
 
 if TYPE_CHECKING:
     from pluginlab_tui.proxy.service import Served
@@ -27,7 +28,7 @@ class Exchange:
     ts: str = field(default_factory=iso_now)
     started: float = field(default_factory=time.perf_counter)
     client_ip: str = ""
-    source: str = "live"
+    source: str = LIVE
     replay_of: str | None = None
     #: Who answered: the backend, the proxy itself (files, refusals, strict), or the mock.
     answered_by: str = "backend"

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 from mitmproxy import http
 
+from pluginlab_tui.access.grant import GrantGate
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach
-from pluginlab_tui.proxy.grant import GrantGate
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
 from pluginlab_tui.validation.validator import RequestCheck
 from pluginlab_tui.validation.violations import CODES, Violation
-
-#: The proxy's header namespace: what a caller sends in it never goes further.
-PROXY_HEADER_PREFIX = "x-pluginlab-"
+from pluginlab_tui.wire import HEADER_PREFIX
 
 
 def strip_proxy_headers(headers: http.Headers) -> None:
     """Remove every header in the proxy's namespace, whatever its case or how often it came."""
-    for name in {k.lower() for k in headers.keys() if k.lower().startswith(PROXY_HEADER_PREFIX)}:
+    for name in {k.lower() for k in headers.keys() if k.lower().startswith(HEADER_PREFIX)}:
         del headers[name]
 
 

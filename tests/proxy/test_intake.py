@@ -9,11 +9,12 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow
 
+from pluginlab_tui.access.grant import Grant, sign, store_secret
 from pluginlab_tui.config import load_config
 from pluginlab_tui.proxy.exchange import exchange_of
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
 from pluginlab_tui.proxy.intake import Intake, strip_proxy_headers
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import GRANT_HEADER
 from tests.harness import todo_sections, write_config
 
 

@@ -7,7 +7,7 @@ quota, and puts every decision on the exchange (auth_mode, auth_result, user_id,
 
 Replay seam: a request that an earlier stage marked as a replay (`exchange.source` "replay",
 or "simulate") with `exchange.user_id` already set, by the replay grant of DESIGN.md ("Replay,
-simulate and credentials"; proxy/grant.py), is taken as that user (plan: `exchange.plan` when
+simulate and credentials"; access/grant.py), is taken as that user (plan: `exchange.plan` when
 set, else the user's) with auth_result ok, without asking for credentials and without counting
 it against rate limits or quotas. Verifying the grant and stripping its header is that stage's
 job, not this one's.
@@ -20,25 +20,25 @@ from typing import Any
 
 from mitmproxy import http
 
-from pluginlab_tui.config import Config
-from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.auth.credentials import (
+from pluginlab_tui.access.credentials import (
     Presented,
     header_values,
     one_value,
     parse_authorization,
     same_secret,
 )
-from pluginlab_tui.proxy.auth.state import AuthState
-from pluginlab_tui.proxy.auth.users import get_user, user_by_key
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.access.users import get_user, user_by_key
+from pluginlab_tui.config import Config
+from pluginlab_tui.proxy.answers import json_response
 from pluginlab_tui.proxy.checks import request_of
 from pluginlab_tui.proxy.exchange import Exchange, unanswered
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import PROXY_PREFIX, REPLAY, SIMULATE
 
-PROXY_PREFIX = "/_pluginlab/"
 REALM = 'realm="pluginlab"'
-#: Sources set only by a verified replay grant (proxy/grant.py).
-REPLAYED = frozenset({"replay", "simulate"})
+#: Sources set only by a verified replay grant (access/grant.py).
+REPLAYED = frozenset({REPLAY, SIMULATE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,14 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
+from pluginlab_tui.access.oauth import OAuthError
 from pluginlab_tui.proxy.addon import stages
-from pluginlab_tui.proxy.auth.oauth import OAuthError
-from pluginlab_tui.proxy.auth.oauth_routes import form_or_json, proxy_path, redirect
 from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.oauth_routes import form_or_json, proxy_path, redirect
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
 from tests.bombs import gzip_bomb
-from tests.proxy.auth.conftest import raw_flow
+from tests.proxy.conftest import raw_flow
 
 LIMIT = 1 << 20
 

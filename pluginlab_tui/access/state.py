@@ -6,12 +6,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from pluginlab_tui.access.ipallow import IpAllowList
+from pluginlab_tui.access.jwt import Signer
+from pluginlab_tui.access.limits import Limits
+from pluginlab_tui.access.oauth import OAuthProvider
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.proxy.auth.ipallow import IpAllowList
-from pluginlab_tui.proxy.auth.jwt import Signer
-from pluginlab_tui.proxy.auth.limits import Limits
-from pluginlab_tui.proxy.auth.oauth import OAuthProvider
 
 
 def check_config(config: Config) -> None:

@@ -11,19 +11,17 @@ from urllib.parse import urlencode
 
 from mitmproxy import http
 
+from pluginlab_tui.access.credentials import header_values, one_value, parse_client_basic
+from pluginlab_tui.access.oauth import AuthorizeRequest, OAuthError, OAuthProvider
+from pluginlab_tui.access.params import FORM, MAX_BODY_BYTES, body_params, form_params
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.access.users import list_users
 from pluginlab_tui.proxy.answers import error_response, json_response
-from pluginlab_tui.proxy.auth.credentials import header_values, one_value, parse_client_basic
-from pluginlab_tui.proxy.auth.jwt import JWKS_ROUTE
-from pluginlab_tui.proxy.auth.manifest import AUTHORIZE_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
-from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthProvider
-from pluginlab_tui.proxy.auth.params import FORM, MAX_BODY_BYTES, body_params, form_params
-from pluginlab_tui.proxy.auth.state import AuthState
-from pluginlab_tui.proxy.auth.users import list_users
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import unanswered
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, JWKS_ROUTE, PROXY_PREFIX, REVOKE_ROUTE, TOKEN_ROUTE
 
-PROXY_PREFIX = "/_pluginlab/"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in (development)</title>
