@@ -19,6 +19,8 @@ USER_HEADER = "X-PluginLab-User-Id"
 PLAN_HEADER = "X-PluginLab-Plan"
 #: The replay grant (access/grant.py): source, replay_of and caller, signed.
 GRANT_HEADER = "X-PluginLab-Replay"
+#: A launcher's readiness probe of the health route (loopback only): answered, not recorded.
+PROBE_HEADER = "X-PluginLab-Probe"
 #: Marks an answer made up by the mock (example, generated, empty).
 MOCK_HEADER = "X-PluginLab-Mock"
 
