@@ -6,7 +6,7 @@ from mitmproxy import http
 
 from pluginlab_tui.access.grant import is_loopback
 from pluginlab_tui.proxy.answers import error_response, file_response, json_response
-from pluginlab_tui.proxy.exchange import unanswered
+from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.wire import HEALTH_ROUTE, LOGO_ROUTE, MANIFEST_ROUTE
 
@@ -15,10 +15,8 @@ class Routes:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
-        if exchange is None:
-            return
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if flow.request.method not in ("GET", "HEAD"):
             return
         served = exchange.served
