@@ -1,0 +1,262 @@
+"""The proxy-owned auth endpoints on plain values: /_pluginlab/oauth/{authorize,token,revoke}
+and the JWKS, answered as a Reply (status, headers, JSON or bytes).
+
+proxy/oauth_routes.py reads the flow into a Call and turns the Reply into the flow's response.
+Any other /_pluginlab/ route gets a 404 here, so the proxy's own namespace never reaches the
+backend.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from pluginlab_tui.access.credentials import header_values, one_value, parse_client_basic
+from pluginlab_tui.access.oauth import AuthorizeRequest, OAuthError, OAuthProvider
+from pluginlab_tui.access.params import FORM, form_params
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.access.users import list_users
+from pluginlab_tui.config import Config
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, JWKS_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in (development)</title>
+<style>body{{font-family:sans-serif;max-width:32em;margin:3em auto}}fieldset{{margin:1em 0}}
+</style></head><body>
+<h1>Sign in to {plugin}</h1>
+<p>Development sign-in by pluginlab-tui. <b>{client}</b> asks for: <code>{scope}</code></p>
+<form method="post" action="{action}">
+{hidden}
+<fieldset><legend>Sign in as</legend>
+{choices}
+<label>another name: <input name="user_name" autocomplete="off"></label>
+</fieldset>
+<button name="decision" value="allow" type="submit">Allow</button>
+<button name="decision" value="deny" type="submit">Deny</button>
+</form></body></html>
+"""
+_PASSED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer: a JSON body (`json`), else the bytes of `content`."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    content: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request to a proxy-owned route, as the endpoints need it."""
+
+    method: str
+    route: str
+    #: The raw query string (the parameters of a GET /authorize).
+    query: bytes
+    content_type: str
+    #: The request's header fields as sent (raw bytes).
+    fields: list[tuple[bytes, bytes]]
+    #: The form or JSON body as parameters; raises OAuthError when it is not one.
+    body: Callable[[], dict[str, str]]
+    #: The plugin's name_for_human, for the sign-in page.
+    plugin: str | None = None
+
+
+def error_reply(status: int, error: str, message: str) -> Reply:
+    return Reply(status, json={"error": error, "message": message})
+
+
+def redirect(uri: str, **params: str) -> Reply:
+    target = uri + ("&" if "?" in uri else "?") + urlencode(params)
+    return Reply(302, {"Location": target, **NO_STORE})
+
+
+def oauth_error(exc: OAuthError, basic: bool = False) -> Reply:
+    headers = dict(NO_STORE)
+    if exc.status == 401 and basic:
+        headers["WWW-Authenticate"] = 'Basic realm="pluginlab"'
+    return Reply(
+        exc.status, headers, json={"error": exc.error, "error_description": exc.description}
+    )
+
+
+class OAuthEndpoints:
+    def __init__(self, config: Config, state: AuthState) -> None:
+        self.config = config
+        self.state = state
+
+    @property
+    def provider(self) -> OAuthProvider:
+        return self.state.oauth
+
+    def answer(self, call: Call) -> Reply:
+        """The reply for a proxy-owned route (404 for one the proxy does not have)."""
+        method, path = call.method, call.route
+        if path == JWKS_ROUTE:
+            if method not in ("GET", "HEAD"):
+                return error_reply(405, "method_not_allowed", "GET the JWKS")
+            if self.state.signer is None:
+                return error_reply(404, "jwt_disabled", "auth.jwt.enabled is false")
+            return Reply(200, {"Cache-Control": "max-age=300"}, json=self.state.signer.jwks())
+        routes = {AUTHORIZE_ROUTE: ("GET", "POST"), TOKEN_ROUTE: ("POST",), REVOKE_ROUTE: ("POST",)}
+        if path not in routes:
+            return error_reply(404, "not_found", f"the proxy has no route {path}")
+        if self.config.auth.mode != "oauth":
+            return error_reply(
+                404, "oauth_disabled", "the development OAuth provider runs when auth.mode is oauth"
+            )
+        if method not in routes[path]:
+            return error_reply(
+                405, "method_not_allowed", f"{path} takes {' or '.join(routes[path])}"
+            )
+        if path == AUTHORIZE_ROUTE:
+            return self._authorize(call)
+        basic = bool(header_values(call.fields, "authorization"))
+        try:
+            if path == TOKEN_ROUTE:
+                return self._token(call)
+            return self._revoke(call)
+        except OAuthError as exc:
+            return oauth_error(exc, basic)
+
+    # -- authorize --------------------------------------------------------------------------
+
+    @staticmethod
+    def _authorize_params(call: Call) -> dict[str, str]:
+        """The /authorize parameters: the query of a GET, the form body of a POST."""
+        if call.method == "GET":
+            return form_params(call.query)
+        kind = call.content_type.split(";")[0].strip().lower()
+        return call.body() if kind == FORM else {}
+
+    def _authorize(self, call: Call) -> Reply:
+        try:
+            params = self._authorize_params(call)
+            checked = self.provider.check_authorize(params)
+        except OAuthError as exc:
+            return Reply(
+                400, NO_STORE, json={"error": exc.error, "error_description": exc.description}
+            )
+        section = self.config.auth.oauth
+        if call.method == "GET" and section.auto_approve is None:
+            return self._page(checked, call.plugin)
+        if call.method == "POST":
+            if params.get("decision") != "allow":
+                return redirect(checked.redirect_uri, error="access_denied", state=checked.state)
+            user = (params.get("user_name") or "").strip() or (params.get("user") or "").strip()
+        else:
+            user = section.auto_approve or ""
+        if not user:
+            return self._page(checked, call.plugin, problem="choose a user or type a name")
+        try:
+            code = self.provider.issue_code(checked, user)
+        except OAuthError as exc:
+            return redirect(
+                checked.redirect_uri,
+                error=exc.error,
+                error_description=exc.description,
+                state=checked.state,
+            )
+        return redirect(checked.redirect_uri, code=code, state=checked.state)
+
+    def _page(
+        self, checked: AuthorizeRequest, plugin: str | None, problem: str | None = None
+    ) -> Reply:
+        values = {
+            "response_type": checked.response_type,
+            "client_id": checked.client_id,
+            "redirect_uri": checked.redirect_uri,
+            "scope": checked.scope,
+            "state": checked.state,
+            "code_challenge": checked.code_challenge or "",
+            "code_challenge_method": checked.code_challenge_method or "",
+        }
+        hidden = "\n".join(
+            f'<input type="hidden" name="{k}" value="{html.escape(values[k])}">' for k in _PASSED
+        )
+        users = [u for u in list_users(self.state.conn) if u.active]
+        choices = "\n".join(
+            f'<label><input type="radio" name="user" value="{html.escape(u.name)}"> '
+            f"{html.escape(u.name)} ({html.escape(u.plan or 'no plan')})</label><br>"
+            for u in users
+        )
+        if problem:
+            choices = f"<p><b>{html.escape(problem)}</b></p>\n" + choices
+        page = _PAGE.format(
+            plugin=html.escape(str(plugin or "the plugin")),
+            client=html.escape(checked.client_id),
+            scope=html.escape(self.config.auth.oauth.scope if not checked.scope else checked.scope),
+            action=AUTHORIZE_ROUTE,
+            hidden=hidden,
+            choices=choices or "<p>No development users yet (pluginlab-tui users add NAME).</p>",
+        )
+        return Reply(
+            200,
+            {"Content-Type": "text/html; charset=utf-8", **NO_STORE},
+            content=page.encode("utf-8"),
+        )
+
+    # -- token and revoke ---------------------------------------------------------------------
+
+    def _client(self, call: Call, body: dict[str, str]) -> str:
+        """The authenticated client id: Basic header (if sent) or client_id/client_secret."""
+        header, problem = one_value(header_values(call.fields, "authorization"), "Authorization")
+        if problem is not None:
+            raise OAuthError("invalid_client", problem, 401)
+        from_header = parse_client_basic(header) if header else None
+        if header and from_header is None:
+            raise OAuthError("invalid_client", "malformed Basic client credentials", 401)
+        client_id: str | bytes | None
+        secret: str | bytes | None
+        client_id, secret = from_header or (body.get("client_id"), body.get("client_secret"))
+        if not client_id or not secret:
+            raise OAuthError("invalid_client", "client authentication is required", 401)
+        if not self.provider.has_client_secret:
+            raise OAuthError(
+                "invalid_client",
+                "no client secret is set up: run `pluginlab-tui users client`",
+                401,
+            )
+        if not self.provider.client_ok(client_id, secret):
+            raise OAuthError("invalid_client", "wrong client_id or client_secret", 401)
+        return self.provider.section.client_id  # the same bytes, as configured
+
+    def _token(self, call: Call) -> Reply:
+        body = call.body()
+        client_id = self._client(call, body)
+        grant = body.get("grant_type", "")
+        if grant == "authorization_code":
+            tokens = self.provider.exchange_code(
+                client_id, body.get("code"), body.get("redirect_uri"), body.get("code_verifier")
+            )
+        elif grant == "refresh_token":
+            tokens = self.provider.refresh(client_id, body.get("refresh_token"))
+        else:
+            raise OAuthError(
+                "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"
+            )
+        return Reply(200, NO_STORE, json=tokens.as_json())
+
+    def _revoke(self, call: Call) -> Reply:
+        body = call.body()
+        self._client(call, body)
+        token = body.get("token")
+        if not token:
+            raise OAuthError("invalid_request", "token is required")
+        self.provider.revoke(token)
+        return Reply(200, NO_STORE)
