@@ -4,8 +4,9 @@ route answers.
 Used by `pluginlab-tui` (proxy + TUI), `pluginlab-tui demo` and the tests. The wait is bounded;
 when the child dies or does not answer in time, ProxyStartError carries the tail of its output.
 A health answer counts only from this child: when the store is known, the health route must
-name it (another proxy already on the port names its own). The probe carries X-PluginLab-Probe,
-so the proxy answers it without recording an event.
+name it (another proxy already on the port names its own), unless the proxy's allow-list
+refuses this machine (then its ip_denied answer is all there is). The probe carries
+X-PluginLab-Probe, so the proxy answers it without recording an event.
 """
 
 from __future__ import annotations
@@ -150,9 +151,12 @@ class ProxyChild:
     def _healthy(self, client: httpx.Client) -> bool:
         try:
             answer = client.get(self.url + HEALTH_ROUTE, headers={PROBE_HEADER: "1"})
-            found = answer.json() if answer.status_code == 200 else None
+            found = answer.json() if answer.status_code in (200, 403) else None
         except (httpx.HTTPError, ValueError):
             return False
+        if answer.status_code == 403:
+            # auth.allow_ips leaves this machine out: the proxy answers, but names no store.
+            return isinstance(found, dict) and found.get("error") == "ip_denied"
         if not isinstance(found, dict) or found.get("status") != "ok":
             return False
         if self.store is None:
