@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +14,7 @@ from typing import Any
 import httpx
 
 from pluginlab_tui.examples import example_dir, free_port
+from pluginlab_tui.launcher import ProxyChild, ProxyStartError
 
 TODO = example_dir("todo")
 
@@ -67,15 +66,14 @@ def todo_sections(
 
 
 class ProxyProcess:
-    """`pluginlab-tui serve --config F` in a child process; `.url`, `.db`, `.stop()`."""
+    """`pluginlab-tui serve --config F` as a launcher.ProxyChild; `.url`, `.db`, `.stop()`."""
 
     def __init__(self, config: Path, *extra_args: str, env: dict[str, str] | None = None):
         self.config = config
         self.args = extra_args
         self.env = env
         self.lines: list[str] = []
-        self.process: subprocess.Popen[str] | None = None
-        self._pump: threading.Thread | None = None
+        self.child: ProxyChild | None = None
         self.url = ""
         self.db = Path()
 
@@ -85,34 +83,23 @@ class ProxyProcess:
         config = load_config(self.config)
         self.url = "http://" + config.proxy.listen
         self.db = config.store_path
-        command = [sys.executable, "-m", "pluginlab_tui", "serve", "--config", str(self.config)]
-        self.process = subprocess.Popen(
-            [*command, *self.args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, **(self.env or {})},
+        self.child = ProxyChild(
+            ["--config", str(self.config), *self.args],
+            config.proxy.listen,
+            store=self.db,
+            env=self.env,
+            on_line=self.lines.append,
         )
-        ready = threading.Event()
-        serving = threading.Event()
-
-        def pump() -> None:
-            assert self.process is not None and self.process.stdout is not None
-            for line in self.process.stdout:
-                self.lines.append(line.rstrip("\n"))
-                if "proxy on" in line:
-                    serving.set()
-                    ready.set()
-            ready.set()
-
-        self._pump = threading.Thread(target=pump, daemon=True)
-        self._pump.start()
-        if not ready.wait(timeout) or not serving.is_set() or self.process.poll() is not None:
+        try:
+            self.child.start(timeout)
+        except ProxyStartError:
             output = "\n".join(self.lines)
-            self.stop()
-            raise RuntimeError(f"the proxy did not start:\n{output}")
+            raise RuntimeError(f"the proxy did not start:\n{output}") from None
         return self
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self.child is None else self.child.process
 
     @property
     def output(self) -> str:
@@ -123,20 +110,7 @@ class ProxyProcess:
         return httpx.Client(base_url=self.url, trust_env=False, timeout=30, **kwargs)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._pump is not None:
-            self._pump.join(5)  # every line the process wrote is in self.lines
-        code = self.process.returncode
-        self.process = None
-        return code
+        return None if self.child is None else self.child.stop(sig, timeout)
 
     def __enter__(self) -> ProxyProcess:
         return self.start()

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.config import Config, base_url, check_host, find_config, host_port, load_config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.redaction import Redactor
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]

@@ -11,9 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import itertools
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,10 +26,13 @@ from pluginlab_tui.commands.common import (
 )
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import free_port
+from pluginlab_tui.launcher import ProxyChild, ProxyStartError
 from pluginlab_tui.store.database import open_store
 
 FAULTS = ("wrong_type", "missing_field", "undocumented_status")
 TUI_MODULE = "pluginlab_tui.tui.app"
+#: How `serve` announces itself: the demo prints its own line instead.
+SERVE_BANNER = "pluginlab-tui: proxy on "
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -90,60 +90,38 @@ def _port_free(port: int) -> bool:
 
 
 class DemoProxy:
-    """`pluginlab-tui serve --example todo` in a child process; relays its lines."""
+    """`pluginlab-tui serve --example todo` in a child process (launcher.py); relays its lines."""
 
     def __init__(self, listen: str, db: Path, echo: bool) -> None:
         self.listen = listen
         self.db = db
         self.echo = echo
         self.url = f"http://{listen}"
-        self.process: subprocess.Popen[str] | None = None
-        self.lines: list[str] = []
-        self._ready = threading.Event()
+        port = listen.rpartition(":")[2]
+        self.child = ProxyChild(
+            ["--example", "todo", "--listen", listen, "--db", str(db)],
+            listen,
+            store=db,
+            env={"PLUGINLAB_PROXY__PUBLIC_URL": f"http://localhost:{port}"},
+            on_line=self._relay,
+            new_session=True,  # Ctrl-C reaches the demo, which stops the proxy itself
+        )
 
     def start(self, timeout: float = 60.0) -> DemoProxy:
-        port = self.listen.rpartition(":")[2]
-        env = {**os.environ, "PLUGINLAB_PROXY__PUBLIC_URL": f"http://localhost:{port}"}
-        command = [sys.executable, "-m", "pluginlab_tui", "serve", "--example", "todo"]
-        command += ["--listen", self.listen, "--db", str(self.db)]
-        self.process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-            start_new_session=True,  # Ctrl-C reaches the demo, which stops the proxy itself
-        )
-        threading.Thread(target=self._pump, daemon=True).start()
-        if not self._ready.wait(timeout) or self.process.poll() is not None:
-            output = "\n".join(self.lines[-10:])
-            self.stop()
-            raise UsageError(f"the demo proxy did not start:\n{output}")
+        try:
+            self.child.start(timeout)
+        except ProxyStartError as exc:
+            output = "\n".join(exc.tail)
+            raise UsageError(f"the demo proxy did not start:\n{output}") from None
         return self
 
-    def _pump(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.rstrip("\n")
-            self.lines.append(line)
-            if "proxy on" in line:
-                self._ready.set()
-            elif self.echo and self._ready.is_set():
-                print(line, flush=True)
-        self._ready.set()
+    def _relay(self, line: str) -> None:
+        """Headless: the proxy's lines once it serves (its own start-up line left out)."""
+        if self.echo and self.child.ready.is_set() and not line.startswith(SERVE_BANNER):
+            print(line, flush=True)
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        self.child.stop()
 
 
 class Traffic:

@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from, db_path
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.writer import insert_events
 

@@ -90,7 +90,7 @@ def auth_setup(
 
 def store_grant_secret(store: Path) -> bytes:
     """The replay secret of the store at `store` (UsageError, one line, when it cannot be read)."""
-    from pluginlab_tui.proxy.grant import store_secret
+    from pluginlab_tui.access.grant import store_secret
     from pluginlab_tui.store.database import open_store
 
     conn = open_store(store)

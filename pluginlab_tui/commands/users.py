@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
+from pluginlab_tui.access.oauth import make_client_secret, stored_client_secret_hash
+from pluginlab_tui.access.users import UserError, add_user, list_users, revoke_user
 from pluginlab_tui.commands.common import Subparsers, add_db_flag, config_from
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.proxy.auth.oauth import make_client_secret, stored_client_secret_hash
-from pluginlab_tui.proxy.auth.users import UserError, add_user, list_users, revoke_user
 from pluginlab_tui.store.database import open_store
 
 

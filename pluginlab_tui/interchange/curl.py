@@ -14,9 +14,10 @@ import shlex
 from collections.abc import Iterable
 from dataclasses import replace
 
-from pluginlab_tui.redaction import Redactor
-from pluginlab_tui.replay.request import REDACTED, ReplayRequest
+from pluginlab_tui.access.redaction import Redactor
+from pluginlab_tui.replay.request import ReplayRequest
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import GRANT_HEADER, REDACTED
 
 PLACEHOLDER = "$PLUGINLAB_TOKEN"
 #: Headers curl makes itself, or that would make its output unreadable.
@@ -31,7 +32,7 @@ _SKIP = frozenset(
         "te",
         "upgrade",
         "accept-encoding",
-        "x-pluginlab-replay",
+        GRANT_HEADER.lower(),
     }
 )
 

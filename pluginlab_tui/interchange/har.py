@@ -27,13 +27,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pluginlab_tui import __version__
-from pluginlab_tui.redaction import Redactor
-from pluginlab_tui.replay.request import REDACTED, event_body
+from pluginlab_tui.access.redaction import Redactor
+from pluginlab_tui.replay.request import event_body
 from pluginlab_tui.store import lossless
 from pluginlab_tui.store.body import store_body
 from pluginlab_tui.store.event import Event, iso
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import IMPORT, REDACTED
 
 HAR_VERSION = "1.2"
 #: Imported entries get stable ids: the same entry imported twice is stored once.
@@ -341,7 +342,7 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     event = Event(
         event_id=str(uuid.uuid5(_IMPORT_NAMESPACE, seed)),
         ts=started,
-        source="import",
+        source=IMPORT,
         method=method,
         url=url,
         path=parts.path or "/",

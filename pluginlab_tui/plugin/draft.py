@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import PROXY_PREFIX
 
 OPENAPI_VERSION = "3.1.0"
 #: Routes the proxy answers itself: never part of the plugin's API.
-PROXY_PREFIXES = ("/.well-known/", "/_pluginlab/")
+PROXY_PREFIXES = ("/.well-known/", PROXY_PREFIX)
 PROXY_PATHS = ("/openapi.yaml", "/openapi.json")
 SKIPPED_METHODS = ("OPTIONS", "HEAD", "CONNECT", "TRACE")
 MAX_ENUM = 8

@@ -30,9 +30,9 @@ from pluginlab_tui.plugin.findings import pointer as make_pointer
 from pluginlab_tui.plugin.operations import operations
 from pluginlab_tui.plugin.options import DESCRIPTION_LIMITS
 from pluginlab_tui.plugin.placeholders import placeholder_in
+from pluginlab_tui.wire import LOGO_ROUTE
 
 _VERSION = re.compile(r"^3\.(0|1)(?:\.(\d+))?$")
-LOGO_ROUTE = "/_pluginlab/logo.png"
 DEFAULT_SPEC_ROUTE = "/openapi.yaml"
 
 Path_ = tuple[str | int, ...]

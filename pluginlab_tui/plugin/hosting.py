@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pluginlab_tui.plugin.files import PluginFiles
-
-LOGO_ROUTE = "/_pluginlab/logo.png"
+from pluginlab_tui.wire import LOGO_ROUTE
 
 
 def _is_local_or_relative(url: str) -> bool:

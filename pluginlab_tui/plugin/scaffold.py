@@ -21,10 +21,10 @@ from pluginlab_tui.config import base_url
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.diff import Change, diff_specs
 from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, LOGO_ROUTE, TOKEN_ROUTE
 
 AUTH_MODES = ("none", "service_http", "user_http", "oauth", "api_key")
 SPEC_ROUTES = ("/openapi.json", "/openapi.yaml", "/.well-known/openapi.yaml")
-LOGO_ROUTE = "/_pluginlab/logo.png"
 MAX_DIFF_LINES = 400
 _NAME_FOR_MODEL = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -262,9 +262,9 @@ def manifest_auth(a: Answers) -> dict[str, Any]:
     if a.auth == "oauth":
         return {
             "type": "oauth",
-            "client_url": public + "/_pluginlab/oauth/authorize",
+            "client_url": public + AUTHORIZE_ROUTE,
             "scope": "todos",
-            "authorization_url": public + "/_pluginlab/oauth/token",
+            "authorization_url": public + TOKEN_ROUTE,
             "authorization_content_type": "application/json",
             "verification_tokens": {"openai": token},
         }
@@ -346,8 +346,8 @@ def security_schemes(a: Answers) -> dict[str, Any]:
             "type": "oauth2",
             "flows": {
                 "authorizationCode": {
-                    "authorizationUrl": public + "/_pluginlab/oauth/authorize",
-                    "tokenUrl": public + "/_pluginlab/oauth/token",
+                    "authorizationUrl": public + AUTHORIZE_ROUTE,
+                    "tokenUrl": public + TOKEN_ROUTE,
                     "scopes": {"todos": "Use the plugin"},
                 }
             },

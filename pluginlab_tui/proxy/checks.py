@@ -12,7 +12,7 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.bodies import decoded
-from pluginlab_tui.proxy.exchange import Exchange, exchange_of, unanswered
+from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse, RequestCheck
 from pluginlab_tui.validation.violations import strict_status
@@ -65,10 +65,8 @@ class RequestChecks:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    async def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
-        if exchange is None:
-            return
+    @request_stage
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.check is None:  # the auth gate may have checked it already
             if _costly(flow.request):  # inflating may take a while: off the proxy's loop
                 exchange.check = await asyncio.to_thread(self._check, flow, exchange)

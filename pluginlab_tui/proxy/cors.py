@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from pluginlab_tui.proxy.exchange import unanswered
+from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
 ALLOWED_HEADERS = (
     "Authorization, Content-Type, openai-conversation-id, openai-ephemeral-user-id, "
     "openai-subdivision-1-iso-code, openai-gpt-id"
 )
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-EXPOSED_HEADERS = "X-PluginLab-Event-Id, X-PluginLab-Violations"
+EXPOSED_HEADERS = f"{EVENT_HEADER}, {VIOLATIONS_HEADER}"
 
 
 class Cors:
@@ -25,10 +26,10 @@ class Cors:
             return origin
         return None
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         request = flow.request
-        if exchange is None or request.method != "OPTIONS":
+        if request.method != "OPTIONS":
             return
         if "Access-Control-Request-Method" not in request.headers:
             return

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 from mitmproxy import http
 
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import LIVE
 
 if TYPE_CHECKING:
     from pluginlab_tui.proxy.service import Served
@@ -27,7 +31,7 @@ class Exchange:
     ts: str = field(default_factory=iso_now)
     started: float = field(default_factory=time.perf_counter)
     client_ip: str = ""
-    source: str = "live"
+    source: str = LIVE
     replay_of: str | None = None
     #: Who answered: the backend, the proxy itself (files, refusals, strict), or the mock.
     answered_by: str = "backend"
@@ -74,3 +78,33 @@ def exchange_of(flow: http.HTTPFlow) -> Exchange | None:
 def unanswered(flow: http.HTTPFlow) -> Exchange | None:
     """The flow's exchange while no stage has answered it yet, else None (the stage stands by)."""
     return None if flow.response is not None else exchange_of(flow)
+
+
+@overload
+def request_stage[S](
+    hook: Callable[[S, http.HTTPFlow, Exchange], Awaitable[None]],
+) -> Callable[[S, http.HTTPFlow], Awaitable[None]]: ...
+@overload
+def request_stage[S](
+    hook: Callable[[S, http.HTTPFlow, Exchange], None],
+) -> Callable[[S, http.HTTPFlow], None]: ...
+def request_stage(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """The request stages' preamble, written once: the hook runs with the flow's exchange while
+    no stage has answered it (`unanswered`), and stands by otherwise."""
+    if inspect.iscoroutinefunction(hook):
+
+        @functools.wraps(hook)
+        async def run_async(stage: Any, flow: http.HTTPFlow) -> None:
+            exchange = unanswered(flow)
+            if exchange is not None:
+                await hook(stage, flow, exchange)
+
+        return run_async
+
+    @functools.wraps(hook)
+    def run(stage: Any, flow: http.HTTPFlow) -> None:
+        exchange = unanswered(flow)
+        if exchange is not None:
+            hook(stage, flow, exchange)
+
+    return run

@@ -15,7 +15,7 @@ from mitmproxy import http
 from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.exchange import Exchange, unanswered
+from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
@@ -90,10 +90,8 @@ class Forward:
         if self.session is not None:
             await self.session.close()
 
-    async def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
-        if exchange is None:
-            return
+    @request_stage
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         backend = self.runtime.config.proxy.backend
         if backend is None or self.runtime.config.proxy.mock:
             flow.response = mock_response(exchange)

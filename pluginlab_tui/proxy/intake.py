@@ -6,27 +6,27 @@ for the proxy: the identity the backend is told comes from runtime.identity_head
 path is made canonical (pluginlab_tui/urlpath.py), so the routes, the auth gate, the plan
 gating, the checks, the recorder and the backend all see one and the same path. A path that
 servers would split differently (an encoded slash or backslash) is refused here with 400.
+A launcher's readiness probe (a loopback GET of the health route with X-PluginLab-Probe) is
+answered like any health request and recorded as no event.
 """
 
 from __future__ import annotations
 
 from mitmproxy import http
 
+from pluginlab_tui.access.grant import GrantGate, is_loopback
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach
-from pluginlab_tui.proxy.grant import GrantGate
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
 from pluginlab_tui.validation.validator import RequestCheck
 from pluginlab_tui.validation.violations import CODES, Violation
-
-#: The proxy's header namespace: what a caller sends in it never goes further.
-PROXY_HEADER_PREFIX = "x-pluginlab-"
+from pluginlab_tui.wire import HEADER_PREFIX, HEALTH_ROUTE, PROBE_HEADER
 
 
 def strip_proxy_headers(headers: http.Headers) -> None:
     """Remove every header in the proxy's namespace, whatever its case or how often it came."""
-    for name in {k.lower() for k in headers.keys() if k.lower().startswith(PROXY_HEADER_PREFIX)}:
+    for name in {k.lower() for k in headers.keys() if k.lower().startswith(HEADER_PREFIX)}:
         del headers[name]
 
 
@@ -45,15 +45,21 @@ class Intake:
         )
         # A replay/simulate grant (loopback, signed) stamps source and caller; always stripped.
         self.grants.apply(exchange, headers, peer_ip)
+        probe = PROBE_HEADER in headers and is_loopback(peer_ip)
         strip_proxy_headers(headers)
         attach(flow, exchange)
-        self.runtime.inflight[id(flow)] = flow
         try:
             flow.request.path = normalise_target(flow.request.path)
         except AmbiguousPath as exc:
+            self.runtime.inflight[id(flow)] = flow
             # A caller outside auth.allow_ips is answered by the allow-list, first of all.
             if self.runtime.auth.allow.allows(exchange.client_ip):
                 refuse_ambiguous(flow, exchange, str(exc))
+            return
+        if probe and flow.request.method == "GET" and flow.request.path == HEALTH_ROUTE:
+            exchange.recorded = True  # the launcher's readiness probe (launcher.py) is no event
+        else:
+            self.runtime.inflight[id(flow)] = flow
 
 
 def refuse_ambiguous(flow: http.HTTPFlow, exchange: Exchange, reason: str) -> None:

@@ -19,8 +19,7 @@ from pluginlab_tui.generate import generate, media_example, parameter_value, res
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.validation.validator import ContractValidator, HttpResponse, RequestCheck
-
-MOCK_HEADER = "X-PluginLab-Mock"
+from pluginlab_tui.wire import MOCK_HEADER
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
-from pluginlab_tui.proxy.recorder import EVENT_HEADER, VIOLATIONS_HEADER, bare_event
+from pluginlab_tui.proxy.recorder import bare_event
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
 log = logging.getLogger(__name__)
 

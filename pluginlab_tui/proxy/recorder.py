@@ -13,19 +13,18 @@ from dataclasses import dataclass
 
 from mitmproxy import http
 
+from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.body import StoredBody, store_body
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
 log = logging.getLogger(__name__)
 
-EVENT_HEADER = "X-PluginLab-Event-Id"
-VIOLATIONS_HEADER = "X-PluginLab-Violations"
 #: flow.error.msg when mitmproxy refused a request body over its body_size_limit (with a 413).
 BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
 

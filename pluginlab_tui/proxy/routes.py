@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from mitmproxy import http
 
-from pluginlab_tui.plugin.hosting import LOGO_ROUTE
+from pluginlab_tui.access.grant import is_loopback
 from pluginlab_tui.proxy.answers import error_response, file_response, json_response
-from pluginlab_tui.proxy.exchange import unanswered
-from pluginlab_tui.proxy.grant import is_loopback
+from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
-
-MANIFEST_ROUTE = "/.well-known/ai-plugin.json"
-HEALTH_ROUTE = "/_pluginlab/health"
+from pluginlab_tui.wire import HEALTH_ROUTE, LOGO_ROUTE, MANIFEST_ROUTE
 
 
 class Routes:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
-        if exchange is None:
-            return
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if flow.request.method not in ("GET", "HEAD"):
             return
         served = exchange.served

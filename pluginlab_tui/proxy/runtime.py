@@ -8,16 +8,17 @@ from collections.abc import Mapping
 
 from mitmproxy import http
 
+from pluginlab_tui.access.jwt import key_path
+from pluginlab_tui.access.manifest import manifest_auth
+from pluginlab_tui.access.redaction import Redactor
+from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.config import Config
-from pluginlab_tui.proxy.auth.jwt import key_path
-from pluginlab_tui.proxy.auth.manifest import manifest_auth
-from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.service import PluginService
 from pluginlab_tui.proxy.watch import FileWatcher
-from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.database import connect, open_store
 from pluginlab_tui.store.writer import EventWriter
+from pluginlab_tui.wire import EVENT_HEADER, PLAN_HEADER, USER_HEADER
 
 
 def signing_key_lines(config: Config) -> list[str]:
@@ -80,11 +81,11 @@ class Runtime:
 
     def identity_headers(self, exchange: Exchange) -> list[tuple[str, str]]:
         """What the backend is told about the exchange and its caller."""
-        headers = [("X-PluginLab-Event-Id", exchange.event_id)]
+        headers = [(EVENT_HEADER, exchange.event_id)]
         if exchange.user_id is not None:
-            headers.append(("X-PluginLab-User-Id", exchange.user_id))
+            headers.append((USER_HEADER, exchange.user_id))
         if exchange.plan is not None:
-            headers.append(("X-PluginLab-Plan", exchange.plan))
+            headers.append((PLAN_HEADER, exchange.plan))
         return headers
 
     def client_ip(self, peer: str, headers: Mapping[str, str]) -> str:

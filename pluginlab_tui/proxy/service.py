@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin import hosting
 from pluginlab_tui.plugin.files import PluginFileError, PluginFiles, load_plugin_files
-from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store import queries, versions
 from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.validator import ContractValidator

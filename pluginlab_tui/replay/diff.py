@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pluginlab_tui.replay.request import REDACTED, event_body
+from pluginlab_tui.replay.request import event_body
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import EVENT_HEADER, REDACTED, VIOLATIONS_HEADER
 
 #: Response headers that differ on every answer; left out of a comparison.
 VOLATILE_HEADERS = frozenset(
@@ -22,8 +23,8 @@ VOLATILE_HEADERS = frozenset(
         "transfer-encoding",
         "age",
         "expires",
-        "x-pluginlab-event-id",
-        "x-pluginlab-violations",
+        EVENT_HEADER.lower(),
+        VIOLATIONS_HEADER.lower(),
         "x-request-id",
         "x-runtime",
     }

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from pluginlab_tui.config import Config
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import GRANT_HEADER, REDACTED
 
-REDACTED = "[redacted]"
 TOKEN_ENV = "PLUGINLAB_TOKEN"
 
 #: Request headers never re-sent: they belong to the connection or are made again.
@@ -24,7 +24,7 @@ SKIP_REQUEST_HEADERS = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
-        "x-pluginlab-replay",
+        GRANT_HEADER.lower(),
     }
 )
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import httpx
 
+from pluginlab_tui.access.grant import Grant, sign, store_secret
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.files import PluginFileError, PluginFiles
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
 from pluginlab_tui.replay.diff import ResponseDiff, diff_responses
 from pluginlab_tui.replay.request import Credentials, ReplayRequest, outgoing_headers
 from pluginlab_tui.store import queries
@@ -36,8 +36,7 @@ from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
-
-EVENT_HEADER = "x-pluginlab-event-id"
+from pluginlab_tui.wire import EVENT_HEADER, GRANT_HEADER, REPLAY
 
 
 @dataclass
@@ -165,7 +164,7 @@ class Replayer:
         if self._secret is None:
             self._secret = store_secret(self.conn)
         grant = Grant(
-            source="replay",
+            source=REPLAY,
             replay_of=None if original is None else original.event_id,
             user_id=None if original is None else original.user_id,
             plan=None if original is None else original.plan,

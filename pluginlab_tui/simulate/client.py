@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign
+from pluginlab_tui.access.grant import Grant, sign
 from pluginlab_tui.validation.violations import Violation
-
-EVENT_HEADER = "x-pluginlab-event-id"
+from pluginlab_tui.wire import EVENT_HEADER, GRANT_HEADER, SIMULATE
 
 
 class SimulationError(Exception):
@@ -111,7 +110,7 @@ class Client:
         """One request; its Call (kept), and the answer or None when there was none."""
         sent = dict(headers or {})
         if self.grant_secret is not None:
-            sent[GRANT_HEADER] = sign(Grant(source="simulate"), self.grant_secret)
+            sent[GRANT_HEADER] = sign(Grant(source=SIMULATE), self.grant_secret)
         call = Call(step, method, url, operation_id)
         started = time.perf_counter()
         try:

@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
-from pluginlab_tui.proxy.grant import is_loopback
+from pluginlab_tui.access.grant import is_loopback
 from pluginlab_tui.simulate.client import Client, SimulationError
 from pluginlab_tui.simulate.verdicts import spec_contract
 from pluginlab_tui.validation.validator import ContractValidator
+from pluginlab_tui.wire import HEALTH_ROUTE, MANIFEST_ROUTE
 
-MANIFEST_PATH = "/.well-known/ai-plugin.json"
-HEALTH_PATH = "/_pluginlab/health"
 #: How long the health probe may take (it is answered by the proxy itself).
 HEALTH_TIMEOUT_S = 5.0
 
@@ -45,7 +44,7 @@ def proxy_store(client: Client) -> tuple[Path | None, str | None]:
     host = urlsplit(base_url).hostname or ""
     if host.lower().rstrip(".") != "localhost" and not is_loopback(host):
         return None, f"{base_url} is not a local proxy"
-    url = base_url + HEALTH_PATH
+    url = base_url + HEALTH_ROUTE
     try:
         answer = client.http.get(url, timeout=HEALTH_TIMEOUT_S)
     except httpx.HTTPError:
@@ -62,7 +61,7 @@ def proxy_store(client: Client) -> tuple[Path | None, str | None]:
 
 def fetch_manifest(client: Client) -> dict[str, Any]:
     """The manifest at /.well-known/ai-plugin.json (SimulationError when there is none)."""
-    call, answer = client.send("manifest", "GET", client.base_url + MANIFEST_PATH)
+    call, answer = client.send("manifest", "GET", client.base_url + MANIFEST_ROUTE)
     if answer is None or answer.status_code != 200:
         call.error = call.error or f"the manifest answered {call.status}"
         raise SimulationError(f"cannot fetch the manifest: {call.error}")

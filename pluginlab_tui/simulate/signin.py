@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pluginlab_tui.simulate.client import Client, SimulationError, brief
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, TOKEN_ROUTE
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ class OAuthFlow:
         else:
             client_url = token_url = None
             content_type, scope = "application/json", ""
-        authorize = self._local(str(client_url or "/_pluginlab/oauth/authorize"))
-        token_endpoint = self._local(str(token_url or "/_pluginlab/oauth/token"))
+        authorize = self._local(str(client_url or AUTHORIZE_ROUTE))
+        token_endpoint = self._local(str(token_url or TOKEN_ROUTE))
         redirect_uri = auth.redirect_uri or self._default_redirect_uri()
         state = secrets.token_urlsafe(16)
         params = {

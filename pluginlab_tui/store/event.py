@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import LIVE
 
 Headers = list[tuple[str, str]]
 
@@ -31,7 +32,7 @@ class Event:
     url: str
     path: str
     query: str = ""
-    source: str = "live"
+    source: str = LIVE
     replay_of: str | None = None
     operation_id: str | None = None
     status: int | None = None

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeGuard
 
 from pluginlab_tui.validation.violations import CODES
+from pluginlab_tui.wire import SOURCES
 
 #: Field name (or flag) -> one-line help, for the TUI's help screen and the CLI's --help.
 FIELDS: dict[str, str] = {
@@ -57,7 +58,6 @@ OPERATORS: dict[str, str] = {
 FLAGS = frozenset({"invalid", "valid", "marked"})
 
 #: The values of events.source.
-SOURCES = ("live", "replay", "import", "simulate")
 
 _MAX_TERMS = 256
 _MAX_DEPTH = 64

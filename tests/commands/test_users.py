@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.proxy.auth.helpers import cli
+from tests.access.helpers import cli
 
 
 def test_add_prints_the_key_once_and_the_store_keeps_a_hash(tmp_path: Path) -> None:

@@ -11,8 +11,7 @@ import base64
 import httpx
 
 from pluginlab_tui.examples import Backend
-from tests.conftest import ProxyFactory
-from tests.proxy.auth.helpers import (
+from tests.access.helpers import (
     add_user,
     assert_no_secrets,
     body,
@@ -22,6 +21,7 @@ from tests.proxy.auth.helpers import (
     todo_count,
     unique,
 )
+from tests.conftest import ProxyFactory
 
 NEW = {"title": "check the gate"}
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import jwt
 
 from pluginlab_tui.examples import Backend
-from tests.conftest import ProxyFactory, stored_events
-from tests.harness import ProxyProcess
-from tests.proxy.auth.helpers import (
+from tests.access.helpers import (
     add_user,
     assert_no_secrets,
     by_id,
@@ -16,6 +14,8 @@ from tests.proxy.auth.helpers import (
     todo_count,
     unique,
 )
+from tests.conftest import ProxyFactory, stored_events
+from tests.harness import ProxyProcess
 
 PLANS = {
     "plans__free": {"rate_per_minute": 2, "operations": ["listTodos", "getTodo"]},
@@ -155,7 +155,8 @@ def test_a_replay_grant_stands_for_the_original_user(
 ) -> None:
     import sqlite3
 
-    from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
+    from pluginlab_tui.access.grant import Grant, sign, store_secret
+    from pluginlab_tui.wire import GRANT_HEADER
 
     proxy = start_proxy(auth={"mode": "user_http"}, plans__free={"quota": 1})
     key = add_user(proxy, "rex", plan="free")

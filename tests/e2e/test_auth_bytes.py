@@ -20,10 +20,10 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import httpx
 import pytest
 
+from tests.access.helpers import add_user
 from tests.conftest import ProxyFactory, stored_events
 from tests.e2e.lab import LabBackend, lab_sections
 from tests.harness import ProxyProcess, wait_for
-from tests.proxy.auth.helpers import add_user
 
 SECRET = "tok-café-" + "s" * 24
 CLIENT_SECRET = "dev-" + "c" * 30

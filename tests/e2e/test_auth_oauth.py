@@ -12,9 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from pluginlab_tui.examples import Backend
-from tests.conftest import ProxyFactory
-from tests.harness import ProxyProcess
-from tests.proxy.auth.helpers import (
+from tests.access.helpers import (
     add_user,
     assert_no_secrets,
     by_id,
@@ -23,6 +21,8 @@ from tests.proxy.auth.helpers import (
     todo_count,
     unique,
 )
+from tests.conftest import ProxyFactory
+from tests.harness import ProxyProcess
 
 CALLBACK = "https://chat.openai.com/aip/plugin-88ae40-1c2d-c19db05b7638/oauth/callback"
 GPT_CALLBACK = "https://chatgpt.com/aip/g-0123456789abcdef/oauth/callback"

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 
 from pluginlab_tui.examples import Backend, free_port
+from tests.access.helpers import add_user, by_id, cli, events_when, todo_count, unique
 from tests.conftest import ProxyFactory
 from tests.harness import ProxyProcess
-from tests.proxy.auth.helpers import add_user, by_id, cli, events_when, todo_count, unique
 
 EVENT_HEADER = "x-pluginlab-event-id"
 

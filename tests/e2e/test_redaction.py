@@ -18,10 +18,10 @@ import pytest
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
+from tests.access.helpers import add_user, cli, unique
 from tests.conftest import ProxyFactory, stored_events
 from tests.e2e.test_auth_oauth import CALLBACK, sign_in, token_call
 from tests.harness import ProxyProcess, wait_for
-from tests.proxy.auth.helpers import add_user, cli, unique
 from tests.rogue import RogueBackend
 
 SERVICE = "svc+Tok/en=" + "7" * 20  # url-encoding changes it

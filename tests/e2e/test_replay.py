@@ -138,7 +138,7 @@ def test_usage_errors_are_one_line_and_exit_2(
 
 
 def test_a_replay_acts_as_the_original_user(start_proxy: ProxyFactory) -> None:
-    from pluginlab_tui.proxy.auth.users import add_user
+    from pluginlab_tui.access.users import add_user
     from pluginlab_tui.store.database import open_store
 
     proxy = start_proxy(auth={"mode": "user_http"})

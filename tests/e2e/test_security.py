@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 
 from pluginlab_tui.examples import Backend
+from tests.access.helpers import add_user, cli, todo_count, unique
 from tests.conftest import ProxyFactory
-from tests.proxy.auth.helpers import add_user, cli, todo_count, unique
 
 
 def test_the_matrix_under_concurrent_load_has_no_bypass(

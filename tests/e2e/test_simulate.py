@@ -10,9 +10,9 @@ import pytest
 
 from pluginlab_tui.cli import main
 from pluginlab_tui.examples import Backend
-from pluginlab_tui.simulate.discovery import HEALTH_PATH
 from pluginlab_tui.simulate.identity import USER_AGENT
 from pluginlab_tui.simulate.simulator import Simulator
+from pluginlab_tui.wire import HEALTH_ROUTE
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import wait_for
 
@@ -81,7 +81,7 @@ def test_service_http_uses_the_configured_token(
 def test_user_http_with_a_user_key(
     start_proxy: ProxyFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pluginlab_tui.proxy.auth.users import add_user
+    from pluginlab_tui.access.users import add_user
     from pluginlab_tui.store.database import open_store
 
     proxy = start_proxy(auth={"mode": "user_http"})
@@ -172,4 +172,4 @@ def test_a_target_on_this_machine_is_recorded_as_simulate_without_naming_its_sto
     assert {e.operation_id for e in ran if e.operation_id} == OPERATIONS
     # the one probe that asked the health route where the store is, before it could sign
     others = [e for e in events.values() if e.event_id not in {c["event_id"] for c in calls}]
-    assert [(e.path, e.source) for e in others] == [(HEALTH_PATH, "live")]
+    assert [(e.path, e.source) for e in others] == [(HEALTH_ROUTE, "live")]

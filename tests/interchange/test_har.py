@@ -355,7 +355,7 @@ def test_each_hostile_entry_costs_only_itself(tmp_path: Path) -> None:
 
 
 def test_import_applies_the_redactor_of_the_config() -> None:
-    from pluginlab_tui.redaction import Redactor
+    from pluginlab_tui.access.redaction import Redactor
 
     token = "plk_" + "k" * 43
     har = {

@@ -9,11 +9,12 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow
 
+from pluginlab_tui.access.grant import Grant, sign, store_secret
 from pluginlab_tui.config import load_config
 from pluginlab_tui.proxy.exchange import exchange_of
-from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, sign, store_secret
 from pluginlab_tui.proxy.intake import Intake, strip_proxy_headers
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import GRANT_HEADER
 from tests.harness import todo_sections, write_config
 
 
@@ -89,3 +90,24 @@ def test_a_caller_the_allow_list_denies_is_left_to_it(tmp_path: Path) -> None:
         assert flow.response is None  # IpGate, next, answers 403 ip_denied
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "peer", "recorded"),
+    [
+        ("/_pluginlab/health", "127.0.0.1", False),  # the launcher's probe
+        ("/_pluginlab/health", "192.0.2.7", True),  # not from this machine
+        ("/todos/rex", "127.0.0.1", True),  # the header does not hide other paths
+    ],
+)
+def test_only_a_loopback_probe_of_the_health_route_goes_unrecorded(
+    intake: Intake, path: str, peer: str, recorded: bool
+) -> None:
+    flow = _flow(path, ("X-PluginLab-Probe", "1"))
+    flow.client_conn.peername = (peer, 50000)
+    intake.request(flow)
+    exchange = exchange_of(flow)
+    assert exchange is not None
+    assert exchange.recorded is not recorded
+    assert (id(flow) in intake.runtime.inflight) is recorded
+    assert "X-PluginLab-Probe" not in flow.request.headers

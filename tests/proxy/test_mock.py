@@ -7,8 +7,9 @@ from typing import Any
 
 import yaml
 
-from pluginlab_tui.proxy.mock import MOCK_HEADER, candidates, mock_answer, success_status
+from pluginlab_tui.proxy.mock import candidates, mock_answer, success_status
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
+from pluginlab_tui.wire import MOCK_HEADER
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import TODO, wait_for
 

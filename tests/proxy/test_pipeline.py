@@ -16,16 +16,16 @@ import httpx
 import pytest
 from mitmproxy import http
 
+from pluginlab_tui.access.users import add_user
 from pluginlab_tui.config import load_config
-from pluginlab_tui.proxy.auth.gate import AuthGate, IpGate
-from pluginlab_tui.proxy.auth.oauth_routes import OAuthRoutes
-from pluginlab_tui.proxy.auth.users import add_user
 from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
 from pluginlab_tui.proxy.cors import Cors
 from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.gate import AuthGate, IpGate
 from pluginlab_tui.proxy.head import HeadAnswers
 from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.master import ProxyServer
+from pluginlab_tui.proxy.oauth_routes import OAuthRoutes
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes

@@ -8,12 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pluginlab_tui.access.grant import store_secret, verify
 from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.proxy.grant import GRANT_HEADER, store_secret, verify
 from pluginlab_tui.replay.request import Credentials
 from pluginlab_tui.replay.runner import Replayer, spec_validator
 from pluginlab_tui.store.database import open_store
+from pluginlab_tui.wire import GRANT_HEADER
 from tests.replay.recorded import recorded_event
 
 SPEC = """\

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from pluginlab_tui.proxy.grant import GRANT_HEADER, verify
+from pluginlab_tui.access.grant import verify
 from pluginlab_tui.simulate.client import Call, Client, summary
+from pluginlab_tui.wire import GRANT_HEADER
 from tests.simulate.fake_plugin import BASE
 
 

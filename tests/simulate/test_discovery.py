@@ -10,7 +10,8 @@ import pytest
 
 from pluginlab_tui.examples import free_port
 from pluginlab_tui.simulate.client import Call, Client, SimulationError
-from pluginlab_tui.simulate.discovery import HEALTH_PATH, fetch_files, proxy_store
+from pluginlab_tui.simulate.discovery import fetch_files, proxy_store
+from pluginlab_tui.wire import HEALTH_ROUTE
 from tests.harness import HealthServer
 from tests.simulate.fake_plugin import BASE, SPEC, FakePlugin
 
@@ -30,7 +31,7 @@ def test_a_local_proxy_names_its_store(health: HealthServer, tmp_path: Path) -> 
     client = _client(health.url)
     assert proxy_store(client) == (tmp_path / "events.db", None)
     client.close()
-    assert health.paths == [HEALTH_PATH]
+    assert health.paths == [HEALTH_ROUTE]
     assert client.calls == []  # the probe is not one of the run's calls
 
 

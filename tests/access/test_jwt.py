@@ -6,7 +6,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from pluginlab_tui.proxy.auth.jwt import Signer, key_path
+from pluginlab_tui.access.jwt import Signer, key_path
 
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256"])

@@ -31,21 +31,22 @@ from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from pluginlab_tui.proxy.auth.credentials import MAX_CREDENTIAL_BYTES, as_bytes
+from pluginlab_tui.access.credentials import MAX_CREDENTIAL_BYTES, as_bytes
+from pluginlab_tui.wire import GRANT_HEADER, IMPORT, REPLAY, SIMULATE
 
 log = logging.getLogger(__name__)
 
-GRANT_HEADER = "X-PluginLab-Replay"
 SECRET_KEY = "replay_secret"
 #: A grant older than this (or this far in the future) is refused.
 MAX_AGE_S = 300.0
-SOURCES = frozenset({"replay", "simulate", "import"})
+#: The sources a grant may claim (a live exchange needs none).
+SOURCES = frozenset({REPLAY, SIMULATE, IMPORT})
 _B64URL = re.compile(rb"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    source: str = "replay"
+    source: str = REPLAY
     replay_of: str | None = None
     user_id: str | None = None
     plan: str | None = None

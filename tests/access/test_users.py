@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pluginlab_tui.proxy.auth.users import (
+from pluginlab_tui.access.users import (
     UserError,
     add_user,
     get_user,

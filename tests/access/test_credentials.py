@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from pluginlab_tui.proxy.auth.credentials import (
+from pluginlab_tui.access.credentials import (
     MAX_CREDENTIAL_BYTES,
     as_bytes,
     basic_candidates,

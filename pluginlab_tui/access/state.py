@@ -6,12 +6,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from pluginlab_tui.access.ipallow import IpAllowList
+from pluginlab_tui.access.jwt import Signer
+from pluginlab_tui.access.limits import Limits
+from pluginlab_tui.access.oauth import OAuthProvider
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.proxy.auth.ipallow import IpAllowList
-from pluginlab_tui.proxy.auth.jwt import Signer
-from pluginlab_tui.proxy.auth.limits import Limits
-from pluginlab_tui.proxy.auth.oauth import OAuthProvider
+from pluginlab_tui.wire import LIVE
 
 
 def check_config(config: Config) -> None:
@@ -63,5 +64,5 @@ class AuthState:
         else:
             sql = "SELECT count(*) FROM events WHERE user_id = ? AND ts >= ?"
             args = (caller, since)
-        row = self.conn.execute(sql + " AND auth_result = 'ok' AND source = 'live'", args)
+        row = self.conn.execute(sql + " AND auth_result = 'ok' AND source = ?", (*args, LIVE))
         return int(row.fetchone()[0])

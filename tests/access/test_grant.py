@@ -7,8 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pluginlab_tui.proxy.grant import (
-    GRANT_HEADER,
+from pluginlab_tui.access.grant import (
     MAX_AGE_S,
     Grant,
     GrantGate,
@@ -18,6 +17,7 @@ from pluginlab_tui.proxy.grant import (
     verify,
 )
 from pluginlab_tui.store.database import open_store
+from pluginlab_tui.wire import GRANT_HEADER
 
 
 @dataclass

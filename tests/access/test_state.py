@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from pluginlab_tui.access.state import check_config
 from pluginlab_tui.config import load_config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.proxy.auth.state import check_config
 
 
 @pytest.mark.parametrize(

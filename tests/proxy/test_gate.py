@@ -7,12 +7,12 @@ from typing import Any
 
 from mitmproxy import http
 
-from pluginlab_tui.proxy.auth.gate import AuthGate, IpGate
-from pluginlab_tui.proxy.auth.users import add_user
+from pluginlab_tui.access.users import add_user
 from pluginlab_tui.proxy.exchange import exchange_of
+from pluginlab_tui.proxy.gate import AuthGate, IpGate
 from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.runtime import Runtime
-from tests.proxy.auth.conftest import raw_flow
+from tests.proxy.conftest import raw_flow
 
 
 def flow(method: str, path: str, headers: dict[str, str] | None = None) -> http.HTTPFlow:

@@ -1,29 +1,27 @@
-"""The proxy-owned auth routes: /_pluginlab/oauth/{authorize,token,revoke} and the JWKS.
+"""The proxy-owned auth endpoints on plain values: /_pluginlab/oauth/{authorize,token,revoke}
+and the JWKS, answered as a Reply (status, headers, JSON or bytes).
 
-Never gated except by the IP allow-list. Any other /_pluginlab/ path that no earlier stage
-answered gets a 404 here, so the proxy's own namespace never reaches the backend.
+proxy/oauth_routes.py reads the flow into a Call and turns the Reply into the flow's response.
+Any other /_pluginlab/ route gets a 404 here, so the proxy's own namespace never reaches the
+backend.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
-from mitmproxy import http
+from pluginlab_tui.access.credentials import header_values, one_value, parse_client_basic
+from pluginlab_tui.access.oauth import AuthorizeRequest, OAuthError, OAuthProvider
+from pluginlab_tui.access.params import FORM, form_params
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.access.users import list_users
+from pluginlab_tui.config import Config
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, JWKS_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
 
-from pluginlab_tui.proxy.answers import error_response, json_response
-from pluginlab_tui.proxy.auth.credentials import header_values, one_value, parse_client_basic
-from pluginlab_tui.proxy.auth.jwt import JWKS_ROUTE
-from pluginlab_tui.proxy.auth.manifest import AUTHORIZE_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
-from pluginlab_tui.proxy.auth.oauth import AuthorizeRequest, OAuthError, OAuthProvider
-from pluginlab_tui.proxy.auth.params import FORM, MAX_BODY_BYTES, body_params, form_params
-from pluginlab_tui.proxy.auth.state import AuthState
-from pluginlab_tui.proxy.auth.users import list_users
-from pluginlab_tui.proxy.bodies import decoded
-from pluginlab_tui.proxy.exchange import unanswered
-from pluginlab_tui.proxy.runtime import Runtime
-
-PROXY_PREFIX = "/_pluginlab/"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in (development)</title>
@@ -52,123 +50,119 @@ _PASSED = (
 )
 
 
-def proxy_path(path: str) -> str | None:
-    """The proxy-owned route a request path names, else None.
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer: a JSON body (`json`), else the bytes of `content`."""
 
-    The path is the canonical one the first stage made (urlpath.normalise_target: decoded,
-    dot segments and doubled slashes resolved, encoded separators refused), which is also the
-    path the backend would get: so no spelling of /_pluginlab/... ever reaches the backend.
-    """
-    route = path.split("?", 1)[0]
-    return route if (route + "/").startswith(PROXY_PREFIX) else None
-
-
-def form_or_json(request: http.Request, limit: int) -> dict[str, str]:
-    """A token/revoke body as parameters (params.body_params), its content codings undone up to
-    the smaller of `limit` (proxy.max_inflated_bytes) and MAX_BODY_BYTES; OAuthError when it is
-    not one."""
-    if len(request.raw_content or b"") > MAX_BODY_BYTES:
-        raise OAuthError("invalid_request", f"the body is over {MAX_BODY_BYTES} bytes")
-    body = decoded(request, min(limit, MAX_BODY_BYTES + 1))
-    if not body.complete:
-        raise OAuthError("invalid_request", f"the decoded body is over {MAX_BODY_BYTES} bytes")
-    return body_params(body.content, request.headers.get("content-type") or "")
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    content: bytes = b""
 
 
-def authorize_params(request: http.Request, limit: int) -> dict[str, str]:
-    """The /authorize parameters: the query of a GET, the form body of a POST."""
-    if request.method == "GET":
-        return form_params(request.data.path.partition(b"?")[2])
-    kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    return form_or_json(request, limit) if kind == FORM else {}
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request to a proxy-owned route, as the endpoints need it."""
+
+    method: str
+    route: str
+    #: The raw query string (the parameters of a GET /authorize).
+    query: bytes
+    content_type: str
+    #: The request's header fields as sent (raw bytes).
+    fields: list[tuple[bytes, bytes]]
+    #: The form or JSON body as parameters; raises OAuthError when it is not one.
+    body: Callable[[], dict[str, str]]
+    #: The plugin's name_for_human, for the sign-in page.
+    plugin: str | None = None
 
 
-def redirect(uri: str, **params: str) -> http.Response:
+def error_reply(status: int, error: str, message: str) -> Reply:
+    return Reply(status, json={"error": error, "message": message})
+
+
+def redirect(uri: str, **params: str) -> Reply:
     target = uri + ("&" if "?" in uri else "?") + urlencode(params)
-    return http.Response.make(302, b"", {"Location": target, **NO_STORE})
+    return Reply(302, {"Location": target, **NO_STORE})
 
 
-def oauth_error(exc: OAuthError, basic: bool = False) -> http.Response:
+def oauth_error(exc: OAuthError, basic: bool = False) -> Reply:
     headers = dict(NO_STORE)
     if exc.status == 401 and basic:
         headers["WWW-Authenticate"] = 'Basic realm="pluginlab"'
-    return json_response(
-        exc.status, {"error": exc.error, "error_description": exc.description}, headers
+    return Reply(
+        exc.status, headers, json={"error": exc.error, "error_description": exc.description}
     )
 
 
-class OAuthRoutes:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    @property
-    def state(self) -> AuthState:
-        return self.runtime.auth
+class OAuthEndpoints:
+    def __init__(self, config: Config, state: AuthState) -> None:
+        self.config = config
+        self.state = state
 
     @property
     def provider(self) -> OAuthProvider:
         return self.state.oauth
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        exchange = unanswered(flow)
-        if exchange is None:
-            return
-        path = proxy_path(flow.request.path)
-        if path is None:
-            return
-        exchange.answered_by = "proxy"  # should routing raise, the pipeline answers (fail closed)
-        flow.response = self._route(path, flow.request)
-
-    def _route(self, path: str, request: http.Request) -> http.Response:
-        method = request.method
+    def answer(self, call: Call) -> Reply:
+        """The reply for a proxy-owned route (404 for one the proxy does not have)."""
+        method, path = call.method, call.route
         if path == JWKS_ROUTE:
             if method not in ("GET", "HEAD"):
-                return error_response(405, "method_not_allowed", "GET the JWKS")
+                return error_reply(405, "method_not_allowed", "GET the JWKS")
             if self.state.signer is None:
-                return error_response(404, "jwt_disabled", "auth.jwt.enabled is false")
-            return json_response(200, self.state.signer.jwks(), {"Cache-Control": "max-age=300"})
+                return error_reply(404, "jwt_disabled", "auth.jwt.enabled is false")
+            return Reply(200, {"Cache-Control": "max-age=300"}, json=self.state.signer.jwks())
         routes = {AUTHORIZE_ROUTE: ("GET", "POST"), TOKEN_ROUTE: ("POST",), REVOKE_ROUTE: ("POST",)}
         if path not in routes:
-            return error_response(404, "not_found", f"the proxy has no route {path}")
-        if self.runtime.config.auth.mode != "oauth":
-            return error_response(
+            return error_reply(404, "not_found", f"the proxy has no route {path}")
+        if self.config.auth.mode != "oauth":
+            return error_reply(
                 404, "oauth_disabled", "the development OAuth provider runs when auth.mode is oauth"
             )
         if method not in routes[path]:
-            return error_response(
+            return error_reply(
                 405, "method_not_allowed", f"{path} takes {' or '.join(routes[path])}"
             )
         if path == AUTHORIZE_ROUTE:
-            return self._authorize(request)
-        basic = "authorization" in request.headers
+            return self._authorize(call)
+        basic = bool(header_values(call.fields, "authorization"))
         try:
             if path == TOKEN_ROUTE:
-                return self._token(request)
-            return self._revoke(request)
+                return self._token(call)
+            return self._revoke(call)
         except OAuthError as exc:
             return oauth_error(exc, basic)
 
     # -- authorize --------------------------------------------------------------------------
 
-    def _authorize(self, request: http.Request) -> http.Response:
+    @staticmethod
+    def _authorize_params(call: Call) -> dict[str, str]:
+        """The /authorize parameters: the query of a GET, the form body of a POST."""
+        if call.method == "GET":
+            return form_params(call.query)
+        kind = call.content_type.split(";")[0].strip().lower()
+        return call.body() if kind == FORM else {}
+
+    def _authorize(self, call: Call) -> Reply:
         try:
-            params = authorize_params(request, self.runtime.config.proxy.max_inflated_bytes)
+            params = self._authorize_params(call)
             checked = self.provider.check_authorize(params)
         except OAuthError as exc:
-            return json_response(
-                400, {"error": exc.error, "error_description": exc.description}, NO_STORE
+            return Reply(
+                400, NO_STORE, json={"error": exc.error, "error_description": exc.description}
             )
-        section = self.runtime.config.auth.oauth
-        if request.method == "GET" and section.auto_approve is None:
-            return self._page(checked)
-        if request.method == "POST":
+        section = self.config.auth.oauth
+        if call.method == "GET" and section.auto_approve is None:
+            return self._page(checked, call.plugin)
+        if call.method == "POST":
             if params.get("decision") != "allow":
                 return redirect(checked.redirect_uri, error="access_denied", state=checked.state)
             user = (params.get("user_name") or "").strip() or (params.get("user") or "").strip()
         else:
             user = section.auto_approve or ""
         if not user:
-            return self._page(checked, problem="choose a user or type a name")
+            return self._page(checked, call.plugin, problem="choose a user or type a name")
         try:
             code = self.provider.issue_code(checked, user)
         except OAuthError as exc:
@@ -180,7 +174,9 @@ class OAuthRoutes:
             )
         return redirect(checked.redirect_uri, code=code, state=checked.state)
 
-    def _page(self, checked: AuthorizeRequest, problem: str | None = None) -> http.Response:
+    def _page(
+        self, checked: AuthorizeRequest, plugin: str | None, problem: str | None = None
+    ) -> Reply:
         values = {
             "response_type": checked.response_type,
             "client_id": checked.client_id,
@@ -201,29 +197,25 @@ class OAuthRoutes:
         )
         if problem:
             choices = f"<p><b>{html.escape(problem)}</b></p>\n" + choices
-        manifest = self.runtime.service.current.files.manifest
-        plugin = manifest.get("name_for_human") if isinstance(manifest, dict) else None
         page = _PAGE.format(
             plugin=html.escape(str(plugin or "the plugin")),
             client=html.escape(checked.client_id),
-            scope=html.escape(
-                self.runtime.config.auth.oauth.scope if not checked.scope else checked.scope
-            ),
+            scope=html.escape(self.config.auth.oauth.scope if not checked.scope else checked.scope),
             action=AUTHORIZE_ROUTE,
             hidden=hidden,
             choices=choices or "<p>No development users yet (pluginlab-tui users add NAME).</p>",
         )
-        return http.Response.make(
-            200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **NO_STORE}
+        return Reply(
+            200,
+            {"Content-Type": "text/html; charset=utf-8", **NO_STORE},
+            content=page.encode("utf-8"),
         )
 
     # -- token and revoke ---------------------------------------------------------------------
 
-    def _client(self, request: http.Request, body: dict[str, str]) -> str:
+    def _client(self, call: Call, body: dict[str, str]) -> str:
         """The authenticated client id: Basic header (if sent) or client_id/client_secret."""
-        header, problem = one_value(
-            header_values(request.headers.fields, "authorization"), "Authorization"
-        )
+        header, problem = one_value(header_values(call.fields, "authorization"), "Authorization")
         if problem is not None:
             raise OAuthError("invalid_client", problem, 401)
         from_header = parse_client_basic(header) if header else None
@@ -244,9 +236,9 @@ class OAuthRoutes:
             raise OAuthError("invalid_client", "wrong client_id or client_secret", 401)
         return self.provider.section.client_id  # the same bytes, as configured
 
-    def _token(self, request: http.Request) -> http.Response:
-        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
-        client_id = self._client(request, body)
+    def _token(self, call: Call) -> Reply:
+        body = call.body()
+        client_id = self._client(call, body)
         grant = body.get("grant_type", "")
         if grant == "authorization_code":
             tokens = self.provider.exchange_code(
@@ -258,13 +250,13 @@ class OAuthRoutes:
             raise OAuthError(
                 "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"
             )
-        return json_response(200, tokens.as_json(), NO_STORE)
+        return Reply(200, NO_STORE, json=tokens.as_json())
 
-    def _revoke(self, request: http.Request) -> http.Response:
-        body = form_or_json(request, self.runtime.config.proxy.max_inflated_bytes)
-        self._client(request, body)
+    def _revoke(self, call: Call) -> Reply:
+        body = call.body()
+        self._client(call, body)
         token = body.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required")
         self.provider.revoke(token)
-        return http.Response.make(200, b"", NO_STORE)
+        return Reply(200, NO_STORE)

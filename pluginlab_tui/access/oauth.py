@@ -19,8 +19,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from pluginlab_tui.config import OAuthSection
-from pluginlab_tui.proxy.auth.credentials import (
+from pluginlab_tui.access.credentials import (
     as_bytes,
     matches_hash,
     new_secret,
@@ -28,7 +27,8 @@ from pluginlab_tui.proxy.auth.credentials import (
     secret_hash,
     usable,
 )
-from pluginlab_tui.proxy.auth.users import get_user
+from pluginlab_tui.access.users import get_user
+from pluginlab_tui.config import OAuthSection
 
 CLIENT_SECRET_META = "oauth_client_secret_sha256"
 CODE_PREFIX = "plc_"

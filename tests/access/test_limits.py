@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pluginlab_tui.access.limits import Bucket, Limits, period_bounds
 from pluginlab_tui.config import PlanSection
-from pluginlab_tui.proxy.auth.limits import Bucket, Limits, period_bounds
 
 
 class Clock:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pluginlab_tui.proxy.auth.ipallow import IpAllowList
+from pluginlab_tui.access.ipallow import IpAllowList
 
 
 def test_empty_list_allows_everyone() -> None:

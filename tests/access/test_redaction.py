@@ -8,10 +8,11 @@ from urllib.parse import quote
 
 import pytest
 
+from pluginlab_tui.access.redaction import OAUTH_SECRETS, Redactor
 from pluginlab_tui.config import load_config
-from pluginlab_tui.redaction import OAUTH_SECRETS, REDACTED, Redactor
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
+from pluginlab_tui.wire import REDACTED
 
 CODE = "plc_" + "A" * 43
 KEY = "plk_" + "b" * 43

@@ -37,12 +37,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 from pluginlab_tui.store.event import Event, Headers
+from pluginlab_tui.wire import GRANT_HEADER, OAUTH_PREFIX, REDACTED
 
 if TYPE_CHECKING:
     from pluginlab_tui.config import Config
 
-REDACTED = "[redacted]"
-OAUTH_PREFIX = "/_pluginlab/oauth/"
 #: Parameters that carry secrets on the OAuth endpoints.
 OAUTH_SECRETS = frozenset(
     {
@@ -59,7 +58,7 @@ OAUTH_SECRETS = frozenset(
 #: Parameters redacted from the query, form and JSON bodies and text of any exchange.
 ANYWHERE_SECRETS = frozenset({"access_token", "refresh_token", "client_secret", "api_key"})
 #: Headers always stored as [redacted], whatever store.redact_headers says.
-ALWAYS_REDACTED = frozenset({"x-pluginlab-replay"})
+ALWAYS_REDACTED = frozenset({GRANT_HEADER.lower()})
 DEFAULT_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 #: Secrets minted here: keys, codes, access and refresh tokens, client secrets.
 MINTED = r"pl[ckarsj]_[A-Za-z0-9_-]{20,}"

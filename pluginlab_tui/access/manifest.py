@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pluginlab_tui.config import Config
-
-AUTHORIZE_ROUTE = "/_pluginlab/oauth/authorize"
-TOKEN_ROUTE = "/_pluginlab/oauth/token"
-REVOKE_ROUTE = "/_pluginlab/oauth/revoke"
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, TOKEN_ROUTE
 
 
 def manifest_auth(config: Config) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from pluginlab_tui.proxy.auth.credentials import (
+from pluginlab_tui.access.credentials import (
     as_bytes,
     matches_hash,
     new_secret,

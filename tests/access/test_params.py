@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from pluginlab_tui.proxy.auth.oauth import OAuthError
-from pluginlab_tui.proxy.auth.params import (
+from pluginlab_tui.access.oauth import OAuthError
+from pluginlab_tui.access.params import (
     MAX_BODY_BYTES,
     MAX_PARAMS,
     MAX_VALUE_BYTES,

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from pluginlab_tui.config import OAuthSection
-from pluginlab_tui.proxy.auth.oauth import (
+from pluginlab_tui.access.oauth import (
     OAuthError,
     OAuthProvider,
     make_client_secret,
     redirect_allowed,
     stored_client_secret_hash,
 )
-from pluginlab_tui.proxy.auth.users import add_user, revoke_user
+from pluginlab_tui.access.users import add_user, revoke_user
+from pluginlab_tui.config import OAuthSection
 from pluginlab_tui.store.database import open_store
 
 CALLBACK = "https://chat.openai.com/aip/plugin-88ae40-1c2d-c19db05b7638/oauth/callback"

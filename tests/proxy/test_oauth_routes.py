@@ -9,14 +9,14 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
+from pluginlab_tui.access.oauth import OAuthError
 from pluginlab_tui.proxy.addon import stages
-from pluginlab_tui.proxy.auth.oauth import OAuthError
-from pluginlab_tui.proxy.auth.oauth_routes import form_or_json, proxy_path, redirect
 from pluginlab_tui.proxy.forward import Forward
+from pluginlab_tui.proxy.oauth_routes import form_or_json, proxy_path
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import AmbiguousPath, normalise_target
 from tests.bombs import gzip_bomb
-from tests.proxy.auth.conftest import raw_flow
+from tests.proxy.conftest import raw_flow
 
 LIMIT = 1 << 20
 
@@ -46,13 +46,6 @@ def test_a_bombed_token_body_is_refused_without_inflating_it() -> None:
     bomb.headers["content-encoding"] = "gzip"  # type: ignore[attr-defined]
     with pytest.raises(OAuthError, match="decoded body is over"):
         form_or_json(bomb, LIMIT)  # type: ignore[arg-type]
-
-
-def test_redirects_keep_the_callback_query() -> None:
-    answer = redirect("https://cb.example/x?a=1", code="c d", state="s")
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == "https://cb.example/x?a=1&code=c+d&state=s"
-    assert answer.headers["Cache-Control"] == "no-store"
 
 
 CALLBACK = "https://chat.openai.com/aip/plugin-88ae40-1c2d-c19db05b7638/oauth/callback"

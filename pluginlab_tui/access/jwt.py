@@ -19,8 +19,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-JWKS_ROUTE = "/_pluginlab/jwks.json"
-
 
 def key_path(store_path: Path) -> Path:
     return store_path.with_name(store_path.name + ".signing-key.pem")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from pluginlab_tui.access.manifest import manifest_auth
 from pluginlab_tui.config import load_config
-from pluginlab_tui.proxy.auth.manifest import manifest_auth
 
 
 def test_auth_objects_per_mode() -> None:

@@ -1,0 +1,255 @@
+"""Who may reach the backend: the decisions of the auth gate, on plain values.
+
+`Gate` checks the credentials of the configured mode (on the header fields as bytes), the
+caller's plan (the operations it may call), then the plan's rate limit and quota. Each step
+gives a Verdict: ok with a caller, or a refusal and how to answer it (`answer`). The mitmproxy
+stages (proxy/gate.py) read the request and write the answer.
+
+Replay seam: a request that the replay grant (access/grant.py) stamped as a replay or a
+simulation of a known user is taken as that user (`replayed`), without credentials and without
+counting it against rate limits or quotas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pluginlab_tui.access.credentials import (
+    Presented,
+    header_values,
+    one_value,
+    parse_authorization,
+    same_secret,
+)
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.access.users import get_user, user_by_key
+from pluginlab_tui.config import Config
+from pluginlab_tui.plugin.files import PluginFiles
+from pluginlab_tui.wire import REPLAY, SIMULATE
+
+REALM = 'realm="pluginlab"'
+#: Sources set only by a verified replay grant (access/grant.py).
+REPLAYED = frozenset({REPLAY, SIMULATE})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The gate's decision: ok with a caller, or a refusal to answer."""
+
+    result: str
+    user_id: str | None = None
+    plan: str | None = None
+    status: int = 200
+    message: str = ""
+    challenge: str | None = None  # the WWW-Authenticate value, when it applies
+    retry_after: int | None = None  # seconds, for 429
+    extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON body
+
+
+def refuse(result: str, message: str, challenge: str | None, status: int = 401) -> Verdict:
+    return Verdict(result, status=status, message=message, challenge=challenge)
+
+
+def answer(verdict: Verdict, auth_mode: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """A refusal as the caller gets it: status, JSON body and headers."""
+    body: dict[str, Any] = {
+        "error": verdict.result,
+        "message": verdict.message,
+        "auth_mode": auth_mode,
+        **verdict.extra,
+    }
+    headers: dict[str, str] = {}
+    if verdict.challenge is not None:
+        headers["WWW-Authenticate"] = verdict.challenge
+    if verdict.retry_after is not None:
+        headers["Retry-After"] = str(verdict.retry_after)
+        body["retry_after"] = verdict.retry_after
+    return verdict.status, body, headers
+
+
+def ip_denied(state: AuthState, client_ip: str) -> Verdict | None:
+    """The allow-list's refusal (`auth.allow_ips`), or None when the address may call."""
+    if state.allow.allows(client_ip):
+        return None
+    return refuse(
+        "ip_denied", f"{client_ip or 'this address'} is not in auth.allow_ips", None, status=403
+    )
+
+
+def audience(files: PluginFiles) -> str:
+    """The JWT audience when auth.jwt.audience is not set: `plugin:<name_for_model>`."""
+    manifest = files.manifest
+    name = manifest.get("name_for_model") if isinstance(manifest, dict) else None
+    if not isinstance(name, str):
+        info = files.spec.get("info")
+        name = info.get("title") if isinstance(info, dict) else None
+    return f"plugin:{name or 'pluginlab'}"
+
+
+class Gate:
+    """The decisions for one config and one proxy's auth state."""
+
+    def __init__(self, config: Config, state: AuthState) -> None:
+        self.config = config
+        self.state = state
+
+    # -- who is calling -------------------------------------------------------------------
+
+    def replayed(self, user_id: str, plan: str | None) -> Verdict:
+        """A replayed caller: the plan the grant named, else the user's."""
+        if plan is None:
+            user = get_user(self.state.conn, user_id)
+            plan = self._plan_of(user.plan if user else None)
+        return Verdict("ok", user_id, plan)
+
+    def _plan_of(self, plan: str | None) -> str | None:
+        return plan if plan is not None else self.config.auth.default_plan
+
+    def authenticate(self, fields: Iterable[tuple[bytes, bytes]]) -> Verdict:
+        """The credentials of the mode, read from the request's header fields (raw bytes)."""
+        auth = self.config.auth
+        mode = auth.mode
+        if mode == "none":
+            return Verdict("ok", None, self._plan_of(None))
+        fields = list(fields)
+        if mode == "api_key" and auth.api_key_header.lower() != "authorization":
+            name = auth.api_key_header
+            value, problem = one_value(header_values(fields, name), name)
+            if problem is not None:
+                return refuse("invalid", problem, None)
+            if value is None or not value.strip():
+                return refuse("missing", f"send the API key in the {name} header", None)
+            assert auth.api_key is not None
+            if not same_secret(value.strip(), auth.api_key):
+                return refuse("invalid", f"the {name} key is wrong", None)
+            return Verdict("ok", None, self._plan_of(None))
+        expected = "bearer" if mode == "oauth" else auth.authorization_type
+        challenge = f"{expected.title()} {REALM}"
+        what = {
+            "service_http": "the service token",
+            "user_http": "your user key",
+            "oauth": "an OAuth access token",
+            "api_key": "the API key",
+        }[mode]
+        header, problem = one_value(header_values(fields, "Authorization"), "Authorization")
+        if problem is not None:
+            return refuse("invalid", problem, _bearer_error(challenge, mode, "invalid_request"))
+        presented = parse_authorization(header, expected)
+        if presented is None:
+            return refuse(
+                "missing",
+                f"this plugin uses {mode} auth: send Authorization: {expected.title()} <{what}>",
+                challenge,
+            )
+        if not presented.candidates:
+            return refuse(
+                "invalid",
+                f"malformed Authorization header: {presented.problem}",
+                _bearer_error(challenge, mode, "invalid_request"),
+            )
+        if mode in ("service_http", "api_key"):
+            secret = auth.service_token if mode == "service_http" else auth.api_key
+            assert secret is not None
+            if not _any_same(presented, secret):
+                return refuse("invalid", f"{what} is wrong", challenge)
+            return Verdict("ok", None, self._plan_of(None))
+        if mode == "user_http":
+            user = user_by_key(self.state.conn, presented.candidates)
+            if user is None:
+                return refuse("invalid", "no user has this key", challenge)
+            if not user.active:
+                return refuse("revoked", f"the key of user {user.name!r} is revoked", challenge)
+            return Verdict("ok", user.name, self._plan_of(user.plan))
+        return self._oauth(presented, challenge)
+
+    def _oauth(self, presented: Presented, challenge: str) -> Verdict:
+        check = self.state.oauth.verify_access(presented.candidates[0])
+        bad = f'{challenge}, error="invalid_token"'
+        if check.result == "invalid":
+            return refuse("invalid", "the access token is not known", bad)
+        if check.result == "expired":
+            return refuse("expired", "the access token has expired: refresh it", bad)
+        if check.result == "revoked":
+            return refuse("revoked", "the access token is revoked", bad)
+        assert check.user_name is not None
+        user = get_user(self.state.conn, check.user_name)
+        if user is not None and not user.active:
+            return refuse("revoked", f"user {user.name!r} is revoked", bad)
+        return Verdict("ok", check.user_name, self._plan_of(user.plan if user else None))
+
+    # -- what the plan allows -------------------------------------------------------------
+
+    def gates_operations(self, verdict: Verdict) -> bool:
+        """Whether the caller's plan lists the operations it may call (then `allow` needs one)."""
+        section = self.config.plans.get(verdict.plan) if verdict.plan is not None else None
+        return section is not None and section.operations is not None
+
+    def allow(self, verdict: Verdict, operation: str | None) -> Verdict:
+        """The verdict when the plan may call `operation` (None: no operation matched), else
+        forbidden_plan naming the plans that may."""
+        section = self.config.plans.get(verdict.plan) if verdict.plan is not None else None
+        if section is None or section.operations is None:
+            return verdict
+        if operation is not None and operation in section.operations:
+            return verdict
+        allowing = [
+            name
+            for name, plan in self.config.plans.items()
+            if name != verdict.plan
+            and (
+                plan.operations is None or (operation is not None and operation in plan.operations)
+            )
+        ]
+        what = f"operation {operation}" if operation else "this path (no operation matches it)"
+        hint = f"; plan {allowing[0]!r} allows it" if allowing else ""
+        return Verdict(
+            "forbidden_plan",
+            verdict.user_id,
+            verdict.plan,
+            status=403,
+            message=f"plan {verdict.plan!r} may not call {what}{hint}",
+            extra={
+                "operation_id": operation,
+                "plan": verdict.plan,
+                "allowed_plans": allowing,
+                "upgrade_to": allowing[0] if allowing else None,
+            },
+        )
+
+    def limit(self, verdict: Verdict) -> Verdict:
+        """The plan's rate limit and quota, counted for this caller."""
+        refusal = self.state.limits.check(verdict.user_id or "*", verdict.plan)
+        if refusal is None:
+            return verdict
+        return Verdict(
+            refusal.result,
+            verdict.user_id,
+            verdict.plan,
+            status=429,
+            message=refusal.message,
+            retry_after=refusal.retry_after,
+            extra={"plan": verdict.plan},
+        )
+
+    # -- what the backend is told ---------------------------------------------------------
+
+    def backend_token(self, verdict: Verdict, files: PluginFiles) -> str | None:
+        """With auth.jwt: the JWT standing for the caller (None: no caller, no Authorization)."""
+        assert self.state.signer is not None
+        if verdict.user_id is None:
+            return None
+        aud = self.config.auth.jwt.audience or audience(files)
+        return self.state.signer.sign(verdict.user_id, verdict.plan, aud)
+
+
+def _any_same(presented: Presented, secret: str) -> bool:
+    found = False
+    for candidate in presented.candidates:  # every candidate is compared: constant work
+        found = same_secret(candidate, secret) or found
+    return found
+
+
+def _bearer_error(challenge: str, mode: str, error: str) -> str:
+    return f'{challenge}, error="{error}"' if mode == "oauth" else challenge

@@ -1,0 +1,86 @@
+"""The auth gate's stages: they read the flow, ask access/gate.py, and answer refusals.
+
+`IpGate` runs first of all (the allow-list covers every route, the proxy's own too). `AuthGate`
+runs after the proxy-owned routes and before the contract checks, and puts every decision on the
+exchange (auth_mode, auth_result, user_id, plan). A request the replay grant stamped (Intake)
+with a user is taken as that user; verifying the grant and stripping its header is Intake's job.
+"""
+
+from __future__ import annotations
+
+from mitmproxy import http
+
+from pluginlab_tui.access.gate import REPLAYED, Gate, Verdict, answer, ip_denied
+from pluginlab_tui.access.state import AuthState
+from pluginlab_tui.config import Config
+from pluginlab_tui.proxy.answers import json_response
+from pluginlab_tui.proxy.checks import request_of
+from pluginlab_tui.proxy.exchange import Exchange, request_stage
+from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import PROXY_PREFIX
+
+
+def _refusal(exchange: Exchange, verdict: Verdict) -> http.Response:
+    exchange.answered_by = "proxy"
+    return json_response(*answer(verdict, exchange.auth_mode))
+
+
+class IpGate:
+    """The allow-list (`auth.allow_ips`), before anything else answers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        verdict = ip_denied(self.runtime.auth, exchange.client_ip)
+        if verdict is None:
+            return
+        exchange.auth_mode = self.runtime.config.auth.mode
+        exchange.auth_result = verdict.result
+        flow.response = _refusal(exchange, verdict)
+
+
+class AuthGate:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.config: Config = runtime.config
+
+    @property
+    def state(self) -> AuthState:
+        return self.runtime.auth
+
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        if flow.request.path.startswith(PROXY_PREFIX):
+            return  # proxy-owned: answered by the routes stages (CORS preflights are answered)
+        gate = Gate(self.config, self.state)
+        exchange.auth_mode = self.config.auth.mode
+        replay = exchange.source in REPLAYED and exchange.user_id is not None
+        if replay:
+            assert exchange.user_id is not None
+            verdict = gate.replayed(exchange.user_id, exchange.plan)
+        else:
+            verdict = gate.authenticate(flow.request.headers.fields)
+        if verdict.result == "ok" and gate.gates_operations(verdict):
+            if exchange.check is None:  # RequestChecks reuses it
+                exchange.check = exchange.served.validator.check_request(
+                    request_of(flow, self.config.proxy.max_inflated_bytes)
+                )
+            verdict = gate.allow(verdict, exchange.check.operation_id)
+        if verdict.result == "ok" and not replay:
+            verdict = gate.limit(verdict)
+        exchange.auth_result = verdict.result
+        exchange.user_id = verdict.user_id
+        exchange.plan = verdict.plan
+        if verdict.result != "ok":
+            flow.response = _refusal(exchange, verdict)
+            return
+        if self.state.signer is not None:
+            # With auth.jwt the backend's Authorization is the proxy's word: its JWT, or none
+            # (a caller's own Authorization, a JWT it kept from elsewhere say, never passes).
+            token = gate.backend_token(verdict, exchange.served.files)
+            if token is None:
+                flow.request.headers.pop("Authorization", None)
+            else:
+                flow.request.headers["Authorization"] = f"Bearer {token}"

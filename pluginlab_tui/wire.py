@@ -1,0 +1,52 @@
+"""The wire words: the names the proxy, its callers and its tools agree on, spelled once.
+
+Header names (as the proxy sends them; HTTP compares them case-insensitively), the mark that
+replaces a secret, the proxy-owned routes and the sources an event can come from.
+"""
+
+from __future__ import annotations
+
+# -- headers --------------------------------------------------------------------------------
+
+#: The proxy's header namespace (lower case): what a caller sends in it never goes further.
+HEADER_PREFIX = "x-pluginlab-"
+#: The event's id, sent to the backend and to the caller.
+EVENT_HEADER = "X-PluginLab-Event-Id"
+#: How many violations were known when the answer left.
+VIOLATIONS_HEADER = "X-PluginLab-Violations"
+#: The caller's identity, told to the backend.
+USER_HEADER = "X-PluginLab-User-Id"
+PLAN_HEADER = "X-PluginLab-Plan"
+#: The replay grant (access/grant.py): source, replay_of and caller, signed.
+GRANT_HEADER = "X-PluginLab-Replay"
+#: A launcher's readiness probe of the health route (loopback only): answered, not recorded.
+PROBE_HEADER = "X-PluginLab-Probe"
+#: Marks an answer made up by the mock (example, generated, empty).
+MOCK_HEADER = "X-PluginLab-Mock"
+
+# -- the redaction mark -----------------------------------------------------------------------
+
+#: What every cut secret reads.
+REDACTED = "[redacted]"
+
+# -- proxy-owned routes ---------------------------------------------------------------------
+
+#: Everything under this prefix is the proxy's own and never reaches the backend.
+PROXY_PREFIX = "/_pluginlab/"
+MANIFEST_ROUTE = "/.well-known/ai-plugin.json"
+HEALTH_ROUTE = PROXY_PREFIX + "health"
+LOGO_ROUTE = PROXY_PREFIX + "logo.png"
+JWKS_ROUTE = PROXY_PREFIX + "jwks.json"
+OAUTH_PREFIX = PROXY_PREFIX + "oauth/"
+AUTHORIZE_ROUTE = OAUTH_PREFIX + "authorize"
+TOKEN_ROUTE = OAUTH_PREFIX + "token"
+REVOKE_ROUTE = OAUTH_PREFIX + "revoke"
+
+# -- event sources ----------------------------------------------------------------------------
+
+LIVE = "live"
+REPLAY = "replay"
+IMPORT = "import"
+SIMULATE = "simulate"
+#: Every source, in the order the filter language lists them.
+SOURCES = (LIVE, REPLAY, IMPORT, SIMULATE)
