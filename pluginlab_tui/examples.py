@@ -1,4 +1,4 @@
-"""The bundled example plugins: where they are, and starting their backends."""
+"""The bundled examples (the todo plugin, the board app): where they are, and their backends."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import httpx
 
 from pluginlab_tui.errors import UsageError
 
-EXAMPLES = ("todo",)
+EXAMPLES = ("todo", "app")
 
 
 def example_dir(name: str) -> Path:
