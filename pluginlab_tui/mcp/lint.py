@@ -21,7 +21,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types.version import is_version_at_least
 
 from pluginlab_tui.mcp.client import DEFAULT_TIMEOUT_S, UI_SCHEME, Listing, list_server, widget_uris
-from pluginlab_tui.plugin.findings import Finding, Severity, pointer
+from pluginlab_tui.plugin.findings import Finding, Severity, escape, pointer
 
 #: rule id -> (its severities, what it reports)
 RULES: dict[str, tuple[str, str]] = {
@@ -418,20 +418,21 @@ def _csp(run: _Run, where: str, uri: str, meta: Any) -> None:
         "ui.csp": (ui.get("csp") if isinstance(ui, dict) else None, where + "/ui/csp"),
         "openai/widgetCSP": (meta.get("openai/widgetCSP"), where + "/openai~1widgetCSP"),
     }
-    for form, (csp, place) in forms.items():
+    for form, (csp, spot) in forms.items():
         if csp is None:
             continue
         subject = f"the widget template {uri!r}: {form}"
         if not isinstance(csp, dict):
-            run.add("apps-widget-csp", "error", place, f"{subject} must be an object")
+            run.add("apps-widget-csp", "error", spot, f"{subject} must be an object")
             continue
         known = CSP_FIELDS[form]
         for key, value in csp.items():
+            place = f"{spot}/{escape(key)}"
             if key not in known:
                 run.add(
                     "apps-widget-csp",
                     "warning",
-                    f"{place}/{key}",
+                    place,
                     f"{subject} has the field {key!r}, unknown to that form ({', '.join(known)})",
                 )
                 continue
@@ -439,7 +440,7 @@ def _csp(run: _Run, where: str, uri: str, meta: Any) -> None:
                 run.add(
                     "apps-widget-csp",
                     "error",
-                    f"{place}/{key}",
+                    place,
                     f"{subject}.{key} must be a list of origins",
                 )
                 continue
@@ -448,7 +449,7 @@ def _csp(run: _Run, where: str, uri: str, meta: Any) -> None:
                 run.add(
                     "apps-widget-csp",
                     "error",
-                    f"{place}/{key}",
+                    place,
                     f"{subject}.{key} holds {', '.join(repr(b) for b in bad[:3])}, not origins "
                     "like https://api.example.com",
                 )
@@ -456,7 +457,7 @@ def _csp(run: _Run, where: str, uri: str, meta: Any) -> None:
                 run.add(
                     "apps-widget-csp",
                     "info",
-                    f"{place}/{key}",
+                    place,
                     f"{subject}.{key}: a widget with subframes gets a stricter review",
                 )
 
