@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -124,7 +124,8 @@ async def _list_server(url: str, token: str | None, timeout: float) -> Listing:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     deadline = anyio.current_time() + timeout
     failures: list[str] = []
-    for transport in ("streamable-http", "sse"):
+    transports: tuple[Transport, ...] = ("streamable-http", "sse")
+    for transport in transports:
         statuses = _Statuses()
         left = deadline - anyio.current_time()
         try:
@@ -144,20 +145,23 @@ _TRANSPORT_NAMES: dict[str, str] = {"streamable-http": "Streamable HTTP", "sse":
 
 
 async def _attempt(
-    url: str, transport: str, headers: dict[str, str], timeout: float, statuses: _Statuses
+    url: str, transport: Transport, headers: dict[str, str], timeout: float, statuses: _Statuses
 ) -> Listing:
-    http_timeout = httpx2.Timeout(timeout)
-    if transport == "sse":
-        streams = sse_client(
-            url, headers=headers, timeout=timeout, httpx_client_factory=statuses.client
+    async with AsyncExitStack() as stack:
+        if transport == "sse":
+            streams = sse_client(
+                url, headers=headers, timeout=timeout, httpx_client_factory=statuses.client
+            )
+        else:
+            http = statuses.client(headers=headers, timeout=httpx2.Timeout(timeout))
+            await stack.enter_async_context(http)
+            streams = streamable_http_client(url, http_client=http)
+        client = await stack.enter_async_context(
+            Client(streams, cache=None, read_timeout_seconds=timeout)
         )
-    else:
-        http = statuses.client(headers=headers, timeout=http_timeout)
-        streams = streamable_http_client(url, http_client=http)
-    async with Client(streams, cache=None, read_timeout_seconds=timeout) as client:
         listing = Listing(
             url=url,
-            transport="sse" if transport == "sse" else "streamable-http",
+            transport=transport,
             protocol_version=client.protocol_version,
             server_info=_plain(client.server_info) if client.server_info else None,
             capabilities=_plain(client.server_capabilities),
