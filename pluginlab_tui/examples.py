@@ -43,7 +43,7 @@ class Backend:
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> Backend:
+    def start(self, timeout: float = 60.0) -> Backend:
         folder = example_dir(self.name)
         command = [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(folder)]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
