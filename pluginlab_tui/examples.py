@@ -1,4 +1,4 @@
-"""The bundled example plugins: where they are, and starting their backends."""
+"""The bundled examples (the todo plugin, the board app): where they are, and their backends."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import httpx
 
 from pluginlab_tui.errors import UsageError
 
-EXAMPLES = ("todo",)
+EXAMPLES = ("todo", "app")
+#: The examples `serve --example` can put behind the proxy (the MCP app needs MCP mode first).
+SERVED_EXAMPLES = ("todo",)
 
 
 def example_dir(name: str) -> Path:
@@ -43,7 +45,7 @@ class Backend:
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 20.0) -> Backend:
+    def start(self, timeout: float = 60.0) -> Backend:
         folder = example_dir(self.name)
         command = [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(folder)]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]

@@ -78,3 +78,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/tests/e2e/" in str(item.path):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def app_backend() -> Iterator[Backend]:
+    """The example ChatGPT app (examples/app), a real uvicorn process on a free loopback port."""
+    with Backend("app") as backend:
+        yield backend

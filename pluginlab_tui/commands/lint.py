@@ -1,4 +1,5 @@
-"""`pluginlab-tui lint`: check a manifest, a spec or a plugin folder against OpenAI's rules.
+"""`pluginlab-tui lint`: check a manifest, a spec or a plugin folder against OpenAI's rules, or
+(`--mcp URL`) an MCP server as a ChatGPT app.
 
 Exit 0 when no finding is an error, 1 when one is, 2 when the lint could not run.
 """
@@ -32,20 +33,38 @@ STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def add_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "lint",
-        help="check a plugin's manifest and spec against OpenAI's rules",
+        help="check a plugin's manifest and spec, or an MCP server, against OpenAI's rules",
         description=(
             "Check a manifest (ai-plugin.json), an OpenAPI spec, or a plugin folder against the "
-            "rules of ChatGPT plugins or GPT Actions. Exit 0 when no error was found, 1 when "
-            "one was, 2 when the lint could not run."
+            "rules of ChatGPT plugins or GPT Actions; or, with --mcp URL, an MCP server (a "
+            "ChatGPT app) from what it lists. Exit 0 when no error was found, 1 when one was, "
+            "2 when the lint could not run."
         ),
     )
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         type=Path,
         metavar="PATH",
         help="a manifest, a spec, or a folder holding ai-plugin.json (its spec is found from "
         "api.url's path, else a sibling openapi.yaml/.yml/.json)",
+    )
+    parser.add_argument(
+        "--mcp",
+        metavar="URL",
+        help="lint the MCP server at URL instead of files: connect as a client (Streamable "
+        "HTTP, else HTTP+SSE), list its tools, resources, templates and prompts, read its "
+        "widget templates",
+    )
+    parser.add_argument(
+        "--token", metavar="T", help="with --mcp: send Authorization: Bearer T to the server"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="with --mcp: give up on the server after S seconds (default 10)",
     )
     parser.add_argument(
         "--profile",
@@ -90,23 +109,19 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "fix", False):
-            from pluginlab_tui.plugin.fixes import fix_paths
-
-            config_path = given_config_path(args)
-            fix_paths(
-                [Path(p) for p in args.paths],
-                load_config(config_path),
-                explicit_url=config_path is not None or "PLUGINLAB_PROXY__PUBLIC_URL" in os.environ,
-                profile=getattr(args, "profile", None),
-                truncate=getattr(args, "truncate", False),
-                out=sys.stderr if getattr(args, "format", "text") == "json" else sys.stdout,
-            )
-        elif getattr(args, "truncate", False):
-            raise UsageError("--truncate works with --fix")
-        findings = _lint(args)
+        findings = _lint_mcp(args) if getattr(args, "mcp", None) else _lint_files(args)
     except UsageError as exc:
         print(f"pluginlab-tui: {exc}", file=sys.stderr)
         return 2
@@ -117,6 +132,44 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_text(findings, out, color=_use_color(out))
     return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _lint_files(args: argparse.Namespace) -> list[Finding]:
+    if not getattr(args, "paths", None):
+        raise UsageError(
+            "give a PATH to lint (a manifest, a spec or a plugin folder), or --mcp URL"
+        )
+    for flag in ("token", "timeout"):
+        if getattr(args, flag, None) is not None:
+            raise UsageError(f"--{flag} works with --mcp")
+    if getattr(args, "fix", False):
+        from pluginlab_tui.plugin.fixes import fix_paths
+
+        config_path = given_config_path(args)
+        fix_paths(
+            [Path(p) for p in args.paths],
+            load_config(config_path),
+            explicit_url=config_path is not None or "PLUGINLAB_PROXY__PUBLIC_URL" in os.environ,
+            profile=getattr(args, "profile", None),
+            truncate=getattr(args, "truncate", False),
+            out=sys.stderr if getattr(args, "format", "text") == "json" else sys.stdout,
+        )
+    elif getattr(args, "truncate", False):
+        raise UsageError("--truncate works with --fix")
+    return _lint(args)
+
+
+def _lint_mcp(args: argparse.Namespace) -> list[Finding]:
+    from pluginlab_tui.mcp.client import DEFAULT_TIMEOUT_S
+    from pluginlab_tui.mcp.lint import lint_server
+
+    if getattr(args, "paths", None):
+        raise UsageError("--mcp lints a server: give no PATH with it")
+    for flag in ("fix", "truncate", "profile", "domain", "config"):
+        if getattr(args, flag, None):
+            raise UsageError(f"--{flag} does not apply to --mcp")
+    timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_S
+    return lint_server(args.mcp, token=getattr(args, "token", None), timeout=timeout)
 
 
 def _lint(args: argparse.Namespace) -> list[Finding]:

@@ -18,7 +18,7 @@ from pluginlab_tui.commands.common import (
 )
 from pluginlab_tui.config import Config, host_port, load_config
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.examples import EXAMPLES, Backend, example_dir
+from pluginlab_tui.examples import SERVED_EXAMPLES, Backend, example_dir
 from pluginlab_tui.store.event import Event
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--example",
-        choices=EXAMPLES,
+        choices=SERVED_EXAMPLES,
         help="serve a bundled example plugin and start its backend beside the proxy",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no line per exchange")

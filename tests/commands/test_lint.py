@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import socket
 from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 
 from pluginlab_tui.commands import lint as lint_command
+from pluginlab_tui.examples import Backend
+from tests.mcp.servers import http_app, serving, widget_server
 
 TODO = Path(__file__).resolve().parents[1] / "plugin" / "fixtures" / "todo"
 
@@ -489,3 +492,81 @@ def test_the_store_lints_with_its_indexed_defects(corpus_dir: Path) -> None:
                     break
     assert sum(expected.values()) > 250
     assert not missed, missed
+
+
+# -- lint --mcp URL -----------------------------------------------------------------------
+
+
+def _faulty(method: str, result: dict[str, Any]) -> dict[str, Any]:
+    if method == "tools/list":
+        result["tools"][0]["name"] = "get weather"
+        del result["tools"][1]["annotations"]
+    return result
+
+
+def test_mcp_the_example_app_is_clean_exit_0(app_backend: Backend) -> None:
+    code, out, err = run("--mcp", app_backend.url + "/mcp")
+    assert (code, err) == (0, "")
+    assert out.strip() == "lint clean: no findings"
+
+
+def test_mcp_a_faulty_server_exits_1_in_text_and_json() -> None:
+    with serving(http_app(widget_server(_faulty))) as base:
+        url = base + "/mcp"
+        code, out, err = run("--mcp", url)
+        assert (code, err) == (1, "")
+        assert out.startswith(f"{url}  (1 error, 1 warning, 0 info)\n")
+        assert f"  {url} error mcp-tool-name tool 'get weather':" in out
+        assert "mcp-annotations-missing tool 'echo'" in out
+        assert out.rstrip().endswith("lint failed: 1 error, 1 warning, 0 info in 1 file")
+        code, findings = run_json("--mcp", url)
+    assert code == 1
+    assert [(f["rule"], f["severity"]) for f in findings] == [
+        ("mcp-tool-name", "error"),
+        ("mcp-annotations-missing", "warning"),
+    ]
+    assert set(findings[0]) == {"rule", "severity", "file", "line", "column", "pointer", "message"}
+    assert findings[0]["file"] == url and findings[0]["line"] is None
+    assert findings[0]["pointer"] == "/tools/0/name"
+
+
+def test_mcp_the_token_reaches_the_server() -> None:
+    seen: list[str | None] = []
+
+    server = widget_server()
+
+    async def auth(ctx: Any, call_next: Any) -> Any:
+        seen.append(getattr(ctx.request, "headers", {}).get("authorization"))
+        return await call_next(ctx)
+
+    server.middleware.append(auth)
+    with serving(http_app(server)) as base:
+        code, _, _ = run("--mcp", base + "/mcp", "--token", "s3cret")
+    assert code == 0
+    assert seen and set(seen) == {"Bearer s3cret"}
+
+
+def test_mcp_an_unreachable_server_exits_2_with_one_line() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, err = run("--mcp", f"http://127.0.0.1:{port}/mcp", "--timeout", "5")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"pluginlab-tui: cannot connect to http://127.0.0.1:{port}/mcp: ")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--mcp", "http://127.0.0.1:9/mcp", "ai-plugin.json"], "give no PATH with it"),
+        (["--mcp", "http://127.0.0.1:9/mcp", "--fix"], "--fix does not apply to --mcp"),
+        (["--mcp", "http://127.0.0.1:9/mcp", "--profile", "actions"], "--profile does not apply"),
+        (["ai-plugin.json", "--token", "t"], "--token works with --mcp"),
+        ([], "give a PATH to lint"),
+    ],
+)
+def test_mcp_usage_mistakes_exit_2(argv: list[str], message: str) -> None:
+    code, out, err = run(*argv)
+    assert (code, out) == (2, "")
+    assert message in err and err.count("\n") == 1
