@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import brotli  # type: ignore[import-untyped]  # mitmproxy depends on it
+import brotli  # mitmproxy depends on it
 import zstandard
 
 #: The most any coding hands on at once.

@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_types import TextResourceContents
 
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import EXAMPLES, Backend, example_dir
@@ -112,7 +113,9 @@ def test_undeclared_error_answers_a_json_rpc_error_the_spec_does_not_define(mcp_
 def test_catalogue_v2_changes_the_tools_and_the_widget(mcp_url: str) -> None:
     async def work(client: Client) -> Any:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        widget = (await client.read_resource(WIDGET)).contents[0].text
+        content = (await client.read_resource(WIDGET)).contents[0]
+        assert isinstance(content, TextResourceContents)
+        widget = content.text
         return tools, widget
 
     v1_tools, v1_widget = call(mcp_url, work)

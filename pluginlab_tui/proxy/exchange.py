@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -82,8 +82,8 @@ def unanswered(flow: http.HTTPFlow) -> Exchange | None:
 
 @overload
 def request_stage[S](
-    hook: Callable[[S, http.HTTPFlow, Exchange], Awaitable[None]],
-) -> Callable[[S, http.HTTPFlow], Awaitable[None]]: ...
+    hook: Callable[[S, http.HTTPFlow, Exchange], Coroutine[Any, Any, None]],
+) -> Callable[[S, http.HTTPFlow], Coroutine[Any, Any, None]]: ...
 @overload
 def request_stage[S](
     hook: Callable[[S, http.HTTPFlow, Exchange], None],

@@ -71,7 +71,7 @@ def gzipped(value: Any) -> Response:
 
 
 def brotli_encoded(value: Any) -> Response:
-    import brotli  # type: ignore[import-untyped]  # mitmproxy depends on it (Content-Encoding: br)
+    import brotli  # mitmproxy depends on it (Content-Encoding: br)
 
     return Response(
         brotli.compress(as_json(value)),

@@ -42,7 +42,13 @@ def drive(proxy: ProxyProcess) -> int:
                 ids.setdefault(user, []).append(answer.json()["id"])
                 calls += 1
         for user in USERS:
-            for params in ({}, {"status": "open"}, {"status": "done", "limit": 5}, {"limit": 2}):
+            queries: list[dict[str, str | int]] = [
+                {},
+                {"status": "open"},
+                {"status": "done", "limit": 5},
+                {"limit": 2},
+            ]
+            for params in queries:
                 assert client.get(f"/todos/{user}", params=params).status_code == 200
                 calls += 1
             for todo_id in ids[user][:3]:

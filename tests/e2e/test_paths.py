@@ -10,7 +10,7 @@ import json
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ def _read_all(sock: socket.socket, limit: int = 1 << 20) -> bytes:
     return b"".join(chunks)
 
 
-Fields = list[tuple[str, str]]
+Fields = Sequence[tuple[str, str]]
 
 
 def send_raw(proxy: ProxyProcess, method: str, target: bytes, headers: Fields = ()) -> Answer:

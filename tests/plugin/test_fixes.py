@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -172,7 +173,11 @@ def test_servers_and_api_url_follow_a_configured_public_url() -> None:
 
 
 def test_fix_spec_data_fixes_in_memory() -> None:
-    spec = {"openapi": 3.1, "info": {}, "paths": {"/things": {"get": {"responses": {}}}}}
+    spec: dict[str, Any] = {
+        "openapi": 3.1,
+        "info": {},
+        "paths": {"/things": {"get": {"responses": {}}}},
+    }
     done = fix_spec_data(spec)
     assert spec["openapi"] == "3.1.0"
     assert spec["paths"]["/things"]["get"]["operationId"] == "listThings"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def test_tokens_are_estimated_when_the_encoding_is_not_on_this_machine(
 ) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(prompt_module, "_ENCODER", [])
-    monkeypatch.setattr(prompt_module.tempfile, "gettempdir", lambda: str(tmp_path / "none"))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "none"))
     assert prompt_module.cached_encoding_file() is None
     assert count_tokens("x" * 40) == (10, False)
 

@@ -69,7 +69,7 @@ def test_an_unknown_path_is_a_404_marked_as_mocked(start_proxy: ProxyFactory) ->
 
 
 def test_a_wrong_example_is_passed_over_for_a_generated_answer() -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {"title": "t", "version": "1"},
         "paths": {

@@ -46,7 +46,7 @@ MODES: dict[str, dict[str, Any]] = {
 }
 #: The stages with a request hook, in order (the backend is called by Forward), then those with
 #: a response hook.
-REQUEST_STAGES = [
+REQUEST_STAGES: list[type] = [
     Intake,
     IpGate,
     Cors,
@@ -56,7 +56,7 @@ REQUEST_STAGES = [
     RequestChecks,
     Forward,
 ]
-RESPONSE_STAGES = [Cors, ResponseChecks, HeadAnswers, Recorder]
+RESPONSE_STAGES: list[type] = [Cors, ResponseChecks, HeadAnswers, Recorder]
 
 
 class Fault:

@@ -70,9 +70,20 @@ def test_every_plan_returns_the_rows_of_the_plain_query(
             top = rng.choice([high + 1, rng.randint(low, 3001)])
             descending = rng.random() < 0.5
             limit = rng.choice([1, 7, 100])
-            args = {"low": low, "high": top, "descending": descending, "limit": limit}
-            fast = paging.fetch_page(conn, SELECT, where, count=hint, **args)
-            plain = paging.plain_page(conn, SELECT, where, **args)
+            args = (low, top, descending, limit)
+            fast = paging.fetch_page(
+                conn,
+                SELECT,
+                where,
+                count=hint,
+                low=low,
+                high=top,
+                descending=descending,
+                limit=limit,
+            )
+            plain = paging.plain_page(
+                conn, SELECT, where, low=low, high=top, descending=descending, limit=limit
+            )
             assert fast == plain, (text, hint, args)
 
 

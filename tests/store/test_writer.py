@@ -33,6 +33,9 @@ class Later:
         self.thread = threading.current_thread().name
         return self.made
 
+    def fallback(self, why: str) -> Event:
+        return self.made
+
 
 def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(db)
@@ -117,6 +120,9 @@ class Raising:
     def finalize(self) -> Event:
         raise self.exc
 
+    def fallback(self, why: str) -> Event:
+        raise self.exc  # no fallback either: the event is counted as not stored
+
 
 class Degraded(Raising):
     """A pending event whose finalize raises, but whose fallback gives what is certain."""
@@ -136,6 +142,9 @@ class Held:
         self.entered.set()
         self.release.wait(10)
         return event(path="/held")
+
+    def fallback(self, why: str) -> Event:
+        return event(path="/held", error=why)
 
 
 def test_undecodable_fields_are_stored_readable_with_their_bytes(tmp_path: Path) -> None:

@@ -81,7 +81,8 @@ class Oracle:
 def _schema_findings(exc: BaseException, code: str) -> list[Finding]:
     cause = exc.__cause__ if not isinstance(exc, InvalidSchemaValue) else exc
     if isinstance(cause, InvalidSchemaValue):
-        return [(code, "body" + pointer(list(e.absolute_path))) for e in cause.schema_errors]
+        errors: list[Any] = list(cause.schema_errors)  # jsonschema ValidationErrors
+        return [(code, "body" + pointer(list(e.absolute_path))) for e in errors]
     return [(code, "body")]
 
 

@@ -70,7 +70,7 @@ def found(violations: list[Violation]) -> list[tuple[str, str]]:
 
 PET = {"id": 7, "name": "Rex", "tag": None, "status": "available", "born": "2020-02-29"}
 NEW_PET = {"name": "Rex", "tag": "good", "secret": "s3"}
-ORDER = {
+ORDER: dict[str, Any] = {
     "items": [
         {"product": {"sku": "ABC-1", "price": {"amount": 9.5, "currency": "EUR"}}, "quantity": 2},
         {"product": {"sku": "XYZ-22", "price": {"amount": 1, "currency": "USD"}}, "quantity": 1},
@@ -222,7 +222,7 @@ def test_messages_name_the_parameter_and_the_value(validator: ContractValidator)
 
 
 def test_body_errors_point_into_the_body_and_the_schema(validator: ContractValidator) -> None:
-    bad = {**ORDER, "items": [{**ORDER["items"][0], "product": {"sku": "ABC-1"}}]}  # type: ignore[dict-item]
+    bad = {**ORDER, "items": [{**ORDER["items"][0], "product": {"sku": "ABC-1"}}]}
     check = validator.check_request(req("POST", "/v1/orders", headers=[KEY, JSON_CT], body=bad))
     (v,) = check.violations
     assert (v.code, v.where, v.keyword) == ("invalid_body", "body/items/0/product", "required")
