@@ -25,13 +25,12 @@ from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event, iso_now
 from pluginlab_tui.store.lossless import make_storable
 from pluginlab_tui.store.retention import keep_newest
-from pluginlab_tui.store.schema import EVENT_COLUMNS
 
 log = logging.getLogger(__name__)
 
 _INSERT = (
-    f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in EVENT_COLUMNS)})"
+    f"INSERT OR IGNORE INTO events ({', '.join(Event.columns())}) "
+    f"VALUES ({', '.join(':' + c for c in Event.columns())})"
 )
 _INSERT_CODE = "INSERT INTO event_codes (event, code) VALUES (?, ?)"
 _INSERT_FTS = "INSERT INTO events_fts (rowid, request_body, response_body) VALUES (?, ?, ?)"
