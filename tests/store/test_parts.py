@@ -11,7 +11,7 @@ def test_the_messages_bodies_are_stored_as_their_content_type_says() -> None:
         "café".encode("latin-1"),
         cap=1024,
     )
-    response = Message.kept([("content-type", "image/png")], b"\x89PNG\xff", cap=3)
+    response = Message.kept([("content-type", "image/png")], b"\x89PNG\xff", cap=4)
     event = event_from_parts(
         event_id="e1",
         ts="2026-01-01T00:00:00.000Z",
