@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
-from typing import Any, ClassVar, Self, cast
+from typing import Any, ClassVar, Self
 
 
 def _same(value: Any) -> Any:
@@ -42,7 +42,7 @@ STORED = codec(written=False)
 
 
 class Row:
-    """Mixin for a dataclass stored as one row (declare `__slots__ = ()` kept by the mixin)."""
+    """Mixin for a dataclass stored as one row of a table (slotted dataclasses welcome)."""
 
     __slots__ = ()
     #: Properties written as columns (derived values, never read back).
@@ -51,15 +51,15 @@ class Row:
     @classmethod
     def columns(cls) -> tuple[str, ...]:
         """The columns an INSERT writes, in field order, then the computed ones."""
-        written = (f.name for f in fields(_data(cls)) if _codec(f.metadata).written)
+        written = (name for name, codec, _ in _plan(cls) if codec.written)
         return (*written, *cls.COMPUTED)
 
     def row(self) -> dict[str, Any]:
         """The values of the columns an INSERT writes."""
         values = {
-            f.name: _codec(f.metadata).write(getattr(self, f.name))
-            for f in fields(_data(self))
-            if _codec(f.metadata).written
+            name: codec.write(getattr(self, name))
+            for name, codec, _ in _plan(type(self))
+            if codec.written
         }
         values.update((name, getattr(self, name)) for name in self.COMPUTED)
         return values
@@ -69,25 +69,32 @@ class Row:
         """The record of a row read back (a column the row lacks takes the field's default)."""
         keys = row.keys()
         values: dict[str, Any] = {}
-        for f in fields(_data(cls)):
-            if f.name in keys:
-                value = row[f.name]
-                # NULL stays None, unless the field has a default to fall back to (an old row)
-                if value is None and (f.default is not MISSING or f.default_factory is not MISSING):
-                    continue
-                values[f.name] = value if value is None else _codec(f.metadata).read(value)
+        for name, codec, has_default in _plan(cls):
+            if name in keys:
+                value = row[name]
+                if value is not None:
+                    values[name] = codec.read(value)
+                elif not has_default:  # NULL is None; a field with a default takes it (old rows)
+                    values[name] = None
         return cls(**values)
 
 
 _PLAIN = Codec()
 
 
-def _data(record: object) -> Any:
-    """The dataclass (or its instance) behind a Row, as `fields` takes it."""
-    return cast(Any, record)
+_Plan = tuple[tuple[str, Codec, bool], ...]
+_PLANS: dict[type, _Plan] = {}
 
 
-def _codec(metadata: Mapping[str, Any]) -> Codec:
-    found = metadata.get("codec", _PLAIN)
-    assert isinstance(found, Codec)
-    return found
+def _plan(cls: type) -> _Plan:
+    """Each field of a Row dataclass: its name, its codec, whether it has a default (cached)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        steps = []
+        for f in fields(cls):
+            codec = f.metadata.get("codec", _PLAIN)
+            assert isinstance(codec, Codec)
+            has_default = f.default is not MISSING or f.default_factory is not MISSING
+            steps.append((f.name, codec, has_default))
+        plan = _PLANS[cls] = tuple(steps)
+    return plan
