@@ -27,8 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pluginlab_tui.store.event import Event  # noqa: E402
 from pluginlab_tui.store.filter import compile_filter  # noqa: E402
-from pluginlab_tui.store.schema import EVENT_COLUMNS, migrate  # noqa: E402
+from pluginlab_tui.store.schema import migrate  # noqa: E402
 
 MAX_EVENTS = 5_000_000
 TARGET_MS = 300.0
@@ -105,7 +106,7 @@ def _pick_route(rng: random.Random) -> tuple[str, str, str | None]:
 
 
 def _rows(count: int, seed: int) -> Iterator[tuple[tuple[object, ...], list[str]]]:
-    """(event row in EVENT_COLUMNS order + marked, codes) for count events, oldest first."""
+    """(event row in Event.columns() order + marked, codes) for count events, oldest first."""
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(days=30)
     step = timedelta(days=30) / max(count, 1)
@@ -175,7 +176,7 @@ def _rows(count: int, seed: int) -> Iterator[tuple[tuple[object, ...], list[str]
             "conversation_id": None,
         }
         marked = 1 if rng.random() < 0.001 else 0
-        yield (*(values[c] for c in EVENT_COLUMNS), marked), codes
+        yield (*(values[c] for c in Event.columns()), marked), codes
 
 
 def generate(path: Path, count: int) -> None:
@@ -183,8 +184,8 @@ def generate(path: Path, count: int) -> None:
     migrate(conn)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
-    columns = ", ".join((*EVENT_COLUMNS, "marked"))
-    marks = ", ".join("?" * (len(EVENT_COLUMNS) + 1))
+    columns = ", ".join((*Event.columns(), "marked"))
+    marks = ", ".join("?" * (len(Event.columns()) + 1))
     insert = f"INSERT INTO events ({columns}) VALUES ({marks})"
     started = time.perf_counter()
     rows: list[tuple[object, ...]] = []

@@ -30,8 +30,8 @@ from pluginlab_tui import __version__
 from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.replay.request import event_body
 from pluginlab_tui.store import lossless
-from pluginlab_tui.store.body import store_body
 from pluginlab_tui.store.event import Event, iso
+from pluginlab_tui.store.parts import Message, event_from_parts, header
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import IMPORT, REDACTED
@@ -52,13 +52,6 @@ def _pairs(headers: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in headers]
 
 
-def _find(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _cookies(header: str | None) -> list[dict[str, str]]:
     if not header or header == REDACTED:
         return []
@@ -77,12 +70,12 @@ def _har_time(ts: str) -> str:
 
 def entry_of(event: Event) -> dict[str, Any]:
     """One event as a HAR 1.2 entry (with `_pluginlab`)."""
-    req_type = _find(event.request_headers, "content-type") or ""
+    req_type = header(event.request_headers, "content-type") or ""
     request: dict[str, Any] = {
         "method": event.method,
         "url": event.url,
         "httpVersion": "HTTP/1.1",
-        "cookies": _cookies(_find(event.request_headers, "cookie")),
+        "cookies": _cookies(header(event.request_headers, "cookie")),
         "headers": _pairs(event.request_headers),
         "queryString": [
             {"name": k, "value": v} for k, v in parse_qsl(event.query, keep_blank_values=True)
@@ -100,7 +93,7 @@ def entry_of(event: Event) -> dict[str, Any]:
                 for k, v in parse_qsl(event.request_body, keep_blank_values=True)
             ]
         request["postData"] = post
-    res_type = _find(event.response_headers, "content-type") or ""
+    res_type = header(event.response_headers, "content-type") or ""
     content: dict[str, Any] = {"size": event.response_size, "mimeType": res_type}
     if event.response_body is not None:
         content["text"] = event.response_body
@@ -113,7 +106,7 @@ def entry_of(event: Event) -> dict[str, Any]:
         "cookies": [],
         "headers": _pairs(event.response_headers),
         "content": content,
-        "redirectURL": _find(event.response_headers, "location") or "",
+        "redirectURL": header(event.response_headers, "location") or "",
         "headersSize": -1,
         "bodySize": event.response_size if event.status is not None else -1,
     }
@@ -308,7 +301,7 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
             from urllib.parse import urlencode
 
             req_body = urlencode(_text_pairs(post["params"])).encode("utf-8")
-        if req_body is not None and _find(req_headers, "content-type") is None:
+        if req_body is not None and header(req_headers, "content-type") is None:
             mime = post.get("mimeType")
             if isinstance(mime, str) and mime:
                 req_headers.append(("Content-Type", _clean(mime)))
@@ -332,14 +325,12 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
             violations += options.validator.check_response(
                 check, HttpResponse(status, res_headers, res_body), duration_ms or 0.0
             )
-    req_stored = store_body(req_body, _find(req_headers, "content-type"), options.body_cap)
-    res_stored = store_body(res_body, _find(res_headers, "content-type"), options.body_cap)
     started = _started(entry.get("startedDateTime"))
     seed = f"{started}|{method}|{url}|{status}|{len(req_body or b'')}|{len(res_body or b'')}"
     error = _clean(response["_error"]) if isinstance(response.get("_error"), str) else None
     if status is None and error is None:
         error = "no response in the HAR entry"
-    event = Event(
+    event = event_from_parts(
         event_id=str(uuid.uuid5(_IMPORT_NAMESPACE, seed)),
         ts=started,
         source=IMPORT,
@@ -347,24 +338,14 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         url=url,
         path=parts.path or "/",
         query=parts.query,
+        request=Message.kept(req_headers, req_body, options.body_cap),
+        response=Message.kept(res_headers, res_body, options.body_cap),
         operation_id=operation_id,
         status=status,
         duration_ms=duration_ms,
-        request_headers=req_headers,
-        response_headers=res_headers,
-        request_body=req_stored.text if req_body is not None else None,
-        request_binary=req_stored.binary,
-        request_size=req_stored.size,
-        request_truncated=req_stored.truncated,
-        response_body=res_stored.text if res_body is not None else None,
-        response_binary=res_stored.binary,
-        response_size=res_stored.size,
-        response_truncated=res_stored.truncated,
         version=options.version,
         violations=violations,
         error=error,
-        client_ip=None,
-        conversation_id=_find(req_headers, "openai-conversation-id"),
     )
     return options.redactor.event(event)
 

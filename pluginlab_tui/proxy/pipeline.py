@@ -17,7 +17,7 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
-from pluginlab_tui.proxy.recorder import bare_event
+from pluginlab_tui.proxy.recorder import exchange_event
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
@@ -120,8 +120,11 @@ class Pipeline:
         self.runtime.inflight.pop(id(flow), None)
         writer = self.runtime.writer
         try:
-            event = bare_event(
-                exchange, flow.request, flow.response, "the exchange could not be recorded in full"
+            event = exchange_event(
+                exchange,
+                flow.request,
+                flow.response,
+                error="the exchange could not be recorded in full",
             )
             if not writer.offer(self.runtime.redactor.event(event)):
                 writer.not_stored(1, "the recorder failed and the queue was full")

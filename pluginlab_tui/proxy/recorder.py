@@ -18,8 +18,8 @@ from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.store.body import StoredBody, store_body
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.parts import Auth, Message, event_from_parts
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
@@ -43,14 +43,16 @@ class PendingEvent:
     #: The status mitmproxy answered with itself when there is no response (413), or None.
     status: int | None = None
 
-    def _kept(self, message: http.Message) -> tuple[list[tuple[str, str]], StoredBody]:
+    def _kept(self, message: http.Message) -> Message:
         """A message's headers and its body as stored (redacted later, with the rest)."""
-        headers = list(message.headers.items(multi=True))
-        content_type = message.headers.get("content-type")
         body = decoded(message, self.inflate_limit, self.exchange)
         content = None if message.raw_content is None else body.content
-        return headers, store_body(
-            content, content_type, self.body_cap, complete=body.complete, size=body.decoded_size
+        return Message.kept(
+            list(message.headers.items(multi=True)),
+            content,
+            self.body_cap,
+            complete=body.complete,
+            size=body.decoded_size,
         )
 
     def finalize(self) -> Event:
@@ -63,56 +65,58 @@ class PendingEvent:
                 exchange.response_violations = [
                     Violation("invalid_response_body", "response", "body", f"not checked: {exc}")
                 ]
-        event = bare_event(exchange, request, response)
-        event.url = request.pretty_url
-        event.conversation_id = request.headers.get("openai-conversation-id")
-        event.request_headers, req_body = self._kept(request)
-        event.request_body = req_body.text
-        event.request_binary = req_body.binary
-        event.request_size = req_body.size
-        event.request_truncated = req_body.truncated
-        if response is None:
-            event.status = self.status
-        else:
-            event.response_headers, res_body = self._kept(response)
-            event.response_body = res_body.text
-            event.response_binary = res_body.binary
-            event.response_size = res_body.size
-            event.response_truncated = res_body.truncated
+        event = exchange_event(
+            exchange,
+            request,
+            response,
+            url=request.pretty_url,
+            request_part=self._kept(request),
+            response_part=None if response is None else self._kept(response),
+            status=self.status,
+        )
         return self.redactor.event(event)
 
     def fallback(self, why: str) -> Event:
-        event = bare_event(
-            self.exchange, self.request, self.response, f"the event could not be built: {why}"
+        event = exchange_event(
+            self.exchange,
+            self.request,
+            self.response,
+            error=f"the event could not be built: {why}",
         )
         return self.redactor.event(event)
 
 
-def bare_event(
+def exchange_event(
     exchange: Exchange,
     request: http.Request,
     response: http.Response | None,
+    *,
+    url: str | None = None,
+    request_part: Message | None = None,
+    response_part: Message | None = None,
+    status: int | None = None,
     error: str | None = None,
 ) -> Event:
-    """What is certain of an exchange, without its headers and bodies: the start of every event,
-    and the whole of one whose building failed (`error` then says so)."""
+    """The event of an exchange: what is certain of it, with the messages as kept when given.
+
+    Without them it is the whole of an event whose building failed (`error` then says why).
+    `status` is the one mitmproxy answered with itself when there is no response."""
     path, _, query = request.path.partition("?")
-    return Event(
+    return event_from_parts(
         event_id=exchange.event_id,
         ts=exchange.ts,
         method=request.method,
-        url=request.url,
+        url=request.url if url is None else url,
         path=path,
         query=query,
+        request=request_part,
+        response=response_part,
         source=exchange.source,
         replay_of=exchange.replay_of,
         operation_id=exchange.operation_id,
-        status=response.status_code if response is not None else None,
+        status=response.status_code if response is not None else status,
         duration_ms=exchange.duration_ms,
-        auth_mode=exchange.auth_mode,
-        auth_result=exchange.auth_result,
-        user_id=exchange.user_id,
-        plan=exchange.plan,
+        auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
         version=exchange.served.number,
         violations=exchange.violations(),
         error=exchange.error or error,

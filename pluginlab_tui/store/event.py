@@ -7,10 +7,31 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pluginlab_tui.store.rows import FLAG, STORED, Row, codec
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE
 
 Headers = list[tuple[str, str]]
+
+
+def _headers(text: str) -> Headers:
+    return [(name, value) for name, value in json.loads(text)]
+
+
+def _violations(text: str) -> list[Violation]:
+    return [Violation.from_dict(v) for v in json.loads(text)]
+
+
+def _write_violations(violations: list[Violation]) -> str:
+    return json.dumps([v.to_dict() for v in violations])
+
+
+def _write_raw(raw: dict[str, str]) -> str | None:
+    return json.dumps(raw, sort_keys=True) if raw else None
+
+
+#: JSON [[name, value], ...] in order, duplicates kept.
+HEADERS = codec(json.dumps, _headers)
 
 
 def iso_now() -> str:
@@ -25,8 +46,14 @@ def iso(moment: datetime) -> str:
 
 
 @dataclass(slots=True)
-class Event:
+class Event(Row):
+    """One row of the events table; each field is its column (store/rows.py)."""
+
+    COMPUTED = ("violation_count",)
+
+    #: UUID text, unique.
     event_id: str
+    #: ISO-8601 UTC with milliseconds and a Z: lexical order is time order.
     ts: str
     method: str
     url: str
@@ -37,111 +64,38 @@ class Event:
     operation_id: str | None = None
     status: int | None = None
     duration_ms: float | None = None
-    request_headers: Headers = field(default_factory=list)
-    response_headers: Headers = field(default_factory=list)
+    request_headers: Headers = field(default_factory=list, metadata=HEADERS)
+    response_headers: Headers = field(default_factory=list, metadata=HEADERS)
+    #: Text, or base64 when *_binary is set.
     request_body: str | None = None
-    request_binary: bool = False
+    request_binary: bool = field(default=False, metadata=FLAG)
     response_body: str | None = None
-    response_binary: bool = False
+    response_binary: bool = field(default=False, metadata=FLAG)
     request_size: int = 0
     response_size: int = 0
-    request_truncated: bool = False
-    response_truncated: bool = False
+    request_truncated: bool = field(default=False, metadata=FLAG)
+    response_truncated: bool = field(default=False, metadata=FLAG)
     auth_mode: str | None = None
     auth_result: str | None = None
     user_id: str | None = None
     plan: str | None = None
     version: int | None = None
-    violations: list[Violation] = field(default_factory=list)
+    violations: list[Violation] = field(
+        default_factory=list, metadata=codec(_write_violations, _violations)
+    )
     error: str | None = None
     client_ip: str | None = None
     conversation_id: str | None = None
     #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).
-    raw: dict[str, str] = field(default_factory=dict)
+    raw: dict[str, str] = field(default_factory=dict, metadata=codec(_write_raw, json.loads))
     #: Only in rows read back from the store.
-    id: int | None = None
-    marked: bool = False
-    comment: str | None = None
+    id: int | None = field(default=None, metadata=STORED)
+    marked: bool = field(default=False, metadata=codec(read=bool, written=False))
+    comment: str | None = field(default=None, metadata=STORED)
 
     @property
     def violation_count(self) -> int:
         return len(self.violations)
-
-    def row(self) -> dict[str, Any]:
-        """The values of the events table's columns."""
-        return {
-            "event_id": self.event_id,
-            "ts": self.ts,
-            "source": self.source,
-            "replay_of": self.replay_of,
-            "method": self.method,
-            "url": self.url,
-            "path": self.path,
-            "query": self.query,
-            "operation_id": self.operation_id,
-            "status": self.status,
-            "duration_ms": self.duration_ms,
-            "request_headers": json.dumps(self.request_headers),
-            "response_headers": json.dumps(self.response_headers),
-            "request_body": self.request_body,
-            "request_binary": int(self.request_binary),
-            "response_body": self.response_body,
-            "response_binary": int(self.response_binary),
-            "request_size": self.request_size,
-            "response_size": self.response_size,
-            "request_truncated": int(self.request_truncated),
-            "response_truncated": int(self.response_truncated),
-            "auth_mode": self.auth_mode,
-            "auth_result": self.auth_result,
-            "user_id": self.user_id,
-            "plan": self.plan,
-            "version": self.version,
-            "violations": json.dumps([v.to_dict() for v in self.violations]),
-            "violation_count": len(self.violations),
-            "error": self.error,
-            "client_ip": self.client_ip,
-            "conversation_id": self.conversation_id,
-            "raw": json.dumps(self.raw, sort_keys=True) if self.raw else None,
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Event:
-        return cls(
-            id=row.get("id"),
-            event_id=row["event_id"],
-            ts=row["ts"],
-            source=row["source"],
-            replay_of=row["replay_of"],
-            method=row["method"],
-            url=row["url"],
-            path=row["path"],
-            query=row["query"],
-            operation_id=row["operation_id"],
-            status=row["status"],
-            duration_ms=row["duration_ms"],
-            request_headers=[(k, v) for k, v in json.loads(row["request_headers"])],
-            response_headers=[(k, v) for k, v in json.loads(row["response_headers"])],
-            request_body=row["request_body"],
-            request_binary=bool(row["request_binary"]),
-            response_body=row["response_body"],
-            response_binary=bool(row["response_binary"]),
-            request_size=row["request_size"],
-            response_size=row["response_size"],
-            request_truncated=bool(row["request_truncated"]),
-            response_truncated=bool(row["response_truncated"]),
-            auth_mode=row["auth_mode"],
-            auth_result=row["auth_result"],
-            user_id=row["user_id"],
-            plan=row["plan"],
-            version=row["version"],
-            violations=[Violation.from_dict(v) for v in json.loads(row["violations"])],
-            error=row["error"],
-            client_ip=row.get("client_ip"),
-            conversation_id=row.get("conversation_id"),
-            raw=json.loads(row.get("raw") or "{}"),
-            marked=bool(row.get("marked") or 0),
-            comment=row.get("comment"),
-        )
 
     def to_json(self) -> dict[str, Any]:
         """The event as the `events --format json` object (DESIGN.md's field list)."""

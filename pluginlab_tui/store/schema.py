@@ -1,177 +1,205 @@
-"""The store's tables, their indexes, and the migrations between schema versions."""
+"""The store's tables, their indexes, and the migrations between schema versions (sqlite-utils)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
 
+from sqlite_utils import Database
+from sqlite_utils.db import ForeignKey
+
 #: The schema version this code writes. Older stores are migrated on open by `serve`.
 SCHEMA_VERSION = 4
 
-#: Columns of the events table, in order. JSON columns hold text.
-EVENT_COLUMNS = (
-    "event_id",  # UUID text, unique
-    "ts",  # ISO-8601 UTC with milliseconds and a Z: lexical order is time order
-    "source",  # live | replay | import | simulate
-    "replay_of",
-    "method",
-    "url",
-    "path",
-    "query",
-    "operation_id",
-    "status",
-    "duration_ms",
-    "request_headers",  # JSON [[name, value], ...]
-    "response_headers",
-    "request_body",  # text, or base64 when *_binary is 1
-    "request_binary",
-    "response_body",
-    "response_binary",
-    "request_size",
-    "response_size",
-    "request_truncated",
-    "response_truncated",
-    "auth_mode",
-    "auth_result",
-    "user_id",
-    "plan",
-    "version",
-    "violations",  # JSON list of Violation dicts
-    "violation_count",
-    "error",
-    "client_ip",
-    "conversation_id",
-    "raw",  # JSON {field key: base64 of its original bytes} for fields that did not decode, or NULL
-)
+Migration = Callable[[Database], None]
 
-_V1 = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    ts TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT 'live',
-    replay_of TEXT,
-    method TEXT NOT NULL,
-    url TEXT NOT NULL,
-    path TEXT NOT NULL,
-    query TEXT NOT NULL DEFAULT '',
-    operation_id TEXT,
-    status INTEGER,
-    duration_ms REAL,
-    request_headers TEXT NOT NULL DEFAULT '[]',
-    response_headers TEXT NOT NULL DEFAULT '[]',
-    request_body TEXT,
-    request_binary INTEGER NOT NULL DEFAULT 0,
-    response_body TEXT,
-    response_binary INTEGER NOT NULL DEFAULT 0,
-    request_size INTEGER NOT NULL DEFAULT 0,
-    response_size INTEGER NOT NULL DEFAULT 0,
-    request_truncated INTEGER NOT NULL DEFAULT 0,
-    response_truncated INTEGER NOT NULL DEFAULT 0,
-    auth_mode TEXT,
-    auth_result TEXT,
-    user_id TEXT,
-    plan TEXT,
-    version INTEGER,
-    violations TEXT NOT NULL DEFAULT '[]',
-    violation_count INTEGER NOT NULL DEFAULT 0,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE INDEX IF NOT EXISTS events_status ON events (status);
-CREATE INDEX IF NOT EXISTS events_path ON events (path);
-CREATE INDEX IF NOT EXISTS events_operation ON events (operation_id);
-CREATE INDEX IF NOT EXISTS events_method ON events (method);
-CREATE INDEX IF NOT EXISTS events_invalid ON events (violation_count);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id);
-CREATE INDEX IF NOT EXISTS events_plan ON events (plan);
-CREATE INDEX IF NOT EXISTS events_source ON events (source);
-CREATE TABLE IF NOT EXISTS event_codes (
-    event INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
-    code TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_codes_code ON event_codes (code, event);
-CREATE INDEX IF NOT EXISTS event_codes_event ON event_codes (event);
-CREATE TABLE IF NOT EXISTS versions (
-    number INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    manifest_hash TEXT,
-    spec_hash TEXT NOT NULL,
-    manifest_text TEXT,
-    spec_text TEXT NOT NULL,
-    lint_summary TEXT NOT NULL DEFAULT '{}',
-    lint_findings TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS notices (
-    id INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    key_hash TEXT NOT NULL UNIQUE,
-    plan TEXT,
-    created TEXT NOT NULL,
-    revoked TEXT
-);
-"""
-
-_V2 = """
-ALTER TABLE events ADD COLUMN client_ip TEXT;
-ALTER TABLE events ADD COLUMN conversation_id TEXT;
-ALTER TABLE events ADD COLUMN marked INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE events ADD COLUMN comment TEXT;
-CREATE INDEX IF NOT EXISTS events_marked ON events (marked) WHERE marked = 1;
-CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5 (
-    request_body, response_body, content='events', content_rowid='id'
-);
-"""
-
-_V3 = """
-CREATE TABLE IF NOT EXISTS oauth_grants (
-    token_hash TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    scope TEXT NOT NULL DEFAULT '',
-    redirect_uri TEXT,
-    code_challenge TEXT,
-    code_challenge_method TEXT,
-    family TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL,
-    used REAL,
-    revoked REAL
-);
-CREATE INDEX IF NOT EXISTS oauth_grants_family ON oauth_grants (family);
-CREATE INDEX IF NOT EXISTS oauth_grants_expires ON oauth_grants (expires)
-"""
-
-_V4 = """
-ALTER TABLE events ADD COLUMN raw TEXT
-"""
-
-Migration = Callable[[sqlite3.Connection], None]
+#: Every step below runs inside the migration's transaction (sqlite-utils nests in it).
+_TEXT, _INT, _REAL = "TEXT", "INTEGER", "REAL"
 
 
-def _script(sql: str) -> Migration:
-    def run(conn: sqlite3.Connection) -> None:
-        for statement in sql.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
+def _v1(db: Database) -> None:
+    """Version 1: events and their codes, versions, notices, users."""
+    db.table("meta").create({"key": _TEXT, "value": _TEXT}, pk="key", not_null=["value"])
+    events = db.table("events").create(
+        {
+            "id": _INT,
+            "event_id": _TEXT,
+            "ts": _TEXT,
+            "source": _TEXT,
+            "replay_of": _TEXT,
+            "method": _TEXT,
+            "url": _TEXT,
+            "path": _TEXT,
+            "query": _TEXT,
+            "operation_id": _TEXT,
+            "status": _INT,
+            "duration_ms": _REAL,
+            "request_headers": _TEXT,
+            "response_headers": _TEXT,
+            "request_body": _TEXT,
+            "request_binary": _INT,
+            "response_body": _TEXT,
+            "response_binary": _INT,
+            "request_size": _INT,
+            "response_size": _INT,
+            "request_truncated": _INT,
+            "response_truncated": _INT,
+            "auth_mode": _TEXT,
+            "auth_result": _TEXT,
+            "user_id": _TEXT,
+            "plan": _TEXT,
+            "version": _INT,
+            "violations": _TEXT,
+            "violation_count": _INT,
+            "error": _TEXT,
+        },
+        pk="id",
+        not_null=[
+            "event_id",
+            "ts",
+            "source",
+            "method",
+            "url",
+            "path",
+            "query",
+            "request_headers",
+            "response_headers",
+            "request_binary",
+            "response_binary",
+            "request_size",
+            "response_size",
+            "request_truncated",
+            "response_truncated",
+            "violations",
+            "violation_count",
+        ],
+        defaults={
+            "source": "live",
+            "query": "",
+            "request_headers": "[]",
+            "response_headers": "[]",
+            "request_binary": 0,
+            "response_binary": 0,
+            "request_size": 0,
+            "response_size": 0,
+            "request_truncated": 0,
+            "response_truncated": 0,
+            "violations": "[]",
+            "violation_count": 0,
+        },
+    )
+    events.create_index(["event_id"], index_name="events_event_id", unique=True)
+    for name, column in (
+        ("ts", "ts"),
+        ("status", "status"),
+        ("path", "path"),
+        ("operation", "operation_id"),
+        ("method", "method"),
+        ("invalid", "violation_count"),
+        ("user", "user_id"),
+        ("plan", "plan"),
+        ("source", "source"),
+    ):
+        events.create_index([column], index_name=f"events_{name}")
+    codes = db.table("event_codes").create(
+        {"event": _INT, "code": _TEXT},
+        not_null=["event", "code"],
+        foreign_keys=[ForeignKey("event_codes", "event", "events", "id", on_delete="CASCADE")],
+    )
+    codes.create_index(["code", "event"], index_name="event_codes_code")
+    codes.create_index(["event"], index_name="event_codes_event")
+    db.table("versions").create(
+        {
+            "number": _INT,
+            "ts": _TEXT,
+            "manifest_hash": _TEXT,
+            "spec_hash": _TEXT,
+            "manifest_text": _TEXT,
+            "spec_text": _TEXT,
+            "lint_summary": _TEXT,
+            "lint_findings": _TEXT,
+        },
+        pk="number",
+        not_null=["ts", "spec_hash", "spec_text", "lint_summary", "lint_findings"],
+        defaults={"lint_summary": "{}", "lint_findings": "[]"},
+    )
+    db.table("notices").create(
+        {"id": _INT, "ts": _TEXT, "kind": _TEXT, "message": _TEXT},
+        pk="id",
+        not_null=["ts", "kind", "message"],
+    )
+    users = db.table("users").create(
+        {"name": _TEXT, "key_hash": _TEXT, "plan": _TEXT, "created": _TEXT, "revoked": _TEXT},
+        pk="name",
+        not_null=["key_hash", "created"],
+    )
+    users.create_index(["key_hash"], index_name="users_key_hash", unique=True)
 
-    return run
+
+def _v2(db: Database) -> None:
+    """Version 2: client and conversation, marks and comments, the body index."""
+    events = db.table("events")
+    events.add_column("client_ip", _TEXT)
+    events.add_column("conversation_id", _TEXT)
+    events.add_column("marked", _INT, not_null_default=0)
+    events.add_column("comment", _TEXT)
+    # a partial index: create_index has no WHERE
+    db.execute("CREATE INDEX events_marked ON events (marked) WHERE marked = 1")
+    # The body index holds text bodies only: the writer and retention keep it so by hand (no
+    # triggers: a binary body's base64 is not indexed), and the events already stored are
+    # indexed here by the same rule.
+    events.enable_fts(["request_body", "response_body"])
+    db.execute(
+        "INSERT INTO events_fts (events_fts, rowid, request_body, response_body)"
+        " SELECT 'delete', id, request_body, response_body FROM events"
+        " WHERE request_binary OR response_binary"
+    )
+    db.execute(
+        "INSERT INTO events_fts (rowid, request_body, response_body)"
+        " SELECT id, CASE WHEN request_binary THEN '' ELSE request_body END,"
+        " CASE WHEN response_binary THEN '' ELSE response_body END FROM events"
+        " WHERE request_binary OR response_binary"
+    )
+
+
+def _v3(db: Database) -> None:
+    """Version 3: OAuth grants."""
+    grants = db.table("oauth_grants").create(
+        {
+            "token_hash": _TEXT,
+            "kind": _TEXT,
+            "client_id": _TEXT,
+            "user_name": _TEXT,
+            "scope": _TEXT,
+            "redirect_uri": _TEXT,
+            "code_challenge": _TEXT,
+            "code_challenge_method": _TEXT,
+            "family": _TEXT,
+            "created": _REAL,
+            "expires": _REAL,
+            "used": _REAL,
+            "revoked": _REAL,
+        },
+        pk="token_hash",
+        not_null=["kind", "client_id", "user_name", "scope", "family", "created", "expires"],
+        defaults={"scope": ""},
+    )
+    grants.create_index(["family"], index_name="oauth_grants_family")
+    grants.create_index(["expires"], index_name="oauth_grants_expires")
+
+
+def _v4(db: Database) -> None:
+    """Version 4: the original bytes of fields that did not decode (store/lossless.py)."""
+    db.table("events").add_column("raw", _TEXT)
 
 
 #: MIGRATIONS[n] takes a store from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {
-    0: _script(_V1),
-    1: _script(_V2),
-    2: _script(_V3),
-    3: _script(_V4),
-}
+MIGRATIONS: dict[int, Migration] = {0: _v1, 1: _v2, 2: _v3, 3: _v4}
+
+
+def database(conn: sqlite3.Connection) -> Database:
+    """sqlite-utils over a connection of ours, leaving its pragmas alone."""
+    return Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def current_version(conn: sqlite3.Connection) -> int:
@@ -192,10 +220,11 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"the store has schema version {found}, newer than this pluginlab-tui's"
             f" ({SCHEMA_VERSION})"
         )
+    db = database(conn)
     for version in range(found, SCHEMA_VERSION):
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            MIGRATIONS[version](conn)
+            MIGRATIONS[version](db)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(version + 1),),

@@ -4,35 +4,33 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pluginlab_tui.store.event import iso_now
+from pluginlab_tui.store.rows import JSON, STORED, Row
 
 
 @dataclass(frozen=True, slots=True)
-class VersionRecord:
-    number: int
+class VersionRecord(Row):
+    """One row of the versions table; each field is its column (store/rows.py)."""
+
+    #: Given by the store: the newest number plus one.
+    number: int = field(metadata=STORED)
     ts: str
     manifest_hash: str | None
     spec_hash: str
     manifest_text: str | None
     spec_text: str
-    lint_summary: dict[str, int]
-    lint_findings: list[dict[str, Any]]
+    lint_summary: dict[str, int] = field(metadata=JSON)
+    lint_findings: list[dict[str, Any]] = field(metadata=JSON)
 
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> VersionRecord:
-        return cls(
-            number=row["number"],
-            ts=row["ts"],
-            manifest_hash=row["manifest_hash"],
-            spec_hash=row["spec_hash"],
-            manifest_text=row["manifest_text"],
-            spec_text=row["spec_text"],
-            lint_summary=json.loads(row["lint_summary"]),
-            lint_findings=json.loads(row["lint_findings"]),
-        )
+
+_INSERT = (
+    f"INSERT INTO versions (number, {', '.join(VersionRecord.columns())})"
+    " VALUES ((SELECT coalesce(max(number), 0) + 1 FROM versions),"
+    f" {', '.join(':' + c for c in VersionRecord.columns())}) RETURNING number"
+)
 
 
 def register(
@@ -58,20 +56,17 @@ def register(
                 (json.dumps(lint_summary or {}), json.dumps(lint_findings or []), number),
             )
             return number
-        cur = conn.execute(
-            "INSERT INTO versions (number, ts, manifest_hash, spec_hash, manifest_text, spec_text,"
-            " lint_summary, lint_findings) VALUES ((SELECT coalesce(max(number), 0) + 1 FROM"
-            " versions), ?, ?, ?, ?, ?, ?, ?) RETURNING number",
-            (
-                iso_now(),
-                manifest_hash,
-                spec_hash,
-                manifest_text,
-                spec_text,
-                json.dumps(lint_summary or {}),
-                json.dumps(lint_findings or []),
-            ),
+        record = VersionRecord(
+            number=0,  # not written: the INSERT numbers it
+            ts=iso_now(),
+            manifest_hash=manifest_hash,
+            spec_hash=spec_hash,
+            manifest_text=manifest_text,
+            spec_text=spec_text,
+            lint_summary=lint_summary or {},
+            lint_findings=lint_findings or [],
         )
+        cur = conn.execute(_INSERT, record.row())
         return int(cur.fetchone()[0])
 
 

@@ -9,13 +9,20 @@ import pytest
 
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.schema import MIGRATIONS, SCHEMA_VERSION, current_version, migrate
+from pluginlab_tui.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    current_version,
+    database,
+    migrate,
+)
+from pluginlab_tui.store.writer import insert_events
 
 
 def test_a_version_1_store_is_migrated_with_its_events(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    MIGRATIONS[0](conn)
+    MIGRATIONS[0](database(conn))
     conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
@@ -40,7 +47,7 @@ def test_a_version_3_store_gets_the_raw_column_and_keeps_its_events(tmp_path: Pa
     path = tmp_path / "v3.db"
     conn = sqlite3.connect(path, isolation_level=None)
     for version in range(3):
-        MIGRATIONS[version](conn)
+        MIGRATIONS[version](database(conn))
     conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
@@ -52,3 +59,176 @@ def test_a_version_3_store_gets_the_raw_column_and_keeps_its_events(tmp_path: Pa
     row = upgraded.execute("SELECT * FROM events").fetchone()
     assert row["event_id"] == "e1" and row["raw"] is None
     assert Event.from_row(dict(row)).raw == {}
+
+
+# What the store's DDL was before it went through sqlite-utils: stores written then must open.
+_OLD_V1 = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    ts TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'live',
+    replay_of TEXT,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    path TEXT NOT NULL,
+    query TEXT NOT NULL DEFAULT '',
+    operation_id TEXT,
+    status INTEGER,
+    duration_ms REAL,
+    request_headers TEXT NOT NULL DEFAULT '[]',
+    response_headers TEXT NOT NULL DEFAULT '[]',
+    request_body TEXT,
+    request_binary INTEGER NOT NULL DEFAULT 0,
+    response_body TEXT,
+    response_binary INTEGER NOT NULL DEFAULT 0,
+    request_size INTEGER NOT NULL DEFAULT 0,
+    response_size INTEGER NOT NULL DEFAULT 0,
+    request_truncated INTEGER NOT NULL DEFAULT 0,
+    response_truncated INTEGER NOT NULL DEFAULT 0,
+    auth_mode TEXT,
+    auth_result TEXT,
+    user_id TEXT,
+    plan TEXT,
+    version INTEGER,
+    violations TEXT NOT NULL DEFAULT '[]',
+    violation_count INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE INDEX IF NOT EXISTS events_status ON events (status);
+CREATE INDEX IF NOT EXISTS events_path ON events (path);
+CREATE INDEX IF NOT EXISTS events_operation ON events (operation_id);
+CREATE INDEX IF NOT EXISTS events_method ON events (method);
+CREATE INDEX IF NOT EXISTS events_invalid ON events (violation_count);
+CREATE INDEX IF NOT EXISTS events_user ON events (user_id);
+CREATE INDEX IF NOT EXISTS events_plan ON events (plan);
+CREATE INDEX IF NOT EXISTS events_source ON events (source);
+CREATE TABLE IF NOT EXISTS event_codes (
+    event INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    code TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_codes_code ON event_codes (code, event);
+CREATE INDEX IF NOT EXISTS event_codes_event ON event_codes (event);
+CREATE TABLE IF NOT EXISTS versions (
+    number INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    manifest_hash TEXT,
+    spec_hash TEXT NOT NULL,
+    manifest_text TEXT,
+    spec_text TEXT NOT NULL,
+    lint_summary TEXT NOT NULL DEFAULT '{}',
+    lint_findings TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS notices (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    plan TEXT,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+"""
+
+_OLD_V2 = """
+ALTER TABLE events ADD COLUMN client_ip TEXT;
+ALTER TABLE events ADD COLUMN conversation_id TEXT;
+ALTER TABLE events ADD COLUMN marked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN comment TEXT;
+CREATE INDEX IF NOT EXISTS events_marked ON events (marked) WHERE marked = 1;
+CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5 (
+    request_body, response_body, content='events', content_rowid='id'
+);
+"""
+
+_OLD_V3 = """
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    token_hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    scope TEXT NOT NULL DEFAULT '',
+    redirect_uri TEXT,
+    code_challenge TEXT,
+    code_challenge_method TEXT,
+    family TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    used REAL,
+    revoked REAL
+);
+CREATE INDEX IF NOT EXISTS oauth_grants_family ON oauth_grants (family);
+CREATE INDEX IF NOT EXISTS oauth_grants_expires ON oauth_grants (expires)
+"""
+
+_OLD_V4 = """
+ALTER TABLE events ADD COLUMN raw TEXT
+"""
+
+
+def _old_store(path: Path, version: int) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    for sql in (_OLD_V1, _OLD_V2, _OLD_V3, _OLD_V4)[:version]:
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(version),))
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path, request_body)"
+        " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/todos', '/todos', 'oat')"
+    )
+    if version >= 2:
+        conn.execute(
+            "INSERT INTO events_fts (rowid, request_body, response_body) VALUES (1, 'oat', '')"
+        )
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
+def test_a_store_written_before_sqlite_utils_opens_and_takes_new_events(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / f"old-v{version}.db"
+    _old_store(path, version)
+    conn = open_store(path, create=True)
+    assert current_version(conn) == SCHEMA_VERSION
+    new = Event(
+        event_id="e2",
+        ts="2026-01-02T00:00:00.000Z",
+        method="GET",
+        url="http://x/",
+        path="/",
+        request_body="milk",
+    )
+    assert insert_events(conn, [new]) == 1
+    found = conn.execute(
+        "SELECT e.event_id FROM events e WHERE e.id IN"
+        " (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) ORDER BY e.id",
+        ("oat OR milk",),
+    ).fetchall()
+    assert [r[0] for r in found] == ["e1", "e2"]
+    assert insert_events(conn, [new]) == 0  # event_id is still unique
+
+
+def test_events_of_a_version_1_store_get_their_text_bodies_indexed(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    MIGRATIONS[0](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path, request_body, response_body,"
+        " response_binary) VALUES ('e1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/', '/',"
+        " 'oat milk', 'b2F0', 1)"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    hits = upgraded.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH 'oat'").fetchall()
+    assert [r[0] for r in hits] == [1]
+    base64_hits = "SELECT rowid FROM events_fts WHERE events_fts MATCH 'b2F0'"
+    assert upgraded.execute(base64_hits).fetchall() == []

@@ -1,0 +1,100 @@
+"""A dataclass as a table's row: its fields are the columns, each field's codec declared once.
+
+A field's metadata may hold a Codec (how its value is written to and read from its column); a
+field marked STORED is read back but never written (the store fills it: ids, marks). A class may
+name properties whose values are columns written but not read (`COMPUTED`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any, ClassVar, Self
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    write: Callable[[Any], Any] = _same
+    read: Callable[[Any], Any] = _same
+    #: False: a column the store fills; it is read, never written.
+    written: bool = True
+
+
+def codec(
+    write: Callable[[Any], Any] = _same, read: Callable[[Any], Any] = _same, *, written: bool = True
+) -> Mapping[str, Codec]:
+    """Field metadata holding a codec: `field(default=..., metadata=codec(...))`."""
+    return {"codec": Codec(write, read, written)}
+
+
+#: A 0/1 column read as a bool.
+FLAG = codec(int, bool)
+#: A JSON text column.
+JSON = codec(json.dumps, json.loads)
+#: A column the store fills (read back, never written).
+STORED = codec(written=False)
+
+
+class Row:
+    """Mixin for a dataclass stored as one row of a table (slotted dataclasses welcome)."""
+
+    __slots__ = ()
+    #: Properties written as columns (derived values, never read back).
+    COMPUTED: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        """The columns an INSERT writes, in field order, then the computed ones."""
+        written = (name for name, codec, _ in _plan(cls) if codec.written)
+        return (*written, *cls.COMPUTED)
+
+    def row(self) -> dict[str, Any]:
+        """The values of the columns an INSERT writes."""
+        values = {
+            name: codec.write(getattr(self, name))
+            for name, codec, _ in _plan(type(self))
+            if codec.written
+        }
+        values.update((name, getattr(self, name)) for name in self.COMPUTED)
+        return values
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any] | sqlite3.Row) -> Self:
+        """The record of a row read back (a column the row lacks takes the field's default)."""
+        keys = row.keys()
+        values: dict[str, Any] = {}
+        for name, codec, has_default in _plan(cls):
+            if name in keys:
+                value = row[name]
+                if value is not None:
+                    values[name] = codec.read(value)
+                elif not has_default:  # NULL is None; a field with a default takes it (old rows)
+                    values[name] = None
+        return cls(**values)
+
+
+_PLAIN = Codec()
+
+
+_Plan = tuple[tuple[str, Codec, bool], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    """Each field of a Row dataclass: its name, its codec, whether it has a default (cached)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        steps = []
+        for f in fields(cls):
+            codec = f.metadata.get("codec", _PLAIN)
+            assert isinstance(codec, Codec)
+            has_default = f.default is not MISSING or f.default_factory is not MISSING
+            steps.append((f.name, codec, has_default))
+        plan = _PLANS[cls] = tuple(steps)
+    return plan
