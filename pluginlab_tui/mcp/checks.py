@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import UnionType
+from typing import Any, get_args
 
 import pydantic
 from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value
@@ -370,8 +371,9 @@ class _Run:
         result = m.result or {}
         method, version = request.method, request.version
         if request.direction == "client":
+            surface = _server_results(method, version, result)
             ok = self.shape(
-                lambda: methods.validate_server_result(method, version, result),
+                lambda: methods.validate_server_result(method, version, result, surface=surface),
                 f"the result of {method}",
                 "result",
             )
@@ -443,6 +445,22 @@ class _Run:
                     f"the widget template {item_uri!r} is {mime!r}, not one of "
                     f"{', '.join(WIDGET_MIME_TYPES)}",
                 )
+
+
+def _server_results(
+    method: str, version: str, result: Mapping[str, Any]
+) -> Mapping[tuple[str, str], Any]:
+    """mcp-types' result surface, with a 2026 dual row (complete | input_required) narrowed to
+    the arm the result's resultType names: the input_required arm ignores unknown fields and
+    would pass any complete result of the wrong shape."""
+    row = methods.SERVER_RESULTS.get((method, version))
+    if not isinstance(row, UnionType):
+        return methods.SERVER_RESULTS
+    wanted = methods.is_input_required(result)
+    arms = [a for a in get_args(row) if (a.__name__ == "InputRequiredResult") == wanted]
+    if len(arms) != 1:
+        return methods.SERVER_RESULTS
+    return {**methods.SERVER_RESULTS, (method, version): arms[0]}
 
 
 def _show_id(value: Any) -> str:

@@ -15,6 +15,8 @@ RequestId = int | str
 
 #: Nesting deeper than this is refused before anything walks it.
 MAX_DEPTH = 256
+#: The largest integer id every peer can echo exactly (JavaScript's safe integers).
+SAFE_ID = 2**53 - 1
 #: Messages in one batch.
 MAX_BATCH = 1000
 #: Versions whose bodies may be JSON arrays (batches came in 2025-03-26, left in 2025-06-18).
@@ -138,6 +140,10 @@ def _first_error(exc: pydantic.ValidationError) -> str:
     return f"{where}: {err.get('msg', 'invalid')}"
 
 
+def _unsafe_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_ID
+
+
 def classify(value: Any) -> Message:
     """One decoded JSON value as a request, notification, result, error or invalid message."""
     if not isinstance(value, dict):
@@ -150,6 +156,8 @@ def classify(value: Any) -> Message:
             if "result" in value or "error" in value:
                 return invalid("a message with both method and result/error", value)
             if "id" in value:
+                if _unsafe_id(raw_id):
+                    return invalid(f"an integer id beyond ±{SAFE_ID} (peers cannot echo it)", value)
                 req = JSONRPCRequest.model_validate(value)
                 return Message("request", value, req.id, req.method, req.params)
             note = JSONRPCNotification.model_validate(value)
