@@ -21,6 +21,11 @@ from pluginlab_tui.mcp.sse import Frame, write_frame
 from pluginlab_tui.validation.violations import CODES, MCP_CODES
 from tests.mcp.live import Exchange, Replay, Seen, drive, frames, make_server, serving
 
+#: The SDK warns of what 2026-07-28 deprecates; the handshake-era session uses it on purpose.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*deprecated as of 2026-07-28", "ignore:ping is removed as of 2026-07-28"
+)
+
 # -- a real session --------------------------------------------------------------------------
 
 
