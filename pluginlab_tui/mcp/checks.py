@@ -30,7 +30,7 @@ from pluginlab_tui.mcp.sessions import (
     meta_version,
 )
 from pluginlab_tui.validation.refs import pointer
-from pluginlab_tui.validation.schemas import CompiledSchema
+from pluginlab_tui.validation.schemas import CompiledSchema, show
 from pluginlab_tui.validation.violations import Location, Violation
 
 #: Violations reported per pydantic or schema error list, at most.
@@ -194,7 +194,7 @@ class _Run:
         m, version = self.message, self.ctx.version
         method = m.method or ""
         if version not in KNOWN_PROTOCOL_VERSIONS:
-            self.add("mcp_protocol_version", "version", f"unknown protocol version {version!r}")
+            self.add("mcp_protocol_version", "version", f"unknown protocol version {show(version)}")
             return
         if m.kind == "request":
             check: Callable[[], object] = lambda: methods.parse_server_request(  # noqa: E731
@@ -212,7 +212,7 @@ class _Run:
         if ctx.era == "stateless":
             named = meta_version(m.params)
             if named is not None and named not in KNOWN_PROTOCOL_VERSIONS:
-                self.add("mcp_protocol_version", "params/_meta", f"unknown version {named!r}")
+                self.add("mcp_protocol_version", "params/_meta", f"unknown version {show(named)}")
                 return False
             if isinstance(named, str) and named in HANDSHAKE_PROTOCOL_VERSIONS:
                 self.add(
@@ -226,16 +226,18 @@ class _Run:
                 self.add(
                     "mcp_protocol_version",
                     "header.MCP-Protocol-Version",
-                    f"{sent!r} differs from the request's _meta version {named!r}",
+                    f"{show(sent)} differs from the request's _meta version {show(named)}",
                 )
         elif method != "initialize":
             if sent is not None and sent not in KNOWN_PROTOCOL_VERSIONS:
-                self.add("mcp_protocol_version", "header.MCP-Protocol-Version", f"unknown {sent!r}")
+                self.add(
+                    "mcp_protocol_version", "header.MCP-Protocol-Version", f"unknown {show(sent)}"
+                )
             elif sent is not None and ctx.negotiated is not None and sent != ctx.negotiated:
                 self.add(
                     "mcp_protocol_version",
                     "header.MCP-Protocol-Version",
-                    f"{sent!r} differs from the negotiated {ctx.negotiated!r}",
+                    f"{show(sent)} differs from the negotiated {show(ctx.negotiated)}",
                 )
             elif sent is None and is_at_least(ctx.negotiated, "2025-06-18"):
                 self.add(
@@ -245,7 +247,9 @@ class _Run:
                 )
         if version not in KNOWN_PROTOCOL_VERSIONS:
             if not any(v.code == "mcp_protocol_version" for v in self.violations):
-                self.add("mcp_protocol_version", "version", f"unknown protocol version {version!r}")
+                self.add(
+                    "mcp_protocol_version", "version", f"unknown protocol version {show(version)}"
+                )
             return False
         return True
 
@@ -256,7 +260,9 @@ class _Run:
         if ctx.session_id is None and ctx.sessions_issued:
             self.add("mcp_session", "header.Mcp-Session-Id", "missing: the server issued sessions")
         elif ctx.session_id is not None and not ctx.session_known:
-            self.add("mcp_session", "header.Mcp-Session-Id", f"unknown session {ctx.session_id!r}")
+            self.add(
+                "mcp_session", "header.Mcp-Session-Id", f"unknown session {show(ctx.session_id)}"
+            )
 
     def routing_headers(self, method: str) -> None:
         if self.message.kind != "request":
@@ -267,7 +273,9 @@ class _Run:
             self.add("mcp_header_mismatch", "header.Mcp-Method", "missing (required in 2026-07-28)")
         elif sent != method:
             self.add(
-                "mcp_header_mismatch", "header.Mcp-Method", f"{sent!r} but the body says {method!r}"
+                "mcp_header_mismatch",
+                "header.Mcp-Method",
+                f"{show(sent)} but the body says {show(method)}",
             )
         key = NAME_BEARING_METHODS.get(method)
         if key is None:
@@ -276,13 +284,15 @@ class _Run:
         raw = header(headers, "mcp-name")
         if raw is None:
             self.add(
-                "mcp_header_mismatch", "header.Mcp-Name", f"missing (the body's {key} is {body!r})"
+                "mcp_header_mismatch",
+                "header.Mcp-Name",
+                f"missing (the body's {key} is {show(body)})",
             )
         elif decode_header_value(raw) != body:
             self.add(
                 "mcp_header_mismatch",
                 "header.Mcp-Name",
-                f"{raw!r} but the body's {key} is {body!r}",
+                f"{show(raw)} but the body's {key} is {show(body)}",
             )
 
     # -- against the catalogue -------------------------------------------------------------
@@ -296,12 +306,12 @@ class _Run:
             return
         tool = catalogue.tool(name)
         if tool is None:
-            self.add("mcp_unknown_tool", "params/name", f"no tool {name!r} in the catalogue")
+            self.add("mcp_unknown_tool", "params/name", f"no tool {show(name)} in the catalogue")
             return
         schema = catalogue.schema(name, "inputSchema")
         if schema is None:
             self.skipped.append(
-                f"mcp_invalid_arguments: the inputSchema of {name!r} cannot be used"
+                f"mcp_invalid_arguments: the inputSchema of {show(name)} cannot be used"
             )
             return
         arguments = params.get("arguments")
@@ -333,7 +343,7 @@ class _Run:
             self.add(
                 "mcp_unknown_resource",
                 "params/uri",
-                f"{uri!r} is neither listed nor matched by a listed template",
+                f"{show(uri)} is neither listed nor matched by a listed template",
             )
 
     # -- answers ----------------------------------------------------------------------------
@@ -365,7 +375,7 @@ class _Run:
                 self.add(
                     "apps_template_missing",
                     "error",
-                    f"the widget template {request.subject!r} cannot be read: {m.error_code}",
+                    f"the widget template {show(request.subject)} cannot be read: {m.error_code}",
                 )
             return
         result = m.result or {}
@@ -404,13 +414,13 @@ class _Run:
             self.add(
                 "mcp_missing_structured_content",
                 "result/structuredContent",
-                f"{name!r} declares an outputSchema but the result has no structuredContent",
+                f"{show(name)} declares an outputSchema but the result has no structuredContent",
             )
             return
         schema = catalogue.schema(name, "outputSchema")
         if schema is None:
             self.skipped.append(
-                f"mcp_invalid_structured_content: the outputSchema of {name!r} cannot be used"
+                f"mcp_invalid_structured_content: the outputSchema of {show(name)} cannot be used"
             )
             return
         self.against(
@@ -430,7 +440,9 @@ class _Run:
         items = contents if isinstance(contents, list) else []
         if not items and self.is_template(uri):
             self.add(
-                "apps_template_missing", "result/contents", f"the widget template {uri!r} is empty"
+                "apps_template_missing",
+                "result/contents",
+                f"the widget template {show(uri)} is empty",
             )
         for i, item in enumerate(items):
             if not isinstance(item, dict):
@@ -442,7 +454,7 @@ class _Run:
                 self.add(
                     "apps_template_mime",
                     f"result/contents/{i}/mimeType",
-                    f"the widget template {item_uri!r} is {mime!r}, not one of "
+                    f"the widget template {show(item_uri)} is {show(mime)}, not one of "
                     f"{', '.join(WIDGET_MIME_TYPES)}",
                 )
 
@@ -499,8 +511,8 @@ def check_catalogue(catalogue: Catalogue) -> list[Violation]:
                         "apps_template_missing",
                         "response",
                         f"tools/{name}/_meta",
-                        f"tool {name!r} names the widget template {uri!r}, which the server "
-                        "does not list",
+                        f"tool {show(name)} names the widget template {show(uri)}, "
+                        "which the server does not list",
                     )
                 )
             resource = catalogue.resource(uri)
@@ -511,7 +523,7 @@ def check_catalogue(catalogue: Catalogue) -> list[Violation]:
                         "apps_template_mime",
                         "response",
                         f"resources/{uri}",
-                        f"the widget template {uri!r} is {mime!r}, not one of "
+                        f"the widget template {show(uri)} is {show(mime)}, not one of "
                         f"{', '.join(WIDGET_MIME_TYPES)}",
                     )
                 )

@@ -12,6 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pluginlab_tui.mcp import checks
 from pluginlab_tui.mcp.catalogue import Catalogue
@@ -630,3 +632,71 @@ def test_a_huge_integer_argument_is_checked_not_choked_on() -> None:
     assert client(request("tools/call", huge), "handshake").violations == []
     wrong = {"name": "add", "arguments": {"a": int("9" * 4_000), "b": "1"}}
     assert client(request("tools/call", wrong), "handshake").codes == {"mcp_invalid_arguments"}
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+METHODS = st.sampled_from(
+    [
+        "initialize",
+        "tools/call",
+        "tools/list",
+        "resources/read",
+        "prompts/get",
+        "ping",
+        "x",
+        "roots/list",
+    ]
+)
+
+
+@given(
+    method=METHODS,
+    params=JSON,
+    rid=st.one_of(st.integers(), st.text(max_size=5), st.none(), st.booleans()),
+    era=st.sampled_from(ERAS),
+    direction=st.sampled_from(["client", "server"]),
+    answered=st.one_of(st.none(), st.sampled_from(["tools/call", "resources/read", "initialize"])),
+    version=st.one_of(
+        st.sampled_from(["2025-03-26", "2025-11-25", "2026-07-28"]), st.text(max_size=5)
+    ),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_json_gives_a_verdict(
+    method: str,
+    params: Any,
+    rid: Any,
+    era: str,
+    direction: str,
+    answered: str | None,
+    version: str,
+) -> None:
+    shapes = [
+        {"jsonrpc": "2.0", "id": rid, "method": method, "params": params},
+        {"jsonrpc": "2.0", "method": method, "params": params},
+        {"jsonrpc": "2.0", "id": rid, "result": params},
+        {"jsonrpc": "2.0", "id": rid, "error": params},
+        params,
+    ]
+    pending = Pending(answered, version, 0.0, "client", "add") if answered else None
+    for value in shapes:
+        for message in parse_body(json.dumps(value).encode(), version):
+            ctx = checks.Context(
+                direction,  # type: ignore[arg-type]
+                version,
+                era,  # type: ignore[arg-type]
+                {"Mcp-Method": "x", "MCP-Protocol-Version": version},
+                request=pending,
+                catalogue=CATALOGUE,
+            )
+            verdict = checks.check(message, ctx)
+            assert all(v.code in CODES for v in verdict.violations)
