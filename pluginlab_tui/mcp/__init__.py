@@ -1,1 +1,2 @@
-"""MCP (ChatGPT apps): the protocol, the catalogue, the checks, and the lint of a server."""
+"""MCP (ChatGPT apps): JSON-RPC framing, SSE, sessions, checks against mcp-types, the catalogue
+and its diff, and the lint of a server."""

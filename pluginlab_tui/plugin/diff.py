@@ -58,6 +58,19 @@ def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return _Differ(old, new).run()
 
 
+def diff_schemas(
+    old: Any, new: Any, where: str, direction: Direction, operation: str | None = None
+) -> list[Change]:
+    """Changes between two standalone JSON Schemas (their local $refs resolve in themselves).
+
+    Request schemas break callers when they accept less, response ones when they promise less.
+    """
+    differ = _Differ(old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {})
+    differ.op = operation
+    differ._schema(old, new, where, direction, set(), 0)
+    return differ.changes
+
+
 def _key(op: Operation) -> tuple[str, str]:
     return op.method, _TEMPLATE.sub("{}", op.path.rstrip("/") or "/")
 

@@ -289,17 +289,24 @@ class Translator:
         root: Any = (
             {"$schema": DRAFT_2020, **translated} if isinstance(translated, dict) else translated
         )
-        try:
-            validator = jsonschema_rs.Draft202012Validator(
-                root,
-                registry=self.registry,
-                validate_formats=True,
-                ignore_unknown_formats=True,
-                formats=_FORMATS,
-            )
-        except Exception:
-            return None
-        return CompiledSchema(validator, spec_pointer, translated)
+        return compile_schema(root, spec_pointer, translated, registry=self.registry)
+
+
+def compile_schema(
+    root: Any, spec_pointer: str, schema: Any = None, *, registry: Any = None
+) -> CompiledSchema | None:
+    """A JSON Schema 2020-12 validator (formats as above); None if it cannot be compiled."""
+    try:
+        validator = jsonschema_rs.Draft202012Validator(
+            root,
+            registry=registry,
+            validate_formats=True,
+            ignore_unknown_formats=True,
+            formats=_FORMATS,
+        )
+    except Exception:
+        return None
+    return CompiledSchema(validator, spec_pointer, root if schema is None else schema)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,24 @@ PROXY_CODES: dict[str, tuple[Location, int]] = {
     "ambiguous_path": ("request", 400),  # an encoded slash or backslash inside a segment
     "body_too_large_to_check": ("request", 413),  # inflated past proxy.max_inflated_bytes
 }
+#: MCP's codes (slow_response is shared with the contract's). The status is the strict answer's
+#: on the stateless (2026-07-28) wire; the handshake era sends JSON-RPC errors with 200.
+MCP_CODES: dict[str, tuple[Location, int]] = {
+    "mcp_invalid_message": ("request", 400),
+    "mcp_unknown_method": ("request", 404),
+    "mcp_header_mismatch": ("request", 400),
+    "mcp_unknown_tool": ("request", 400),
+    "mcp_invalid_arguments": ("request", 200),  # a CallToolResult with isError (2025-11-25 on)
+    "mcp_unknown_resource": ("request", 400),
+    "mcp_session": ("request", 404),
+    "mcp_protocol_version": ("request", 400),
+    "mcp_invalid_structured_content": ("response", 200),  # replaced by a -32603 error
+    "mcp_missing_structured_content": ("response", 200),
+    "apps_template_missing": ("response", 200),
+    "apps_template_mime": ("response", 200),
+}
 #: Every code a violation can carry.
-CODES = {**CONTRACT_CODES, **PROXY_CODES}
+CODES = {**CONTRACT_CODES, **PROXY_CODES, **MCP_CODES}
 
 #: Order of precedence when several request codes pick the strict answer's status.
 _STRICT_PRECEDENCE = [
