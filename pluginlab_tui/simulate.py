@@ -32,8 +32,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import yaml
 
+from pluginlab_tui.contract.document import Operation, operations
+from pluginlab_tui.contract.factory import Limits, compile_validator
+from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
-from pluginlab_tui.plugin.operations import Operation, operations
 from pluginlab_tui.proxy.grant import GRANT_HEADER, Grant, is_loopback, sign
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
@@ -291,7 +293,7 @@ class Simulator:
             raise SimulationError(call.error)
         self.session.spec = spec
         try:
-            self.session.validator = ContractValidator.from_spec(spec, profile=self.profile)
+            self.session.validator = compile_validator(spec, Limits(profile=self.profile))
         except ValueError as exc:
             call.error = str(exc)
             raise SimulationError(f"the spec cannot be used: {exc}") from None
@@ -430,22 +432,20 @@ class Simulator:
         call.fault = (extra_headers or {}).get("X-Todo-Fault")
         validator = self.session.validator
         if answer is not None and validator is not None:
-            check = validator.check_request(
+            call.violations = verdict(
+                validator,
                 HttpRequest(
                     call.method,
                     urlsplit(url).path,
                     request.query,
                     list(headers.items()),
                     request.body,
-                )
-            )
-            call.violations = list(check.violations) + validator.check_response(
-                check,
+                ),
                 HttpResponse(
                     answer.status_code, list(answer.headers.multi_items()), answer.content
                 ),
                 call.duration_ms,
-            )
+            ).violations
             self._learn(answer)
         return call
 
@@ -519,14 +519,17 @@ class Simulator:
         if validator is None:
             return bodies[0]
         for body in bodies:
-            check = validator.check_request(
+            check = verdict(
+                validator,
                 HttpRequest(
                     operation.method.upper(),
                     self._base_path() + path,
                     query,
                     list(headers.items()),
                     body,
-                )
+                ),
+                None,
+                0.0,
             )
             if not any(v.code in ("invalid_body", "missing_body") for v in check.violations):
                 return body

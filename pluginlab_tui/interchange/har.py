@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pluginlab_tui import __version__
+from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.replay import REDACTED, event_body
 from pluginlab_tui.store import lossless
@@ -322,15 +323,13 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     violations: list[Violation] = []
     operation_id = None
     if options.validator is not None:
-        check = options.validator.check_request(
-            HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body)
+        found = verdict(
+            options.validator,
+            HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body),
+            None if status is None else HttpResponse(status, res_headers, res_body),
+            duration_ms or 0.0,
         )
-        operation_id = check.operation_id
-        violations = list(check.violations)
-        if status is not None:
-            violations += options.validator.check_response(
-                check, HttpResponse(status, res_headers, res_body), duration_ms or 0.0
-            )
+        operation_id, violations = found.operation_id, found.violations
     req_stored = store_body(req_body, _find(req_headers, "content-type"), options.body_cap)
     res_stored = store_body(res_body, _find(res_headers, "content-type"), options.body_cap)
     started = _started(entry.get("startedDateTime"))

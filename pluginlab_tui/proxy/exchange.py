@@ -14,7 +14,7 @@ from pluginlab_tui.store.event import iso_now
 from pluginlab_tui.validation.violations import Violation
 
 if TYPE_CHECKING:
-    from pluginlab_tui.proxy.service import Served
+    from pluginlab_tui.contract.service import Served
     from pluginlab_tui.validation.validator import RequestCheck
 
 _KEY = "pluginlab"

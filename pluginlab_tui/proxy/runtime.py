@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from mitmproxy import http
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.service import PluginService
+from pluginlab_tui.contract.watch import FileWatcher
 from pluginlab_tui.proxy.auth.jwt import key_path
 from pluginlab_tui.proxy.auth.manifest import manifest_auth
 from pluginlab_tui.proxy.auth.state import AuthState
 from pluginlab_tui.proxy.exchange import Exchange
-from pluginlab_tui.proxy.service import PluginService
-from pluginlab_tui.proxy.watch import FileWatcher
 from pluginlab_tui.redaction import Redactor
 from pluginlab_tui.store.database import connect, open_store
 from pluginlab_tui.store.writer import EventWriter

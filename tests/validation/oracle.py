@@ -35,7 +35,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from pluginlab_tui.validation.refs import pointer
+from pluginlab_tui.contract.document import pointer
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
 
 Finding = tuple[str, str | None]
@@ -81,7 +81,7 @@ class Oracle:
 def _schema_findings(exc: BaseException, code: str) -> list[Finding]:
     cause = exc.__cause__ if not isinstance(exc, InvalidSchemaValue) else exc
     if isinstance(cause, InvalidSchemaValue):
-        return [(code, "body" + pointer(list(e.absolute_path))) for e in cause.schema_errors]
+        return [(code, "body" + pointer(*e.absolute_path)) for e in cause.schema_errors]
     return [(code, "body")]
 
 
