@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -12,7 +13,7 @@ from tests.harness import TODO, write_config
 
 
 def test_limits_come_from_the_config(tmp_path: Path) -> None:
-    sections = {
+    sections: dict[str, dict[str, Any]] = {
         "plugin": {"profile": "actions"},
         "plugin.limits": {"response_chars": 500},
         "proxy": {"slow_ms": 1234},

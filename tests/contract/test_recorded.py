@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.contract.recorded import Contracts
@@ -18,7 +19,7 @@ V2 = V1.replace("    get:\n      operationId: getTodo", "    x-get:\n      opera
 
 def _config(folder: Path, spec_text: str, **proxy: object) -> Config:
     (folder / "openapi.yaml").write_text(spec_text, encoding="utf-8")
-    sections = {
+    sections: dict[str, dict[str, Any]] = {
         "plugin": {"spec": "openapi.yaml", "profile": "actions"},
         "proxy": dict(proxy),
         "store": {"path": "events.db"},
