@@ -16,7 +16,7 @@ import importlib
 import re
 from typing import Any, Literal
 
-from pluginlab_tui.validation.refs import deref
+from pluginlab_tui.contract.document import deref
 
 Direction = Literal["request", "response"]
 

@@ -32,8 +32,8 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pluginlab_tui.contract.service import PluginService
     from pluginlab_tui.interchange.har import HarError, ImportOptions, from_har
-    from pluginlab_tui.proxy.service import PluginService
 
     try:
         har = json.loads(Path(args.file).read_text(encoding="utf-8-sig"))

@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         ignore_paths=args.ignore,
         ignore_headers=args.ignore_header,
     )
-    if replayer.validator is None and args.target:
+    if args.target and replayer.contracts is not None and replayer.contracts.in_service() is None:
         print(
             f"pluginlab-tui: cannot read the spec {config.spec_path}; answers are not checked",
             file=sys.stderr,

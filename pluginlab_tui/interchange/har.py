@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pluginlab_tui import __version__
 from pluginlab_tui.access.redaction import Redactor
+from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.replay.request import event_body
 from pluginlab_tui.store import lossless
 from pluginlab_tui.store.event import Event, iso
@@ -316,15 +317,13 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     violations: list[Violation] = []
     operation_id = None
     if options.validator is not None:
-        check = options.validator.check_request(
-            HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body)
+        found = verdict(
+            options.validator,
+            HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body),
+            None if status is None else HttpResponse(status, res_headers, res_body),
+            duration_ms or 0.0,
         )
-        operation_id = check.operation_id
-        violations = list(check.violations)
-        if status is not None:
-            violations += options.validator.check_response(
-                check, HttpResponse(status, res_headers, res_body), duration_ms or 0.0
-            )
+        operation_id, violations = found.operation_id, found.violations
     started = _started(entry.get("startedDateTime"))
     seed = f"{started}|{method}|{url}|{status}|{len(req_body or b'')}|{len(res_body or b'')}"
     error = _clean(response["_error"]) if isinstance(response.get("_error"), str) else None

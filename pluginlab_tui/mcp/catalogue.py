@@ -18,8 +18,8 @@ from typing import Any
 from mcp.server.apps import APP_MIME_TYPE
 from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
 
+from pluginlab_tui.contract.document import escape
 from pluginlab_tui.mcp.jsonrpc import too_deep
-from pluginlab_tui.validation.refs import escape
 from pluginlab_tui.validation.schemas import CompiledSchema, compile_schema
 
 #: The list methods, with the result key holding their items and the key naming each item.

@@ -18,6 +18,7 @@ from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value
 from mcp_types import methods
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, KNOWN_PROTOCOL_VERSIONS
 
+from pluginlab_tui.contract.document import pointer
 from pluginlab_tui.mcp.catalogue import WIDGET_MIME_TYPES, Catalogue, template_uris
 from pluginlab_tui.mcp.jsonrpc import Message
 from pluginlab_tui.mcp.sessions import (
@@ -29,7 +30,6 @@ from pluginlab_tui.mcp.sessions import (
     is_at_least,
     meta_version,
 )
-from pluginlab_tui.validation.refs import pointer
 from pluginlab_tui.validation.schemas import CompiledSchema, show
 from pluginlab_tui.validation.violations import Location, Violation
 
@@ -321,7 +321,7 @@ class _Run:
 
     def against(self, schema: CompiledSchema, instance: Any, code: str, what: str) -> None:
         for failure in schema.failures(instance)[:MAX_PER_CHECK]:
-            where = pointer(failure.path)
+            where = pointer(*failure.path)
             self.violations.append(
                 Violation(
                     code,

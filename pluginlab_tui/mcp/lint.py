@@ -20,8 +20,9 @@ from mcp.shared.tool_name_validation import validate_tool_name
 from mcp.shared.uri_template import UriTemplate
 from mcp_types.version import is_version_at_least
 
+from pluginlab_tui.contract.document import escape, pointer
 from pluginlab_tui.mcp.client import DEFAULT_TIMEOUT_S, UI_SCHEME, Listing, list_server, widget_uris
-from pluginlab_tui.plugin.findings import Finding, Severity, escape, pointer
+from pluginlab_tui.plugin.findings import Finding, Severity
 
 #: rule id -> (its severities, what it reports)
 RULES: dict[str, tuple[str, str]] = {

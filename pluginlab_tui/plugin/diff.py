@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pluginlab_tui.contract.document import Operation, operations, resolve
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.documents import read_document
-from pluginlab_tui.plugin.operations import Operation, operations, resolve
 
 Direction = Literal["request", "response"]
 MAX_DEPTH = 40

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 import yaml
 
-from pluginlab_tui.plugin.findings import Finding, Severity, parent_pointer, split_pointer
+from pluginlab_tui.contract.document import parent_pointer, split_pointer
+from pluginlab_tui.plugin.findings import Finding, Severity
 from pluginlab_tui.plugin.size import (
     DEFAULT_MAX_SPEC_BYTES,
     DocumentTooLarge,

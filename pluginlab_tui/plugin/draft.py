@@ -15,10 +15,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
-from pluginlab_tui.store.event import Event
 from pluginlab_tui.wire import PROXY_PREFIX
 
 OPENAPI_VERSION = "3.1.0"
@@ -28,6 +27,40 @@ PROXY_PATHS = ("/openapi.yaml", "/openapi.json")
 SKIPPED_METHODS = ("OPTIONS", "HEAD", "CONNECT", "TRACE")
 MAX_ENUM = 8
 MAX_TRACKED_VALUES = 64
+
+
+class Recorded(Protocol):
+    """What a draft reads of one recorded exchange (the store's Event is one): the plugin files
+    know nothing of the store or the proxy."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query(self) -> str | None: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def request_headers(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def response_headers(self) -> Sequence[tuple[str, str]]: ...
+    @property
+    def request_body(self) -> str | None: ...
+    @property
+    def response_body(self) -> str | None: ...
+    @property
+    def request_binary(self) -> bool: ...
+    @property
+    def response_binary(self) -> bool: ...
+    @property
+    def request_size(self) -> int | None: ...
+    @property
+    def response_size(self) -> int | None: ...
+
+
 MAX_DEPTH = 24
 
 _INT = re.compile(r"^-?\d+$")
@@ -298,7 +331,7 @@ def id_kind(segment: str) -> str | None:
 
 @dataclass
 class _Sample:
-    event: Event
+    event: Recorded
     segments: list[str]
     body: Any
     response: Any
@@ -438,7 +471,7 @@ class _Operation:
     samples: list[_Sample] = field(default_factory=list)
 
 
-def api_events(events: Iterable[Event]) -> list[Event]:
+def api_events[R: Recorded](events: Iterable[R]) -> list[R]:
     """The exchanges that show the plugin's API: answered, not proxy routes or preflights."""
     kept = []
     for event in events:
@@ -467,7 +500,7 @@ def _split_path(path: str, base_path: str) -> list[str]:
 
 
 def draft_spec(
-    events: Iterable[Event],
+    events: Iterable[Recorded],
     *,
     title: str = "Drafted from traffic",
     server_url: str | None = None,

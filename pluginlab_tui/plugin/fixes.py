@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 import yaml
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.document import operations
+from pluginlab_tui.contract.document import pointer as make_pointer
 from pluginlab_tui.plugin.documents import Document, load_document
 from pluginlab_tui.plugin.draft import operation_id_for, unique_id
-from pluginlab_tui.plugin.findings import pointer as make_pointer
-from pluginlab_tui.plugin.operations import operations
 from pluginlab_tui.plugin.options import DESCRIPTION_LIMITS
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.wire import LOGO_ROUTE

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pluginlab_tui.contract.document import operations, pointer, resolve
 from pluginlab_tui.plugin.documents import Document
-from pluginlab_tui.plugin.findings import Finding, pointer
-from pluginlab_tui.plugin.operations import operations, resolve
+from pluginlab_tui.plugin.findings import Finding
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.plugin.urls import host_of, is_absolute_http, registered_domain
 

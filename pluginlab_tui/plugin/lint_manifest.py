@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pluginlab_tui.contract.document import pointer
 from pluginlab_tui.plugin.documents import Document
-from pluginlab_tui.plugin.findings import Finding, Severity, pointer
+from pluginlab_tui.plugin.findings import Finding, Severity
 from pluginlab_tui.plugin.options import LintOptions, Rules
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.plugin.urls import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pluginlab_tui.contract.document import Operation, lookup, operations, pointer, refs, resolve
 from pluginlab_tui.plugin.documents import Document
-from pluginlab_tui.plugin.findings import Finding, Severity, pointer
+from pluginlab_tui.plugin.findings import Finding, Severity
 from pluginlab_tui.plugin.openapi_schema import schema_problems, text_key
-from pluginlab_tui.plugin.operations import Operation, operations, refs, resolve, resolve_ref
 from pluginlab_tui.plugin.options import LintOptions, Rules
 from pluginlab_tui.plugin.placeholders import placeholder_in
 from pluginlab_tui.plugin.urls import host_of, is_absolute_http, is_local_host
@@ -149,7 +149,7 @@ def _refs(rules: Rules, spec: dict[str, Any]) -> bool:
                     "document",
                 )
             continue
-        found, _ = resolve_ref(spec, target)
+        found, _ = lookup(spec, target)
         if not found:
             count += 1
             if count <= MAX_REF_FINDINGS:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pluginlab_tui.contract.document import Operation, operations, resolve
 from pluginlab_tui.plugin.draft import to_oas30, unique_id
-from pluginlab_tui.plugin.operations import Operation, operations, resolve
 
 _TEMPLATE = re.compile(r"\{[^}/]*\}")
 

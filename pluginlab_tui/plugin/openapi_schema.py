@@ -27,7 +27,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 from openapi_spec_validator.validation import keywords
 from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
 
-from pluginlab_tui.plugin.findings import pointer
+from pluginlab_tui.contract.document import pointer
 
 MAX_PROBLEMS = 25
 _CACHE_SIZE = 64

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pluginlab_tui.plugin.operations import Operation, operations, resolve
+from pluginlab_tui.contract.document import Operation, operations, resolve
 
 ENCODING = "cl100k_base"
 ENCODING_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken"

@@ -6,10 +6,10 @@ In the default mode the response is checked later, in the writer thread, so the 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from mitmproxy import http
 
+from pluginlab_tui.contract import verdict
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
@@ -53,11 +53,12 @@ def held_to_contract(exchange: Exchange) -> bool:
 def check_response(exchange: Exchange, response: http.Response, limit: int) -> None:
     """Check the response now (strict mode, or the writer stage) and keep the verdict."""
     if exchange.response_violations is None and exchange.check is not None:
-        check = exchange.check
-        if exchange.error is not None:  # no operation: only the duration is checked
-            check = replace(check, operation=None)
-        exchange.response_violations = exchange.served.validator.check_response(
-            check, response_of(response, limit, exchange), exchange.duration_ms or 0.0
+        exchange.response_violations = verdict.check_response(
+            exchange.served.validator,
+            exchange.check,
+            response_of(response, limit, exchange),
+            exchange.duration_ms or 0.0,
+            failed=exchange.error is not None,
         )
 
 
@@ -82,7 +83,7 @@ class RequestChecks:
 
     def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
         limit = self.runtime.config.proxy.max_inflated_bytes
-        return exchange.served.validator.check_request(request_of(flow, limit))
+        return verdict.check_request(exchange.served.validator, request_of(flow, limit))
 
 
 #: A coded request body from this size on is inflated and checked in a worker thread.

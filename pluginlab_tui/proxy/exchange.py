@@ -18,7 +18,7 @@ from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE
 
 if TYPE_CHECKING:
-    from pluginlab_tui.proxy.service import Served
+    from pluginlab_tui.contract.service import Served
     from pluginlab_tui.validation.validator import RequestCheck
 
 _KEY = "pluginlab"

@@ -15,6 +15,7 @@ from typing import Any
 
 from mitmproxy import http
 
+from pluginlab_tui.contract.verdict import check_response
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange
@@ -121,10 +122,10 @@ def mock_answer(
     if validator is None or check is None or check.operation is None:
         return found[0]
     for answer in found:
-        verdict = validator.check_response(
-            check, HttpResponse(answer.status, answer.headers, answer.body), 0.0
+        broken = check_response(
+            validator, check, HttpResponse(answer.status, answer.headers, answer.body), 0.0
         )
-        if not verdict:
+        if not broken:
             return answer
     return found[0]
 

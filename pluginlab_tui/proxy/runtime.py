@@ -13,9 +13,9 @@ from pluginlab_tui.access.manifest import manifest_auth
 from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.service import PluginService
+from pluginlab_tui.contract.watch import FileWatcher
 from pluginlab_tui.proxy.exchange import Exchange
-from pluginlab_tui.proxy.service import PluginService
-from pluginlab_tui.proxy.watch import FileWatcher
 from pluginlab_tui.store.database import connect, open_store
 from pluginlab_tui.store.writer import EventWriter
 from pluginlab_tui.wire import EVENT_HEADER, PLAN_HEADER, USER_HEADER

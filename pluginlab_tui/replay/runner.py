@@ -27,14 +27,15 @@ import httpx
 
 from pluginlab_tui.access.grant import Grant, sign, store_secret
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.recorded import Contracts
+from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.errors import UsageError
-from pluginlab_tui.plugin.files import PluginFileError, PluginFiles
 from pluginlab_tui.replay.diff import ResponseDiff, diff_responses
 from pluginlab_tui.replay.request import Credentials, ReplayRequest, outgoing_headers
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
+from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, GRANT_HEADER, REPLAY
 
@@ -99,7 +100,7 @@ class Replayer:
         *,
         through_proxy: bool,
         conn: sqlite3.Connection | None = None,
-        validator: ContractValidator | None = None,
+        contracts: Contracts | None = None,
         credentials: Credentials | None = None,
         ignore_paths: Sequence[str] = (),
         ignore_headers: Sequence[str] = (),
@@ -110,7 +111,8 @@ class Replayer:
         self.base_url = base_url.rstrip("/")
         self.through_proxy = through_proxy
         self.conn = conn
-        self.validator = validator
+        #: The contracts a reply is checked against here, when the proxy's verdict is not at hand.
+        self.contracts = contracts
         self.credentials = credentials
         self.ignore_paths = list(ignore_paths)
         self.ignore_headers = list(ignore_headers)
@@ -139,7 +141,7 @@ class Replayer:
             base,
             through_proxy=target is None,
             conn=conn,
-            validator=spec_validator(config),
+            contracts=Contracts(config, conn),
             credentials=credentials,
             timeout_s=max(config.proxy.timeout_s + 5, 10.0),
             transport=transport,
@@ -251,41 +253,29 @@ class Replayer:
                 self._check_here(result)
 
     def _check_here(self, result: ReplayResult) -> None:
-        if self.validator is None:
+        """The verdict of the contract the original met (its version), else of the files."""
+        if self.contracts is None:
+            return
+        version = None if result.original is None else result.original.version
+        validator = self.contracts.of(version)
+        if validator is None:
             return
         request = result.request
-        check = self.validator.check_request(
+        result.violations = verdict(
+            validator,
             HttpRequest(
                 request.method,
                 request.path,
                 request.query,
                 outgoing_headers(request, self.credentials),
                 request.body,
-            )
-        )
-        violations = list(check.violations)
-        if result.status is not None:
-            violations += self.validator.check_response(
-                check,
-                HttpResponse(result.status, result.headers, result.body),
-                result.duration_ms,
-            )
-        result.violations = violations
+            ),
+            None
+            if result.status is None
+            else HttpResponse(result.status, result.headers, result.body),
+            result.duration_ms,
+        ).violations
         result.checked_by = "here"
-
-
-def spec_validator(config: Config) -> ContractValidator | None:
-    """The validator of the config's spec (the plugin in service), or None when unreadable."""
-    manifest = config.manifest_path if config.manifest_path.exists() else None
-    try:
-        files = PluginFiles.read(manifest, config.spec_path, config.plugin.max_spec_bytes)
-        return ContractValidator.from_spec(
-            files.spec,
-            profile=config.plugin.profile,
-            response_chars=config.plugin.limits.response_chars,
-        )
-    except (PluginFileError, ValueError):
-        return None
 
 
 def replay_event(

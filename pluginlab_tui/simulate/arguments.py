@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from pluginlab_tui.contract.document import Operation
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
-from pluginlab_tui.plugin.operations import Operation
 
 
 @dataclass(frozen=True)

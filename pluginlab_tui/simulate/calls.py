@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pluginlab_tui.plugin.operations import Operation, operations
+from pluginlab_tui.contract.document import Operation, operations
 from pluginlab_tui.simulate.arguments import arguments
 from pluginlab_tui.simulate.client import Call, Client
 from pluginlab_tui.simulate.verdicts import check_call, first_valid

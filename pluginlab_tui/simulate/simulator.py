@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from pluginlab_tui.plugin.operations import Operation
+from pluginlab_tui.contract.document import Operation
 from pluginlab_tui.simulate import calls, discovery
 from pluginlab_tui.simulate.client import Call, Client
 from pluginlab_tui.simulate.identity import Identity

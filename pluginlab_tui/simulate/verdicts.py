@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 
+from pluginlab_tui.contract.factory import Limits, compile_validator
+from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.simulate.client import Call
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
@@ -13,7 +15,7 @@ from pluginlab_tui.validation.violations import Violation
 
 def spec_contract(spec: dict[str, Any], profile: str) -> ContractValidator:
     """The validator of the spec as served (ValueError when it cannot be used)."""
-    return ContractValidator.from_spec(spec, profile=profile)
+    return compile_validator(spec, Limits(profile=profile))
 
 
 def check_call(
@@ -26,20 +28,12 @@ def check_call(
     answer: httpx.Response,
 ) -> list[Violation]:
     """The violations of one call: its request, then its answer (with its duration)."""
-    check = validator.check_request(
-        HttpRequest(
-            call.method,
-            path,
-            query,
-            list(headers.items()),
-            body,
-        )
-    )
-    return list(check.violations) + validator.check_response(
-        check,
+    return verdict(
+        validator,
+        HttpRequest(call.method, path, query, list(headers.items()), body),
         HttpResponse(answer.status_code, list(answer.headers.multi_items()), answer.content),
         call.duration_ms,
-    )
+    ).violations
 
 
 def first_valid(
@@ -54,15 +48,8 @@ def first_valid(
     if validator is None:
         return bodies[0]
     for body in bodies:
-        check = validator.check_request(
-            HttpRequest(
-                method,
-                path,
-                query,
-                list(headers.items()),
-                body,
-            )
-        )
+        request = HttpRequest(method, path, query, list(headers.items()), body)
+        check = verdict(validator, request, None, 0.0)
         if not any(v.code in ("invalid_body", "missing_body") for v in check.violations):
             return body
     return bodies[0]

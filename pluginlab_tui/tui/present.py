@@ -9,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from pluginlab_tui.plugin.findings import split_pointer
-from pluginlab_tui.plugin.operations import operations, resolve
+from pluginlab_tui.contract.document import operations, resolve, split_pointer
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pluginlab_tui.contract.document import METHODS, deref, pointer
 from pluginlab_tui.validation.media import kind_of
 from pluginlab_tui.validation.params import Param, Shape, make_param, shape_of
-from pluginlab_tui.validation.refs import deref
-from pluginlab_tui.validation.router import METHODS, Router, base_paths
-from pluginlab_tui.validation.schemas import CompiledSchema, Translator, spec_pointer
+from pluginlab_tui.validation.router import Router, base_paths
+from pluginlab_tui.validation.schemas import CompiledSchema, Translator
 from pluginlab_tui.validation.security import Requirement, compile_security
 
 
@@ -124,7 +124,7 @@ def _compile_operation(
             ptr_tokens = (
                 (*base, "parameters", i) if level == "item" else (*base, method, "parameters", i)
             )
-            merged[key] = (param, spec_pointer(*ptr_tokens, "schema"))
+            merged[key] = (param, pointer(*ptr_tokens, "schema"))
     for param, ptr in merged.values():
         raw_schema = param.get("schema")
         if raw_schema is None and isinstance(param.get("content"), dict) and param["content"]:
@@ -171,8 +171,6 @@ def _media_map(
         kind = kind_of(key.split(";")[0].strip())
         compiled = None
         if raw_schema is not None:
-            compiled = translator.compile(
-                raw_schema, spec_pointer(*tokens, "content", key, "schema")
-            )
+            compiled = translator.compile(raw_schema, pointer(*tokens, "content", key, "schema"))
         out[key] = Media(key, kind, compiled, shape_of(spec, raw_schema))
     return out

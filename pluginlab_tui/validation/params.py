@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pluginlab_tui.validation.refs import lookup
+from pluginlab_tui.contract.document import deref
 from pluginlab_tui.validation.schemas import CompiledSchema, Failure, show
 
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -37,10 +37,7 @@ class Shape:
 
 def shape_of(spec: Any, schema: Any, depth: int = 0) -> Shape:
     """The Shape of an OpenAPI schema, following $refs and composition keywords."""
-    hops = 0
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops < 16:
-        schema = lookup(spec, schema["$ref"])
-        hops += 1
+    schema = deref(spec, schema)
     if not isinstance(schema, dict) or depth > 8:
         return Shape()
     types: set[str] = set()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _VAR = re.compile(r"\{([^{}/]+)\}")
 
 

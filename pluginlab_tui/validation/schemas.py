@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import jsonschema_rs
 
-from pluginlab_tui.validation.refs import escape, lookup, pointer
+from pluginlab_tui.contract.document import deref, pointer
 
 Direction = Literal["request", "response"]
 
@@ -220,11 +220,8 @@ class Translator:
         if not isinstance(props, dict):
             return False
         sub = props.get(prop)
-        for _ in range(8):
-            if isinstance(sub, dict) and isinstance(sub.get("$ref"), str) and not self.oas31:
-                sub = lookup(self.spec, sub["$ref"])
-            else:
-                break
+        if not self.oas31:
+            sub = deref(self.spec, sub)
         if not isinstance(sub, dict):
             return False
         flag = "readOnly" if self.direction == "request" else "writeOnly"
@@ -356,14 +353,10 @@ class CompiledSchema:
         if isinstance(loc, str) and "#" in loc:
             schema_path = "#" + loc.split("#", 1)[1]
         elif tokens[:2] == ["components", "schemas"]:
-            schema_path = "#" + pointer(tokens)
+            schema_path = "#" + pointer(*tokens)
         else:
-            schema_path = "#" + self.spec_pointer + pointer(tokens)
+            schema_path = "#" + self.spec_pointer + pointer(*tokens)
         return Failure(path, keyword, schema_path, message)
-
-
-def spec_pointer(*tokens: str | int) -> str:
-    return "".join("/" + escape(t) for t in tokens)
 
 
 # -- messages -----------------------------------------------------------------------------

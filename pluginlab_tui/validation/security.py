@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pluginlab_tui.validation.refs import deref
+from pluginlab_tui.contract.document import deref
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from pluginlab_tui.contract.document import pointer
 from pluginlab_tui.validation.media import (
     FORM,
     JSON,
@@ -30,7 +31,6 @@ from pluginlab_tui.validation.media import (
 )
 from pluginlab_tui.validation.operation import CompiledSpec, Media, Operation, compile_spec
 from pluginlab_tui.validation.params import MISSING, check, coerce, extract, parse_cookies
-from pluginlab_tui.validation.refs import pointer
 from pluginlab_tui.validation.schemas import Failure
 from pluginlab_tui.validation.security import unmet
 from pluginlab_tui.validation.violations import Location, Violation
@@ -421,7 +421,7 @@ def _coerce_form(value: Any, media: Media, key: str) -> Any:
 
 
 def _body_problem(failure: Failure, label: str) -> tuple[str, str | None, str, str | None]:
-    where = "body" + pointer(failure.path)
+    where = "body" + pointer(*failure.path)
     if failure.path:
         subject = f"{label} field {'/'.join(str(p) for p in failure.path)!r}"
     else:

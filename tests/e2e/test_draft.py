@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from pluginlab_tui.cli import main
+from pluginlab_tui.contract.document import operations, resolve
 from pluginlab_tui.plugin.draft import draft_spec
 from pluginlab_tui.plugin.lint import lint_texts
 from pluginlab_tui.plugin.merge import merge_specs
-from pluginlab_tui.plugin.operations import operations, resolve
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from tests.conftest import ProxyFactory, stored_events

@@ -1,16 +1,8 @@
-"""Findings and JSON pointers."""
+"""Findings."""
 
 from __future__ import annotations
 
-from pluginlab_tui.plugin.findings import Finding, parent_pointer, pointer, split_pointer
-
-
-def test_pointer_round_trip() -> None:
-    assert pointer("paths", "/a/{id}", "get") == "/paths/~1a~1{id}/get"
-    assert pointer("x~y", 0) == "/x~0y/0"
-    assert split_pointer("/paths/~1a~1{id}/get") == ["paths", "/a/{id}", "get"]
-    assert split_pointer("") == []
-    assert parent_pointer("/a/b") == "/a" and parent_pointer("/a") == ""
+from pluginlab_tui.plugin.findings import Finding
 
 
 def test_to_dict_has_the_json_fields() -> None:

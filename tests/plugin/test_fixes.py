@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from pluginlab_tui.cli import main
+from pluginlab_tui.contract.document import operations
 from pluginlab_tui.plugin.documents import load_document, read_document
 from pluginlab_tui.plugin.fixes import FixOptions, fix_document, fix_spec_data
 from pluginlab_tui.plugin.lint import lint_paths
-from pluginlab_tui.plugin.operations import operations
 
 CORPUS_PLUGINS = (
     "currency-conversion",

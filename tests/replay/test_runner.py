@@ -10,9 +10,10 @@ import pytest
 
 from pluginlab_tui.access.grant import store_secret, verify
 from pluginlab_tui.config import Config, load_config
+from pluginlab_tui.contract.recorded import Contracts
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay.request import Credentials
-from pluginlab_tui.replay.runner import Replayer, spec_validator
+from pluginlab_tui.replay.runner import Replayer
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.wire import GRANT_HEADER
 from tests.replay.recorded import recorded_event
@@ -169,4 +170,4 @@ def test_a_batch_reports_progress_after_each_event(config: Config) -> None:
 def test_an_unreadable_spec_gives_no_validator(tmp_path: Path) -> None:
     (tmp_path / "openapi.yaml").write_text("openapi: [not, a, spec\n", encoding="utf-8")
     config = load_config(None, {"plugin.spec": str(tmp_path / "openapi.yaml")})
-    assert spec_validator(config) is None
+    assert Contracts(config).of(None) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pluginlab_tui.plugin.operations import operations
+from pluginlab_tui.contract.document import operations
 from pluginlab_tui.simulate.arguments import arguments, as_text, encode_body
 from tests.simulate.fake_plugin import SPEC
 

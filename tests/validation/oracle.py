@@ -35,7 +35,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from pluginlab_tui.validation.refs import pointer
+from pluginlab_tui.contract.document import pointer
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse
 
 Finding = tuple[str, str | None]
@@ -82,7 +82,7 @@ def _schema_findings(exc: BaseException, code: str) -> list[Finding]:
     cause = exc.__cause__ if not isinstance(exc, InvalidSchemaValue) else exc
     if isinstance(cause, InvalidSchemaValue):
         errors: list[Any] = list(cause.schema_errors)  # jsonschema ValidationErrors
-        return [(code, "body" + pointer(list(e.absolute_path))) for e in errors]
+        return [(code, "body" + pointer(*e.absolute_path)) for e in errors]
     return [(code, "body")]
 
 

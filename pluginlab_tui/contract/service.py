@@ -11,6 +11,7 @@ from typing import Any
 
 from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.factory import Limits, compile_validator
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin import hosting
 from pluginlab_tui.plugin.files import PluginFileError, PluginFiles, load_plugin_files
@@ -33,6 +34,30 @@ class Served:
     spec_json: bytes
     spec_route: str
     base_path: str
+
+
+def serve(
+    config: Config,
+    files: PluginFiles,
+    number: int,
+    manifest_auth: dict[str, Any] | None = None,
+) -> Served:
+    """Version `number` of the plugin, ready to serve: hosted files and the config's checks."""
+    public = config.proxy.public_url
+    manifest = hosting.hosted_manifest(
+        files, public, local_logo=config.plugin.logo is not None, auth=manifest_auth
+    )
+    spec = hosting.hosted_spec(files, public)
+    return Served(
+        number=number,
+        files=files,
+        validator=compile_validator(files.spec, Limits.of(config)),
+        manifest_json=None if manifest is None else hosting.as_json(manifest),
+        spec_yaml=hosting.as_yaml(spec),
+        spec_json=hosting.as_json(spec),
+        spec_route=files.spec_route,
+        base_path=files.base_path,
+    )
 
 
 def lint_files(files: PluginFiles, config: Config) -> tuple[dict[str, int], list[dict[str, Any]]]:
@@ -139,7 +164,7 @@ class PluginService:
 
     def _serve(self, files: PluginFiles) -> Served:
         """Compile (a spec that cannot be checked is refused first), lint and number the pair."""
-        served = self.build(0, files)
+        served = serve(self.config, files, 0, self.manifest_auth)
         summary, findings = lint_files(files, self.config)
         number = versions.register(
             self.conn,
@@ -151,33 +176,6 @@ class PluginService:
             lint_findings=findings,
         )
         return replace(served, number=number)
-
-    def build(self, number: int, files: PluginFiles) -> Served:
-        public = self.config.proxy.public_url
-        manifest = hosting.hosted_manifest(
-            files,
-            public,
-            local_logo=self.config.plugin.logo is not None,
-            auth=self.manifest_auth,
-        )
-        spec = hosting.hosted_spec(files, public)
-        limits = self.config.plugin.limits
-        validator = ContractValidator.from_spec(
-            files.spec,
-            profile=self.config.plugin.profile,
-            response_chars=limits.response_chars,
-            slow_ms=self.config.proxy.slow_ms,
-        )
-        return Served(
-            number=number,
-            files=files,
-            validator=validator,
-            manifest_json=None if manifest is None else hosting.as_json(manifest),
-            spec_yaml=hosting.as_yaml(spec),
-            spec_json=hosting.as_json(spec),
-            spec_route=files.spec_route,
-            base_path=files.base_path,
-        )
 
     def _pinned(self, number: int) -> Served:
         record = versions.get(self.conn, number)
@@ -191,4 +189,4 @@ class PluginService:
             )
         except PluginFileError as exc:
             raise UsageError(f"plugin.pin: version {number} cannot be served: {exc}") from None
-        return self.build(number, files)
+        return serve(self.config, files, number, self.manifest_auth)
