@@ -43,6 +43,13 @@ def response_of(response: http.Response, limit: int, exchange: Exchange) -> Http
     )
 
 
+def check_request(exchange: Exchange, flow: http.HTTPFlow, limit: int) -> RequestCheck:
+    """The request's check, made once per exchange (the auth gate and RequestChecks share it)."""
+    if exchange.check is None:
+        exchange.check = verdict.check_request(exchange.served.validator, request_of(flow, limit))
+    return exchange.check
+
+
 def held_to_contract(exchange: Exchange) -> bool:
     """The backend's (or the mock's) answer is checked; so is the 502/504 the proxy made for a
     backend that failed or timed out, but for its slowness only (it is not the backend's answer).
@@ -68,22 +75,17 @@ class RequestChecks:
 
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
-        if exchange.check is None:  # the auth gate may have checked it already
-            if _costly(flow.request):  # inflating may take a while: off the proxy's loop
-                exchange.check = await asyncio.to_thread(self._check, flow, exchange)
-            else:
-                exchange.check = self._check(flow, exchange)
-        violations = exchange.check.violations
+        limit = self.runtime.config.proxy.max_inflated_bytes
+        if exchange.check is None and _costly(flow.request):
+            # inflating may take a while: off the proxy's loop
+            await asyncio.to_thread(check_request, exchange, flow, limit)
+        violations = check_request(exchange, flow, limit).violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"
             exchange.response_violations = []
             flow.response = problem_response(
                 strict_status(violations), "The request breaks the contract", violations
             )
-
-    def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
-        limit = self.runtime.config.proxy.max_inflated_bytes
-        return verdict.check_request(exchange.served.validator, request_of(flow, limit))
 
 
 #: A coded request body from this size on is inflated and checked in a worker thread.

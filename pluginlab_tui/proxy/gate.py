@@ -14,7 +14,7 @@ from pluginlab_tui.access.gate import REPLAYED, Gate, Verdict, answer, ip_denied
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.config import Config
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.checks import request_of
+from pluginlab_tui.proxy.checks import check_request
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.wire import PROXY_PREFIX
@@ -63,11 +63,8 @@ class AuthGate:
         else:
             verdict = gate.authenticate(flow.request.headers.fields)
         if verdict.result == "ok" and gate.gates_operations(verdict):
-            if exchange.check is None:  # RequestChecks reuses it
-                exchange.check = exchange.served.validator.check_request(
-                    request_of(flow, self.config.proxy.max_inflated_bytes)
-                )
-            verdict = gate.allow(verdict, exchange.check.operation_id)
+            check = check_request(exchange, flow, self.config.proxy.max_inflated_bytes)
+            verdict = gate.allow(verdict, check.operation_id)
         if verdict.result == "ok" and not replay:
             verdict = gate.limit(verdict)
         exchange.auth_result = verdict.result
