@@ -29,9 +29,9 @@ from pluginlab_tui.store.retention import keep_newest
 log = logging.getLogger(__name__)
 
 #: The hot path stays on plain sqlite3, not sqlite-utils' insert_all: benchmarks/store_insert.py
-#: measured 20,000 events in batches of 2,000 (2 busy cores): executemany 9,288 rows/s, one
-#: execute a row (what is done here, for the rowid the codes and body index need) 8,187 (0.88x),
-#: insert_all 3,511 (0.38x).
+#: measured 20,000 events in batches of 2,000, best of 3: executemany 18,120 rows/s, one execute
+#: a row (what is done here, for the rowid the codes and body index need) 1.06x, insert_all 0.56x
+#: (on busy cores: 9,288 rows/s, 0.88x, 0.38x).
 INSERT_EVENT = (
     f"INSERT OR IGNORE INTO events ({', '.join(Event.columns())}) "
     f"VALUES ({', '.join(':' + c for c in Event.columns())})"
