@@ -10,6 +10,7 @@ import asyncio
 from mitmproxy import http
 
 from pluginlab_tui.contract import verdict
+from pluginlab_tui.contract.service import Served
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
@@ -52,9 +53,10 @@ def held_to_contract(exchange: Exchange) -> bool:
 
 def check_response(exchange: Exchange, response: http.Response, limit: int) -> None:
     """Check the response now (strict mode, or the writer stage) and keep the verdict."""
-    if exchange.response_violations is None and exchange.check is not None:
+    contract = exchange.contract
+    if exchange.response_violations is None and exchange.check is not None and contract:
         exchange.response_violations = verdict.check_response(
-            exchange.served.validator,
+            contract.validator,
             exchange.check,
             response_of(response, limit, exchange),
             exchange.duration_ms or 0.0,
@@ -68,11 +70,14 @@ class RequestChecks:
 
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        contract = exchange.contract
+        if contract is None:  # MCP traffic, or no spec at all: no OpenAPI check applies
+            return
         if exchange.check is None:  # the auth gate may have checked it already
             if _costly(flow.request):  # inflating may take a while: off the proxy's loop
-                exchange.check = await asyncio.to_thread(self._check, flow, exchange)
+                exchange.check = await asyncio.to_thread(self._check, flow, contract)
             else:
-                exchange.check = self._check(flow, exchange)
+                exchange.check = self._check(flow, contract)
         violations = exchange.check.violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"
@@ -81,9 +86,9 @@ class RequestChecks:
                 strict_status(violations), "The request breaks the contract", violations
             )
 
-    def _check(self, flow: http.HTTPFlow, exchange: Exchange) -> RequestCheck:
+    def _check(self, flow: http.HTTPFlow, contract: Served) -> RequestCheck:
         limit = self.runtime.config.proxy.max_inflated_bytes
-        return verdict.check_request(exchange.served.validator, request_of(flow, limit))
+        return verdict.check_request(contract.validator, request_of(flow, limit))
 
 
 #: A coded request body from this size on is inflated and checked in a worker thread.

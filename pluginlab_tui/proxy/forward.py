@@ -93,9 +93,14 @@ class Forward:
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         backend = self.runtime.config.proxy.backend
-        if backend is None or self.runtime.config.proxy.mock:
-            flow.response = mock_response(exchange)
+        contract = exchange.contract  # MCP traffic has none to mock from: it needs the backend
+        if contract is not None and (backend is None or self.runtime.config.proxy.mock):
+            flow.response = mock_response(exchange, contract)
             exchange.answered_by = "mock"
+        elif backend is None:
+            exchange.error = "no proxy.backend is set, and there is no spec to answer from"
+            exchange.answered_by = "proxy"
+            flow.response = error_response(502, "no_backend", exchange.error)
         else:
             flow.response = await self._forward(backend, exchange, flow)
             if exchange.error is not None:  # our own 502/504: not the backend's answer
