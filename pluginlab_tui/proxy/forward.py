@@ -20,7 +20,9 @@ from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
 
-#: Headers that belong to one connection, never forwarded.
+#: Headers that belong to one connection, never forwarded. Host is one: the backend gets its own
+#: (from its URL; MCP SDK servers refuse other hosts on loopback with 421), the caller's goes in
+#: X-Forwarded-Host.
 HOP_BY_HOP = frozenset(
     {
         "connection",
