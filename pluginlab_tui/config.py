@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.wire import PROXY_PREFIX
 
 CONFIG_NAME = "pluginlab.toml"
 
@@ -222,6 +223,22 @@ class StoreSection(Section):
     """Headers stored as [redacted] (the api-key header is added)."""
 
 
+class McpSection(Section):
+    endpoint: str | None = None
+    """The path of the MCP endpoint (e.g. "/mcp"): requests to it, or below it, are MCP traffic."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else mcp_endpoint(value)
+
+    def covers(self, path: str) -> bool:
+        """Whether a request path (without its query) is MCP traffic: the endpoint or below it."""
+        if self.endpoint is None:
+            return False
+        return path == self.endpoint or path.startswith(self.endpoint.rstrip("/") + "/")
+
+
 class _FileSource(PydanticBaseSettingsSource):
     """The TOML file's data, placed below the environment."""
 
@@ -252,6 +269,8 @@ class Config(BaseSettings):
     """Plans with their rate limits, quotas and allowed operations."""
     store: StoreSection = Field(default_factory=StoreSection)
     """The event store."""
+    mcp: McpSection = Field(default_factory=McpSection)
+    """MCP mode: the endpoint whose traffic is MCP (ChatGPT apps)."""
 
     #: The folder relative paths are taken from (the config file's folder).
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -270,6 +289,12 @@ class Config(BaseSettings):
     def path(self, value: Path) -> Path:
         """A configured path made absolute against the config file's folder."""
         return value if value.is_absolute() else (self.base_dir / value)
+
+    @property
+    def has_plugin_files(self) -> bool:
+        """Whether the proxy serves a manifest and a spec: always, except in MCP mode when no
+        `[plugin]` table (nor a plugin flag or variable) is given."""
+        return self.mcp.endpoint is None or "plugin" in self.model_fields_set
 
     @property
     def manifest_path(self) -> Path:
@@ -346,6 +371,26 @@ def base_url(value: str, *, query: bool = False) -> str:
     if not query and (parts.query or parts.fragment or value.endswith(("?", "#"))):
         raise ValueError("must not have a query or fragment")
     return value.rstrip("/")
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@-]+$")
+
+
+def mcp_endpoint(value: str) -> str:
+    """A request path such as "/mcp", as the proxy's canonical paths spell it (plain segments,
+    no query; a trailing slash is dropped), or ValueError saying what is wrong."""
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} is not a path: it must start with /")
+    segments = value[1:].removesuffix("/").split("/") if value != "/" else []
+    for segment in segments:
+        if not _SEGMENT.match(segment) or segment in (".", ".."):
+            raise ValueError(
+                f"{value!r} is not a plain request path (no query, %, space, //, . or ..)"
+            )
+    path = "/" + "/".join(segments)
+    if (path + "/").startswith(PROXY_PREFIX):
+        raise ValueError(f"{value!r} is the proxy's own namespace ({PROXY_PREFIX})")
+    return path
 
 
 def _set_nested(target: dict[str, Any], dotted: str, value: Any) -> None:

@@ -14,8 +14,8 @@ import httpx
 from pluginlab_tui.errors import UsageError
 
 EXAMPLES = ("todo", "app")
-#: The examples `serve --example` can put behind the proxy (the MCP app needs MCP mode first).
-SERVED_EXAMPLES = ("todo",)
+#: The examples `serve --example` can put behind the proxy.
+SERVED_EXAMPLES = ("todo", "app")
 
 
 def example_dir(name: str) -> Path:

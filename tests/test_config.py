@@ -236,3 +236,55 @@ def test_urls_that_cannot_work_are_refused(tmp_path: Path, url: str) -> None:
 )
 def test_urls_that_work_are_kept(url: str) -> None:
     assert load_config(None, {"proxy.backend": url}).proxy.backend == url.rstrip("/")
+
+
+def test_mcp_mode_is_off_by_default_and_plugin_files_are_served() -> None:
+    config = load_config(None, {})
+    assert config.mcp.endpoint is None
+    assert config.has_plugin_files and not config.mcp.covers("/mcp")
+
+
+def test_the_mcp_endpoint_covers_its_path_and_below_it_only() -> None:
+    config = load_config(None, {"mcp.endpoint": "/mcp/"})
+    assert config.mcp.endpoint == "/mcp"
+    assert config.mcp.covers("/mcp") and config.mcp.covers("/mcp/messages")
+    assert not config.mcp.covers("/mcpx") and not config.mcp.covers("/todos")
+
+
+def test_without_a_plugin_table_mcp_mode_serves_no_plugin_files(tmp_path: Path) -> None:
+    (tmp_path / "both").mkdir()
+    both = write(tmp_path / "both", '[mcp]\nendpoint = "/mcp"\n[plugin]\nspec = "openapi.yaml"\n')
+    assert load_config(both).has_plugin_files
+    bare = write(tmp_path, '[mcp]\nendpoint = "/mcp"\n')
+    assert load_config(bare).mcp.endpoint == "/mcp"
+    assert not load_config(bare).has_plugin_files
+    assert load_config(bare, {"plugin.spec": tmp_path / "x.yaml"}).has_plugin_files
+
+
+def test_flags_beat_the_environment_which_beats_the_file_for_the_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, '[mcp]\nendpoint = "/from-file"\n')
+    assert load_config(path).mcp.endpoint == "/from-file"
+    monkeypatch.setenv("PLUGINLAB_MCP__ENDPOINT", "/from-env")
+    assert load_config(path).mcp.endpoint == "/from-env"
+    assert load_config(path, {"mcp.endpoint": "/from-flag"}).mcp.endpoint == "/from-flag"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("mcp", "must start with /"),
+        ("", "must start with /"),
+        ("/a b", "not a plain request path"),
+        ("/mcp?x=1", "not a plain request path"),
+        ("//mcp", "not a plain request path"),
+        ("/a/../mcp", "not a plain request path"),
+        ("/_pluginlab/mcp", "the proxy's own namespace"),
+    ],
+)
+def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_config(None, {"mcp.endpoint": value})
+    assert str(caught.value).startswith("command line: mcp.endpoint: ")
+    assert said in str(caught.value) and "\n" not in str(caught.value)

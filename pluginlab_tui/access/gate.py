@@ -78,8 +78,11 @@ def ip_denied(state: AuthState, client_ip: str) -> Verdict | None:
     )
 
 
-def audience(files: PluginFiles) -> str:
-    """The JWT audience when auth.jwt.audience is not set: `plugin:<name_for_model>`."""
+def audience(files: PluginFiles | None) -> str:
+    """The JWT audience when auth.jwt.audience is not set: `plugin:<name_for_model>` (or the
+    spec's title; `plugin:pluginlab` without plugin files)."""
+    if files is None:
+        return "plugin:pluginlab"
     manifest = files.manifest
     name = manifest.get("name_for_model") if isinstance(manifest, dict) else None
     if not isinstance(name, str):
@@ -235,7 +238,7 @@ class Gate:
 
     # -- what the backend is told ---------------------------------------------------------
 
-    def backend_token(self, verdict: Verdict, files: PluginFiles) -> str | None:
+    def backend_token(self, verdict: Verdict, files: PluginFiles | None) -> str | None:
         """With auth.jwt: the JWT standing for the caller (None: no caller, no Authorization)."""
         assert self.state.signer is not None
         if verdict.user_id is None:

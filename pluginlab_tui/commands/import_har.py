@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         version = None
         try:
             served = PluginService(config, conn).start()
-            validator, version = served.validator, served.number
+            if served is not None:
+                validator, version = served.validator, served.number
         except (UsageError, ValueError) as exc:
             print(f"pluginlab-tui: not validated: {exc}", file=sys.stderr)
         options = ImportOptions(

@@ -39,6 +39,12 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--spec", type=Path, metavar="FILE", help="the OpenAPI spec to serve")
     parser.add_argument("--db", type=Path, metavar="FILE", help="the event store (store.path)")
     parser.add_argument(
+        "--mcp",
+        metavar="PATH",
+        help="MCP mode: requests to PATH (e.g. /mcp) are MCP traffic (mcp.endpoint); without a"
+        " [plugin] table no plugin files are needed",
+    )
+    parser.add_argument(
         "--strict", action="store_true", default=None, help="answer contract violations (422/502)"
     )
     parser.add_argument(
@@ -61,6 +67,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         "proxy.mock": args.mock,
         "plugin.manifest": args.manifest.resolve() if args.manifest else None,
         "plugin.spec": args.spec.resolve() if args.spec else None,
+        "mcp.endpoint": args.mcp,
         "store.path": args.db.resolve() if args.db else None,
     }
 
@@ -118,7 +125,11 @@ def run(args: argparse.Namespace) -> int:
     def ready(server: Any) -> None:
         where = f"http://{config.proxy.listen}"
         target = config.proxy.backend if not config.proxy.mock and config.proxy.backend else "mock"
-        print(f"pluginlab-tui: proxy on {where} -> {target}; store {config.store_path}", flush=True)
+        mcp = f"; MCP at {config.mcp.endpoint}" if config.mcp.endpoint is not None else ""
+        print(
+            f"pluginlab-tui: proxy on {where} -> {target}{mcp}; store {config.store_path}",
+            flush=True,
+        )
         if not args.quiet:
             server.runtime.writer.on_written = print_lines
 

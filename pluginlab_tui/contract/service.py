@@ -80,7 +80,11 @@ def lint_files(files: PluginFiles, config: Config) -> tuple[dict[str, int], list
 
 
 class PluginService:
-    """Loads the files, numbers their versions in the store, and swaps them on reload."""
+    """Loads the files, numbers their versions in the store, and swaps them on reload.
+
+    In MCP mode without a `[plugin]` table there are no files (config.has_plugin_files): then
+    nothing is loaded, watched or numbered, and `current` is None.
+    """
 
     def __init__(
         self,
@@ -95,15 +99,19 @@ class PluginService:
         self.conn = conn
         self.manifest_auth = manifest_auth
         self._current: Served | None = None
+        self._started = False
         self._reloading = threading.Lock()
 
     @property
-    def current(self) -> Served:
-        assert self._current is not None, "start() first"
+    def current(self) -> Served | None:
+        """The version in service; None when the proxy serves no plugin files."""
+        assert self._started, "start() first"
         return self._current
 
     def watched_files(self) -> list[Path]:
         """The files whose edits make a new version."""
+        if not self.config.has_plugin_files:
+            return []
         manifest = self._manifest_path()
         return [self.config.spec_path] + ([manifest] if manifest is not None else [])
 
@@ -113,8 +121,11 @@ class PluginService:
             return None
         return path
 
-    def start(self) -> Served:
-        """Load the files at start; a problem is a UsageError (exit 2)."""
+    def start(self) -> Served | None:
+        """Load the files at start (none without plugin files); a problem is a UsageError."""
+        self._started = True
+        if not self.config.has_plugin_files:
+            return None
         files = load_plugin_files(
             self._manifest_path(), self.config.spec_path, self.config.plugin.max_spec_bytes
         )
@@ -130,25 +141,25 @@ class PluginService:
         A broken edit keeps the last good version in service and leaves a notice saying why.
         """
         with self._reloading:
-            return self._reload()
+            return None if self._current is None else self._reload(self._current)
 
-    def _reload(self) -> Served | None:
+    def _reload(self, current: Served) -> Served | None:
         try:
             files = PluginFiles.read(
                 self._manifest_path(), self.config.spec_path, self.config.plugin.max_spec_bytes
             )
         except PluginFileError as exc:
-            self._notice("reload_failed", f"{exc}; version {self.current.number} stays in service")
+            self._notice("reload_failed", f"{exc}; version {current.number} stays in service")
             return None
         if (files.manifest_hash, files.spec_hash) == (
-            self.current.files.manifest_hash,
-            self.current.files.spec_hash,
+            current.files.manifest_hash,
+            current.files.spec_hash,
         ):
             return None
         try:
             served = self._serve(files)
         except ValueError as exc:
-            self._notice("reload_failed", f"{exc}; version {self.current.number} stays in service")
+            self._notice("reload_failed", f"{exc}; version {current.number} stays in service")
             return None
         if self.config.plugin.pin is not None:
             self._notice("reloaded", f"version {served.number} recorded; pinned version stays")

@@ -22,7 +22,9 @@ class FileWatcher:
         self._thread = threading.Thread(target=self._run, name="pluginlab-watch", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        """Start watching (nothing to do, and no thread, without files)."""
+        if self.files:
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()

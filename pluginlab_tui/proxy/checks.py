@@ -43,10 +43,12 @@ def response_of(response: http.Response, limit: int, exchange: Exchange) -> Http
     )
 
 
-def check_request(exchange: Exchange, flow: http.HTTPFlow, limit: int) -> RequestCheck:
-    """The request's check, made once per exchange (the auth gate and RequestChecks share it)."""
-    if exchange.check is None:
-        exchange.check = verdict.check_request(exchange.served.validator, request_of(flow, limit))
+def check_request(exchange: Exchange, flow: http.HTTPFlow, limit: int) -> RequestCheck | None:
+    """The request's check, made once per exchange (the auth gate and RequestChecks share it);
+    None where no OpenAPI contract applies (MCP traffic, or no spec at all)."""
+    contract = exchange.contract
+    if exchange.check is None and contract is not None:
+        exchange.check = verdict.check_request(contract.validator, request_of(flow, limit))
     return exchange.check
 
 
@@ -59,9 +61,10 @@ def held_to_contract(exchange: Exchange) -> bool:
 
 def check_response(exchange: Exchange, response: http.Response, limit: int) -> None:
     """Check the response now (strict mode, or the writer stage) and keep the verdict."""
-    if exchange.response_violations is None and exchange.check is not None:
+    contract = exchange.contract
+    if exchange.response_violations is None and exchange.check is not None and contract:
         exchange.response_violations = verdict.check_response(
-            exchange.served.validator,
+            contract.validator,
             exchange.check,
             response_of(response, limit, exchange),
             exchange.duration_ms or 0.0,
@@ -75,11 +78,14 @@ class RequestChecks:
 
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        if exchange.contract is None:  # MCP traffic, or no spec at all: no OpenAPI check applies
+            return
         limit = self.runtime.config.proxy.max_inflated_bytes
         if exchange.check is None and _costly(flow.request):
             # inflating may take a while: off the proxy's loop
             await asyncio.to_thread(check_request, exchange, flow, limit)
-        violations = check_request(exchange, flow, limit).violations
+        check = check_request(exchange, flow, limit)
+        violations = [] if check is None else check.violations
         if violations and self.runtime.config.proxy.strict:
             exchange.answered_by = "proxy"
             exchange.response_violations = []

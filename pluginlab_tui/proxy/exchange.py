@@ -26,7 +26,8 @@ _KEY = "pluginlab"
 
 @dataclass(slots=True)
 class Exchange:
-    served: Served
+    #: The plugin version in service; None when the proxy serves no plugin files (MCP mode).
+    served: Served | None
     event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     ts: str = field(default_factory=iso_now)
     started: float = field(default_factory=time.perf_counter)
@@ -36,6 +37,8 @@ class Exchange:
     #: Who answered: the backend, the proxy itself (files, refusals, strict), or the mock.
     answered_by: str = "backend"
     check: RequestCheck | None = None
+    #: On the MCP endpoint (mcp.endpoint): forwarded without the OpenAPI checks.
+    mcp: bool = False
     #: Response violations found before the answer left (strict mode); else found later.
     response_violations: list[Violation] | None = None
     duration_ms: float | None = None
@@ -49,6 +52,11 @@ class Exchange:
     faults: list[Violation] = field(default_factory=list)
     #: Bodies decoded so far, by message (see proxy/bodies.py): each is inflated once.
     bodies: list[tuple[http.Message, Inflated]] = field(default_factory=list)
+
+    @property
+    def contract(self) -> Served | None:
+        """The version whose OpenAPI checks apply to this exchange (none on the MCP endpoint)."""
+        return None if self.mcp else self.served
 
     @property
     def request_violations(self) -> list[Violation]:

@@ -20,7 +20,9 @@ from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
 
-#: Headers that belong to one connection, never forwarded.
+#: Headers that belong to one connection, never forwarded. Host is one: the backend gets its own
+#: (from its URL; MCP SDK servers refuse other hosts on loopback with 421), the caller's goes in
+#: X-Forwarded-Host.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -93,9 +95,14 @@ class Forward:
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         backend = self.runtime.config.proxy.backend
-        if backend is None or self.runtime.config.proxy.mock:
-            flow.response = mock_response(exchange)
+        contract = exchange.contract  # MCP traffic has none to mock from: it needs the backend
+        if contract is not None and (backend is None or self.runtime.config.proxy.mock):
+            flow.response = mock_response(exchange, contract)
             exchange.answered_by = "mock"
+        elif backend is None:
+            exchange.error = "no proxy.backend is set, and there is no spec to answer from"
+            exchange.answered_by = "proxy"
+            flow.response = error_response(502, "no_backend", exchange.error)
         else:
             flow.response = await self._forward(backend, exchange, flow)
             if exchange.error is not None:  # our own 502/504: not the backend's answer

@@ -63,8 +63,9 @@ class AuthGate:
         else:
             verdict = gate.authenticate(flow.request.headers.fields)
         if verdict.result == "ok" and gate.gates_operations(verdict):
-            check = check_request(exchange, flow, self.config.proxy.max_inflated_bytes)
-            verdict = gate.allow(verdict, check.operation_id)
+            # No operation (MCP traffic): a plan that lists its operations refuses it.
+            check_request(exchange, flow, self.config.proxy.max_inflated_bytes)
+            verdict = gate.allow(verdict, exchange.operation_id)
         if verdict.result == "ok" and not replay:
             verdict = gate.limit(verdict)
         exchange.auth_result = verdict.result
@@ -76,7 +77,8 @@ class AuthGate:
         if self.state.signer is not None:
             # With auth.jwt the backend's Authorization is the proxy's word: its JWT, or none
             # (a caller's own Authorization, a JWT it kept from elsewhere say, never passes).
-            token = gate.backend_token(verdict, exchange.served.files)
+            served = exchange.served
+            token = gate.backend_token(verdict, None if served is None else served.files)
             if token is None:
                 flow.request.headers.pop("Authorization", None)
             else:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mitmproxy import http
 
+from pluginlab_tui.contract.service import Served
 from pluginlab_tui.contract.verdict import check_response
 from pluginlab_tui.generate import generate, media_example, parameter_value, resolve
 from pluginlab_tui.proxy.answers import error_response
@@ -141,9 +142,8 @@ def as_response(answer: MockAnswer) -> http.Response:
     return response
 
 
-def mock_response(exchange: Exchange) -> http.Response:
-    """An answer for the matched operation, marked with X-PluginLab-Mock."""
-    served = exchange.served
+def mock_response(exchange: Exchange, served: Served) -> http.Response:
+    """An answer for the matched operation of `served`, marked with X-PluginLab-Mock."""
     operation = served.files.operation(exchange.operation_id)
     if operation is None:
         response = error_response(404, "no_operation", "mock: no operation of the spec matches")

@@ -60,7 +60,8 @@ class OAuthRoutes:
         exchange.answered_by = "proxy"  # should routing raise, the pipeline answers (fail closed)
         request = flow.request
         limit = self.runtime.config.proxy.max_inflated_bytes
-        manifest = self.runtime.service.current.files.manifest
+        current = self.runtime.service.current
+        manifest = None if current is None else current.files.manifest
         plugin = manifest.get("name_for_human") if isinstance(manifest, dict) else None
         call = Call(
             method=request.method,

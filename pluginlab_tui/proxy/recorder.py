@@ -117,7 +117,7 @@ def exchange_event(
         status=response.status_code if response is not None else status,
         duration_ms=exchange.duration_ms,
         auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
-        version=exchange.served.number,
+        version=None if exchange.served is None else exchange.served.number,
         violations=exchange.violations(),
         error=exchange.error or error,
         client_ip=exchange.client_ip,

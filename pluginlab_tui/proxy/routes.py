@@ -5,6 +5,7 @@ from __future__ import annotations
 from mitmproxy import http
 
 from pluginlab_tui.access.grant import is_loopback
+from pluginlab_tui.contract.service import Served
 from pluginlab_tui.proxy.answers import error_response, file_response, json_response
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
@@ -23,21 +24,11 @@ class Routes:
         path = flow.request.path.split("?", 1)[0]
         response: http.Response | None = None
         if path == MANIFEST_ROUTE:
-            if served.manifest_json is None:
-                response = error_response(
-                    404,
-                    "no_manifest",
-                    "GPT Actions have no manifest: import the spec in the GPT editor instead",
-                    spec=self.runtime.config.proxy.public_url + served.spec_route,
-                )
-            else:
-                response = file_response(served.manifest_json, "application/json")
-        elif path in (served.spec_route, "/openapi.yaml", "/openapi.json"):
-            response = (
-                file_response(served.spec_json, "application/json")
-                if path.endswith(".json")
-                else file_response(served.spec_yaml, "application/yaml")
-            )
+            response = self._manifest(served)
+        elif path in ("/openapi.yaml", "/openapi.json") or (
+            served is not None and path == served.spec_route
+        ):
+            response = self._spec(served, path)
         elif path == HEALTH_ROUTE:
             response = json_response(200, self.health(flow))
         elif path == LOGO_ROUTE:
@@ -46,9 +37,40 @@ class Routes:
             exchange.answered_by = "proxy"
             flow.response = response
 
+    def _manifest(self, served: Served | None) -> http.Response:
+        public = self.runtime.config.proxy.public_url
+        if served is None:
+            endpoint = self.runtime.config.mcp.endpoint or ""
+            return error_response(
+                404,
+                "no_manifest",
+                "an MCP server has no manifest: add it in ChatGPT as a connector at its MCP URL",
+                mcp=public + endpoint,
+            )
+        if served.manifest_json is None:
+            return error_response(
+                404,
+                "no_manifest",
+                "GPT Actions have no manifest: import the spec in the GPT editor instead",
+                spec=public + served.spec_route,
+            )
+        return file_response(served.manifest_json, "application/json")
+
+    @staticmethod
+    def _spec(served: Served | None, path: str) -> http.Response:
+        if served is None:
+            return error_response(404, "no_spec", "no OpenAPI spec is served (MCP mode)")
+        if path.endswith(".json"):
+            return file_response(served.spec_json, "application/json")
+        return file_response(served.spec_yaml, "application/yaml")
+
     def health(self, flow: http.HTTPFlow) -> dict[str, object]:
         """The proxy's state; a loopback caller also learns where its store is (for replay)."""
-        found: dict[str, object] = {"status": "ok", "version": self.runtime.service.current.number}
+        current = self.runtime.service.current
+        found: dict[str, object] = {
+            "status": "ok",
+            "version": None if current is None else current.number,
+        }
         found.update(self.runtime.writer.health())
         peer = flow.client_conn.peername
         if peer and is_loopback(str(peer[0])):

@@ -15,7 +15,7 @@ def test_a_body_is_decoded_once_per_exchange_and_bounded() -> None:
     flow = tflow.tflow()
     flow.request.headers["content-encoding"] = "gzip"
     flow.request.raw_content = gzip.compress(b'{"title": "milk"}')
-    exchange = Exchange(served=None)  # type: ignore[arg-type]
+    exchange = Exchange(served=None)
     first = decoded(flow.request, 1000, exchange)
     assert first.content == b'{"title": "milk"}' and first.complete
     assert decoded(flow.request, 1000, exchange) is first

@@ -206,3 +206,22 @@ def test_a_coded_body_is_checked_off_the_loop_with_the_same_verdict(
     assert [(v.code, v.where) for v in exchange.check.violations] == [
         ("invalid_body", "body/title")
     ]
+
+
+def test_the_mcp_endpoint_is_not_held_to_the_spec_and_other_paths_still_are(
+    tmp_path: Path,
+) -> None:
+    sections = todo_sections(tmp_path, None, mcp={"endpoint": "/mcp"}, proxy={"strict": True})
+    runtime = Runtime(load_config(write_config(tmp_path, sections)))
+    runtime.start()
+    try:
+        rpc = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        for path in ("/mcp", "/mcp/messages?session_id=1"):
+            flow = arrived(runtime, "POST", path, rpc)
+            exchange = exchange_of(flow)
+            assert exchange is not None and exchange.mcp and exchange.served is not None
+            assert flow.response is None and exchange.check is None and not exchange.violations()
+        elsewhere = arrived(runtime, "POST", "/mcpx", rpc)
+        assert codes(elsewhere) == [("unknown_path", "path")]
+    finally:
+        runtime.close()
