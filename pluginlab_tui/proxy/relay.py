@@ -149,6 +149,8 @@ class Relay:
         flow.request.data = relayed.caller
         if relayed.cut is not None:
             exchange.error = exchange.error or relayed.cut
+        if flow.response is None:  # no answer came: mitmproxy's own error went to the caller
+            exchange.answered_by = "proxy"
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
         tee, response = relayed.tee, flow.response

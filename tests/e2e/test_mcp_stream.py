@@ -156,3 +156,18 @@ def test_a_stream_the_caller_leaves_is_recorded_with_what_was_relayed(
     event = events[0]
     assert event.status == 200 and event.error is not None
     assert (event.response_body or "").encode() == FRAME_1
+
+
+def test_an_unreachable_mcp_backend_is_a_502_and_one_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", nowhere) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        events = wait_for(lambda: _events(proxy.db, "POST"))
+    # mitmproxy forwards MCP traffic and answers this 502 itself (not the proxy's problem+json)
+    assert answer.status_code == 502
+    assert events is not None and len(events) == 1
+    assert events[0].error is not None and nowhere.rsplit(":", 1)[1] in events[0].error
