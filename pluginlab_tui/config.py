@@ -226,6 +226,8 @@ class StoreSection(Section):
 class McpSection(Section):
     endpoint: str | None = None
     """The path of the MCP endpoint (e.g. "/mcp"): requests to it, or below it, are MCP traffic."""
+    stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
+    """An MCP event stream (SSE) ends after this many seconds without a chunk."""
 
     @field_validator("endpoint")
     @classmethod

@@ -127,6 +127,10 @@ REFUSED = [
     ("proxy.max_body_bytes", 0, "greater than 0"),
     ("proxy.max_inflated_bytes", -1, "greater than 0"),
     ("plugin.max_spec_bytes", 0, "greater than 0"),
+    ("mcp.stream_idle_s", 0, "greater than 0"),
+    ("mcp.stream_idle_s", float("nan"), "finite number"),
+    ("mcp.stream_idle_s", float("inf"), "finite number"),
+    ("mcp.stream_idle_s", 86401, "less than or equal to 86400"),
 ]
 
 

@@ -10,6 +10,7 @@ mitmdump it reads the file named by the `pluginlab_config` option
 from __future__ import annotations
 
 import gc
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from pluginlab_tui.proxy.intake import Intake
 from pluginlab_tui.proxy.oauth_routes import OAuthRoutes
 from pluginlab_tui.proxy.pipeline import Pipeline
 from pluginlab_tui.proxy.recorder import Recorder
+from pluginlab_tui.proxy.relay import Relay
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.proxy.trailers import install as read_trailers
@@ -34,6 +36,7 @@ from pluginlab_tui.proxy.trailers import install as read_trailers
 
 def stages(runtime: Runtime) -> list[Any]:
     """The addons, in the order an exchange meets them."""
+    relay = Relay(runtime)
     return [
         Intake(runtime),
         IpGate(runtime),
@@ -42,7 +45,8 @@ def stages(runtime: Runtime) -> list[Any]:
         OAuthRoutes(runtime),
         AuthGate(runtime),
         RequestChecks(runtime),
-        Forward(runtime),
+        Forward(runtime, relay),
+        relay,
         ResponseChecks(runtime),
         HeadAnswers(),
         Recorder(runtime),
@@ -96,3 +100,7 @@ class PluginLab(Pipeline):
         limit = str(runtime.config.proxy.max_body_bytes)
         if ctx.options.body_size_limit != limit:
             ctx.options.update(body_size_limit=limit)
+        # mitmproxy closes connections idle for tcp_timeout: never before mcp.stream_idle_s.
+        idle = math.ceil(runtime.config.mcp.stream_idle_s) + 1
+        if runtime.config.mcp.endpoint is not None and ctx.options.tcp_timeout < idle:
+            ctx.options.update(tcp_timeout=idle)

@@ -39,6 +39,8 @@ class Exchange:
     check: RequestCheck | None = None
     #: On the MCP endpoint (mcp.endpoint): forwarded without the OpenAPI checks.
     mcp: bool = False
+    #: The answer's head has gone to the caller and its body is streaming (proxy/relay.py).
+    streamed: bool = False
     #: Response violations found before the answer left (strict mode); else found later.
     response_violations: list[Violation] | None = None
     duration_ms: float | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import aiohttp
 import yarl
@@ -19,6 +20,9 @@ from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
+
+if TYPE_CHECKING:
+    from pluginlab_tui.proxy.relay import Relay
 
 #: Headers that belong to one connection, never forwarded. Host is one: the backend gets its own
 #: (from its URL; MCP SDK servers refuse other hosts on loopback with 421), the caller's goes in
@@ -71,10 +75,14 @@ def backend_url(backend: str, target: str) -> yarl.URL:
 
 
 class Forward:
-    """The last request stage: anything not answered yet goes to the backend (or the mock)."""
+    """The last request stage: anything not answered yet goes to the backend (or the mock).
 
-    def __init__(self, runtime: Runtime) -> None:
+    MCP requests are aimed at the backend for mitmproxy to forward (`relay`), so that event
+    streams are relayed as they arrive (proxy/relay.py)."""
+
+    def __init__(self, runtime: Runtime, relay: Relay) -> None:
         self.runtime = runtime
+        self.relay = relay
         self.session: aiohttp.ClientSession | None = None
 
     def _session(self) -> aiohttp.ClientSession:
@@ -103,6 +111,9 @@ class Forward:
             exchange.error = "no proxy.backend is set, and there is no spec to answer from"
             exchange.answered_by = "proxy"
             flow.response = error_response(502, "no_backend", exchange.error)
+        elif exchange.mcp:
+            self.relay.aim(flow, exchange, backend, self._told(flow, exchange))
+            return  # mitmproxy forwards it; the relay times the answer
         else:
             flow.response = await self._forward(backend, exchange, flow)
             if exchange.error is not None:  # our own 502/504: not the backend's answer
@@ -116,12 +127,8 @@ class Forward:
         headers: CIMultiDict[str] = CIMultiDict(
             (k, v) for k, v in request.headers.items(multi=True) if k.lower() not in HOP_BY_HOP
         )
-        for name, value in self.runtime.identity_headers(exchange):
+        for name, value in self._told(flow, exchange):
             headers[name] = value
-        headers["X-Forwarded-For"] = exchange.client_ip
-        headers["X-Forwarded-Proto"] = request.scheme
-        if request.host_header:
-            headers["X-Forwarded-Host"] = request.host_header
         timeout = self.runtime.config.proxy.timeout_s
         try:
             return await asyncio.wait_for(
@@ -145,6 +152,15 @@ class Forward:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             exchange.error = f"backend failed: {type(exc).__name__}: {_describe(exc)}"
             return error_response(502, "backend_failed", exchange.error)
+
+    def _told(self, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:
+        """What the backend is told besides the caller's headers: who, from where."""
+        request = flow.request
+        told = self.runtime.identity_headers(exchange)
+        told += [("X-Forwarded-For", exchange.client_ip), ("X-Forwarded-Proto", request.scheme)]
+        if request.host_header:
+            told.append(("X-Forwarded-Host", request.host_header))
+        return told
 
     async def _exchange(
         self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes | None

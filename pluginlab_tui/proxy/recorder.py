@@ -160,7 +160,8 @@ class Recorder:
             )
             attach(flow, exchange)
         status = self._fill_error(flow, exchange)
-        await self._hand_over(self._pending(flow, exchange, sent=False, status=status))
+        pending = self._pending(flow, exchange, sent=exchange.streamed, status=status)
+        await self._hand_over(pending)
 
     @property
     def _wait_s(self) -> float:

@@ -118,7 +118,7 @@ def test_a_handshake_era_session_passes_with_its_sse_answers(
     empty_folder: Path, app_backend: Backend
 ) -> None:
     """initialize and a session id: the app answers each POST with an SSE stream that ends
-    with the answer, which the (buffering) forwarder relays whole."""
+    with the answer, which the proxy relays as it arrives (proxy/relay.py)."""
     with Proxy(empty_folder, "--mcp", "/mcp", "--backend", app_backend.url) as proxy:
         names, added = session_through(proxy.url + "/mcp", mode="legacy")
         # initialize, notifications/initialized, tools/list, tools/call

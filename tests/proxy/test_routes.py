@@ -15,6 +15,7 @@ from pluginlab_tui.proxy.checks import RequestChecks
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.relay import Relay
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -64,7 +65,7 @@ def test_without_a_backend_mcp_traffic_is_answered_502_unchecked(no_files: Runti
     flow = routed(no_files, "POST", "/mcp")
     assert flow.response is None
     asyncio.run(RequestChecks(no_files).request(flow))
-    asyncio.run(Forward(no_files).request(flow))
+    asyncio.run(Forward(no_files, Relay(no_files)).request(flow))
     exchange = exchange_of(flow)
     assert flow.response is not None and flow.response.status_code == 502
     assert flow.response.json()["error"] == "no_backend"

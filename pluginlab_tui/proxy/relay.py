@@ -1,0 +1,206 @@
+"""MCP exchanges forwarded by mitmproxy itself, so that event streams (SSE) reach the caller
+frame by frame.
+
+An addon's own response (the aiohttp forwarder's) is sent whole by mitmproxy, so MCP requests
+are not answered here: they are aimed at the backend and mitmproxy forwards them. A
+`text/event-stream` answer is streamed (`flow.response.stream`) through a tee that keeps at most
+proxy.max_body_bytes of it for the event. Mitmproxy cannot kill a flow in transit, so the proxy's
+own limits (proxy.timeout_s for an answer that is not a stream, or until a stream's head;
+mcp.stream_idle_s between a stream's chunks) end an exchange by closing its backend connection.
+The event is recorded when the exchange ends: normally, idle, or the caller leaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import yarl
+from mitmproxy import ctx, http
+
+from pluginlab_tui.inflate import Inflated
+from pluginlab_tui.proxy.exchange import Exchange, exchange_of
+from pluginlab_tui.proxy.forward import backend_url
+from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
+
+#: Caller headers the backend never gets (one connection's, or the proxy's own to read).
+_NOT_FORWARDED = (
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+)
+
+
+class Tee:
+    """The stream callable: passes each chunk on, keeps a bounded copy, notes the time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = bytearray()
+        self.size = 0
+        self.last = time.monotonic()
+
+    def __call__(self, chunk: bytes) -> bytes:
+        if chunk:
+            self.last = time.monotonic()
+            self.size += len(chunk)
+            room = self.limit - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+        return chunk
+
+    @property
+    def complete(self) -> bool:
+        return self.size == len(self.kept)
+
+
+@dataclasses.dataclass(slots=True)
+class Relayed:
+    """One MCP exchange mitmproxy forwards: the caller's request as it came, the timer."""
+
+    caller: http.RequestData
+    timer: asyncio.TimerHandle | None = None
+    tee: Tee | None = None
+    #: Why the proxy ended the exchange itself, or None.
+    cut: str | None = None
+
+
+def is_event_stream(response: http.Response) -> bool:
+    kind = str(response.headers.get("content-type", ""))
+    return kind.split(";", 1)[0].strip().lower() == "text/event-stream"
+
+
+class Relay:
+    """Aims MCP requests at the backend (from Forward) and streams their SSE answers."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.relayed: dict[int, Relayed] = {}
+
+    def aim(
+        self, flow: http.HTTPFlow, exchange: Exchange, backend: str, added: list[tuple[str, str]]
+    ) -> None:
+        """Point the request at the backend with the headers it is told (`added`); mitmproxy
+        sends it. The caller's request is restored for the event once it has gone."""
+        request = flow.request
+        caller = request.data
+        request.data = dataclasses.replace(caller, headers=caller.headers.copy())
+        url = backend_url(backend, request.path)
+        request.scheme = url.scheme
+        request.host = url.raw_host or ""
+        request.port = url.explicit_port or (443 if url.scheme == "https" else 80)
+        request.path = _target(url)
+        for name in _NOT_FORWARDED:
+            request.headers.pop(name, None)
+        for name, value in added:
+            request.headers[name] = value
+        relayed = Relayed(caller)
+        self.relayed[id(flow)] = relayed
+        timeout = self.runtime.config.proxy.timeout_s
+        self._arm(flow, relayed, timeout, f"backend did not answer within {timeout:g} s")
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        relayed = self.relayed.get(id(flow))
+        exchange = exchange_of(flow)
+        if relayed is None or exchange is None or flow.response is None:
+            return
+        flow.request.data = relayed.caller
+        if not is_event_stream(flow.response):
+            return  # answered whole, within proxy.timeout_s as before
+        relayed.tee = Tee(self.runtime.config.proxy.max_body_bytes)
+        flow.response.stream = relayed.tee
+        exchange.streamed = True
+        headers = flow.response.headers
+        headers[EVENT_HEADER] = exchange.event_id
+        headers[VIOLATIONS_HEADER] = str(exchange.known_violations())
+        idle = self.runtime.config.mcp.stream_idle_s
+        self._cancel(relayed)
+        self._arm(
+            flow,
+            relayed,
+            idle,
+            f"the event stream sent nothing for {idle:g} s (mcp.stream_idle_s)",
+            relayed.tee,
+        )
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._ended(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._ended(flow)
+
+    def done(self) -> None:
+        for relayed in self.relayed.values():
+            self._cancel(relayed)
+
+    def _ended(self, flow: http.HTTPFlow) -> None:
+        """The exchange is over: the caller's request and the relayed bytes go in the event."""
+        relayed = self.relayed.pop(id(flow), None)
+        exchange = exchange_of(flow)
+        if relayed is None or exchange is None:
+            return
+        self._cancel(relayed)
+        flow.request.data = relayed.caller
+        if relayed.cut is not None:
+            exchange.error = exchange.error or relayed.cut
+        if flow.response is None:  # no answer came: mitmproxy's own error went to the caller
+            exchange.answered_by = "proxy"
+        if exchange.duration_ms is None:
+            exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
+        tee, response = relayed.tee, flow.response
+        if tee is None or response is None:
+            return
+        response.raw_content = bytes(tee.kept)
+        if not tee.complete and "content-encoding" not in response.headers:
+            body = Inflated(bytes(tee.kept), complete=False, size=len(tee.kept))
+            exchange.bodies.append((response, body))
+
+    def _arm(
+        self,
+        flow: http.HTTPFlow,
+        relayed: Relayed,
+        wait_s: float,
+        why: str,
+        tee: Tee | None = None,
+    ) -> None:
+        """End the exchange after `wait_s` (without a chunk of `tee`, when given)."""
+        start = time.monotonic()
+
+        def fire() -> None:
+            last = start if tee is None else tee.last
+            left = last + wait_s - time.monotonic()
+            if left > 0:
+                relayed.timer = loop.call_later(left, fire)
+                return
+            relayed.timer = None
+            relayed.cut = why
+            _close_backend(flow)
+
+        loop = asyncio.get_running_loop()
+        relayed.timer = loop.call_later(wait_s, fire)
+
+    @staticmethod
+    def _cancel(relayed: Relayed) -> None:
+        if relayed.timer is not None:
+            relayed.timer.cancel()
+            relayed.timer = None
+
+
+def _target(url: yarl.URL) -> str:
+    query = url.raw_query_string
+    return url.raw_path + (f"?{query}" if query else "")
+
+
+def _close_backend(flow: http.HTTPFlow) -> None:
+    """Close the flow's backend connection: mitmproxy then ends the exchange with an error."""
+    server = ctx.master.addons.get("proxyserver")
+    handler = None if server is None else server.connections.get(flow.client_conn.id)
+    io = None if handler is None else handler.transports.get(flow.server_conn)
+    if io is not None and isinstance(io.writer, asyncio.StreamWriter):
+        io.writer.close()

@@ -1,0 +1,173 @@
+"""MCP event streams through `serve --mcp`: frames reach the caller as the server sends them,
+an idle stream ends after mcp.stream_idle_s, and each streamed exchange is one event."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+from pluginlab_tui.examples import free_port
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import EVENT_HEADER
+from tests.conftest import stored_events
+from tests.e2e.test_mcp_mode import Proxy
+from tests.harness import wait_for
+
+FRAME_1 = b'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress"}\n\n'
+FRAME_2 = b'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
+
+
+class SseServer:
+    """A loopback MCP-like server: each answer is an SSE stream that sends frame 1, then frame
+    2 only once `go` is set (a POST's stream then ends; a GET's waits for `go` and ends)."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+        async def frames(then: bytes | None) -> AsyncIterator[bytes]:
+            yield FRAME_1
+            while not self.go.is_set():
+                await asyncio.sleep(0.01)
+            if then is not None:
+                yield then
+
+        async def mcp(request: Request) -> StreamingResponse:
+            then = FRAME_2 if request.method == "POST" else None
+            return StreamingResponse(frames(then), media_type="text/event-stream")
+
+        app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> SseServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.go.set()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def sse_server() -> Iterator[SseServer]:
+    with SseServer() as server:
+        yield server
+
+
+def _events(db: Path, method: str) -> list[Event] | None:
+    found = [e for e in stored_events(db) if e.method == method and e.path == "/mcp"]
+    return found or None
+
+
+def _frames(lines: Iterator[bytes]) -> Iterator[bytes]:
+    """The SSE frames of a stream, one at a time, as they arrive."""
+    frame = b""
+    for chunk in lines:
+        frame += chunk
+        while b"\n\n" in frame:
+            done, _, frame = frame.partition(b"\n\n")
+            yield done + b"\n\n"
+
+
+def test_a_post_answer_stream_reaches_the_caller_frame_by_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", sse_server.url) as proxy:
+        with (
+            proxy.client() as client,
+            client.stream("POST", "/mcp", json=call, headers=accept) as answer,
+        ):
+            frames = _frames(answer.iter_raw())
+            # The server holds frame 2 until `go`: frame 1 came through on its own.
+            first = next(frames)
+            sse_server.go.set()
+            rest = b"".join(frames)
+            event_id = answer.headers.get(EVENT_HEADER)
+        events = wait_for(lambda: _events(proxy.db, "POST"))
+    assert first == FRAME_1 and rest == FRAME_2
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/event-stream")
+    assert events is not None and len(events) == 1
+    event = events[0]
+    assert event.event_id == event_id and event.status == 200 and event.error is None
+    assert (event.response_body or "").encode() == FRAME_1 + FRAME_2
+    assert '"tools/call"' in (event.request_body or "")
+
+
+def test_an_idle_get_stream_ends_after_stream_idle_s_and_is_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"PLUGINLAB_MCP__STREAM_IDLE_S": "1", "PLUGINLAB_PROXY__TIMEOUT_S": "0.5"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", sse_server.url, env=env) as proxy:
+        received = b""
+        ended = None
+        with proxy.client() as client:
+            try:
+                with client.stream("GET", "/mcp", headers={"Accept": "text/event-stream"}) as s:
+                    for chunk in s.iter_raw():
+                        received += chunk
+            except httpx.HTTPError as exc:  # cut mid-stream: the chunked body never ends
+                ended = exc
+        events = wait_for(lambda: _events(proxy.db, "GET"))
+    # The server never sends more (nor ends) before the test is over: the proxy ended it.
+    assert not sse_server.go.is_set()
+    assert received == FRAME_1, ended
+    assert events is not None and len(events) == 1
+    event = events[0]
+    assert event.status == 200
+    # proxy.timeout_s (0.5 s) does not cut a stream; mcp.stream_idle_s (1 s) does.
+    assert event.error is not None and "mcp.stream_idle_s" in event.error
+    assert (event.response_body or "").encode() == FRAME_1
+
+
+def test_a_stream_the_caller_leaves_is_recorded_with_what_was_relayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", sse_server.url) as proxy:
+        with (
+            proxy.client() as client,
+            client.stream("GET", "/mcp", headers={"Accept": "text/event-stream"}) as stream,
+        ):
+            first = next(_frames(stream.iter_raw()))
+        # the caller has gone; the server is still holding its stream open
+        events = wait_for(lambda: _events(proxy.db, "GET"))
+    assert first == FRAME_1 and not sse_server.go.is_set()
+    assert events is not None and len(events) == 1
+    event = events[0]
+    assert event.status == 200 and event.error is not None
+    assert (event.response_body or "").encode() == FRAME_1
+
+
+def test_an_unreachable_mcp_backend_is_a_502_and_one_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", nowhere) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        events = wait_for(lambda: _events(proxy.db, "POST"))
+    # mitmproxy forwards MCP traffic and answers this 502 itself (not the proxy's problem+json)
+    assert answer.status_code == 502
+    assert events is not None and len(events) == 1
+    assert events[0].error is not None and nowhere.rsplit(":", 1)[1] in events[0].error
