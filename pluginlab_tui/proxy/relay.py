@@ -21,20 +21,13 @@ from mitmproxy import ctx, http
 
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of
-from pluginlab_tui.proxy.forward import backend_url
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_url
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
-#: Caller headers the backend never gets (one connection's, or the proxy's own to read).
-_NOT_FORWARDED = (
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "upgrade",
-)
+#: Caller headers the backend never gets: the forwarder's hop-by-hop set, less those mitmproxy
+#: sets itself when it sends the request (the framing, and Host from the backend's URL).
+_NOT_FORWARDED = HOP_BY_HOP - {"transfer-encoding", "host", "content-length"}
 
 
 class Tee:
