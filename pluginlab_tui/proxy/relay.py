@@ -58,6 +58,8 @@ class Relayed:
     """One MCP exchange mitmproxy forwards: the caller's request as it came, the timer."""
 
     caller: http.RequestData
+    #: The backend's URL, for the error of an exchange it did not answer.
+    backend: str
     timer: asyncio.TimerHandle | None = None
     tee: Tee | None = None
     #: Why the proxy ended the exchange itself, or None.
@@ -93,7 +95,7 @@ class Relay:
             request.headers.pop(name, None)
         for name, value in added:
             request.headers[name] = value
-        relayed = Relayed(caller)
+        relayed = Relayed(caller, backend)
         self.relayed[id(flow)] = relayed
         timeout = self.runtime.config.proxy.timeout_s
         self._arm(flow, relayed, timeout, f"backend did not answer within {timeout:g} s")
@@ -144,6 +146,8 @@ class Relay:
             exchange.error = exchange.error or relayed.cut
         if flow.response is None:  # no answer came: mitmproxy's own error went to the caller
             exchange.answered_by = "proxy"
+            if exchange.error is None and flow.error is not None:
+                exchange.error = f"backend unreachable at {relayed.backend}: {flow.error.msg}"
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
         tee, response = relayed.tee, flow.response
