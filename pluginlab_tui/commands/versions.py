@@ -59,11 +59,12 @@ def run_list(args: argparse.Namespace) -> int:
     if not records:
         print("no versions recorded yet (start the proxy with `pluginlab-tui serve`)")
     for record in records:
-        manifest = (record.manifest_hash or "-")[:10]
-        print(
-            f"{record.number:>4}  {record.ts[:19]}  manifest {manifest:<10}  "
-            f"spec {record.spec_hash[:10]}  {_summary(record)}"
-        )
+        if record.spec_hash is None:
+            files = f"catalogue {(record.catalogue_hash or '-')[:10]:<10}"
+        else:
+            manifest = (record.manifest_hash or "-")[:10]
+            files = f"manifest {manifest:<10}  spec {record.spec_hash[:10]}"
+        print(f"{record.number:>4}  {record.ts[:19]}  {files}  {_summary(record)}")
     return 0
 
 
@@ -89,7 +90,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.file in (None, "spec"):
         if args.file is None:
             out.write("# spec\n")
-        out.write(record.spec_text.rstrip("\n") + "\n")
+        out.write((record.spec_text or "(no spec: an MCP catalogue)").rstrip("\n") + "\n")
     if args.file in (None, "lint"):
         if args.file is None:
             out.write("# lint\n")
@@ -101,7 +102,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _spec_of(record: VersionRecord) -> dict[str, object]:
-    data = yaml.safe_load(record.spec_text)
+    data = yaml.safe_load(record.spec_text or "{}")
     return data if isinstance(data, dict) else {}
 
 

@@ -36,13 +36,14 @@ class Contracts:
             return None
         if version not in self._built:
             record = versions.get(self.conn, version)
+            spec = None if record is None else record.spec_text  # a catalogue version has none
             self._built[version] = (
                 None
-                if record is None
+                if record is None or spec is None
                 else self._compile(
                     lambda: PluginFiles.from_texts(
                         record.manifest_text,
-                        record.spec_text,
+                        spec,
                         max_bytes=self.config.plugin.max_spec_bytes,
                     )
                 )

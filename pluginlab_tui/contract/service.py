@@ -192,6 +192,8 @@ class PluginService:
         record = versions.get(self.conn, number)
         if record is None:
             raise UsageError(f"plugin.pin: there is no version {number} in the store")
+        if record.spec_text is None:
+            raise UsageError(f"plugin.pin: version {number} is the MCP server's catalogue")
         try:
             files = PluginFiles.from_texts(
                 record.manifest_text,

@@ -12,6 +12,13 @@ from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE
 
 Headers = list[tuple[str, str]]
+#: One SSE frame an exchange relayed: {"at_ms": since the request, "id", "event", "size"}.
+Frame = dict[str, Any]
+
+#: Frames kept per event; a longer stream keeps its first ones.
+MAX_FRAMES = 1000
+#: events.protocol: an MCP message (mcp.endpoint) or any other HTTP exchange.
+PROTOCOLS = ("http", "mcp")
 
 
 def _headers(text: str) -> Headers:
@@ -24,6 +31,14 @@ def _violations(text: str) -> list[Violation]:
 
 def _write_violations(violations: list[Violation]) -> str:
     return json.dumps([v.to_dict() for v in violations])
+
+
+def _write_frames(frames: list[Frame]) -> str | None:
+    return json.dumps(frames) if frames else None
+
+
+def _write_flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _write_raw(raw: dict[str, str]) -> str | None:
@@ -86,6 +101,25 @@ class Event(Row):
     error: str | None = None
     client_ip: str | None = None
     conversation_id: str | None = None
+    #: "mcp" for the MCP endpoint's exchanges, "http" for every other.
+    protocol: str = "http"
+    #: The JSON-RPC method of the request or notification (null: an MCP exchange without one).
+    rpc_method: str | None = None
+    #: The JSON-RPC id as JSON text (`7`, `"a"`), so a number and a string stay apart.
+    rpc_id: str | None = None
+    #: Who sent the request: "client" or "server".
+    rpc_direction: str | None = None
+    #: The tool of a tools/call (or prompt of prompts/get); the URI of a resources/read.
+    tool: str | None = None
+    resource_uri: str | None = None
+    session_id: str | None = None
+    protocol_version: str | None = None
+    #: The JSON-RPC error code of an error answer.
+    rpc_error: int | None = None
+    #: A CallToolResult's isError (null when not a tools/call result).
+    is_error: bool | None = field(default=None, metadata=codec(_write_flag, bool))
+    #: The SSE frames this message (or stream) travelled in, with their times; at most MAX_FRAMES.
+    frames: list[Frame] = field(default_factory=list, metadata=codec(_write_frames, json.loads))
     #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).
     raw: dict[str, str] = field(default_factory=dict, metadata=codec(_write_raw, json.loads))
     #: Only in rows read back from the store.

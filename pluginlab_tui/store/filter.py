@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeGuard
 
+from pluginlab_tui.store.event import PROTOCOLS
 from pluginlab_tui.validation.violations import CODES
 from pluginlab_tui.wire import SOURCES
 
@@ -43,6 +44,10 @@ FIELDS: dict[str, str] = {
     "since": "since:10m, since:2026-11-25T09:00 - at or after (s m h d w ago, or a UTC date/time)",
     "until": "until:2h, until:2026-11-25 - before (s m h d w ago; a date includes that whole day)",
     "body": 'body:"milk" - a word or phrase in the request or response body; body:mil* a prefix',
+    "protocol": "protocol:mcp - an MCP message (mcp.endpoint), or protocol:http any other exchange",
+    "rpc": "rpc:tools/call, rpc:resources/* - the JSON-RPC method; * is one or more characters",
+    "tool": "tool:search - the tool of a tools/call (or prompt of prompts/get); * as in rpc:",
+    "session": "session:ID - the MCP session (Mcp-Session-Id)",
 }
 
 #: The words and signs that combine terms, for the help screen.
@@ -457,6 +462,20 @@ def _term_sql(term: Term, now: datetime) -> _Piece:
         return "e.user_id = ?", [value], True
     if name == "plan":
         return "e.plan = ?", [value], True
+    if name == "protocol":
+        if value.lower() not in PROTOCOLS:
+            raise _BadValue(
+                f"unknown protocol '{value}'{_suggest(value.lower(), PROTOCOLS)}: "
+                f"use {', '.join(PROTOCOLS)}"
+            )
+        return "e.protocol = ?", [value.lower()], False
+    if name in ("rpc", "tool"):
+        column = "e.rpc_method" if name == "rpc" else "e.tool"
+        if "*" in value:
+            return f"{column} GLOB ?", [_glob(value)], True
+        return f"{column} = ?", [value], True
+    if name == "session":
+        return "e.session_id = ?", [value], True
     if name == "source":
         if value.lower() not in SOURCES:
             raise _BadValue(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pluginlab_tui.store.body import StoredBody, store_body
-from pluginlab_tui.store.event import Event, Headers
+from pluginlab_tui.store.event import MAX_FRAMES, Event, Frame, Headers
 from pluginlab_tui.validation.violations import Violation
 
 
@@ -53,6 +53,23 @@ class Auth:
 NO_AUTH = Auth()
 
 
+@dataclass(frozen=True, slots=True)
+class Rpc:
+    """What an MCP event knows of its JSON-RPC message (all None: an exchange without one)."""
+
+    method: str | None = None
+    #: The id as JSON text (`7`, `"a"`).
+    id: str | None = None
+    direction: str | None = None
+    tool: str | None = None
+    resource_uri: str | None = None
+    session_id: str | None = None
+    protocol_version: str | None = None
+    error: int | None = None
+    is_error: bool | None = None
+    frames: tuple[Frame, ...] = ()
+
+
 def event_from_parts(
     *,
     event_id: str,
@@ -73,8 +90,11 @@ def event_from_parts(
     violations: list[Violation] | None = None,
     error: str | None = None,
     client_ip: str | None = None,
+    rpc: Rpc | None = None,
 ) -> Event:
-    """The event of an exchange; a message not given leaves its headers and body empty."""
+    """The event of an exchange; a message not given leaves its headers and body empty.
+
+    With `rpc` it is an MCP event (protocol "mcp"), else an HTTP one."""
     event = Event(
         event_id=event_id,
         ts=ts,
@@ -96,6 +116,18 @@ def event_from_parts(
         error=error,
         client_ip=client_ip,
     )
+    if rpc is not None:
+        event.protocol = "mcp"
+        event.rpc_method = rpc.method
+        event.rpc_id = rpc.id
+        event.rpc_direction = rpc.direction
+        event.tool = rpc.tool
+        event.resource_uri = rpc.resource_uri
+        event.session_id = rpc.session_id
+        event.protocol_version = rpc.protocol_version
+        event.rpc_error = rpc.error
+        event.is_error = rpc.is_error
+        event.frames = list(rpc.frames[:MAX_FRAMES])
     if request is not None:
         event.request_headers = request.headers
         event.request_body = request.body.text

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import ForeignKey
 
 #: The schema version this code writes. Older stores are migrated on open by `serve`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Migration = Callable[[Database], None]
 
@@ -193,8 +193,40 @@ def _v4(db: Database) -> None:
     db.table("events").add_column("raw", _TEXT)
 
 
+def _v5(db: Database) -> None:
+    """Version 5: MCP messages (the JSON-RPC fields of an event) and catalogue versions."""
+    events = db.table("events")
+    events.add_column("protocol", _TEXT, not_null_default="http")
+    for column, kind in (
+        ("rpc_method", _TEXT),
+        ("rpc_id", _TEXT),
+        ("rpc_direction", _TEXT),
+        ("tool", _TEXT),
+        ("resource_uri", _TEXT),
+        ("session_id", _TEXT),
+        ("protocol_version", _TEXT),
+        ("rpc_error", _INT),
+        ("is_error", _INT),
+        ("frames", _TEXT),
+    ):
+        events.add_column(column, kind)
+    for name, column in (
+        ("protocol", "protocol"),
+        ("rpc", "rpc_method"),
+        ("tool", "tool"),
+        ("session", "session_id"),
+    ):
+        events.create_index([column], index_name=f"events_{name}")
+    # A version is the plugin's files or the MCP server's catalogue, in one numbered sequence.
+    versions = db.table("versions")
+    versions.transform(not_null={"spec_hash": False, "spec_text": False})
+    versions.add_column("kind", _TEXT, not_null_default="plugin")
+    versions.add_column("catalogue_hash", _TEXT)
+    versions.add_column("catalogue_text", _TEXT)
+
+
 #: MIGRATIONS[n] takes a store from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _v1, 1: _v2, 2: _v3, 3: _v4}
+MIGRATIONS: dict[int, Migration] = {0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5}
 
 
 def database(conn: sqlite3.Connection) -> Database:

@@ -43,7 +43,7 @@ class StoreData:
         return versions.get(self.conn, number)
 
     def versions(self) -> list[VersionRecord]:
-        return versions.all_versions(self.conn)
+        return versions.all_versions(self.conn, versions.PLUGIN)
 
     def latest(self) -> VersionRecord | None:
         return versions.latest(self.conn)
@@ -54,7 +54,8 @@ class StoreData:
             return None
         if number not in self._specs:
             record = self.version(number)
-            self._specs[number] = _parse(record.spec_text) if record else None
+            text = None if record is None else record.spec_text
+            self._specs[number] = None if text is None else _parse(text)
         return self._specs[number]
 
     def toggle_mark(self, row_id: int) -> bool:

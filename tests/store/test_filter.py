@@ -619,3 +619,72 @@ def test_body_search_reads_the_fts_index(store: sqlite3.Connection) -> None:
     )
     assert "events_fts VIRTUAL TABLE" in plan
     assert "SCAN e " not in plan + " "
+
+
+# --- MCP messages ---------------------------------------------------------------------------
+
+# id, protocol, rpc method, tool, session
+MCP_ROWS = [
+    (1, "http", None, None, None),
+    (2, "mcp", "initialize", None, None),
+    (3, "mcp", "tools/call", "search", "s-1"),
+    (4, "mcp", "tools/call", "fetch", "s-1"),
+    (5, "mcp", "resources/read", None, "s-2"),
+    (6, "mcp", None, None, "s-2"),
+]
+
+
+@pytest.fixture(scope="module")
+def mcp_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(tmp_path_factory.mktemp("mcp") / "store.db")
+    migrate(conn)
+    with conn:
+        for ident, protocol, rpc, tool, session in MCP_ROWS:
+            conn.execute(
+                "INSERT INTO events (id, event_id, ts, method, url, path, protocol, rpc_method,"
+                " tool, session_id) VALUES (?, ?, ?, 'POST', 'http://h/mcp', '/mcp', ?, ?, ?, ?)",
+                (ident, f"m-{ident}", ago(ident), protocol, rpc, tool, session),
+            )
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("protocol:mcp", {2, 3, 4, 5, 6}),
+        ("protocol:HTTP", {1}),
+        ("rpc:tools/call", {3, 4}),
+        ("rpc:resources/*", {5}),
+        ("not rpc:tools/call", {1, 2, 5, 6}),
+        ("tool:search", {3}),
+        ("tool:f*", {4}),
+        ("session:s-2", {5, 6}),
+        ("protocol:mcp not session:s-1", {2, 5, 6}),
+    ],
+)
+def test_mcp_fields_pick_their_messages(
+    mcp_store: sqlite3.Connection, expr: str, expected: set[int]
+) -> None:
+    assert select(mcp_store, expr) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "index"),
+    [
+        ("rpc:tools/call", "events_rpc"),
+        ("tool:search", "events_tool"),
+        ("session:s", "events_session"),
+    ],
+)
+def test_mcp_filters_use_their_index(mcp_store: sqlite3.Connection, expr: str, index: str) -> None:
+    compiled = compile_filter(expr, now=NOW)
+    query = f"EXPLAIN QUERY PLAN SELECT e.id FROM events e WHERE {compiled.sql}"
+    plan = [row[3] for row in mcp_store.execute(query, compiled.params)]
+    assert any(index in step for step in plan), plan
+
+
+def test_an_unknown_protocol_says_which_there_are() -> None:
+    with pytest.raises(FilterError, match="unknown protocol 'mpc'.*use http, mcp") as err:
+        compile_filter("protocol:mpc")
+    assert err.value.position == len("protocol:")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pluginlab_tui.store import versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.schema import (
@@ -55,10 +56,50 @@ def test_a_version_3_store_gets_the_raw_column_and_keeps_its_events(tmp_path: Pa
     )
     conn.close()
     upgraded = open_store(path, create=True)
-    assert current_version(upgraded) == SCHEMA_VERSION == 4
+    assert current_version(upgraded) == SCHEMA_VERSION
     row = upgraded.execute("SELECT * FROM events").fetchone()
     assert row["event_id"] == "e1" and row["raw"] is None
     assert Event.from_row(dict(row)).raw == {}
+
+
+def test_a_version_4_store_gets_the_mcp_fields_and_keeps_its_plugin_versions(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(4):
+        MIGRATIONS[version](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path)"
+        " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp')"
+    )
+    conn.execute(
+        "INSERT INTO versions (number, ts, spec_hash, spec_text) VALUES (1, 't', 'h', 'openapi')"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    assert current_version(upgraded) == SCHEMA_VERSION == 5
+    event = Event.from_row(dict(upgraded.execute("SELECT * FROM events").fetchone()))
+    assert (event.protocol, event.rpc_method, event.is_error, event.frames) == (
+        "http",
+        None,
+        None,
+        [],
+    )
+    (record,) = versions.all_versions(upgraded)
+    assert (record.number, record.kind, record.spec_text) == (1, "plugin", "openapi")
+    number, new = versions.register_catalogue(
+        upgraded, catalogue_hash="c1", catalogue_text='{"tools/list": []}'
+    )
+    assert (number, new) == (2, True)
+    assert versions.register_catalogue(upgraded, catalogue_hash="c1", catalogue_text="{}") == (
+        2,
+        False,
+    )
+    latest = versions.latest(upgraded, versions.CATALOGUE)
+    assert latest is not None and latest.spec_text is None and latest.catalogue_hash == "c1"
+    assert versions.latest(upgraded) == record
 
 
 # What the store's DDL was before it went through sqlite-utils: stores written then must open.

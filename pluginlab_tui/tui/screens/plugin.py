@@ -201,8 +201,9 @@ class PluginScreen(Screen[None]):
         self.query_one("#manifest-text", Static).update(
             _syntax(_pretty_manifest(newest.manifest_text), "json", dark)
         )
-        language = "json" if newest.spec_text.lstrip().startswith("{") else "yaml"
-        self.query_one("#spec-text", Static).update(_syntax(newest.spec_text, language, dark))
+        spec = newest.spec_text or ""
+        language = "json" if spec.lstrip().startswith("{") else "yaml"
+        self.query_one("#spec-text", Static).update(_syntax(spec, language, dark))
         self.query_one("#lint-text", Static).update(lint_view(newest))
         self.query_one("#prompt-text", Static).update(
             prompt_view(newest, self.data.spec(newest.number))
@@ -215,7 +216,7 @@ class PluginScreen(Screen[None]):
                 str(record.number),
                 record.ts,
                 (record.manifest_hash or "-")[:10],
-                record.spec_hash[:10],
+                (record.spec_hash or "-")[:10],
                 ", ".join(f"{n} {k}" for k, n in record.lint_summary.items()) or "-",
             )
         self.query_one("#versions-list", Static).update(table)
