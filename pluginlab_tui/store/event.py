@@ -118,6 +118,9 @@ class Event(Row):
     rpc_error: int | None = None
     #: A CallToolResult's isError (null when not a tools/call result).
     is_error: bool | None = field(default=None, metadata=codec(_write_flag, bool))
+    #: The HTTP exchange the message travelled in: events sharing it came in one exchange (a
+    #: batch, or a server's messages on a stream); the id of that exchange's first event.
+    exchange_id: str | None = None
     #: The SSE frames this message (or stream) travelled in, with their times; at most MAX_FRAMES.
     frames: list[Frame] = field(default_factory=list, metadata=codec(_write_frames, json.loads))
     #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).

@@ -67,6 +67,7 @@ class Rpc:
     protocol_version: str | None = None
     error: int | None = None
     is_error: bool | None = None
+    exchange_id: str | None = None
     frames: tuple[Frame, ...] = ()
 
 
@@ -127,6 +128,7 @@ def event_from_parts(
         event.protocol_version = rpc.protocol_version
         event.rpc_error = rpc.error
         event.is_error = rpc.is_error
+        event.exchange_id = rpc.exchange_id
         event.frames = list(rpc.frames[:MAX_FRAMES])
     if request is not None:
         event.request_headers = request.headers

@@ -208,6 +208,7 @@ def _v5(db: Database) -> None:
         ("rpc_error", _INT),
         ("is_error", _INT),
         ("frames", _TEXT),
+        ("exchange_id", _TEXT),
     ):
         events.add_column(column, kind)
     for name, column in (
@@ -215,6 +216,7 @@ def _v5(db: Database) -> None:
         ("rpc", "rpc_method"),
         ("tool", "tool"),
         ("session", "session_id"),
+        ("exchange", "exchange_id"),
     ):
         events.create_index([column], index_name=f"events_{name}")
     # A version is the plugin's files or the MCP server's catalogue, in one numbered sequence.
