@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pluginlab_tui.cli import VERBS
+from pluginlab_tui.store.filter import FIELDS, FLAGS
 from pluginlab_tui.validation.violations import CODES
 from scripts.sync_readme import synced
 
@@ -23,6 +24,13 @@ def test_every_verb_and_violation_code_is_documented() -> None:
         assert f"pluginlab-tui {shown}" in text, verb
     for code in CODES:
         assert f"`{code}`" in text, code
+
+
+def test_every_filter_field_is_in_the_filter_table() -> None:
+    text = README.read_text(encoding="utf-8")
+    table = text.split("### The filter language", 1)[1].split("\n## ", 1)[0]
+    for name in FIELDS:
+        assert f"`{name}" + ("`" if name in FLAGS else ":") in table, name
 
 
 def test_the_quickstart_has_the_two_commands_ci_runs() -> None:
