@@ -21,6 +21,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types.version import is_version_at_least
 
 from pluginlab_tui.contract.document import escape, pointer
+from pluginlab_tui.mcp.auth_lint import lint_auth
 from pluginlab_tui.mcp.client import DEFAULT_TIMEOUT_S, UI_SCHEME, Listing, list_server, widget_uris
 from pluginlab_tui.plugin.findings import Finding, Severity
 
@@ -115,8 +116,24 @@ MODERN = "2026-07-28"
 def lint_server(
     url: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> list[Finding]:
-    """Findings for the MCP server at `url`; UsageError when it cannot be listed."""
-    return lint_listing(list_server(url, token=token, timeout=timeout))
+    """Findings for the MCP server at `url`: its OAuth discovery (mcp/auth_lint.py), then its
+    catalogue (skipped, and said so, when it wants a token and has none); UsageError when it
+    cannot be listed."""
+    auth = lint_auth(url, timeout=timeout)
+    if auth.signs_in and token is None:
+        return [
+            *auth.findings,
+            Finding(
+                "auth-token-needed",
+                "info",
+                url,
+                None,
+                None,
+                pointer(),
+                "the server wants a token: its tools were not linted (give --token T)",
+            ),
+        ]
+    return auth.findings + lint_listing(list_server(url, token=token, timeout=timeout))
 
 
 def lint_listing(listing: Listing) -> list[Finding]:
