@@ -1,4 +1,7 @@
-"""`pluginlab-tui simulate`: play ChatGPT's part against a running proxy; exit 1 on a violation."""
+"""`pluginlab-tui simulate`: play ChatGPT's part against a running proxy; exit 1 on a violation.
+
+Against a plugin (its manifest and spec) by default; against an MCP endpoint (a ChatGPT app:
+simulate/app.py) with --mcp PATH or the config's mcp.endpoint."""
 
 from __future__ import annotations
 
@@ -17,10 +20,10 @@ from pluginlab_tui.commands.common import (
     db_path,
     url_arg,
 )
-from pluginlab_tui.config import Config
+from pluginlab_tui.config import Config, mcp_endpoint
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay.request import TOKEN_ENV
-from pluginlab_tui.simulate.client import SimulationError, summary
+from pluginlab_tui.simulate.client import Call, SimulationError, summary
 from pluginlab_tui.simulate.signin import AuthSetup
 from pluginlab_tui.simulate.simulator import Simulator
 
@@ -33,6 +36,9 @@ def add_parser(subparsers: Subparsers) -> None:
             "Fetch the manifest and the spec like ChatGPT, sign in (the OAuth dance in oauth "
             "mode, configured credentials otherwise), then call every operation with arguments "
             "from the spec's examples or generated from its schemas, with ChatGPT's headers. "
+            "With --mcp PATH (or mcp.endpoint in the config), play ChatGPT against an MCP "
+            "server instead: open the session, list tools, resources and templates, read every "
+            "widget template, call every tool (--fuzz N: and N invalid argument sets each). "
             "Exit 1 if anything broke the contract. Through a local proxy its events are "
             "recorded with source=simulate."
         ),
@@ -61,7 +67,34 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="json: one object a line"
     )
+    parser.add_argument(
+        "--mcp",
+        type=endpoint_arg,
+        metavar="PATH",
+        help="simulate ChatGPT against the MCP endpoint at PATH (default: mcp.endpoint)",
+    )
+    parser.add_argument(
+        "--era",
+        choices=("auto", "handshake", "stateless"),
+        default="auto",
+        help="MCP: open the session with initialize (handshake), the 2026-07-28 discovery "
+        "(stateless), or whichever the server speaks (auto, the default)",
+    )
+    parser.add_argument(
+        "--fuzz",
+        type=count_arg(0),
+        default=0,
+        metavar="N",
+        help="MCP: also send N invalid argument sets per tool; one accepted is a failure",
+    )
     parser.set_defaults(run=run)
+
+
+def endpoint_arg(value: str) -> str:
+    try:
+        return mcp_endpoint(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def auth_setup(
@@ -129,13 +162,17 @@ def secret_for(args: argparse.Namespace, config: Config, simulator: Simulator) -
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
     target = args.target or f"http://{config.proxy.listen}"
+    endpoint = args.mcp or config.mcp.endpoint
+    if endpoint is not None:
+        return run_app(args, config, target, endpoint)
+    if args.fuzz:
+        raise UsageError("--fuzz works against an MCP endpoint (--mcp PATH or mcp.endpoint)")
     simulator = Simulator(
         target,
         profile=config.plugin.profile,
         auth=auth_setup(config, args.token, args.user, args.client_secret),
         timeout_s=config.proxy.timeout_s + 5,
     )
-    out = sys.stdout
     with simulator:
         simulator.grant_secret = secret_for(args, config, simulator)
         try:
@@ -148,17 +185,54 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(stopped)
         if calls and all(c.error and "ConnectError" in c.error for c in calls):
             raise UsageError(f"cannot reach {target} (is `pluginlab-tui serve` running?)")
+    return report(args.format, calls, stopped)
+
+
+def run_app(args: argparse.Namespace, config: Config, target: str, endpoint: str) -> int:
+    """The app simulator against `target` + `endpoint`."""
+    from pluginlab_tui.simulate.app import AppSimulator
+
+    if config.auth.mode == "oauth" and not (args.token or os.environ.get(TOKEN_ENV)):
+        raise UsageError(
+            "the app simulator does not sign in with OAuth yet: give an access token "
+            f"(--token or ${TOKEN_ENV})"
+        )
+    token = auth_setup(config, args.token, args.user, args.client_secret).token
+    simulator = AppSimulator(
+        target.rstrip("/") + endpoint,
+        token=token,
+        timeout_s=config.proxy.timeout_s + 5,
+        era=args.era,
+        fuzz=args.fuzz,
+        rounds=args.rounds,
+    )
+    with Simulator(target, timeout_s=config.proxy.timeout_s + 5) as probe:
+        simulator.grant_secret = secret_for(args, config, probe)
+    try:
+        calls = simulator.run()
+        stopped = None
+    except SimulationError as exc:
+        calls, stopped = simulator.calls, str(exc)
+    if not calls and stopped:
+        raise UsageError(stopped)
+    return report(args.format, calls, stopped)
+
+
+def report(form: str, calls: list[Call], stopped: str | None) -> int:
+    """Each call, what broke and the summary; the exit code (1 when anything broke)."""
+    out = sys.stdout
     for call in calls:
-        if args.format == "json":
+        if form == "json":
             out.write(json.dumps(call.to_json(), ensure_ascii=False) + "\n")
         else:
             out.write(call.line() + "\n")
     failed = [c for c in calls if c.broke_contract]
-    if args.format == "text":
+    if form == "text":
         if failed:
             out.write("\nwhat broke:\n")
             for call in failed:
-                out.write(f"  {call.step} {call.method} {call.url}\n")
+                subject = f" {call.subject}" if call.subject else ""
+                out.write(f"  {call.step} {call.method} {call.url}{subject}\n")
                 if call.error:
                     out.write(f"    {call.error}\n")
                 for v in call.violations:

@@ -37,6 +37,8 @@ class Call:
     violations: list[Violation] = field(default_factory=list)
     error: str | None = None
     fault: str | None = None
+    #: What an MCP request named: the tool of a tools/call, the URI of a resources/read.
+    subject: str | None = None
 
     @property
     def broke_contract(self) -> bool:
@@ -52,7 +54,7 @@ class Call:
         else:
             verdict = "ok"
         fault = f"  [fault {self.fault}]" if self.fault else ""
-        path = urlsplit(self.url).path
+        path = urlsplit(self.url).path + (f" {self.subject}" if self.subject else "")
         return f"{self.step:<14} {self.method:<6} {path} {status} {verdict}{fault}"
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class Call:
             "violations": [v.to_dict() for v in self.violations],
             "error": self.error,
             "fault": self.fault,
+            "subject": self.subject,
         }
 
 

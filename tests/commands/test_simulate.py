@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from pluginlab_tui.cli import main
-from tests.harness import HealthServer
+from pluginlab_tui.examples import Backend
+from tests.conftest import stored_events
+from tests.e2e.test_mcp_mode import Proxy
+from tests.harness import HealthServer, wait_for
 
 
 def test_a_store_the_proxy_names_but_that_cannot_be_opened_is_one_line_then_live(
@@ -49,3 +52,44 @@ def test_a_db_that_cannot_be_used_is_exit_2_before_any_call(
     err = capsys.readouterr().err
     assert code == 2 and err.startswith(f"pluginlab-tui: cannot use {tmp_path / bad}")
     assert len(err.splitlines()) == 1
+
+
+def test_against_an_mcp_endpoint_every_call_is_recorded_as_simulate(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    app_backend: Backend,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", app_backend.url) as proxy:
+        code = main(["simulate", "--target", proxy.url, "--mcp", "/mcp", "--fuzz", "1"])
+        out = capsys.readouterr().out
+        events = wait_for(
+            lambda: (
+                [e for e in stored_events(proxy.db) if '"tools/call"' in (e.request_body or "")]
+                or None
+            )
+        )
+    assert code == 0, out
+    assert "tools/call" in out and "add_card" in out and "fuzz" in out
+    assert out.rstrip().endswith("0 broke the contract or failed")
+    assert events and {e.source for e in events} == {"simulate"}
+
+
+def test_fuzz_needs_an_mcp_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["simulate", "--target", "http://127.0.0.1:9", "--fuzz", "2"])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "pluginlab-tui: --fuzz works against an MCP endpoint (--mcp PATH or mcp.endpoint)\n"
+    )
+
+
+def test_a_bad_mcp_path_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--mcp", "mcp"]) == 2
+    assert capsys.readouterr().err == (
+        "pluginlab-tui simulate: argument --mcp: 'mcp' is not a path: it must start with /"
+        " (see pluginlab-tui simulate --help)\n"
+    )

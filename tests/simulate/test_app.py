@@ -1,0 +1,91 @@
+"""The app simulator against real official-SDK servers on loopback, in both protocol eras."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pluginlab_tui.simulate.app import AppSimulator
+from pluginlab_tui.simulate.client import SimulationError
+from tests.mcp.servers import WIDGET, Patch, serving, widget_server
+
+
+@pytest.fixture(scope="module")
+def server_url() -> Iterator[str]:
+    with serving(widget_server().streamable_http_app()) as base:
+        yield base + "/mcp"
+
+
+def patched(patch: Patch) -> Any:
+    return serving(widget_server(patch).streamable_http_app())
+
+
+@pytest.mark.parametrize("era", ["handshake", "stateless"])
+def test_a_conversation_lists_reads_and_calls_everything_and_all_is_well(
+    server_url: str, era: Any
+) -> None:
+    calls = AppSimulator(server_url, era=era).run()
+    steps = [c.step for c in calls]
+    assert steps[0] == ("initialize" if era == "handshake" else "server/discover")
+    assert {"tools/list", "resources/list", "resources/templates/list"} <= set(steps)
+    assert [c.subject for c in calls if c.step == "resources/read"] == [WIDGET]
+    assert sorted(c.subject or "" for c in calls if c.step == "tools/call") == [
+        "echo",
+        "get_weather",
+    ]
+    assert not [c for c in calls if c.broke_contract], [c.line() for c in calls]
+    assert all(c.status == 200 for c in calls)
+
+
+def _spoil_weather(method: str, result: dict[str, Any]) -> dict[str, Any]:
+    if method == "tools/call" and isinstance(result.get("structuredContent"), dict):
+        result["structuredContent"] = {"city": "Paris"}  # celsius left out
+    return result
+
+
+def test_a_result_against_its_output_schema_breaks_the_contract() -> None:
+    with patched(_spoil_weather) as base:
+        calls = AppSimulator(base + "/mcp").run()
+    (weather,) = [c for c in calls if c.subject == "get_weather"]
+    assert weather.broke_contract
+    assert [v.code for v in weather.violations] == ["mcp_invalid_structured_content"]
+    assert "celsius" in weather.violations[0].message
+
+
+def _lax_echo(method: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The listing says echo needs `lang` too; the tool itself takes anything with a text."""
+    if method == "tools/list":
+        for tool in result["tools"]:
+            if tool["name"] == "echo":
+                tool["inputSchema"]["properties"]["lang"] = {"type": "string"}
+                tool["inputSchema"]["required"] = ["text", "lang"]
+    return result
+
+
+def test_fuzz_lists_the_invalid_arguments_a_server_accepted() -> None:
+    with patched(_lax_echo) as base:
+        calls = AppSimulator(base + "/mcp", fuzz=3).run()
+    fuzzed = [c for c in calls if c.step == "fuzz" and c.subject == "echo"]
+    assert len(fuzzed) == 3
+    accepted = [c for c in fuzzed if c.broke_contract]
+    assert len(accepted) == 1  # the wrong types were refused, as they should be
+    assert (accepted[0].error or "").startswith("accepted invalid arguments ('lang' left out): ")
+    assert not [c for c in calls if c.step == "tools/call" and c.broke_contract]
+
+
+def test_a_fault_header_goes_with_the_tool_calls_only(server_url: str) -> None:
+    calls = AppSimulator(server_url, fault=lambda name: {"X-Test": name}).run()
+    assert {c.fault for c in calls if c.step == "tools/call"} == {
+        "X-Test: echo",
+        "X-Test: get_weather",
+    }
+    assert {c.fault for c in calls if c.step != "tools/call"} == {None}
+
+
+def test_a_server_that_is_not_there_is_one_error() -> None:
+    with serving(widget_server().streamable_http_app()) as base:
+        pass
+    with pytest.raises(SimulationError, match="cannot open an MCP session"):
+        AppSimulator(base + "/mcp", timeout_s=5).run()
