@@ -41,6 +41,11 @@ def widget_line(widget: Widget) -> str:
     return f"read: {mime}, {widget.size:,} bytes, sha256 {widget.sha256[:10]}"
 
 
+def unlisted_widgets(catalogue: Catalogue) -> list[Widget]:
+    """The widgets read that no resources/list item names, by URI."""
+    return [w for uri, w in sorted(catalogue.widgets.items()) if catalogue.resource(uri) is None]
+
+
 def schema_text(schema: Any) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False)
 

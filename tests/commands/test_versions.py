@@ -14,11 +14,8 @@ import pytest
 from pluginlab_tui.cli import main
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.mcp.catalogue import Catalogue
-from pluginlab_tui.mcp.checks import check_catalogue
 from pluginlab_tui.mcp.client import Listing, list_server
-from pluginlab_tui.store import versions
-from pluginlab_tui.store.database import open_store
-from tests.tui.conftest import add_versions
+from tests.tui.conftest import add_catalogue, add_versions
 
 Run = tuple[int, str, str]
 
@@ -52,23 +49,6 @@ def v2_of(listing: Listing) -> Catalogue:
     return catalogue_of(changed)
 
 
-def register(db: Path, catalogue: Catalogue) -> int:
-    conn = open_store(db, create=True)
-    try:
-        findings = [v.to_dict() for v in check_catalogue(catalogue)]
-        number, new = versions.register_catalogue(
-            conn,
-            catalogue_hash=catalogue.fingerprint,
-            catalogue_text=catalogue.to_json(),
-            lint_summary={"error": len(findings)} if findings else {},
-            lint_findings=findings,
-        )
-    finally:
-        conn.close()
-    assert new
-    return number
-
-
 @pytest.fixture(scope="module")
 def listing(app_backend: Backend) -> Listing:
     return list_server(app_backend.url + "/mcp")
@@ -79,8 +59,8 @@ def db(tmp_path: Path, listing: Listing) -> Iterator[Path]:
     """Versions 1 and 2: the todo plugin's files; 3 and 4: the app's catalogue, then its v2."""
     path = tmp_path / "events.db"
     add_versions(path)
-    assert register(path, catalogue_of(listing)) == 3
-    assert register(path, v2_of(listing)) == 4
+    assert add_catalogue(path, catalogue_of(listing)) == 3
+    assert add_catalogue(path, v2_of(listing)) == 4
     yield path
 
 
