@@ -9,11 +9,8 @@ it fetched). Changes have plugin/diff.py's shape, `operation` naming the tool.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-from pluginlab_tui.errors import UsageError
 from pluginlab_tui.mcp.catalogue import LISTS, Catalogue
 from pluginlab_tui.plugin.diff import Change, diff_schemas
 
@@ -154,22 +151,3 @@ def _prompt(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]
             Change("description-changed", None, f"prompt {name}", "description changed", False)
         )
     return changes
-
-
-def _tools_file(path: Path) -> Catalogue:
-    if not path.is_file():
-        raise UsageError(f"no such file: {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"{path}: not JSON ({exc})") from None
-    if isinstance(data, dict) and isinstance(data.get("result"), dict):
-        data = data["result"]  # a whole JSON-RPC response
-    if not isinstance(data, dict) or not isinstance(data.get("tools"), list):
-        raise UsageError(f"{path}: not a tools/list result (no tools array)")
-    return Catalogue().with_list("tools/list", None, data)
-
-
-def diff_tool_files(old: Path, new: Path) -> list[Change]:
-    """Changes between two saved tools/list results (the result, or its JSON-RPC response)."""
-    return diff_catalogues(_tools_file(old), _tools_file(new))

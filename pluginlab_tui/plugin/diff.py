@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pluginlab_tui.contract.document import Operation, operations, resolve
-from pluginlab_tui.errors import UsageError
-from pluginlab_tui.plugin.documents import read_document
 
 Direction = Literal["request", "response"]
 MAX_DEPTH = 40
@@ -36,21 +33,6 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def diff_files(old: Path, new: Path) -> list[Change]:
-    """Changes from the spec file `old` to `new`; UsageError when either is not a spec."""
-    specs = []
-    for path in (old, new):
-        if not path.is_file():
-            raise UsageError(f"no such file: {path}")
-        doc = read_document(path)
-        if doc.error is not None:
-            raise UsageError(f"{path}: {doc.error.message}")
-        if not isinstance(doc.data, dict) or not isinstance(doc.data.get("paths"), dict):
-            raise UsageError(f"{path}: not an OpenAPI document (no paths)")
-        specs.append(doc.data)
-    return diff_specs(specs[0], specs[1])
 
 
 def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

@@ -73,8 +73,14 @@ def events_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[Event]:
     return _events(rows.fetchall())
 
 
-def notices(conn: sqlite3.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM notices ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+def notices(
+    conn: sqlite3.Connection, limit: int = 50, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest notices first, of every kind or of one."""
+    where, params = ("", ()) if kind is None else (" WHERE kind = ?", (kind,))
+    rows = conn.execute(
+        f"SELECT * FROM notices{where} ORDER BY id DESC LIMIT ?", (*params, limit)
+    ).fetchall()
     return [dict(r) for r in rows]
 
 

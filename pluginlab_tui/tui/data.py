@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.contract.changes import catalogue_of
+from pluginlab_tui.mcp.catalogue import Catalogue
+from pluginlab_tui.mcp.catalogue_diff import diff_catalogues
+from pluginlab_tui.plugin.diff import Change
 from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
 from pluginlab_tui.store import annotations as notes
 from pluginlab_tui.store import queries, stats, versions
@@ -27,6 +31,7 @@ class StoreData:
         self.path = path
         self.conn = open_store(path)
         self._specs: dict[int, dict[str, Any] | None] = {}
+        self._catalogues: dict[int, Catalogue] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -57,6 +62,27 @@ class StoreData:
             text = None if record is None else record.spec_text
             self._specs[number] = None if text is None else _parse(text)
         return self._specs[number]
+
+    def catalogue_versions(self) -> list[VersionRecord]:
+        return versions.all_versions(self.conn, versions.CATALOGUE)
+
+    def has_catalogue(self) -> bool:
+        """Whether the store holds a catalogue version (the catalogue screen then has content)."""
+        return versions.latest(self.conn, versions.CATALOGUE) is not None
+
+    def catalogue(self, record: VersionRecord) -> Catalogue:
+        """The catalogue a catalogue version holds (parsed once per version)."""
+        if record.number not in self._catalogues:
+            self._catalogues[record.number] = catalogue_of(record)
+        return self._catalogues[record.number]
+
+    def catalogue_changes(self, old: VersionRecord, new: VersionRecord) -> list[Change]:
+        """What changed from catalogue version `old` to `new`."""
+        return diff_catalogues(self.catalogue(old), self.catalogue(new))
+
+    def catalogue_notices(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest notices that a catalogue or widget changed after a client listed it."""
+        return queries.notices(self.conn, limit, kind="catalogue")
 
     def toggle_mark(self, row_id: int) -> bool:
         return notes.toggle_mark(self.conn, row_id)

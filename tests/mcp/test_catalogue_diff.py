@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pluginlab_tui.errors import UsageError
 from pluginlab_tui.mcp.catalogue import Catalogue
-from pluginlab_tui.mcp.catalogue_diff import diff_catalogues, diff_tool_files
+from pluginlab_tui.mcp.catalogue_diff import diff_catalogues
 from pluginlab_tui.plugin.diff import Change
 
 ADD: dict[str, Any] = {
@@ -118,19 +115,3 @@ def test_resources_prompts_and_widgets() -> None:
 
 def test_lists_one_side_never_saw_are_not_compared() -> None:
     assert diff_catalogues(Catalogue(), tools(ADD)) == []
-
-
-def test_two_saved_tools_list_files(tmp_path: Path) -> None:
-    old, new = tmp_path / "old.json", tmp_path / "new.json"
-    old.write_text(json.dumps({"tools": [ADD]}), encoding="utf-8")
-    response = {"jsonrpc": "2.0", "id": 1, "result": {"tools": []}}
-    new.write_text(json.dumps(response), encoding="utf-8")
-    assert kinds(diff_tool_files(old, new)) == {"tool-removed": True}
-    bad = tmp_path / "bad.json"
-    bad.write_text("{}", encoding="utf-8")
-    for args in ((old, bad), (old, tmp_path / "missing.json")):
-        with pytest.raises(UsageError):
-            diff_tool_files(*args)
-    bad.write_bytes(b"\xff")
-    with pytest.raises(UsageError):
-        diff_tool_files(bad, old)

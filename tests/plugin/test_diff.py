@@ -11,9 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pluginlab_tui.errors import UsageError
-from pluginlab_tui.plugin.diff import Change, diff_files, diff_specs
-from tests.plugin.conftest import TODO, good_spec
+from pluginlab_tui.plugin.diff import Change, diff_specs
+from tests.plugin.conftest import good_spec
 
 
 def kinds(changes: list[Change]) -> dict[str, bool]:
@@ -180,30 +179,6 @@ def test_all_of_is_merged_and_cycles_end(old: dict[str, Any], new: dict[str, Any
     del new["components"]["schemas"]["Node"]["properties"]["child"]
     changes = diff_specs(old, new)
     assert changes and all(c.kind == "property-removed" for c in changes)
-
-
-def test_diff_files(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> None:
-    del new["paths"]["/todos"]["post"]
-    (tmp_path / "new.json").write_text(__import__("json").dumps(new))
-    (change,) = diff_files(TODO / "openapi.yaml", tmp_path / "new.json")
-    assert change.to_dict() == {
-        "kind": "operation-removed",
-        "operation": "addTodo",
-        "where": "POST /todos",
-        "message": "addTodo (POST /todos) was removed",
-        "breaking": True,
-    }
-
-
-def test_diff_files_refuses_what_is_not_a_spec(tmp_path: Path) -> None:
-    (tmp_path / "bad.yaml").write_text("<html></html>")
-    with pytest.raises(UsageError, match="HTML"):
-        diff_files(TODO / "openapi.yaml", tmp_path / "bad.yaml")
-    with pytest.raises(UsageError, match="no such file"):
-        diff_files(TODO / "openapi.yaml", tmp_path / "nope.yaml")
-    (tmp_path / "body.json").write_text('{"error": "Unauthorized"}')
-    with pytest.raises(UsageError, match="not an OpenAPI"):
-        diff_files(tmp_path / "body.json", TODO / "openapi.yaml")
 
 
 def test_corpus_pair(corpus_dir: Path) -> None:

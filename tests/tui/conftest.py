@@ -1,4 +1,5 @@
-"""A fixed store for the TUI's tests: 40 exchanges with fixed times, two plugin versions."""
+"""A fixed store for the TUI's tests: 40 exchanges with fixed times, two plugin versions (and,
+for the catalogue screen, two catalogue versions)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from pluginlab_tui.mcp.catalogue import Catalogue
+from pluginlab_tui.mcp.checks import check_catalogue
 from pluginlab_tui.store import versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event, iso
@@ -157,3 +160,105 @@ def shown(widget: Static) -> str:
     console = Console(width=120, file=io.StringIO(), record=True, color_system=None)
     console.print(content)
     return console.export_text()
+
+
+#: A tools/list result shaped as the SDK's servers send it (the example app's board, cut down).
+WIDGET = "ui://board/board.html"
+BOARD_META = {"ui": {"resourceUri": WIDGET}, "openai/outputTemplate": WIDGET}
+CARD = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+    "required": ["id", "title"],
+}
+TOOLS: list[dict[str, object]] = [
+    {
+        "name": "list_cards",
+        "title": "List cards",
+        "description": "List the cards on the board.",
+        "inputSchema": {"type": "object", "properties": {"column": {"type": "string"}}},
+        "outputSchema": {"type": "object", "properties": {"cards": {"type": "array"}}},
+        "annotations": {"readOnlyHint": True, "destructiveHint": False, "openWorldHint": False},
+        "_meta": BOARD_META,
+    },
+    {
+        "name": "add_card",
+        "description": "Add a card to the board.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"title": {"type": "string", "minLength": 1}},
+            "required": ["title"],
+        },
+        "outputSchema": CARD,
+        "annotations": {"readOnlyHint": False, "destructiveHint": False, "openWorldHint": False},
+        "_meta": BOARD_META,
+    },
+    {
+        "name": "delete_card",
+        "description": "Delete a card for good.",
+        "inputSchema": {
+            "type": "object",
+            "properties": {"card_id": {"type": "integer", "minimum": 1}},
+            "required": ["card_id"],
+        },
+        "annotations": {"destructiveHint": True},
+    },
+]
+RESOURCES = {
+    "resources": [
+        {"uri": WIDGET, "name": "board", "mimeType": "text/html;profile=mcp-app"},
+    ]
+}
+TEMPLATES = {
+    "resourceTemplates": [
+        {"uriTemplate": "board://cards/{card_id}", "name": "card", "mimeType": "application/json"}
+    ]
+}
+PROMPTS = {
+    "prompts": [
+        {
+            "name": "triage",
+            "description": "Ask for a plan for one column",
+            "arguments": [{"name": "column", "required": True}, {"name": "tone"}],
+        }
+    ]
+}
+READ = {"contents": [{"uri": WIDGET, "mimeType": "text/html;profile=mcp-app", "text": "<html/>"}]}
+
+
+def board(tools: list[dict[str, object]]) -> Catalogue:
+    """The board's catalogue with these tools, its widget listed and read."""
+    return (
+        Catalogue()
+        .with_list("tools/list", None, {"tools": tools})
+        .with_list("resources/list", None, RESOURCES)
+        .with_list("resources/templates/list", None, TEMPLATES)
+        .with_list("prompts/list", None, PROMPTS)
+        .with_read(WIDGET, READ)
+    )
+
+
+def add_catalogue(db: Path, catalogue: Catalogue, ts: str | None = None) -> int:
+    """Register a catalogue version as the proxy does: its checks' findings as lint."""
+    conn = open_store(db, create=True)
+    try:
+        findings = [v.to_dict() for v in check_catalogue(catalogue)]
+        number, _ = versions.register_catalogue(
+            conn,
+            catalogue_hash=catalogue.fingerprint,
+            catalogue_text=catalogue.to_json(),
+            lint_summary={"error": len(findings)} if findings else {},
+            lint_findings=findings,
+        )
+        if ts is not None:
+            conn.execute("UPDATE versions SET ts = ? WHERE number = ?", (ts, number))
+    finally:
+        conn.close()
+    return number
+
+
+@pytest.fixture
+def mcp_store(store: Path) -> Path:
+    """The fixed store plus catalogue versions 3 (three tools) and 4 (delete_card removed)."""
+    add_catalogue(store, board(TOOLS), "2026-11-25T09:00:10.000Z")
+    add_catalogue(store, board(TOOLS[:2]), "2026-11-25T09:00:50.000Z")
+    return store

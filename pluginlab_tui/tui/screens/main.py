@@ -102,6 +102,13 @@ class MainScreen(Screen[None]):
             tooltip="The plugin's manifest, spec, lint findings and versions",
         ),
         Binding(
+            "C",
+            "catalogue",
+            "Catalogue",
+            id="screen.catalogue",
+            tooltip="The MCP server's tools, resources, prompts, lint findings and versions",
+        ),
+        Binding(
             "s",
             "stats",
             "Stats",
@@ -123,6 +130,12 @@ class MainScreen(Screen[None]):
         self.model = ViewModel(data.conn)
         self._detail_timer: Timer | None = None
         self._shown_id: int | None = None
+        #: Whether the catalogue screen has something to show (MCP mode, or catalogue versions).
+        self._catalogue = (
+            settings is not None
+            and settings.config is not None
+            and (settings.config.mcp.endpoint is not None)
+        )
 
     def compose(self) -> ComposeResult:
         blink = self.settings.cursor_blink
@@ -178,6 +191,9 @@ class MainScreen(Screen[None]):
     # --- live ---------------------------------------------------------------------------
 
     def poll(self) -> None:
+        if not self._catalogue and self.data.has_catalogue():
+            self._catalogue = True
+            self.refresh_bindings()
         new = self.model.poll()
         if new:
             self.events.take_new(new)
@@ -320,6 +336,8 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("replay", "edit_replay"):
             return self.settings.config is not None
+        if action == "catalogue":
+            return self._catalogue
         return True
 
     def action_copy_curl(self) -> None:
@@ -390,6 +408,11 @@ class MainScreen(Screen[None]):
         from pluginlab_tui.tui.screens.plugin import PluginScreen
 
         self.app.push_screen(PluginScreen(self.data))
+
+    def action_catalogue(self) -> None:
+        from pluginlab_tui.tui.screens.catalogue import CatalogueScreen
+
+        self.app.push_screen(CatalogueScreen(self.data))
 
     def action_stats(self) -> None:
         from pluginlab_tui.tui.screens.stats import StatsScreen

@@ -21,44 +21,7 @@ from pluginlab_tui.plugin.diff import diff_specs
 from pluginlab_tui.plugin.prompt import render_prompt
 from pluginlab_tui.store.versions import VersionRecord
 from pluginlab_tui.tui.data import StoreData
-
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def _syntax(text: str, language: str, dark: bool) -> Syntax:
-    return Syntax(
-        text,
-        language,
-        theme="ansi_dark" if dark else "ansi_light",
-        background_color="default",
-        line_numbers=True,
-        word_wrap=False,
-    )
-
-
-def lint_view(record: VersionRecord) -> RenderableType:
-    summary = ", ".join(f"{n} {kind}" for kind, n in record.lint_summary.items()) or "none"
-    head = Text.assemble(("Lint of version ", "bold"), (str(record.number), "bold"), f": {summary}")
-    if not record.lint_findings:
-        return Group(head, Text("✓ no findings", style="green"))
-    table = Table(expand=True, show_edge=False)
-    table.add_column("severity", no_wrap=True)
-    table.add_column("rule", no_wrap=True)
-    table.add_column("where", no_wrap=True)
-    table.add_column("message")
-    for finding in record.lint_findings:
-        severity = str(finding.get("severity", ""))
-        line = finding.get("line")
-        where = str(finding.get("file", ""))
-        if line is not None:
-            where += f":{line}:{finding.get('column') or 1}"
-        table.add_row(
-            Text(severity, style=_SEVERITY_STYLE.get(severity, "")),
-            str(finding.get("rule", "")),
-            where,
-            str(finding.get("message", "")),
-        )
-    return Group(head, table)
+from pluginlab_tui.tui.version_view import changes_view, lint_view, syntax
 
 
 def diff_view(store: StoreData, old: VersionRecord, new: VersionRecord) -> RenderableType:
@@ -69,28 +32,7 @@ def diff_view(store: StoreData, old: VersionRecord, new: VersionRecord) -> Rende
     if old_spec is None or new_spec is None:
         parts.append(Text("one of the specs cannot be read; no operation diff", style="red"))
     else:
-        changes = sorted(diff_specs(old_spec, new_spec), key=lambda c: not c.breaking)
-        breaking = sum(c.breaking for c in changes)
-        parts.append(
-            Text(
-                f"{len(changes)} spec change(s), {breaking} breaking",
-                style="bold red" if breaking else "green",
-            )
-        )
-        if changes:
-            table = Table(expand=True, show_edge=False)
-            table.add_column("", no_wrap=True)
-            table.add_column("operation", no_wrap=True)
-            table.add_column("where")
-            table.add_column("change")
-            for change in changes:
-                table.add_row(
-                    Text("breaking", style="bold red") if change.breaking else Text("ok", "green"),
-                    change.operation or "-",
-                    change.where,
-                    change.message,
-                )
-            parts.append(table)
+        parts += changes_view(diff_specs(old_spec, new_spec), "spec", "operation")
     if (old.manifest_text or "") != (new.manifest_text or ""):
         lines = difflib.unified_diff(
             (old.manifest_text or "").splitlines(),
@@ -199,11 +141,11 @@ class PluginScreen(Screen[None]):
             return
         newest = records[-1]
         self.query_one("#manifest-text", Static).update(
-            _syntax(_pretty_manifest(newest.manifest_text), "json", dark)
+            syntax(_pretty_manifest(newest.manifest_text), "json", dark)
         )
         spec = newest.spec_text or ""
         language = "json" if spec.lstrip().startswith("{") else "yaml"
-        self.query_one("#spec-text", Static).update(_syntax(spec, language, dark))
+        self.query_one("#spec-text", Static).update(syntax(spec, language, dark))
         self.query_one("#lint-text", Static).update(lint_view(newest))
         self.query_one("#prompt-text", Static).update(
             prompt_view(newest, self.data.spec(newest.number))

@@ -42,7 +42,7 @@ async def test_manifest_spec_and_lint(store: Path) -> None:
         assert "no findings" in shown(screen.query_one("#lint-text", Static))
         conn = open_store(store)
         record = versions.latest(conn)
-        assert record is not None
+        assert record is not None and record.spec_hash is not None and record.spec_text is not None
         versions.register(
             conn,
             manifest_hash=record.manifest_hash,
