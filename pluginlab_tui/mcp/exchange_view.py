@@ -60,14 +60,15 @@ def find_request(text: str | None, rpc_id: str | None, method: str | None) -> Fo
     """The request (by id) or notification (by method) of an event in the body it was sent in."""
     if not text:
         return Found(None, "no body recorded")
-    messages = [classify(v) for v in body_values(text)]
-    for message in messages:
-        if message.kind in _ANSWERS:
+    for value in body_values(text):
+        if not isinstance(value, dict):
             continue
-        raw_id = message.value.get("id") if isinstance(message.value, dict) else None
-        if rpc_id is not None and same_id(rpc_id, raw_id):
-            return Found(message)
-        if rpc_id is None and message.kind == "notification" and message.method == method:
+        if rpc_id is not None and not same_id(rpc_id, value.get("id")):
+            continue
+        if rpc_id is None and ("id" in value or value.get("method") != method):
+            continue
+        message = classify(value)
+        if message.kind not in _ANSWERS:
             return Found(message)
     return Found(None, "the message is not in the recorded body")
 
@@ -79,9 +80,10 @@ def find_answer(text: str | None, rpc_id: str | None) -> Found:
     if not text:
         return Found(None, "no answer recorded")
     for value in body_values(text):
+        if not isinstance(value, dict) or not same_id(rpc_id, value.get("id")):
+            continue
         message = classify(value)
-        raw_id = value.get("id") if isinstance(value, dict) else None
-        if same_id(rpc_id, raw_id) and (message.kind in _ANSWERS or message.kind == "invalid"):
+        if message.kind in _ANSWERS or message.kind == "invalid":
             return Found(message)
     return Found(None, "no answer with this id in the recorded body")
 

@@ -30,7 +30,7 @@ from pluginlab_tui.tui.present import (
     timing_rows,
 )
 from pluginlab_tui.tui.widgets.body_view import BodyView
-from pluginlab_tui.tui.widgets.event_list import status_class
+from pluginlab_tui.tui.widgets.event_list import outcome_class
 
 #: Tab ids in order; the screen binds 1..6 to them.
 TABS = ("request", "response", "validation", "auth", "timing", "jsonrpc")
@@ -216,8 +216,12 @@ class DetailPane(Vertical):
             text.update(_pairs(timing_rows(event)))
 
     def _border(self, event: Event | None) -> None:
-        """The border's colour tells the status class (set inline: no restyle of the tabs)."""
-        kind = "none-selected" if event is None else status_class(event.status)
+        """The border's colour tells the outcome (set inline: no restyle of the tabs)."""
+        kind = (
+            "none-selected"
+            if event is None
+            else outcome_class(event.status, event.rpc_error, event.is_error)
+        )
         if kind == getattr(self, "_kind", None):
             return
         self._kind = kind

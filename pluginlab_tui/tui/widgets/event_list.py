@@ -85,13 +85,13 @@ def status_text(row: Row) -> str:
     return "---" if row.status is None else str(row.status)
 
 
-def outcome_class(row: Row) -> str:
-    """The colour class of the status: a JSON-RPC error reads as a 5xx, isError as a 4xx."""
-    if row.rpc_error is not None:
+def outcome_class(status: int | None, rpc_error: int | None, is_error: bool | None) -> str:
+    """The colour class of an outcome: a JSON-RPC error reads as a 5xx, isError as a 4xx."""
+    if rpc_error is not None:
         return "5xx"
-    if row.is_error:
+    if is_error:
         return "4xx"
-    return status_class(row.status)
+    return status_class(status)
 
 
 def _cell(text: str, width: int, right: bool = False, *, keep_end: bool = False) -> str:
@@ -354,7 +354,8 @@ class EventList(ScrollView, can_focus=True):
         elif row.hit:
             base = base + style_of("event-list--hit")
         w = self._widths(width)
-        status = style_of(f"event-list--{outcome_class(row)}")
+        outcome = outcome_class(row.status, row.rpc_error, row.is_error)
+        status = style_of(f"event-list--{outcome}")
         verdict_style = style_of(
             "event-list--invalid"
             if row.violation_count or row.error or row.status is None
