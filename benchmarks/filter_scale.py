@@ -174,9 +174,11 @@ def _rows(count: int, seed: int) -> Iterator[tuple[tuple[object, ...], list[str]
             "error": None if status else "upstream closed the connection",
             "client_ip": "127.0.0.1",
             "conversation_id": None,
+            "protocol": "http",
         }
         marked = 1 if rng.random() < 0.001 else 0
-        yield (*(values[c] for c in Event.columns()), marked), codes
+        # the columns not set here (the MCP fields, raw) are null, as for an HTTP exchange
+        yield (*(values.get(c) for c in Event.columns()), marked), codes
 
 
 def generate(path: Path, count: int) -> None:

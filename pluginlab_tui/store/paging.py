@@ -180,6 +180,12 @@ def matches(conn: sqlite3.Connection, where: Filter, event_id: int) -> bool:
     return found is not None
 
 
+def holds_protocol(conn: sqlite3.Connection, protocol: str) -> bool:
+    """Whether any event of this protocol is in the store (one look in its index)."""
+    found = conn.execute("SELECT 1 FROM events WHERE protocol = ? LIMIT 1", (protocol,))
+    return found.fetchone() is not None
+
+
 # --- the list's rows ----------------------------------------------------------------------------
 
 
@@ -199,12 +205,19 @@ class Row(NamedTuple):
     marked: bool
     error: str | None
     comment: str | None
+    #: An MCP message's JSON-RPC method, tool or resource, error code and isError (else None).
+    rpc_method: str | None
+    tool: str | None
+    resource_uri: str | None
+    rpc_error: int | None
+    is_error: bool | None
     hit: bool
 
 
 _COLUMNS = (
     "e.id, e.ts, e.method, e.path, e.query, e.operation_id, e.status, e.duration_ms, e.user_id,"
-    " e.violation_count, e.marked, e.error, e.comment"
+    " e.violation_count, e.marked, e.error, e.comment, e.rpc_method, e.tool, e.resource_uri,"
+    " e.rpc_error, e.is_error"
 )
 
 
@@ -223,7 +236,12 @@ def _row(r: tuple[Any, ...]) -> Row:
         marked=bool(r[10]),
         error=r[11],
         comment=r[12],
-        hit=bool(r[13]),
+        rpc_method=r[13],
+        tool=r[14],
+        resource_uri=r[15],
+        rpc_error=r[16],
+        is_error=None if r[17] is None else bool(r[17]),
+        hit=bool(r[18]),
     )
 
 
@@ -293,6 +311,7 @@ __all__ = [
     "count",
     "count_between",
     "fetch_page",
+    "holds_protocol",
     "matches",
     "newest_id",
     "offset_rows",

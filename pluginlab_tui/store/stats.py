@@ -1,4 +1,5 @@
-"""Aggregates over a filtered set of exchanges: per operation counts, rates and durations."""
+"""Aggregates over a filtered set of exchanges: per operation counts, rates and durations, and
+per MCP tool (tools/call) calls, JSON-RPC errors, isError results and durations."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 #: The label of exchanges that matched no operation.
 NO_OPERATION = "(no operation)"
+#: The label of tools/call messages that named no tool.
+NO_TOOL = "(no tool)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +101,71 @@ def total_stats(
         p50_ms=_percentile(conn, where, args, int(timed), 0.50),
         p95_ms=_percentile(conn, where, args, int(timed), 0.95),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStats:
+    """One MCP tool's tools/call figures: JSON-RPC error answers, results with isError, calls
+    with a violation, and durations."""
+
+    tool: str
+    calls: int
+    rpc_errors: int
+    is_errors: int
+    invalid: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
+#: What a tool's row counts, after `e.tool` or nothing: calls, errors, isError, invalid, timed.
+_TOOL_FIGURES = (
+    "count(*), sum(CASE WHEN e.rpc_error IS NOT NULL THEN 1 ELSE 0 END),"
+    " sum(CASE WHEN e.is_error = 1 THEN 1 ELSE 0 END),"
+    " sum(CASE WHEN e.violation_count > 0 THEN 1 ELSE 0 END), count(e.duration_ms)"
+)
+_CALLS = "e.protocol = 'mcp' AND e.rpc_method = 'tools/call'"
+
+
+def _tool(
+    conn: sqlite3.Connection, scope: str, args: tuple[Any, ...], name: str, figures: Any
+) -> ToolStats:
+    total, rpc_errors, is_errors, invalid, timed = figures
+    return ToolStats(
+        tool=name,
+        calls=int(total),
+        rpc_errors=int(rpc_errors or 0),
+        is_errors=int(is_errors or 0),
+        invalid=int(invalid or 0),
+        p50_ms=_percentile(conn, scope, args, int(timed), 0.50),
+        p95_ms=_percentile(conn, scope, args, int(timed), 0.95),
+    )
+
+
+def tool_stats(
+    conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] | list[Any] = ()
+) -> list[ToolStats]:
+    """Per tool (most called first) over the tools/call messages matching `where` (alias `e`)."""
+    args = tuple(params)
+    calls = f"({where}) AND {_CALLS}"
+    rows = conn.execute(
+        f"SELECT e.tool, {_TOOL_FIGURES} FROM events e WHERE {calls}"
+        " GROUP BY e.tool ORDER BY count(*) DESC, e.tool",
+        args,
+    ).fetchall()
+    out: list[ToolStats] = []
+    for tool, *figures in rows:
+        if tool is None:
+            out.append(_tool(conn, f"{calls} AND e.tool IS NULL", args, NO_TOOL, figures))
+        else:
+            out.append(_tool(conn, f"{calls} AND e.tool = ?", (*args, tool), str(tool), figures))
+    return out
+
+
+def total_tool_stats(
+    conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] | list[Any] = ()
+) -> ToolStats:
+    """The same figures over every matching tools/call together."""
+    args = tuple(params)
+    calls = f"({where}) AND {_CALLS}"
+    figures = conn.execute(f"SELECT {_TOOL_FIGURES} FROM events e WHERE {calls}", args).fetchone()
+    return _tool(conn, calls, args, "all", figures)

@@ -21,7 +21,7 @@ from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.filter import Filter
 from pluginlab_tui.store.versions import VersionRecord
 
-__all__ = ["ReplayOutcome", "StoreData"]
+__all__ = ["ReplayOutcome", "StatsReport", "StoreData"]
 
 
 class StoreData:
@@ -106,15 +106,25 @@ def _parse(text: str) -> dict[str, Any] | None:
     return _parse_cached(text)
 
 
-def operation_stats(
-    path: Path, where: Filter
-) -> tuple[stats.OperationStats, list[stats.OperationStats]]:
-    """Stats per operation over a filter, read on a connection of its own (for a worker)."""
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    """The stats screen's figures: per operation and per MCP tool, each with its total."""
+
+    total: stats.OperationStats
+    operations: list[stats.OperationStats]
+    tool_total: stats.ToolStats
+    tools: list[stats.ToolStats]
+
+
+def stats_report(path: Path, where: Filter) -> StatsReport:
+    """Stats per operation and per tool over a filter, on a connection of its own (a worker)."""
     conn = open_store(path)
     try:
-        return (
-            stats.total_stats(conn, where.sql, where.params),
-            stats.operation_stats(conn, where.sql, where.params),
+        return StatsReport(
+            total=stats.total_stats(conn, where.sql, where.params),
+            operations=stats.operation_stats(conn, where.sql, where.params),
+            tool_total=stats.total_tool_stats(conn, where.sql, where.params),
+            tools=stats.tool_stats(conn, where.sql, where.params),
         )
     finally:
         conn.close()

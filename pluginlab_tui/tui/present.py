@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pluginlab_tui.contract.document import operations, resolve, split_pointer
+from pluginlab_tui.mcp.exchange_view import Found, find_answer, find_request, frame_rows, pretty
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.validation.violations import Violation
 
@@ -208,3 +209,121 @@ def full_body(raw: str, binary: bool, *, pretty: bool) -> tuple[str, str]:
     except ValueError:
         return raw, ".txt"
     return (json.dumps(data, indent=2, ensure_ascii=False) if pretty else raw), ".json"
+
+
+# --- the JSON-RPC tab ---------------------------------------------------------------------------
+
+_DIRECTIONS = {"client": "client → server", "server": "server → client"}
+
+
+@dataclass(frozen=True, slots=True)
+class RpcPart:
+    """One part of a JSON-RPC message as shown: its title, and JSON text or a note."""
+
+    title: str
+    text: str
+    json: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RpcView:
+    """An MCP event's JSON-RPC tab: facts, the request's params, the answer, the SSE frames."""
+
+    facts: list[tuple[str, str]]
+    parts: list[RpcPart]
+    #: (time since the request, SSE id, event, size) per frame.
+    frames: list[tuple[str, str, str, str]]
+
+
+def _searched(body: str | None, binary: bool, truncated: bool, find: Found) -> Found:
+    if binary:
+        return Found(None, "the body is binary")
+    if find.message is None and truncated and body:
+        return Found(None, f"{find.note} (the stored body is cut)")
+    return find
+
+
+def _part(title: str, value: Any) -> RpcPart:
+    text = pretty(value)
+    if len(text) > DISPLAY_CAP:
+        text = text[:DISPLAY_CAP] + "\n... (cut for display: the body tabs show it whole)"
+    return RpcPart(title, text, True)
+
+
+def _request_part(found: Found, notification: bool) -> RpcPart:
+    message = found.message
+    if message is None:
+        return RpcPart("request", found.note, False)
+    if message.kind == "invalid":
+        return _part(f"invalid message: {message.problem}", message.value)
+    kind = "notification" if notification else "request"
+    if message.params is None:
+        return RpcPart(f"{kind} params", "(none)", False)
+    return _part(f"{kind} params", message.params)
+
+
+def _answer_part(found: Found) -> RpcPart:
+    message = found.message
+    if message is None:
+        return RpcPart("answer", found.note, False)
+    if message.kind == "error":
+        return _part("error", message.error)
+    if message.kind == "invalid":
+        return _part(f"invalid answer: {message.problem}", message.value)
+    return _part("result", message.result)
+
+
+def _outcome(event: Event, answer: Found) -> str:
+    if event.rpc_error is not None:
+        error = answer.message.error if answer.message is not None else None
+        text = error.get("message") if isinstance(error, dict) else None
+        return f"error {event.rpc_error}" + (f": {text}" if isinstance(text, str) else "")
+    if event.is_error:
+        return "result with isError: the tool failed"
+    if answer.message is not None and answer.message.kind == "result":
+        return "result"
+    return "-"
+
+
+def _exchange(event: Event) -> str:
+    if event.exchange_id in (None, event.event_id):
+        return "its own"
+    return f"shared with other messages, the first event {event.exchange_id}"
+
+
+def jsonrpc_view(event: Event) -> RpcView | None:
+    """What the JSON-RPC tab shows of an MCP event (None: not an MCP event)."""
+    if event.protocol != "mcp":
+        return None
+    facts = [
+        ("method", event.rpc_method or "- (no JSON-RPC message: the exchange carried none)"),
+        ("id", event.rpc_id or ("-" if event.rpc_method is None else "- (a notification)")),
+        ("direction", _DIRECTIONS.get(event.rpc_direction or "", event.rpc_direction or "-")),
+    ]
+    if event.tool is not None:
+        facts.append(("tool", event.tool))
+    if event.resource_uri is not None:
+        facts.append(("resource", event.resource_uri))
+    parts: list[RpcPart] = []
+    answer = Found(None)
+    if event.rpc_method is not None:
+        request = _searched(
+            event.request_body,
+            event.request_binary,
+            event.request_truncated,
+            find_request(event.request_body, event.rpc_id, event.rpc_method),
+        )
+        answer = _searched(
+            event.response_body,
+            event.response_binary,
+            event.response_truncated,
+            find_answer(event.response_body, event.rpc_id),
+        )
+        parts = [_request_part(request, event.rpc_id is None), _answer_part(answer)]
+    facts += [
+        ("outcome", _outcome(event, answer)),
+        ("session", event.session_id or "-"),
+        ("protocol version", event.protocol_version or "-"),
+        ("HTTP exchange", _exchange(event)),
+    ]
+    return RpcView(facts, parts, frame_rows(event.frames))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from pluginlab_tui.store.filter import EVERYTHING, Filter
+from pluginlab_tui.store.paging import holds_protocol
 from pluginlab_tui.tui.paging import Job, PagedRows, Result
 
 
@@ -29,6 +30,9 @@ class ViewModel:
         self.follow = True
         #: Exchanges that arrived while not following.
         self.pending = 0
+        #: The store holds MCP messages (their JSON-RPC methods need a wider column); once on,
+        #: it stays on.
+        self.mcp = holds_protocol(conn, "mcp")
 
     # --- the filter -----------------------------------------------------------------------------
 
@@ -97,6 +101,8 @@ class ViewModel:
     def poll(self) -> int:
         """Take in new exchanges; how many match (-1: the oldest were pruned, all counted again)."""
         new = self.rows.poll()
+        if new and not self.mcp:
+            self.mcp = holds_protocol(self.rows.conn, "mcp")
         if new < 0:
             self.pending = 0
         elif new and not self.follow:

@@ -134,3 +134,26 @@ def test_the_list_rows_in_either_direction_and_the_highlight(conn: sqlite3.Conne
     back = paging.offset_rows(conn, where, None, upto=upto, size=20, offset=500, descending=True)
     assert [r.id for r in skip] == expected[500:520]
     assert [r.id for r in back] == expected[-520:-500]
+
+
+def test_the_list_rows_carry_an_mcp_messages_method_tool_and_outcome(tmp_path: Path) -> None:
+    from pluginlab_tui.store.writer import insert_events
+    from tests.tui.conftest import mcp_events
+
+    db = tmp_path / "mcp.db"
+    fill(db, count=3)
+    handle = open_store(db)
+    try:
+        assert not paging.holds_protocol(handle, "mcp")
+        insert_events(handle, mcp_events())
+        assert paging.holds_protocol(handle, "mcp")
+        listed = paging.rows(handle, EVERYTHING, low=0, high=100, descending=False, limit=20)
+    finally:
+        handle.close()
+    http, mcp = listed[:3], listed[3:]
+    assert all(r.rpc_method is None and r.tool is None and r.is_error is None for r in http)
+    by_id = {(r.rpc_method, r.tool, r.resource_uri, r.rpc_error, r.is_error) for r in mcp}
+    assert ("tools/call", "add_todo", None, -32602, None) in by_id
+    assert ("tools/call", "add_todo", None, None, True) in by_id
+    assert ("resources/read", None, "ui://widget/todo-board.html", None, None) in by_id
+    assert (None, None, None, None, None) in by_id  # the GET stream: no JSON-RPC message

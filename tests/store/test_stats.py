@@ -1,4 +1,4 @@
-"""Per operation stats over a filter."""
+"""Per operation and per MCP tool stats over a filter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.filter import compile_filter
-from pluginlab_tui.store.stats import NO_OPERATION, operation_stats, total_stats
+from pluginlab_tui.store.stats import (
+    NO_OPERATION,
+    NO_TOOL,
+    operation_stats,
+    tool_stats,
+    total_stats,
+    total_tool_stats,
+)
 from pluginlab_tui.store.writer import insert_events
 from pluginlab_tui.validation.violations import Violation
 
@@ -72,3 +79,50 @@ def test_empty(tmp_path: Path) -> None:
     assert operation_stats(conn) == []
     total = total_stats(conn)
     assert total.count == 0 and total.p50_ms is None and total.error_rate == 0.0
+
+
+def _call(
+    n: int,
+    tool: str | None,
+    ms: float,
+    *,
+    rpc_error: int | None = None,
+    is_error: bool | None = None,
+    bad: bool = False,
+) -> Event:
+    """A tools/call of `tool` (None: the call named none) answered after `ms`."""
+    event = _event(100 + n, None, 200, ms, bad=bad)
+    event.ts = f"2026-11-25T09:01:{n:02d}.000Z"
+    event.protocol, event.rpc_method, event.tool = "mcp", "tools/call", tool
+    event.rpc_error, event.is_error = rpc_error, is_error
+    return event
+
+
+def test_per_tool_calls_errors_and_percentiles(tmp_path: Path) -> None:
+    db = _store(tmp_path)
+    conn = open_store(db)
+    calls = [_call(n, "search", float(n + 1), is_error=n == 3) for n in range(10)]  # 1..10 ms
+    calls += [
+        _call(10, "add_todo", 40.0, rpc_error=-32602, bad=True),
+        _call(11, "add_todo", 20.0),
+        _call(12, None, 3.0, rpc_error=-32602),  # a tools/call that named no tool
+    ]
+    listing = _call(13, None, 1.0)
+    listing.rpc_method = "tools/list"  # not a call: not counted
+    insert_events(conn, [*calls, listing])
+    stats = {s.tool: s for s in tool_stats(conn)}
+    assert list(stats) == ["search", "add_todo", NO_TOOL]
+    search = stats["search"]
+    assert (search.calls, search.rpc_errors, search.is_errors, search.invalid) == (10, 0, 1, 0)
+    assert search.p50_ms == 5.0 and search.p95_ms == 10.0
+    adding = stats["add_todo"]
+    assert (adding.calls, adding.rpc_errors, adding.is_errors, adding.invalid) == (2, 1, 0, 1)
+    assert adding.p50_ms == 20.0 and adding.p95_ms == 40.0
+    total = total_tool_stats(conn)
+    assert (total.tool, total.calls, total.rpc_errors, total.is_errors) == ("all", 13, 2, 1)
+    where = compile_filter("tool:add_todo")
+    assert [s.tool for s in tool_stats(conn, where.sql, where.params)] == ["add_todo"]
+    # the HTTP exchanges have no tool: the table is empty without MCP traffic
+    http = compile_filter("protocol:http")
+    assert tool_stats(conn, http.sql, http.params) == []
+    assert total_tool_stats(conn, http.sql, http.params).p50_ms is None

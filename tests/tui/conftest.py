@@ -1,5 +1,6 @@
-"""A fixed store for the TUI's tests: 40 exchanges with fixed times, two plugin versions (and,
-for the catalogue screen, two catalogue versions)."""
+"""Fixed stores for the TUI's tests: 40 exchanges with fixed times, two plugin versions (and,
+for the catalogue screen, two catalogue versions); an MCP session's messages beside a few
+exchanges."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pluginlab_tui.mcp.checks import check_catalogue
 from pluginlab_tui.store import versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event, iso
+from pluginlab_tui.store.parts import Message, Rpc, event_from_parts
 from pluginlab_tui.store.writer import insert_events
 from pluginlab_tui.tui.app import PluginLabApp
 from pluginlab_tui.validation.violations import Violation
@@ -257,8 +259,215 @@ def add_catalogue(db: Path, catalogue: Catalogue, ts: str | None = None) -> int:
 
 
 @pytest.fixture
-def mcp_store(store: Path) -> Path:
+def catalogue_store(store: Path) -> Path:
     """The fixed store plus catalogue versions 3 (three tools) and 4 (delete_card removed)."""
     add_catalogue(store, board(TOOLS), "2026-11-25T09:00:10.000Z")
     add_catalogue(store, board(TOOLS[:2]), "2026-11-25T09:00:50.000Z")
     return store
+
+
+# --- MCP messages, recorded as the proxy records them -------------------------------------------
+
+MCP_SESSION = "5f1c0e7a9b2d4c3e"
+MCP_VERSION = "2025-06-18"
+_MCP_URL = "http://localhost:8787/mcp"
+_CAP = 1024 * 1024
+
+
+def _rpc(message_id: int | str | None, method: str, params: dict[str, object]) -> str:
+    message: dict[str, object] = {"jsonrpc": "2.0", "method": method, "params": params}
+    if message_id is not None:
+        message = {"jsonrpc": "2.0", "id": message_id, "method": method, "params": params}
+    return json.dumps(message)
+
+
+def _result(message_id: int | str, result: dict[str, object]) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": message_id, "result": result})
+
+
+def _sse(*data: str) -> str:
+    return "".join(f"event: message\nid: {n}\ndata: {d}\n\n" for n, d in enumerate(data, 1))
+
+
+def mcp_event(
+    n: int,
+    *,
+    method: str | None,
+    rpc_id: int | str | None,
+    request: str | None,
+    response: str | None,
+    http_method: str = "POST",
+    status: int = 200,
+    tool: str | None = None,
+    resource_uri: str | None = None,
+    direction: str = "client",
+    rpc_error: int | None = None,
+    is_error: bool | None = None,
+    frames: tuple[dict[str, object], ...] = (),
+    violations: list[Violation] | None = None,
+) -> Event:
+    """MCP event n: the request's body as sent, the answer as JSON or SSE text (`frames`)."""
+    sse = response is not None and response.startswith("event:")
+    answer_type = "text/event-stream" if sse else "application/json"
+    request_headers = [
+        ("Host", "localhost:8787"),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("Mcp-Session-Id", MCP_SESSION),
+        ("MCP-Protocol-Version", MCP_VERSION),
+    ]
+    return event_from_parts(
+        event_id=f"00000000-0000-4000-9000-{n:012d}",
+        ts=iso(START + timedelta(seconds=100 + n * 1.5)),
+        method=http_method,
+        url=_MCP_URL,
+        path="/mcp",
+        query="",
+        request=Message.kept(request_headers, None if request is None else request.encode(), _CAP),
+        response=Message.kept(
+            [("Content-Type", answer_type)],
+            None if response is None else response.encode(),
+            _CAP,
+        ),
+        status=status,
+        duration_ms=5.0 + n * 3,
+        violations=violations,
+        rpc=Rpc(
+            method=method,
+            id=None if rpc_id is None else json.dumps(rpc_id),
+            direction=None if method is None else direction,
+            tool=tool,
+            resource_uri=resource_uri,
+            session_id=MCP_SESSION,
+            protocol_version=MCP_VERSION,
+            error=rpc_error,
+            is_error=is_error,
+            exchange_id=f"00000000-0000-4000-9000-{n:012d}",
+            frames=frames,
+        ),
+    )
+
+
+SEARCH_ARGUMENTS = {"query": "milk", "limit": 5}
+SEARCH_RESULT = {
+    "content": [{"type": "text", "text": "2 todos match 'milk'"}],
+    "structuredContent": {"todos": [{"id": 1, "title": "Buy milk"}], "count": 1},
+    "isError": False,
+}
+
+
+def mcp_events() -> list[Event]:
+    """A session of an MCP app: a GET stream, the handshake, lists, calls that fail two ways, a
+    resource, a server's request, and last a tools/call answered on an SSE stream."""
+    widget = "ui://widget/todo-board.html"
+    progress = _rpc(None, "notifications/progress", {"progressToken": 9, "progress": 0.5})
+    return [
+        mcp_event(
+            1,
+            method=None,
+            rpc_id=None,
+            request=None,
+            response=None,
+            http_method="GET",
+            frames=({"at_ms": 2.5, "id": "s-1", "event": "message", "size": 0},),
+        ),
+        mcp_event(
+            2,
+            method="initialize",
+            rpc_id=1,
+            request=_rpc(1, "initialize", {"protocolVersion": MCP_VERSION, "capabilities": {}}),
+            response=_result(1, {"protocolVersion": MCP_VERSION, "capabilities": {"tools": {}}}),
+        ),
+        mcp_event(
+            3,
+            method="notifications/initialized",
+            rpc_id=None,
+            request=_rpc(None, "notifications/initialized", {}),
+            response="",
+            status=202,
+        ),
+        mcp_event(
+            4,
+            method="tools/list",
+            rpc_id=2,
+            request=_rpc(2, "tools/list", {}),
+            response=_result(2, {"tools": [{"name": "search", "inputSchema": {}}]}),
+        ),
+        mcp_event(
+            5,
+            method="resources/read",
+            rpc_id=3,
+            request=_rpc(3, "resources/read", {"uri": widget}),
+            response=_result(3, {"contents": [{"uri": widget, "text": "<div></div>"}]}),
+            resource_uri=widget,
+        ),
+        mcp_event(
+            6,
+            method="tools/call",
+            rpc_id=4,
+            tool="add_todo",
+            request=_rpc(4, "tools/call", {"name": "add_todo", "arguments": {"title": 42}}),
+            response=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 4,
+                    "error": {"code": -32602, "message": "Invalid params: title"},
+                }
+            ),
+            rpc_error=-32602,
+            violations=[
+                Violation(
+                    "mcp_invalid_arguments",
+                    "request",
+                    "/title",
+                    "42 is not of type 'string'",
+                    "type",
+                )
+            ],
+        ),
+        mcp_event(
+            7,
+            method="tools/call",
+            rpc_id=5,
+            tool="add_todo",
+            request=_rpc(5, "tools/call", {"name": "add_todo", "arguments": {"title": "x"}}),
+            response=_result(
+                5, {"content": [{"type": "text", "text": "database locked"}], "isError": True}
+            ),
+            is_error=True,
+        ),
+        mcp_event(
+            8,
+            method="roots/list",
+            rpc_id="srv-1",
+            direction="server",
+            request=_rpc("srv-1", "roots/list", {}),
+            response=_result("srv-1", {"roots": [{"uri": "file:///home/me/todos"}]}),
+            status=202,
+        ),
+        mcp_event(
+            9,
+            method="tools/call",
+            rpc_id=6,
+            tool="search",
+            request=_rpc(6, "tools/call", {"name": "search", "arguments": SEARCH_ARGUMENTS}),
+            response=_sse(progress, _result(6, SEARCH_RESULT)),
+            frames=(
+                {"at_ms": 12.25, "id": "1", "event": "message", "size": len(progress)},
+                {"at_ms": 30.5, "id": "2", "event": "message", "size": 240},
+            ),
+        ),
+    ]
+
+
+@pytest.fixture
+def mcp_store(tmp_path: Path) -> Path:
+    """Five HTTP exchanges, then an MCP session's nine messages (the tools/call search last)."""
+    db = tmp_path / "mcp.db"
+    fill(db, count=5)
+    conn = open_store(db)
+    try:
+        insert_events(conn, mcp_events())
+    finally:
+        conn.close()
+    return db

@@ -52,3 +52,7 @@ def test_plugin_versions_diff(snap_compare: Snap, store: Path) -> None:
 
 def test_stats_screen(snap_compare: Snap, store: Path) -> None:
     assert snap_compare(make_app(store), terminal_size=SIZE, run_before=_keys("s"))
+
+
+def test_jsonrpc_tab(snap_compare: Snap, mcp_store: Path) -> None:
+    assert snap_compare(make_app(mcp_store), terminal_size=SIZE, run_before=_keys("6"))

@@ -139,3 +139,18 @@ def test_jobs_count_then_sample_and_stale_results_are_dropped(tmp_path: Path) ->
     assert model.rows.total == len(expected)
     middle = model.rows.row(len(expected) // 2)
     assert middle is not None and middle.id == expected[len(expected) // 2]
+
+
+def test_mcp_messages_arriving_widen_the_method_column(store: Path) -> None:
+    from pluginlab_tui.store.writer import insert_events
+    from tests.tui.conftest import mcp_events
+
+    model = _model(store)
+    assert not model.mcp  # a store of HTTP exchanges only
+    conn = open_store(store)
+    try:
+        insert_events(conn, mcp_events()[:2])
+    finally:
+        conn.close()
+    assert model.poll() == 2
+    assert model.mcp

@@ -27,7 +27,7 @@ from pluginlab_tui.tui.data import (
 )
 from pluginlab_tui.tui.paging import Job, PagedRows, Result
 from pluginlab_tui.tui.view_model import ViewModel
-from pluginlab_tui.tui.widgets.detail import TABS, DetailPane
+from pluginlab_tui.tui.widgets.detail import TABS, DetailPane, tab_label
 from pluginlab_tui.tui.widgets.event_list import EventList
 from pluginlab_tui.tui.widgets.filter_bar import FilterBar, FilterInput
 
@@ -118,7 +118,7 @@ class MainScreen(Screen[None]):
         Binding("enter", "focus_detail", "Detail", show=False, id="detail.focus"),
         Binding("escape", "focus_list", "List", show=False, id="list.focus"),
         *(
-            Binding(str(n), f"show_tab('{tab}')", tab.title(), show=False, id=f"detail.{tab}")
+            Binding(str(n), f"show_tab('{tab}')", tab_label(tab), show=False, id=f"detail.{tab}")
             for n, tab in enumerate(TABS, start=1)
         ),
     ]

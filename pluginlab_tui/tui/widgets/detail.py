@@ -1,4 +1,5 @@
-"""The selected exchange in tabs: Request, Response, Validation, Auth, Timing."""
+"""The selected exchange in tabs: Request, Response, Validation, Auth, Timing, and JSON-RPC
+(shown for MCP messages)."""
 
 from __future__ import annotations
 
@@ -19,18 +20,28 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.tui.present import (
+    RpcView,
     as_yaml,
     auth_rows,
     body_value,
+    jsonrpc_view,
     operation_schema,
     schema_at,
     timing_rows,
 )
 from pluginlab_tui.tui.widgets.body_view import BodyView
-from pluginlab_tui.tui.widgets.event_list import status_class
+from pluginlab_tui.tui.widgets.event_list import outcome_class
 
-#: Tab ids in order; the screen binds 1..5 to them.
-TABS = ("request", "response", "validation", "auth", "timing")
+#: Tab ids in order; the screen binds 1..6 to them.
+TABS = ("request", "response", "validation", "auth", "timing", "jsonrpc")
+#: The tab shown only for MCP messages (or while it is the active tab).
+RPC_TAB = "jsonrpc"
+_LABELS = {RPC_TAB: "JSON-RPC"}
+
+
+def tab_label(tab: str) -> str:
+    return _LABELS.get(tab, tab.title())
+
 
 #: The theme variable that colours the border, per status class.
 _BORDER = {"2xx": "success", "3xx": "accent", "4xx": "warning", "5xx": "error", "none": "error"}
@@ -45,6 +56,10 @@ def _pairs(rows: list[tuple[str, str]]) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _is_mcp(event: Event | None) -> bool:
+    return event is not None and event.protocol == "mcp"
 
 
 def _syntax(text: str, language: str, dark: bool) -> Padding:
@@ -63,6 +78,7 @@ class DetailPane(Vertical):
         self.event: Event | None = None
         self._filled: set[str] = set()
         self._filling: set[str] = set()
+        self._rpc_shown = True
 
     @property
     def tabs(self) -> TabbedContent:
@@ -80,7 +96,19 @@ class DetailPane(Vertical):
         # The panes are filled when first shown (see _fill): the first screen composes none.
         with TabbedContent(initial="request", id="detail-tabs"):
             for tab in TABS:
-                yield TabPane(tab.title(), id=tab)
+                yield TabPane(tab_label(tab), id=tab)
+
+    def on_mount(self) -> None:
+        self._show_rpc_tab(False)
+
+    def _show_rpc_tab(self, shown: bool) -> None:
+        if shown == self._rpc_shown:
+            return
+        self._rpc_shown = shown
+        if shown:
+            self.tabs.show_tab(RPC_TAB)
+        else:
+            self.tabs.hide_tab(RPC_TAB)
 
     def _content(self, tab: str) -> list[Widget]:
         if tab in ("request", "response"):
@@ -103,6 +131,8 @@ class DetailPane(Vertical):
 
     async def activate(self, tab: str, *, focus: bool = False) -> None:
         """Show a tab (filling it first when needed), and focus its scrolling part."""
+        if tab == RPC_TAB:
+            self._show_rpc_tab(True)
         self.active = tab
         await self._fill(tab)
         if focus:
@@ -111,6 +141,8 @@ class DetailPane(Vertical):
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        if message.pane.id != RPC_TAB and not _is_mcp(self.event):
+            self._show_rpc_tab(False)  # kept only while it was the tab in view
         if message.pane.id:
             await self._fill(message.pane.id)
 
@@ -122,13 +154,16 @@ class DetailPane(Vertical):
     def show(self, event: Event | None) -> None:
         self.event = event
         self._border(event)
+        self._show_rpc_tab(_is_mcp(event) or self.active == RPC_TAB)
         if event is None:
             self.border_title = "no exchange selected"
             self.border_subtitle = ""
         else:
             status = "---" if event.status is None else str(event.status)
             ms = "" if event.duration_ms is None else f" · {event.duration_ms:.1f} ms"
-            self.border_title = f"{event.method} {event.path} → {status}{ms}"
+            rpc = " ".join(p for p in (event.rpc_method, event.tool or event.resource_uri) if p)
+            head = f"{rpc} · " if rpc else ""
+            self.border_title = f"{head}{event.method} {event.path} → {status}{ms}"
             count = event.violation_count
             verdict = (
                 f"[bold $error]{count} violation{'s' if count != 1 else ''}[/]"
@@ -175,12 +210,18 @@ class DetailPane(Vertical):
             text.update(self._validation(event))
         elif tab == "auth":
             text.update(_pairs(auth_rows(event)))
+        elif tab == RPC_TAB:
+            text.update(self._jsonrpc(jsonrpc_view(event)))
         else:
             text.update(_pairs(timing_rows(event)))
 
     def _border(self, event: Event | None) -> None:
-        """The border's colour tells the status class (set inline: no restyle of the tabs)."""
-        kind = "none-selected" if event is None else status_class(event.status)
+        """The border's colour tells the outcome (set inline: no restyle of the tabs)."""
+        kind = (
+            "none-selected"
+            if event is None
+            else outcome_class(event.status, event.rpc_error, event.is_error)
+        )
         if kind == getattr(self, "_kind", None):
             return
         self._kind = kind
@@ -193,7 +234,7 @@ class DetailPane(Vertical):
 
     def _validation(self, event: Event) -> RenderableType:
         if not event.violations:
-            if event.operation_id is None and event.status is not None:
+            if event.operation_id is None and event.status is not None and event.protocol != "mcp":
                 return Text("No violations. (No operation of the spec matched this exchange.)")
             return Text("✓ No violations: this exchange keeps the contract.", style="green")
         dark = self.app.current_theme.dark
@@ -228,4 +269,26 @@ class DetailPane(Vertical):
             if fragment is not None:
                 parts.append(_syntax(as_yaml(fragment), "yaml", dark))
             parts.append(Text(""))
+        return Group(*parts)
+
+    def _jsonrpc(self, view: RpcView | None) -> RenderableType:
+        if view is None:
+            return Text("Not an MCP message: this exchange carries no JSON-RPC.", style="dim")
+        dark = self.app.current_theme.dark
+        parts: list[RenderableType] = [_pairs(view.facts), Text("")]
+        for part in view.parts:
+            parts.append(Text(part.title, style="bold"))
+            if part.json:
+                parts.append(_syntax(part.text, "json", dark))
+            else:
+                parts.append(Text(f"     {part.text}", style="dim"))
+            parts.append(Text(""))
+        if view.frames:
+            parts.append(Text(f"SSE frames ({len(view.frames)})", style="bold"))
+            frames = Table("at", "id", "event", "size", box=None, padding=(0, 2, 0, 5))
+            for row in view.frames:
+                frames.add_row(*row)
+            parts.append(frames)
+        else:
+            parts.append(Text("no SSE frames (an answer came as one JSON body)", style="dim"))
         return Group(*parts)

@@ -20,6 +20,8 @@ from pluginlab_tui.tui.view_model import ViewModel
 
 #: (title, width); the path column takes what is left.
 _FIXED = (("time", 12), ("method", 7), ("status", 6), ("ms", 8), ("operation", 16), ("user", 10))
+#: The method column's width once the store holds MCP messages (resources/read fits).
+_RPC_METHOD = 16
 _VERDICT = 7
 _MIN_PATH = 12
 
@@ -51,9 +53,52 @@ def status_class(status: int | None) -> str:
     return f"{status // 100}xx" if 1 <= status // 100 <= 5 else "none"
 
 
-def _cell(text: str, width: int, right: bool = False) -> str:
+def method_text(row: Row, width: int) -> str:
+    """The JSON-RPC method of an MCP message, else the HTTP method; a method too long for the
+    column has its leading segments cut to their initial (n/initialized, r/templates/list)."""
+    if row.rpc_method is None:
+        return row.method
+    parts = row.rpc_method.split("/")
+    for cut in range(len(parts)):
+        text = "/".join([*(p[:1] for p in parts[:cut]), *parts[cut:]])
+        if len(text) <= width:
+            return text
+    return row.rpc_method
+
+
+def operation_text(row: Row) -> str:
+    """The tool (or prompt) or resource URI of an MCP message, else the OpenAPI operation."""
+    return row.tool or row.resource_uri or row.operation_id or "-"
+
+
+def _uri_shown(row: Row) -> bool:
+    """A resource URI is cut at its start: its end names the resource."""
+    return row.tool is None and row.resource_uri is not None
+
+
+def status_text(row: Row) -> str:
+    """A JSON-RPC error's code, isErr for a tool result with isError, else the HTTP status."""
+    if row.rpc_error is not None:
+        return str(row.rpc_error)
+    if row.is_error:
+        return "isErr"
+    return "---" if row.status is None else str(row.status)
+
+
+def outcome_class(status: int | None, rpc_error: int | None, is_error: bool | None) -> str:
+    """The colour class of an outcome: a JSON-RPC error reads as a 5xx, isError as a 4xx."""
+    if rpc_error is not None:
+        return "5xx"
+    if is_error:
+        return "4xx"
+    return status_class(status)
+
+
+def _cell(text: str, width: int, right: bool = False, *, keep_end: bool = False) -> str:
     if len(text) > width:
-        return text[: max(width - 1, 0)] + "…" if width > 1 else text[:width]
+        if width <= 1:
+            return text[:width]
+        return "…" + text[len(text) - width + 1 :] if keep_end else text[: width - 1] + "…"
     return text.rjust(width) if right else text.ljust(width)
 
 
@@ -266,8 +311,11 @@ class EventList(ScrollView, can_focus=True):
     # --- drawing ----------------------------------------------------------------------------
 
     def _widths(self, width: int) -> list[int]:
-        fixed = sum(w for _, w in _FIXED) + _VERDICT + len(_FIXED) + 2
-        return [*(w for _, w in _FIXED), _VERDICT, max(width - fixed, _MIN_PATH)]
+        fixed = [w for _, w in _FIXED]
+        if self.model.mcp:
+            fixed[1] = _RPC_METHOD
+        used = sum(fixed) + _VERDICT + len(fixed) + 2
+        return [*fixed, _VERDICT, max(width - used, _MIN_PATH)]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -306,7 +354,8 @@ class EventList(ScrollView, can_focus=True):
         elif row.hit:
             base = base + style_of("event-list--hit")
         w = self._widths(width)
-        status = style_of(f"event-list--{status_class(row.status)}")
+        outcome = outcome_class(row.status, row.rpc_error, row.is_error)
+        status = style_of(f"event-list--{outcome}")
         verdict_style = style_of(
             "event-list--invalid"
             if row.violation_count or row.error or row.status is None
@@ -316,12 +365,12 @@ class EventList(ScrollView, can_focus=True):
         segments = [
             Segment("●" if row.hit else " ", base + style_of("event-list--marked")),
             Segment(_cell(short_time(row.ts), w[0]) + " ", base + style_of("event-list--dim")),
-            Segment(_cell(row.method, w[1]) + " ", base + style_of("event-list--method")),
             Segment(
-                _cell("---" if row.status is None else str(row.status), w[2]) + " ", base + status
+                _cell(method_text(row, w[1]), w[1]) + " ", base + style_of("event-list--method")
             ),
+            Segment(_cell(status_text(row), w[2]) + " ", base + status),
             Segment(_cell(duration_text(row.duration_ms), w[3], right=True) + " ", base),
-            Segment(_cell(row.operation_id or "-", w[4]) + " ", base),
+            Segment(_cell(operation_text(row), w[4], keep_end=_uri_shown(row)) + " ", base),
             Segment(_cell(row.user_id or "-", w[5]) + " ", base + style_of("event-list--dim")),
             Segment(" " if not row.marked else "★", base + style_of("event-list--marked")),
             Segment(_cell(verdict_text(row)[1:], w[6] - 1) + " ", base + verdict_style),

@@ -28,8 +28,8 @@ def _text(screen: CatalogueScreen, name: str) -> str:
     return shown(screen.query_one(f"#catalogue-{name}", Static))
 
 
-async def test_it_lists_the_tools_of_the_newest_version(mcp_store: Path) -> None:
-    app = make_app(mcp_store)
+async def test_it_lists_the_tools_of_the_newest_version(catalogue_store: Path) -> None:
+    app = make_app(catalogue_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         assert screen.query_one(TabbedContent).active == "tools"
@@ -43,8 +43,8 @@ async def test_it_lists_the_tools_of_the_newest_version(mcp_store: Path) -> None
         assert "inputSchema" in tools and "outputSchema" in tools and '"minLength": 1' in tools
 
 
-async def test_the_diff_shows_a_removed_tool_as_breaking(mcp_store: Path) -> None:
-    app = make_app(mcp_store)
+async def test_the_diff_shows_a_removed_tool_as_breaking(catalogue_store: Path) -> None:
+    app = make_app(catalogue_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         await pilot.press("5")
@@ -65,11 +65,11 @@ async def test_the_diff_shows_a_removed_tool_as_breaking(mcp_store: Path) -> Non
         assert "annotations: destructiveHint=true" in tools
 
 
-async def test_resources_templates_prompts_and_lint(mcp_store: Path) -> None:
+async def test_resources_templates_prompts_and_lint(catalogue_store: Path) -> None:
     # version 5: the widget no longer listed nor read, which the checks find
     unlisted = board(TOOLS[:2]).with_list("resources/list", None, {"resources": []})
-    add_catalogue(mcp_store, Catalogue(unlisted.lists))
-    app = make_app(mcp_store)
+    add_catalogue(catalogue_store, Catalogue(unlisted.lists))
+    app = make_app(catalogue_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         await pilot.press("2")
@@ -93,13 +93,13 @@ async def test_resources_templates_prompts_and_lint(mcp_store: Path) -> None:
         assert "text/html;profile=mcp-app" in row and "7 bytes, sha256 " in row
 
 
-async def test_a_new_version_and_a_notice_show_up_while_it_is_open(mcp_store: Path) -> None:
-    app = make_app(mcp_store)
+async def test_a_new_version_and_a_notice_show_up_while_it_is_open(catalogue_store: Path) -> None:
+    app = make_app(catalogue_store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(app, pilot)
         assert "Version 4 (newest)" in _text(screen, "tools")
-        add_catalogue(mcp_store, board(TOOLS))
-        conn = open_store(mcp_store)
+        add_catalogue(catalogue_store, board(TOOLS))
+        conn = open_store(catalogue_store)
         add_notice(
             conn,
             "2026-11-25T09:01:00.000Z",

@@ -36,3 +36,53 @@ async def test_lazy_tabs_show_the_selected_exchange(store: Path) -> None:
         await settle(pilot)
         body = detail.body_view("response")
         assert body is not None and body.raw_body == before.response_body
+
+
+def _rpc_tab_shown(detail: DetailPane) -> bool:
+    return not detail.tabs.get_tab("jsonrpc").has_class("-hidden")
+
+
+async def test_the_json_rpc_tab_of_an_mcp_message(mcp_store: Path) -> None:
+    app = make_app(mcp_store)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        detail = main.query_one(DetailPane)
+        assert _rpc_tab_shown(detail)  # the newest exchange is a tools/call
+        assert detail.border_title is not None and "tools/call search" in detail.border_title
+        await pilot.press("enter")  # the detail, on its request tab
+        await settle(pilot)
+        assert detail.active == "request" and not main.events.has_focus
+        await pilot.press("6")
+        await settle(pilot)
+        text = shown(main.query_one("#jsonrpc-text", Static))
+        assert '"query": "milk"' in text  # the request's params
+        assert '"structuredContent"' in text and "Buy milk" in text  # the result
+        assert "client → server" in text and "2025-06-18" in text and "5f1c0e7a9b2d4c3e" in text
+        assert "+12.2 ms" in text and "+30.5 ms" in text  # the SSE frames with their times
+        await pilot.press("escape", "k", "k")  # the server's roots/list, then add_todo isError
+        await settle(pilot)
+        text = shown(main.query_one("#jsonrpc-text", Static))
+        assert "isError: the tool failed" in text and "database locked" in text
+        for _ in range(8):
+            await pilot.press("k")  # up to the HTTP exchanges, still on the JSON-RPC tab
+        await settle(pilot)
+        assert detail.event is not None and detail.event.protocol == "http"
+        assert _rpc_tab_shown(detail) and detail.active == "jsonrpc"
+        assert "Not an MCP message" in shown(main.query_one("#jsonrpc-text", Static))
+        await pilot.press("1")  # another tab: an HTTP exchange has no JSON-RPC tab
+        await settle(pilot)
+        assert not _rpc_tab_shown(detail)
+
+
+async def test_no_json_rpc_tab_among_http_exchanges(store: Path) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        detail = app.screen.query_one(DetailPane)
+        assert not _rpc_tab_shown(detail)
+        await pilot.press("6")  # asked for: it says why it is empty
+        await settle(pilot)
+        assert detail.active == "jsonrpc"
+        assert "Not an MCP message" in shown(app.screen.query_one("#jsonrpc-text", Static))
