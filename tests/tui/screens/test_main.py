@@ -162,6 +162,7 @@ async def test_tabs_by_number_and_validation_content(store: Path) -> None:
         assert "type: string" in text
         for key, tab in (("1", "request"), ("2", "response"), ("4", "auth"), ("5", "timing")):
             await pilot.press(key)
+            await settle(pilot)
             assert main.query_one(TabbedContent).active == tab
         assert "decision" in _text(main.query_one("#auth-text", Static))
         await pilot.press("escape")
