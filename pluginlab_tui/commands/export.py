@@ -33,8 +33,11 @@ def add_parser(subparsers: Subparsers) -> None:
         help="export recorded exchanges as HAR 1.2 or curl commands",
         description=(
             "Export the store (or the exchanges a filter selects) as HAR 1.2, with each "
-            "verdict in the entry's _pluginlab field, or as a shell script of curl commands in "
-            "which redacted credentials read $PLUGINLAB_TOKEN. Redacted secrets stay redacted."
+            "verdict in the entry's _pluginlab field (one entry per HTTP exchange: the MCP "
+            "messages it carried listed in _pluginlab.messages), or as a shell script of curl "
+            "commands in which redacted credentials read $PLUGINLAB_TOKEN (an MCP request of a "
+            "handshake-era version: initialize, notifications/initialized, the request and "
+            "DELETE, the session id kept in $MCP_SESSION). Redacted secrets stay redacted."
         ),
     )
     parser.add_argument("format", choices=("har", "curl"), help="har or curl")
@@ -83,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         config = config_from(args)
         base = args.base_url or f"http://{config.proxy.listen}"
         scheme = config.auth.authorization_type.capitalize()
-        text = curl_script(events, base, auth_scheme=scheme, redactor=redactor)
+        text = curl_script(
+            events, base, auth_scheme=scheme, redactor=redactor, mcp_paths=config.mcp.covers
+        )
     if output is None:
         sys.stdout.write(text)
     else:

@@ -40,8 +40,11 @@ def add_parser(subparsers: Subparsers) -> None:
             "Re-send recorded requests. Through the proxy (the default) each one is validated "
             "and recorded again as source=replay, linked to its original, on behalf of the "
             "original caller. With --target it goes straight to that URL with the credentials "
-            f"you give (--token, ${TOKEN_ENV}, or a prompt). Exit 1 when a replayed exchange "
-            "breaks the contract or, with --compare, answers differently from the original."
+            f"you give (--token, ${TOKEN_ENV}, or a prompt). An MCP request of a handshake-era "
+            "version is sent in a new session (initialize, notifications/initialized, the "
+            "request, DELETE); one of 2026-07-28 as recorded, and its JSON-RPC result or error "
+            "is what --compare compares. Exit 1 when a replayed exchange breaks the contract "
+            "or, with --compare, answers differently from the original."
         ),
     )
     add_db_flag(parser)
@@ -144,8 +147,9 @@ def describe(result: ReplayResult) -> str:
         verdict = "ok" if result.checked_by != "none" else "not checked"
     if result.differs:
         verdict += ", differs"
+    rpc = "" if result.call is None else f" {result.call.method}"
     return (
-        f"{ids}  {result.request.method:<6} {result.request.target}  {new} (was {old})"
+        f"{ids}  {result.request.method:<6} {result.request.target}{rpc}  {new} (was {old})"
         f"  {result.duration_ms:.1f} ms  {verdict}"
     )
 
