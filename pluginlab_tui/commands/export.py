@@ -79,13 +79,16 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "har":
         from pluginlab_tui.interchange.har import to_har
 
-        text = json.dumps(to_har(events, redactor), ensure_ascii=False, indent=2) + "\n"
+        har = to_har(events, redactor)
+        written = len(har["log"]["entries"])
+        text = json.dumps(har, ensure_ascii=False, indent=2) + "\n"
     else:
         from pluginlab_tui.interchange.curl import curl_script
 
         config = config_from(args)
         base = args.base_url or f"http://{config.proxy.listen}"
         scheme = config.auth.authorization_type.capitalize()
+        written = len(events)
         text = curl_script(
             events, base, auth_scheme=scheme, redactor=redactor, mcp_paths=config.mcp.covers
         )
@@ -96,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        print(f"pluginlab-tui: {len(events)} exchange(s) written to {output}", file=sys.stderr)
+        print(f"pluginlab-tui: {written} exchange(s) written to {output}", file=sys.stderr)
     return 0

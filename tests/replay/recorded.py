@@ -49,7 +49,7 @@ BOARD = {
 
 
 def recorded_call(
-    tool: str = "list_cards",
+    name: str = "list_cards",
     arguments: dict[str, object] | None = None,
     *,
     version: str = "2025-06-18",
@@ -57,12 +57,12 @@ def recorded_call(
     batch: bool = False,
     **values: object,
 ) -> Event:
-    """A tools/call of the example app as the proxy records it (one event per MCP message):
-    a handshake-era call in its session, answered on SSE; the stateless era (2026-07-28) with
+    """A tools/call of the example app's tool `name` as the proxy records it (one event per
+    MCP message): a handshake-era call in its session, answered on SSE; the stateless era (2026-07-28) with
     `_meta`, the Mcp-Method and Mcp-Name headers and a JSON answer. With `batch` the request
     body is a batch whose second message is the call."""
     stateless = version == "2026-07-28"
-    params: dict[str, object] = {"name": tool, "arguments": arguments or {}}
+    params: dict[str, object] = {"name": name, "arguments": arguments or {}}
     headers = [
         ("Host", "127.0.0.1:8787"),
         ("Content-Type", "application/json"),
@@ -75,7 +75,7 @@ def recorded_call(
             "io.modelcontextprotocol/clientInfo": {"name": "mcp", "version": "0.1.0"},
             "io.modelcontextprotocol/clientCapabilities": {},
         }
-        headers += [("Mcp-Method", "tools/call"), ("Mcp-Name", tool)]
+        headers += [("Mcp-Method", "tools/call"), ("Mcp-Name", name)]
     else:
         headers.append(("Mcp-Session-Id", "recorded-session-that-ended"))
     message = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}
@@ -94,7 +94,7 @@ def recorded_call(
         "rpc_method": "tools/call",
         "rpc_id": "7",
         "rpc_direction": "client",
-        "tool": tool,
+        "tool": name,
         "session_id": None if stateless else "recorded-session-that-ended",
         "protocol_version": version,
         "exchange_id": "call-1",
