@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pluginlab_tui.store.event import Event
 
@@ -39,7 +40,7 @@ def _sse(message: dict[str, object]) -> str:
 
 
 #: The example app's answer to list_cards as it was recorded (its two starting cards).
-BOARD = {
+BOARD: dict[str, Any] = {
     "cards": [
         {"id": 1, "title": "Write the widget", "column": "doing"},
         {"id": 2, "title": "Ship to ChatGPT", "column": "todo"},
@@ -58,9 +59,9 @@ def recorded_call(
     **values: object,
 ) -> Event:
     """A tools/call of the example app's tool `name` as the proxy records it (one event per
-    MCP message): a handshake-era call in its session, answered on SSE; the stateless era (2026-07-28) with
-    `_meta`, the Mcp-Method and Mcp-Name headers and a JSON answer. With `batch` the request
-    body is a batch whose second message is the call."""
+    MCP message): a handshake-era call in its session, answered on SSE; the stateless era
+    (2026-07-28) with `_meta`, the Mcp-Method and Mcp-Name headers and a JSON answer. With
+    `batch` the request body is a batch whose second message is the call."""
     stateless = version == "2026-07-28"
     params: dict[str, object] = {"name": name, "arguments": arguments or {}}
     headers = [
