@@ -20,6 +20,7 @@ from pluginlab_tui.commands.common import (
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay.document import edit_in_editor
+from pluginlab_tui.replay.mcp import is_mcp
 from pluginlab_tui.replay.request import (
     TOKEN_ENV,
     Credentials,
@@ -177,11 +178,20 @@ def run(args: argparse.Namespace) -> int:
         ignore_paths=args.ignore,
         ignore_headers=args.ignore_header,
     )
-    if args.target and replayer.contracts is not None and replayer.contracts.in_service() is None:
-        print(
-            f"pluginlab-tui: cannot read the spec {config.spec_path}; answers are not checked",
-            file=sys.stderr,
-        )
+    if args.target:
+        mcp = sum(1 for e in events if is_mcp(e, config.mcp.covers))
+        if mcp:
+            print(
+                "pluginlab-tui: MCP answers are checked only through the proxy; straight to a "
+                "target they are compared, not checked",
+                file=sys.stderr,
+            )
+        contracts = replayer.contracts
+        if mcp < len(events) and contracts is not None and contracts.in_service() is None:
+            print(
+                f"pluginlab-tui: cannot read the spec {config.spec_path}; answers are not checked",
+                file=sys.stderr,
+            )
     with replayer:
         if args.edit:
             edited = edit_in_editor(ReplayRequest.from_event(events[0]))

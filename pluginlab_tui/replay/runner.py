@@ -3,7 +3,9 @@
 Through the proxy the request carries the replay grant (see proxy/grant.py): the proxy records
 it again as source=replay, linked to its original (replay_of), on behalf of the original caller.
 Straight to a target URL it carries the credentials the user gives (the store keeps none), and
-its verdict is checked here against the spec in service.
+its verdict is checked here against the spec in service. An MCP client message is sent as
+replay/mcp.py says (in a session of its own for a handshake-era version), its JSON-RPC answer
+compared with the recorded one; it is checked only by the proxy.
 
     replayer = Replayer.for_config(config)                # through the proxy of this config
     result = replayer.replay(event)                        # one event, as recorded
