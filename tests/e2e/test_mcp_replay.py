@@ -55,7 +55,9 @@ def _is_call(event: Event) -> bool:
 def recorded_call(proxy: Proxy, mode: str) -> Event:
     """The tools/call event of a list_cards call by the official client through the proxy."""
     anyio.run(_list_cards, proxy.url + "/mcp", mode)
-    found = wait_for(lambda: [e for e in stored_events(proxy.db) if _is_call(e)])
+    found: list[Event] | None = wait_for(
+        lambda: [e for e in stored_events(proxy.db) if _is_call(e)]
+    )
     assert found, "the tools/call was not recorded"
     return found[0]
 
