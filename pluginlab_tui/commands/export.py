@@ -33,8 +33,11 @@ def add_parser(subparsers: Subparsers) -> None:
         help="export recorded exchanges as HAR 1.2 or curl commands",
         description=(
             "Export the store (or the exchanges a filter selects) as HAR 1.2, with each "
-            "verdict in the entry's _pluginlab field, or as a shell script of curl commands in "
-            "which redacted credentials read $PLUGINLAB_TOKEN. Redacted secrets stay redacted."
+            "verdict in the entry's _pluginlab field (one entry per HTTP exchange: the MCP "
+            "messages it carried listed in _pluginlab.messages), or as a shell script of curl "
+            "commands in which redacted credentials read $PLUGINLAB_TOKEN (an MCP request of a "
+            "handshake-era version: initialize, notifications/initialized, the request and "
+            "DELETE, the session id kept in $MCP_SESSION). Redacted secrets stay redacted."
         ),
     )
     parser.add_argument("format", choices=("har", "curl"), help="har or curl")
@@ -76,14 +79,19 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "har":
         from pluginlab_tui.interchange.har import to_har
 
-        text = json.dumps(to_har(events, redactor), ensure_ascii=False, indent=2) + "\n"
+        har = to_har(events, redactor)
+        written = len(har["log"]["entries"])
+        text = json.dumps(har, ensure_ascii=False, indent=2) + "\n"
     else:
         from pluginlab_tui.interchange.curl import curl_script
 
         config = config_from(args)
         base = args.base_url or f"http://{config.proxy.listen}"
         scheme = config.auth.authorization_type.capitalize()
-        text = curl_script(events, base, auth_scheme=scheme, redactor=redactor)
+        written = len(events)
+        text = curl_script(
+            events, base, auth_scheme=scheme, redactor=redactor, mcp_paths=config.mcp.covers
+        )
     if output is None:
         sys.stdout.write(text)
     else:
@@ -91,5 +99,5 @@ def run(args: argparse.Namespace) -> int:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        print(f"pluginlab-tui: {len(events)} exchange(s) written to {output}", file=sys.stderr)
+        print(f"pluginlab-tui: {written} exchange(s) written to {output}", file=sys.stderr)
     return 0

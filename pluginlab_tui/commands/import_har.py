@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             redactor=redactor,
             validator=validator,
             version=version,
+            mcp_paths=config.mcp.covers,
         )
         try:
             imported = from_har(har, options)

@@ -20,6 +20,7 @@ from pluginlab_tui.commands.common import (
 from pluginlab_tui.commands.events import add_selection_flags, selection
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.replay.document import edit_in_editor
+from pluginlab_tui.replay.mcp import is_mcp
 from pluginlab_tui.replay.request import (
     TOKEN_ENV,
     Credentials,
@@ -40,8 +41,11 @@ def add_parser(subparsers: Subparsers) -> None:
             "Re-send recorded requests. Through the proxy (the default) each one is validated "
             "and recorded again as source=replay, linked to its original, on behalf of the "
             "original caller. With --target it goes straight to that URL with the credentials "
-            f"you give (--token, ${TOKEN_ENV}, or a prompt). Exit 1 when a replayed exchange "
-            "breaks the contract or, with --compare, answers differently from the original."
+            f"you give (--token, ${TOKEN_ENV}, or a prompt). An MCP request of a handshake-era "
+            "version is sent in a new session (initialize, notifications/initialized, the "
+            "request, DELETE); one of 2026-07-28 as recorded, and its JSON-RPC result or error "
+            "is what --compare compares. Exit 1 when a replayed exchange breaks the contract "
+            "or, with --compare, answers differently from the original."
         ),
     )
     add_db_flag(parser)
@@ -144,8 +148,9 @@ def describe(result: ReplayResult) -> str:
         verdict = "ok" if result.checked_by != "none" else "not checked"
     if result.differs:
         verdict += ", differs"
+    rpc = "" if result.call is None else f" {result.call.method}"
     return (
-        f"{ids}  {result.request.method:<6} {result.request.target}  {new} (was {old})"
+        f"{ids}  {result.request.method:<6} {result.request.target}{rpc}  {new} (was {old})"
         f"  {result.duration_ms:.1f} ms  {verdict}"
     )
 
@@ -173,11 +178,20 @@ def run(args: argparse.Namespace) -> int:
         ignore_paths=args.ignore,
         ignore_headers=args.ignore_header,
     )
-    if args.target and replayer.contracts is not None and replayer.contracts.in_service() is None:
-        print(
-            f"pluginlab-tui: cannot read the spec {config.spec_path}; answers are not checked",
-            file=sys.stderr,
-        )
+    if args.target:
+        mcp = sum(1 for e in events if is_mcp(e, config.mcp.covers))
+        if mcp:
+            print(
+                "pluginlab-tui: MCP answers are checked only through the proxy; straight to a "
+                "target they are compared, not checked",
+                file=sys.stderr,
+            )
+        contracts = replayer.contracts
+        if mcp < len(events) and contracts is not None and contracts.in_service() is None:
+            print(
+                f"pluginlab-tui: cannot read the spec {config.spec_path}; answers are not checked",
+                file=sys.stderr,
+            )
     with replayer:
         if args.edit:
             edited = edit_in_editor(ReplayRequest.from_event(events[0]))

@@ -1,12 +1,18 @@
 """HAR 1.2: the store's exchanges out (with their verdicts), and other tools' captures in.
 
-Export: one entry per event, in time order. Each entry carries the pluginlab verdict in the
-custom `_pluginlab` field (HAR allows fields starting with `_`): event id, source, operation,
-violations, auth result. Redacted secrets stay `[redacted]`.
+Export: one entry per HTTP exchange, in time order. Each entry carries the pluginlab verdict in
+the custom `_pluginlab` field (HAR allows fields starting with `_`): event id, source, operation,
+violations, auth result, protocol. The MCP events of one exchange (a batch, the server's messages
+on a stream: one exchange_id) are one entry whose `_pluginlab.messages` keeps each message's
+fields (rpc_method, rpc_id, tool, session_id, violations, frames...). Redacted secrets stay
+`[redacted]`.
 
 Import: entries from a browser's devtools, mitmproxy, Insomnia, another pluginlab-tui... become
 events with source=import: redacted like live traffic (the same Redactor), bodies cut at the
-store's cap, and each one validated against the spec in service at import time. A hostile file
+store's cap, and each one validated against the spec in service at import time. An MCP entry
+of ours gives back one event per message with its fields and recorded violations (MCP checks
+need the session's history, so they are not made again); an entry on the MCP endpoint is not
+held to the OpenAPI spec. A hostile file
 (huge numbers, lone surrogates, wrong shapes, bodies nested too deeply to check) costs only the
 entries that are bad: each is skipped with a reason, the others imported.
 
@@ -20,7 +26,7 @@ import base64
 import binascii
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +37,8 @@ from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.contract.verdict import verdict
 from pluginlab_tui.replay.request import event_body
 from pluginlab_tui.store import lossless
-from pluginlab_tui.store.event import Event, iso
-from pluginlab_tui.store.parts import Message, event_from_parts, header
+from pluginlab_tui.store.event import MAX_FRAMES, Event, iso
+from pluginlab_tui.store.parts import Message, Rpc, event_from_parts, header
 from pluginlab_tui.validation.validator import ContractValidator, HttpRequest, HttpResponse
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import IMPORT, REDACTED
@@ -69,8 +75,47 @@ def _har_time(ts: str) -> str:
     return ts[:-1] + "+00:00" if ts.endswith("Z") else ts
 
 
-def entry_of(event: Event) -> dict[str, Any]:
-    """One event as a HAR 1.2 entry (with `_pluginlab`)."""
+#: An MCP event's fields that a HAR entry keeps, per message, in `_pluginlab.messages`.
+MCP_FIELDS = (
+    "rpc_method",
+    "rpc_id",
+    "rpc_direction",
+    "tool",
+    "resource_uri",
+    "session_id",
+    "protocol_version",
+    "rpc_error",
+    "is_error",
+)
+
+
+def _message(event: Event) -> dict[str, Any]:
+    """One MCP message of an exchange: its event's own fields (the HTTP ones are the entry's)."""
+    out: dict[str, Any] = {
+        "event_id": event.event_id,
+        "ts": event.ts,
+        "source": event.source,
+        "replay_of": event.replay_of,
+        "duration_ms": event.duration_ms,
+    }
+    out.update({name: getattr(event, name) for name in MCP_FIELDS})
+    out["violations"] = [v.to_dict() for v in event.violations]
+    out["frames"] = event.frames
+    return out
+
+
+def exchanges(events: Iterable[Event]) -> list[list[Event]]:
+    """The events grouped by HTTP exchange (exchange_id), in the order each exchange first
+    appears; an event without an exchange_id is an exchange of its own."""
+    groups: dict[str, list[Event]] = {}
+    for event in events:
+        groups.setdefault(event.exchange_id or event.event_id, []).append(event)
+    return list(groups.values())
+
+
+def entry_of(event: Event, messages: Sequence[Event] = ()) -> dict[str, Any]:
+    """One HTTP exchange as a HAR 1.2 entry (with `_pluginlab`): the event's HTTP fields, and
+    for MCP the fields of each message that travelled in it (`messages`, default the event's)."""
     req_type = header(event.request_headers, "content-type") or ""
     request: dict[str, Any] = {
         "method": event.method,
@@ -135,8 +180,12 @@ def entry_of(event: Event) -> dict[str, Any]:
             "request_truncated": event.request_truncated,
             "response_truncated": event.response_truncated,
             "client_ip": event.client_ip,
+            "protocol": event.protocol,
         },
     }
+    if event.protocol == "mcp":
+        entry["_pluginlab"]["exchange_id"] = event.exchange_id
+        entry["_pluginlab"]["messages"] = [_message(e) for e in (messages or [event])]
     if event.error:
         entry["response"]["_error"] = event.error
     return entry
@@ -163,7 +212,10 @@ def to_har(events: Iterable[Event], redactor: Redactor | None = None) -> dict[st
             "version": HAR_VERSION,
             "creator": {"name": "pluginlab-tui", "version": __version__},
             "pages": [],
-            "entries": [entry_of(redactor.event(replace(e))) for e in events],
+            "entries": [
+                entry_of(group[0], group)
+                for group in exchanges(redactor.event(replace(e)) for e in events)
+            ],
         }
     }
 
@@ -178,6 +230,8 @@ class ImportOptions:
     redactor: Redactor = field(default_factory=Redactor)
     validator: ContractValidator | None = None
     version: int | None = None
+    #: Whether a path is the MCP endpoint (config.mcp.covers): its entries are not validated.
+    mcp_paths: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -276,8 +330,67 @@ def _duration(value: Any) -> float | None:
     return duration if math.isfinite(duration) and 0 <= duration <= _MAX_DURATION_MS else None
 
 
-def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
-    """One HAR entry as an event (source=import), validated when a validator is given."""
+def events_from_entry(entry: dict[str, Any], options: ImportOptions) -> list[Event]:
+    """One HAR entry as its events (source=import): one, or one per MCP message it carried."""
+    lab = entry.get("_pluginlab")
+    lab = lab if isinstance(lab, dict) else {}
+    event = event_from_entry(entry, options, mcp=lab.get("protocol") == "mcp")
+    if event.protocol != "mcp":
+        return [event]
+    messages = lab.get("messages")
+    items = [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+    if not items:
+        return [event]
+    out: list[Event] = []
+    for index, item in enumerate(items):
+        seed = f"{event.event_id}|{index}"
+        event_id = event.event_id if index == 0 else str(uuid.uuid5(_IMPORT_NAMESPACE, seed))
+        message = replace(
+            event,
+            event_id=event_id,
+            ts=_started(item["ts"]) if isinstance(item.get("ts"), str) else event.ts,
+            duration_ms=_duration(item.get("duration_ms")) or event.duration_ms,
+            violations=_recorded_violations(item.get("violations")),
+            exchange_id=event.event_id,
+            frames=_frames(item.get("frames")),
+            raw=dict(event.raw),
+        )
+        for name in MCP_FIELDS:
+            setattr(message, name, _mcp_field(name, item.get(name)))
+        out.append(options.redactor.event(message))
+    return out
+
+
+def _mcp_field(name: str, value: Any) -> Any:
+    """An MCP field as the entry gives it, when it has the field's type (else None)."""
+    if name == "rpc_error":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if name == "is_error":
+        return value if isinstance(value, bool) else None
+    if name == "rpc_direction":
+        return value if value in ("client", "server") else None
+    return _clean(value)[:2000] if isinstance(value, str) else None
+
+
+def _recorded_violations(items: Any) -> list[Violation]:
+    out: list[Violation] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            found = Violation.from_dict(item)
+            out.append(replace(found, message=_clean(found.message), where=_clean(found.where)))
+    return out
+
+
+def _frames(items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        return []
+    return [f for f in items if isinstance(f, dict)][:MAX_FRAMES]
+
+
+def event_from_entry(entry: dict[str, Any], options: ImportOptions, *, mcp: bool = False) -> Event:
+    """One HAR entry as an event (source=import), validated when a validator is given.
+
+    An MCP exchange (`mcp`, or a path on the MCP endpoint) is protocol "mcp", not validated."""
     request = entry.get("request")
     if not isinstance(request, dict):
         raise HarError("an entry has no request object")
@@ -316,7 +429,8 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
     duration_ms = _duration(entry.get("time"))
     violations: list[Violation] = []
     operation_id = None
-    if options.validator is not None:
+    mcp = mcp or (options.mcp_paths is not None and options.mcp_paths(parts.path or "/"))
+    if options.validator is not None and not mcp:
         found = verdict(
             options.validator,
             HttpRequest(method, parts.path or "/", parts.query, req_headers, req_body),
@@ -345,6 +459,7 @@ def event_from_entry(entry: dict[str, Any], options: ImportOptions) -> Event:
         version=options.version,
         violations=violations,
         error=error,
+        rpc=Rpc() if mcp else None,
     )
     return options.redactor.event(event)
 
@@ -371,7 +486,7 @@ def from_har(
             skipped.append(f"entry {index}: not an object")
             continue
         try:
-            events.append(event_from_entry(entry, options))
+            events.extend(events_from_entry(entry, options))
         except HarError as exc:
             skipped.append(f"entry {index}: {options.redactor.message(str(exc))}")
         except RecursionError:

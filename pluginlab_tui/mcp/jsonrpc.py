@@ -176,3 +176,20 @@ def classify(value: Any) -> Message:
             return Message("invalid", value, raw_id, problem=msg.problem)
         return msg
     return invalid("neither a request, a notification nor a response", value)
+
+
+def same_id(a: Any, b: Any) -> bool:
+    """JSON-RPC ids are equal: same value and same type (7 and "7" differ, True is no id)."""
+    return type(a) is type(b) and a == b and not isinstance(a, bool)
+
+
+def batch_member(body: bytes, rpc_id: str) -> bytes | None:
+    """The message of a batch body whose id is `rpc_id` (JSON text), re-encoded; None if absent."""
+    value, _ = decode(body)
+    wanted, problem = decode_text(rpc_id)
+    if not isinstance(value, list) or problem is not None:
+        return None
+    for item in value:
+        if isinstance(item, dict) and "method" in item and same_id(item.get("id"), wanted):
+            return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return None

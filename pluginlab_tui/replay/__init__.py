@@ -2,6 +2,7 @@
 
 - request.py: what is sent (ReplayRequest), the credentials put in, the outgoing headers;
 - document.py: the request as an editable text, and $VISUAL/$EDITOR;
-- diff.py: the new answer against the original's (status, headers, JSON body);
+- mcp.py: an MCP message's era, the session a handshake-era one is sent in, its answer;
+- diff.py: the new answer against the original's (status, headers, JSON body; MCP: the result);
 - runner.py: the Replayer that sends, reads the verdict back and checks it.
 """

@@ -212,6 +212,25 @@ def diff_responses(
     return ResponseDiff(status_change, header_changes, body_changes, notes)
 
 
+def diff_answers(
+    original: Event,
+    old: dict[str, Any] | None,
+    status: int | None,
+    new: dict[str, Any] | None,
+    *,
+    ignore_paths: Sequence[str] = (),
+) -> ResponseDiff:
+    """An MCP answer against the original's: the HTTP status, and the JSON-RPC result or error
+    (`$.result.structuredContent...`, `$.result.isError`, `$.error.code`); headers not compared."""
+    status_change = (
+        Change("status", "changed", original.status, status) if original.status != status else None
+    )
+    if original.response_truncated:
+        note = "the original body was cut when stored; answers not compared"
+        return ResponseDiff(status_change, notes=[note])
+    return ResponseDiff(status_change, body=json_diff(old or {}, new or {}, ignore_paths))
+
+
 def _one(values: list[str] | None) -> str | list[str] | None:
     if values is None:
         return None

@@ -6,6 +6,7 @@ import base64
 from dataclasses import dataclass, field
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.mcp.jsonrpc import batch_member
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.wire import GRANT_HEADER, REDACTED
 
@@ -41,6 +42,10 @@ class ReplayRequest:
 
     @classmethod
     def from_event(cls, event: Event) -> ReplayRequest:
+        """The request as recorded; of an MCP message that came in a batch, that message alone."""
+        body = event_body(event.request_body, event.request_binary)
+        if event.protocol == "mcp" and event.rpc_id is not None and body:
+            body = batch_member(body, event.rpc_id) or body
         return cls(
             method=event.method,
             path=event.path,
@@ -48,7 +53,7 @@ class ReplayRequest:
             headers=[
                 (k, v) for k, v in event.request_headers if k.lower() not in SKIP_REQUEST_HEADERS
             ],
-            body=event_body(event.request_body, event.request_binary),
+            body=body,
         )
 
     @property

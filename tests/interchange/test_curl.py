@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from pluginlab_tui.cli import main
-from pluginlab_tui.interchange.curl import curl_command
+from pluginlab_tui.examples import Backend
+from pluginlab_tui.interchange.curl import curl_command, curl_commands
 from pluginlab_tui.replay.request import ReplayRequest
 from pluginlab_tui.store.event import Event
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import wait_for
+from tests.replay.recorded import recorded_call
 
 CURL = shutil.which("curl")
 needs_curl = pytest.mark.skipif(CURL is None, reason="curl is not installed on this machine")
@@ -103,3 +105,43 @@ def test_binary_bodies_go_through_base64() -> None:
     command = curl_command(request, "http://h", multiline=False)
     assert command.startswith("printf %s AP8Q | base64 -d | curl")
     assert "--data-binary @-" in command
+
+
+def _answer(output: str) -> dict[str, object]:
+    """The JSON-RPC answer in a JSON body or the data line of an SSE stream."""
+    text = output.strip()
+    if not text.startswith("{"):
+        text = next(line[5:] for line in text.splitlines() if line.startswith("data: {"))
+    answer: dict[str, object] = json.loads(text)
+    return answer
+
+
+@needs_curl
+def test_a_handshake_era_mcp_call_runs_in_a_session_of_its_own(
+    app_backend: Backend, tmp_path: Path
+) -> None:
+    """initialize (the session id taken from its answer's header), the notification, the call,
+    the DELETE: run by bash against the real app, the call's answer is printed."""
+    recorded = recorded_call("list_cards", {"column": "todo"}, version="2025-06-18")
+    script = curl_commands(recorded, app_backend.url)
+    flat = script.replace(" \\\n  ", " ")  # each command on one line
+    assert flat.startswith("MCP_SESSION=$(curl -sS -X POST")
+    assert flat.count("curl -sS") == 4 and '-H "Mcp-Session-Id: $MCP_SESSION"' in flat
+    assert "recorded-session-that-ended" not in script
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    answer = _answer(done.stdout)
+    assert answer["id"] == 7
+    result = answer["result"]
+    assert isinstance(result, dict) and not result["isError"]
+    assert [c["column"] for c in result["structuredContent"]["cards"]] == ["todo"]
+
+
+@needs_curl
+def test_a_stateless_mcp_call_is_one_command(app_backend: Backend) -> None:
+    recorded = recorded_call("list_cards", version="2026-07-28")
+    command = curl_commands(recorded, app_backend.url)
+    assert command.count("curl") == 1 and "Mcp-Session-Id" not in command
+    assert "-H 'Mcp-Name: list_cards'" in command
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True)
+    answer = _answer(done.stdout)
+    assert answer["id"] == 7 and "structuredContent" in answer["result"]  # type: ignore[operator]

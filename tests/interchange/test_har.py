@@ -10,9 +10,13 @@ import pytest
 
 from pluginlab_tui.cli import main
 from pluginlab_tui.interchange.har import HarError, ImportOptions, from_har, to_har
+from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.writer import insert_events
+from pluginlab_tui.validation.violations import Violation
 from tests.conftest import ProxyFactory, stored_events
 from tests.harness import TODO, wait_for, write_config
+from tests.replay.recorded import recorded_call, recorded_event
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -184,7 +188,7 @@ def test_export_then_import_gives_the_same_exchanges(
     assert len(stored_events(fresh)) == len(events)
 
 
-def _todo_config(tmp_path: Path) -> Path:
+def _todo_config(tmp_path: Path, db: str = "events.db", **tables: Any) -> Path:
     return write_config(
         tmp_path,
         {
@@ -192,7 +196,8 @@ def _todo_config(tmp_path: Path) -> Path:
                 "manifest": str(TODO / "ai-plugin.json"),
                 "spec": str(TODO / "openapi.yaml"),
             },
-            "store": {"path": str(tmp_path / "events.db")},
+            "store": {"path": str(tmp_path / db)},
+            **tables,
         },
     )
 
@@ -375,3 +380,120 @@ def test_import_applies_the_redactor_of_the_config() -> None:
     assert token not in text and "s3cret-service" not in text
     assert event.query == "access_token=[redacted]&x=1"
     assert event.error == "GET ...?access_token=[redacted] failed"
+
+
+def _mcp_store(db: Path) -> list[Event]:
+    """An MCP session's events written into a real store, as the proxy records them: a tools/call
+    and the log notification the server sent on its SSE answer (one exchange), the GET stream
+    (no JSON-RPC request), and a plain HTTP exchange between them."""
+    call = recorded_call(
+        "add_card",
+        {"title": "milk"},
+        is_error=False,
+        violations=[Violation("mcp_invalid_structured_content", "response", "/id", "not int")],
+        frames=[{"at_ms": 3.5, "id": "1", "event": "message", "size": 120}],
+    )
+    note = recorded_call(
+        "add_card",
+        {"title": "milk"},
+        event_id="note-1",
+        ts="2026-11-25T09:00:00.002Z",
+        rpc_method="notifications/message",
+        rpc_id=None,
+        rpc_direction="server",
+        tool=None,
+        frames=[{"at_ms": 1.0, "id": "0", "event": "message", "size": 80}],
+    )
+    plain = recorded_event(event_id="http-1", ts="2026-11-25T09:00:00.001Z")
+    stream = recorded_call(
+        event_id="get-1",
+        ts="2026-11-25T09:00:01.000Z",
+        method="GET",
+        request_body="",
+        rpc_method=None,
+        rpc_id=None,
+        rpc_direction=None,
+        tool=None,
+        exchange_id=None,
+    )
+    events = [call, plain, note, stream]
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, events)
+    finally:
+        conn.close()
+    return events
+
+
+_MCP_KEPT = (
+    "rpc_method",
+    "rpc_id",
+    "rpc_direction",
+    "tool",
+    "session_id",
+    "protocol_version",
+    "rpc_error",
+    "is_error",
+    "frames",
+    "request_body",
+    "response_body",
+    "status",
+)
+
+
+def test_mcp_exchanges_are_one_entry_each_and_import_back_as_their_messages(
+    tmp_path: Path,
+) -> None:
+    """The call and the notification that came on its stream are one entry with two messages;
+    imported, they are two MCP events again with their fields, linked by exchange_id, not held
+    to the OpenAPI spec (the plain HTTP exchange is)."""
+    recorded = _mcp_store(tmp_path / "recorded.db")
+    out = tmp_path / "mcp.har"
+    assert main(["export", "har", "--db", str(tmp_path / "recorded.db"), "-o", str(out)]) == 0
+    har = json.loads(out.read_text(encoding="utf-8"))
+    assert har_problems(har) == []
+    entries = har["log"]["entries"]
+    assert [e["_pluginlab"]["event_id"] for e in entries] == ["call-1", "http-1", "get-1"]
+    lab = entries[0]["_pluginlab"]
+    assert lab["protocol"] == "mcp" and lab["exchange_id"] == "call-1"
+    assert [(m["event_id"], m["rpc_method"], m["rpc_direction"]) for m in lab["messages"]] == [
+        ("call-1", "tools/call", "client"),
+        ("note-1", "notifications/message", "server"),
+    ]
+    assert lab["messages"][0]["tool"] == "add_card" and lab["messages"][0]["rpc_id"] == "7"
+    assert entries[1]["_pluginlab"]["protocol"] == "http"
+    assert "messages" not in entries[1]["_pluginlab"]
+
+    config = _todo_config(tmp_path, "fresh.db", mcp={"endpoint": "/mcp"})
+    assert main(["import", str(out), "--config", str(config)]) == 0
+    imported = {e.rpc_method or e.method: e for e in stored_events(tmp_path / "fresh.db")}
+    assert sorted(imported) == ["GET", "POST", "notifications/message", "tools/call"]
+    by_method = {e.rpc_method or e.method: e for e in recorded}
+    for name in ("tools/call", "notifications/message", "GET"):
+        again, before = imported[name], by_method[name]
+        assert again.protocol == "mcp" and again.source == "import"
+        assert [getattr(again, f) for f in _MCP_KEPT] == [getattr(before, f) for f in _MCP_KEPT]
+    call, note = imported["tools/call"], imported["notifications/message"]
+    assert note.exchange_id == call.event_id == call.exchange_id
+    assert [v.code for v in call.violations] == ["mcp_invalid_structured_content"]
+    assert note.violations == [] and imported["GET"].violations == []
+    assert imported["POST"].protocol == "http" and imported["POST"].operation_id == "addTodo"
+    # the same file again adds nothing
+    assert main(["import", str(out), "--config", str(config)]) == 0
+    assert len(stored_events(tmp_path / "fresh.db")) == 4
+
+
+def test_another_tools_entry_on_the_mcp_endpoint_is_mcp_and_not_held_to_the_spec(
+    tmp_path: Path,
+) -> None:
+    config = _todo_config(tmp_path, "events.db", mcp={"endpoint": "/mcp"})
+    entries = [
+        _entry(method="POST", url="http://localhost:8787/mcp", headers=[]),
+        _entry(method="POST", url="http://localhost:8787/nowhere", headers=[]),
+    ]
+    har = {"log": {"version": "1.2", "creator": {"name": "x", "version": "1"}, "entries": entries}}
+    (tmp_path / "other.har").write_text(json.dumps(har), encoding="utf-8")
+    assert main(["import", str(tmp_path / "other.har"), "--config", str(config)]) == 0
+    mcp, other = sorted(stored_events(tmp_path / "events.db"), key=lambda e: e.path)
+    assert mcp.path == "/mcp" and mcp.protocol == "mcp" and mcp.violations == []
+    assert other.protocol == "http" and [v.code for v in other.violations] == ["unknown_path"]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pluginlab_tui.mcp.jsonrpc import MAX_DEPTH, allows_batch, parse_body, parse_text
+from pluginlab_tui.mcp.jsonrpc import (
+    MAX_DEPTH,
+    allows_batch,
+    batch_member,
+    parse_body,
+    parse_text,
+    same_id,
+)
 
 
 def test_each_kind_is_classified_with_its_id_and_method() -> None:
@@ -72,3 +79,12 @@ def test_sse_data_is_one_message_never_a_batch() -> None:
     assert parse_text('{"jsonrpc":"2.0","method":"x"}').kind == "notification"
     assert parse_text('[{"jsonrpc":"2.0","method":"x"}]').kind == "invalid"
     assert parse_text("not json").kind == "invalid"
+
+
+def test_a_batch_member_is_found_by_its_id_and_its_type() -> None:
+    body = b'[{"jsonrpc":"2.0","id":"7","method":"ping"},{"jsonrpc":"2.0","id":7,"method":"x"}]'
+    assert batch_member(body, "7") == b'{"jsonrpc":"2.0","id":7,"method":"x"}'
+    assert batch_member(body, '"7"') == b'{"jsonrpc":"2.0","id":"7","method":"ping"}'
+    assert batch_member(body, "8") is None
+    assert batch_member(b'{"jsonrpc":"2.0","id":7,"method":"x"}', "7") is None  # not a batch
+    assert same_id(1, 1) and not same_id(1, "1") and not same_id(True, True)

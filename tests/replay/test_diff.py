@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pluginlab_tui.replay.diff import diff_responses, json_diff
-from tests.replay.recorded import recorded_event
+from pluginlab_tui.replay.diff import diff_answers, diff_responses, json_diff
+from tests.replay.recorded import recorded_call, recorded_event
 
 
 def test_json_diff_is_structural_and_ignores_paths() -> None:
@@ -42,3 +42,26 @@ def test_the_response_diff_leaves_out_volatile_headers() -> None:
         recorded_event(response_truncated=True), 201, [], b"{}", ignore_headers=["x"]
     )
     assert cut.notes and not cut.body
+
+
+def test_an_mcp_answer_is_compared_by_its_result_or_error() -> None:
+    original = recorded_call()
+    old = {"result": {"structuredContent": {"count": 2}, "isError": False}}
+    same = diff_answers(original, old, 200, json.loads(json.dumps(old)))
+    assert not same.changed
+    typed = diff_answers(original, old, 200, {"result": {"structuredContent": {"count": "2"}}})
+    assert [(c.where, c.kind) for c in typed.changes] == [
+        ("$.result.structuredContent.count", "type"),
+        ("$.result.isError", "removed"),
+    ]
+    failed = diff_answers(original, old, 200, {"error": {"code": -32099, "message": "boom"}})
+    assert {(c.where, c.kind) for c in failed.changes} == {
+        ("$.result", "removed"),
+        ("$.error", "added"),
+    }
+    ignoring = diff_answers(original, old, 200, {"result": {}}, ignore_paths=["$.result"])
+    assert not ignoring.changed
+    gone = diff_answers(original, old, 404, None)
+    assert gone.status is not None and gone.status.line() == "~ status: 200 -> 404"
+    cut = diff_answers(recorded_call(response_truncated=True), old, 200, {"result": {}})
+    assert not cut.changed and cut.notes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from pluginlab_tui.config import Config
 from pluginlab_tui.replay.request import (
@@ -12,7 +13,7 @@ from pluginlab_tui.replay.request import (
     outgoing_headers,
     redacted_credentials,
 )
-from tests.replay.recorded import recorded_event
+from tests.replay.recorded import recorded_call, recorded_event
 
 
 def test_the_request_of_an_event_leaves_out_connection_headers() -> None:
@@ -47,3 +48,13 @@ def test_a_binary_body_is_stored_as_base64() -> None:
     assert event_body(base64.b64encode(raw).decode("ascii"), binary=True) == raw
     assert event_body("plain", binary=False) == b"plain"
     assert event_body(None, binary=True) is None
+
+
+def test_an_mcp_message_of_a_batch_is_replayed_alone() -> None:
+    batch = ReplayRequest.from_event(recorded_call(batch=True, version="2025-03-26"))
+    assert json.loads(batch.body or b"")["method"] == "tools/call"
+    # an HTTP event's array body, or a batch without the event's id, is sent as recorded
+    whole = recorded_call(batch=True, version="2025-03-26", rpc_id="99")
+    assert json.loads(ReplayRequest.from_event(whole).body or b"")[0]["method"] == "ping"
+    plain = recorded_event(request_body='[{"id": 7, "method": "x"}]', rpc_id="7")
+    assert ReplayRequest.from_event(plain).body == b'[{"id": 7, "method": "x"}]'

@@ -1,4 +1,5 @@
-"""The Replayer against an answer given by an httpx.MockTransport (no network, a real store)."""
+"""The Replayer against an answer given by an httpx.MockTransport (no network, a real store),
+and MCP calls replayed straight to the real example app."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from pluginlab_tui.access.grant import store_secret, verify
 from pluginlab_tui.config import Config, load_config
 from pluginlab_tui.contract.recorded import Contracts
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.examples import Backend
 from pluginlab_tui.replay.request import Credentials
 from pluginlab_tui.replay.runner import Replayer
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.wire import GRANT_HEADER
-from tests.replay.recorded import recorded_event
+from tests.replay.recorded import BOARD, recorded_call, recorded_event
 
 SPEC = """\
 openapi: 3.0.3
@@ -171,3 +173,65 @@ def test_an_unreadable_spec_gives_no_validator(tmp_path: Path) -> None:
     (tmp_path / "openapi.yaml").write_text("openapi: [not, a, spec\n", encoding="utf-8")
     config = load_config(None, {"plugin.spec": str(tmp_path / "openapi.yaml")})
     assert Contracts(config).of(None) is None
+
+
+#: The parts of list_cards' answer that the recorded one leaves out (or that change each run).
+_VOLATILE = ["$.result.content", "$.result.structuredContent.cards[*].created_at"]
+
+
+def _mcp_replayer(app: Backend) -> Replayer:
+    return Replayer(app.url, through_proxy=False, ignore_paths=_VOLATILE)
+
+
+@pytest.mark.parametrize("version", ["2024-11-05", "2025-06-18", "2025-11-25"])
+def test_a_handshake_era_call_is_replayed_in_a_session_of_its_own(
+    app_backend: Backend, version: str
+) -> None:
+    """initialize at the recorded version, the notification, the call in the new session (the
+    recorded one ended long ago), answered on SSE; the answer compared by its result."""
+    recorded = recorded_call(version=version, result={"structuredContent": BOARD, "isError": False})
+    with _mcp_replayer(app_backend) as replayer:
+        result = replayer.replay(recorded)
+    assert result.error is None and result.status == 200
+    assert result.call is not None and result.call.method == "tools/call"
+    assert result.answer["result"]["structuredContent"]["count"] == 2
+    assert not result.differs, result.diff.lines() if result.diff else None
+    assert result.to_json()["rpc_method"] == "tools/call"
+
+
+def test_a_stateless_call_is_sent_as_recorded_and_a_changed_answer_differs(
+    app_backend: Backend,
+) -> None:
+    """2026-07-28: the one request with its `_meta` and headers, a JSON answer."""
+    board = {"cards": BOARD["cards"][:1], "count": 1}
+    recorded = recorded_call(version="2026-07-28", result={"structuredContent": board})
+    with _mcp_replayer(app_backend) as replayer:
+        result = replayer.replay(recorded)
+    assert result.status == 200 and result.error is None
+    assert result.call is not None and not result.call.needs_session
+    assert result.differs and result.diff is not None
+    content = {c.where for c in result.diff.changes if "structuredContent" in c.where}
+    assert content == {"$.result.structuredContent.cards[1]", "$.result.structuredContent.count"}
+
+
+def test_a_message_of_a_batch_is_replayed_alone(app_backend: Backend) -> None:
+    recorded = recorded_call(version="2025-03-26", batch=True)
+    with _mcp_replayer(app_backend) as replayer:
+        result = replayer.replay(recorded)
+    assert result.status == 200 and result.answer["id"] == 7
+    assert "structuredContent" in result.answer["result"]
+
+
+def test_a_session_that_cannot_be_opened_is_an_error(app_backend: Backend) -> None:
+    recorded = recorded_call(path="/nowhere", url="http://127.0.0.1:8787/nowhere")
+    with _mcp_replayer(app_backend) as replayer:
+        result = replayer.replay(recorded)
+    assert result.broke_contract and result.status is None
+    assert result.error == "initialize at 2025-06-18 was refused: HTTP 404"
+
+
+def test_a_message_the_server_sent_is_not_replayed(app_backend: Backend) -> None:
+    pushed = recorded_call(rpc_direction="server", rpc_method="sampling/createMessage")
+    with _mcp_replayer(app_backend) as replayer:
+        result = replayer.replay(pushed)
+    assert result.status is None and result.error is not None and "server sent" in result.error
