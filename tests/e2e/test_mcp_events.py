@@ -1,0 +1,154 @@
+"""One event per JSON-RPC message, through `serve --mcp` in front of the example app, with the
+official SDK client as the caller, in both protocol eras; the live checks on those events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from pluginlab_tui.examples import Backend
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import EVENT_HEADER
+from tests.conftest import stored_events
+from tests.e2e.test_mcp_mode import Proxy
+from tests.harness import wait_for
+
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def app() -> Iterator[Backend]:
+    with Backend("app") as backend:
+        yield backend
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: Backend) -> Iterator[Proxy]:
+    monkeypatch.chdir(tmp_path)
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", app.url) as proxy:
+        yield proxy
+
+
+def run_session(url: str, mode: str, work: Any, headers: dict[str, str] | None = None) -> Any:
+    async def go() -> Any:
+        async with httpx2.AsyncClient(headers=headers or {}) as http:
+            transport = streamable_http_client(url, http_client=http)
+            async with Client(transport, cache=None, mode=mode) as client:
+                return await work(client)
+
+    return anyio.run(go)
+
+
+async def full_session(client: Client) -> None:
+    await client.list_tools()
+    await client.list_resources()
+    await client.list_resource_templates()
+    await client.list_prompts()
+    await client.read_resource("ui://board/board.html")
+    await client.get_prompt("triage", {"column": "doing"})
+    await client.call_tool("add_card", {"title": "through the proxy"})
+    await client.call_tool("list_cards", {})
+
+
+def mcp_events(db: Path, *methods: str) -> list[Event] | None:
+    """The MCP events once every method named has one (a method named twice: two)."""
+    events = [e for e in stored_events(db) if e.protocol == "mcp"]
+    seen = [e.rpc_method for e in events]
+    return events if all(seen.count(m) >= methods.count(m) for m in methods) else None
+
+
+def one(events: list[Event], method: str) -> Event:
+    found = [e for e in events if e.rpc_method == method]
+    assert len(found) == 1, [(e.rpc_method, e.rpc_id) for e in events]
+    return found[0]
+
+
+CLIENT_METHODS = (
+    "tools/list",
+    "resources/list",
+    "resources/templates/list",
+    "prompts/list",
+    "resources/read",
+    "prompts/get",
+)
+
+
+def test_a_stateless_session_is_one_event_per_message_and_keeps_the_contract(
+    proxy: Proxy,
+) -> None:
+    run_session(proxy.url + "/mcp", "auto", full_session)
+    events = wait_for(lambda: mcp_events(proxy.db, "tools/call", "tools/call", *CLIENT_METHODS))
+    assert events is not None
+    assert [(e.rpc_method, e.violations) for e in events if e.violations] == []
+    assert all(e.rpc_direction == "client" and e.method == "POST" for e in events)
+    assert all(e.protocol_version == "2026-07-28" and e.session_id is None for e in events)
+    # one POST, one request: the event is the exchange's, and the answer is in its body
+    assert all(e.exchange_id == e.event_id and e.status == 200 for e in events)
+    calls = [e for e in events if e.rpc_method == "tools/call"]
+    assert [c.tool for c in calls] == ["add_card", "list_cards"]
+    assert all(c.is_error is False and c.rpc_error is None for c in calls)
+    added = json.loads(calls[0].response_body or "")
+    assert added["result"]["structuredContent"]["title"] == "through the proxy"
+    assert json.loads(calls[0].request_body or "")["method"] == "tools/call"
+    assert one(events, "resources/read").resource_uri == "ui://board/board.html"
+    assert one(events, "prompts/get").tool == "triage"
+    assert len({e.rpc_id for e in events}) == len(events)
+
+
+def test_a_handshake_session_is_one_event_per_message_with_its_session(proxy: Proxy) -> None:
+    run_session(proxy.url + "/mcp", "legacy", full_session)
+    methods = ("initialize", "notifications/initialized", "tools/call", "tools/call")
+    events = wait_for(lambda: mcp_events(proxy.db, *methods))
+    # the DELETE that ends the session is an exchange without a message
+    ended = wait_for(lambda: [e for e in stored_events(proxy.db) if e.method == "DELETE"] or None)
+    assert events is not None and ended is not None
+    assert [(e.rpc_method, e.violations) for e in events if e.violations] == []
+    initialize = one(events, "initialize")
+    session = initialize_session(initialize)
+    assert session and initialize.session_id is None
+    assert initialize.protocol_version == "2025-11-25"
+    later = [e for e in events if e.rpc_method not in ("initialize", None)]
+    assert all(e.session_id == session for e in later)
+    assert all(e.protocol_version == "2025-11-25" for e in later)
+    assert one(events, "notifications/initialized").status == 202
+    assert one(events, "notifications/initialized").rpc_id is None
+    call = [e for e in events if e.rpc_method == "tools/call"][0]
+    # the answer came as an SSE frame of the POST's stream: listed with its time
+    assert call.frames and call.frames[-1]["event"] == "message"
+    assert all(f["size"] > 0 and f["at_ms"] >= 0 for f in call.frames)
+    assert call.tool == "add_card" and call.is_error is False
+    assert ended[0].protocol == "mcp" and ended[0].rpc_method is None
+    assert ended[0].session_id == session and ended[0].status == 200
+
+
+def initialize_session(event: Event) -> str | None:
+    return next((v for k, v in event.response_headers if k.lower() == "mcp-session-id"), None)
+
+
+def test_the_answer_names_the_event_of_its_request(proxy: Proxy) -> None:
+    body = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"},
+        },
+    }
+    with proxy.client() as client:
+        answer = client.post("/mcp", json=body, headers=ACCEPT)
+    event_id = answer.headers[EVENT_HEADER]
+    events = wait_for(lambda: mcp_events(proxy.db, "initialize"))
+    assert events is not None
+    event = one(events, "initialize")
+    assert event.event_id == event_id and event.rpc_id == "7"
+    assert event.protocol_version == "2025-06-18" and not event.violations
