@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 import httpx2
 import pytest
 from mcp import Client
@@ -152,3 +153,138 @@ def test_the_answer_names_the_event_of_its_request(proxy: Proxy) -> None:
     event = one(events, "initialize")
     assert event.event_id == event_id and event.rpc_id == "7"
     assert event.protocol_version == "2025-06-18" and not event.violations
+
+
+async def call_tools(client: Client) -> None:
+    """tools/list, then two calls; what the SDK client refuses to accept is put up with."""
+    await client.list_tools()
+    for name, arguments in (("list_cards", {}), ("delete_card", {"card_id": 999})):
+        try:
+            await client.call_tool(name, arguments)
+        except Exception:  # the SDK checks structuredContent itself, and raises
+            pass
+
+
+def codes(event: Event) -> set[str]:
+    return {v.code for v in event.violations}
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_result_that_breaks_its_output_schema_is_flagged(proxy: Proxy, mode: str) -> None:
+    run_session(proxy.url + "/mcp", mode, call_tools, {"X-App-Fault": "bad_structured"})
+    events = wait_for(lambda: mcp_events(proxy.db, "tools/call", "tools/call"))
+    assert events is not None
+    listed = [e for e in events if e.rpc_method == "tools/call" and e.tool == "list_cards"]
+    assert codes(listed[0]) == {"mcp_invalid_structured_content"}
+    assert all(v.location == "response" for v in listed[0].violations)
+    assert {v.where for v in listed[0].violations} >= {"/count"}
+    assert not one(events, "tools/list").violations
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+def test_a_call_of_a_tool_the_list_left_out_is_flagged(proxy: Proxy, mode: str) -> None:
+    run_session(proxy.url + "/mcp", mode, call_tools, {"X-App-Fault": "unlisted_tool"})
+    events = wait_for(lambda: mcp_events(proxy.db, "tools/call", "tools/call"))
+    assert events is not None
+    (deleted,) = [e for e in events if e.tool == "delete_card"]
+    assert codes(deleted) == {"mcp_unknown_tool"}
+    (listed,) = [e for e in events if e.tool == "list_cards"]
+    assert not listed.violations
+
+
+def test_an_undeclared_error_is_recorded_as_a_fact_not_a_violation(proxy: Proxy) -> None:
+    async def call(client: Client) -> None:
+        await client.list_tools()
+        try:
+            await client.call_tool("list_cards", {})
+        except Exception:  # the SDK raises the JSON-RPC error
+            pass
+
+    run_session(proxy.url + "/mcp", "legacy", call, {"X-App-Fault": "undeclared_error"})
+    events = wait_for(lambda: mcp_events(proxy.db, "tools/call"))
+    assert events is not None
+    call_event = one(events, "tools/call")
+    assert call_event.rpc_error == -32099 and not call_event.violations
+
+
+def test_a_slow_answer_is_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app: Backend
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"PLUGINLAB_PROXY__SLOW_MS": "200"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", app.url, env=env) as proxy:
+        run_session(proxy.url + "/mcp", "auto", call_tools, {"X-App-Delay": "0.5"})
+        events = wait_for(lambda: mcp_events(proxy.db, "tools/call", "tools/call"))
+    assert events is not None
+    assert all("slow_response" in codes(e) for e in events if e.rpc_method == "tools/call")
+
+
+def initialize(client: httpx.Client) -> str:
+    """A handshake-era session opened by hand; its id."""
+    init = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"},
+        },
+    }
+    answer = client.post("/mcp", json=init, headers=ACCEPT)
+    session = answer.headers["mcp-session-id"]
+    note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    client.post("/mcp", json=note, headers={**ACCEPT, **session_headers(session)})
+    return session
+
+
+def session_headers(session: str, version: str = "2025-11-25") -> dict[str, str]:
+    return {"Mcp-Session-Id": session, "MCP-Protocol-Version": version}
+
+
+def test_mutated_messages_are_flagged_with_their_codes(proxy: Proxy) -> None:
+    def call(rid: int, **params: Any) -> dict[str, Any]:
+        return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
+
+    with proxy.client() as client:
+        session = initialize(client)
+        good = {**ACCEPT, **session_headers(session)}
+        client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers=good)
+        sent = {
+            "valid": (call(2, name="add_card", arguments={"title": "x"}), good),
+            "type changed": (call(3, name="add_card", arguments={"title": 5}), good),
+            "field dropped": (call(4, arguments={"title": "x"}), good),
+            "wrong version": (
+                call(5, name="list_cards", arguments={}),
+                {**ACCEPT, **session_headers(session, "2025-06-18")},
+            ),
+            "unknown session": (
+                call(6, name="list_cards", arguments={}),
+                {**ACCEPT, **session_headers("not-a-session")},
+            ),
+            "unknown method": ({"jsonrpc": "2.0", "id": 7, "method": "tools/explode"}, good),
+            "not json-rpc": ({"jsonrpc": "1.0", "id": 8, "method": "ping"}, good),
+        }
+        ids = {}
+        for name, (body, headers) in sent.items():
+            ids[name] = client.post("/mcp", json=body, headers=headers).headers[EVENT_HEADER]
+    events = wait_for(
+        lambda: (
+            (found := {e.event_id: e for e in stored_events(proxy.db)})
+            and all(i in found for i in ids.values())
+            and found
+        )
+    )
+    assert events
+    found = {name: codes(events[i]) for name, i in ids.items()}
+    assert found == {
+        "valid": set(),
+        "type changed": {"mcp_invalid_arguments"},
+        "field dropped": {"mcp_invalid_message"},
+        "wrong version": {"mcp_protocol_version"},
+        "unknown session": {"mcp_session"},
+        "unknown method": {"mcp_unknown_method"},
+        "not json-rpc": {"mcp_invalid_message"},
+    }
+    assert events[ids["type changed"]].violations[0].where == "/title"
+    assert events[ids["not json-rpc"]].rpc_method is None
