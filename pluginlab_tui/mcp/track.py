@@ -71,6 +71,8 @@ class Record[C]:
     answer_carrier: C | None = None
     #: Why no answer is recorded (the exchange ended, the wait was over), or None.
     unanswered: str | None = None
+    #: The catalogue after its answer (a list result, a widget read), when it taught one.
+    taught: Catalogue | None = None
 
     @property
     def direction(self) -> Direction:
@@ -270,8 +272,10 @@ class Tracker[C]:
             self.catalogue = (self.catalogue or Catalogue()).with_list(
                 pending.method, record.message.params, result
             )
+            record.taught = self.catalogue
         elif pending.method == "resources/read" and pending.subject is not None:
             self.catalogue = (self.catalogue or Catalogue()).with_read(pending.subject, result)
+            record.taught = self.catalogue
 
     # -- waiting -----------------------------------------------------------------------------
 

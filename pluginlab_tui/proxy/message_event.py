@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.mcp.checks import Verdict, check
 from pluginlab_tui.mcp.track import Record
+from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.store.event import Event, Frame
 from pluginlab_tui.store.parts import Auth, Message, Rpc, event_from_parts
@@ -64,8 +66,12 @@ class PendingMessage:
     http: Http
     body_cap: int
     redactor: Redactor
-    #: The catalogue version the message was checked against, if any.
+    #: Numbers the catalogues (in the writer thread); None: no versions are kept.
+    versions: CatalogueVersions | None = None
+    #: The catalogue version the message was checked against (set in the writer thread).
     version: int | None = None
+    #: The checks that could not run, and why (known once finalized).
+    skipped: list[str] = field(default_factory=list)
 
     def verdicts(self) -> tuple[Verdict, Verdict | None]:
         record = self.record
@@ -82,7 +88,40 @@ class PendingMessage:
             log.exception("MCP check failed")
             failed = Violation("proxy_error", "request", "proxy", f"not checked: {describe(exc)}")
             asked, answered = Verdict([failed]), None
+        self.skipped = asked.skipped + (answered.skipped if answered else [])
         return self.redactor.event(self._event(asked, answered))
+
+    def finalize_with(self, conn: sqlite3.Connection) -> Event:
+        """finalize, with the catalogue's version registered and the notices due written."""
+        versions = self.versions
+        if versions is None:
+            return self.finalize()
+        try:
+            self._number(conn, versions)
+        except Exception:  # a version not registered never loses the event
+            log.exception("the catalogue version could not be registered")
+        event = self.finalize()
+        for why in self.skipped:
+            try:
+                versions.tell(conn, "mcp", f"an MCP check was skipped: {why}")
+            except Exception:
+                log.exception("a notice could not be written")
+        return event
+
+    def _number(self, conn: sqlite3.Connection, versions: CatalogueVersions) -> None:
+        record = self.record
+        checked = (record.answer_context or record.context).catalogue
+        catalogue = record.taught or checked
+        if catalogue is None or not (catalogue.lists or catalogue.widgets):
+            return
+        self.version = versions.number(conn, catalogue)
+        pending = record.pending
+        if record.taught is not None and pending is not None:
+            part = pending.method if pending.method != "resources/read" else None
+            if part is None and pending.subject is not None:
+                part = f"widget:{pending.subject}"
+            if part is not None:
+                versions.listed(record.context.session_id, part, catalogue, self.version)
 
     def fallback(self, why: str) -> Event:
         event = self._event(Verdict([]), None, error=f"the event could not be built: {why}")

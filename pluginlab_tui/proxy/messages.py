@@ -25,6 +25,7 @@ from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
 from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER
 from pluginlab_tui.mcp.sse import Frame, Overflow, Parser
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
+from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
@@ -66,6 +67,8 @@ class Messages:
         self.carried: dict[int, Carried] = {}
         #: Server requests waiting for the client's answer, with the timer that ends the wait.
         self.timers: dict[int, asyncio.TimerHandle] = {}
+        #: The catalogue's versions: used in the writer thread only.
+        self.versions = CatalogueVersions()
 
     # -- the request ---------------------------------------------------------------------------
 
@@ -260,6 +263,7 @@ class Messages:
             self._http(record),
             self.runtime.config.store.body_cap_bytes,
             self.runtime.redactor,
+            self.versions,
         )
         writer = self.runtime.writer
         if wait:

@@ -4,6 +4,7 @@ official SDK client as the caller, in both protocol eras; the live checks on tho
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.versions import VersionRecord, all_versions
 from pluginlab_tui.wire import EVENT_HEADER
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
@@ -288,3 +290,54 @@ def test_mutated_messages_are_flagged_with_their_codes(proxy: Proxy) -> None:
     }
     assert events[ids["type changed"]].violations[0].where == "/title"
     assert events[ids["not json-rpc"]].rpc_method is None
+
+
+def notices(db: Path, kind: str) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT message FROM notices WHERE kind = ?", (kind,)).fetchall()
+    finally:
+        conn.close()
+    return [str(r[0]) for r in rows]
+
+
+def catalogue_versions(db: Path) -> list[VersionRecord]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return all_versions(conn, "catalogue")
+    finally:
+        conn.close()
+
+
+async def list_and_read(client: Client) -> None:
+    await client.list_tools()
+    await client.read_resource("ui://board/board.html")
+
+
+def test_a_changed_catalogue_is_a_new_version_and_the_sessions_that_listed_it_are_told(
+    proxy: Proxy,
+) -> None:
+    run_session(proxy.url + "/mcp", "legacy", list_and_read)
+    first = wait_for(lambda: mcp_events(proxy.db, "tools/list", "resources/read"))
+    assert first is not None
+    session = one(first, "tools/list").session_id
+    listed_at = one(first, "tools/list").version
+    run_session(proxy.url + "/mcp", "legacy", list_and_read, {"X-App-Fault": "catalogue_v2"})
+    told = wait_for(
+        lambda: len(notices(proxy.db, "catalogue")) >= 2 and notices(proxy.db, "catalogue")
+    )
+    events = mcp_events(proxy.db, "tools/list", "tools/list")
+    assert told and events is not None and session is not None and listed_at is not None
+    later = [e for e in events if e.rpc_method == "tools/list"][1]
+    assert later.version is not None and later.version > listed_at
+    assert any(
+        f"session {session} listed tools at version {listed_at}; the server now answers" in n
+        and "until the connector is refreshed" in n
+        for n in told
+    )
+    assert any(f"session {session} listed the widget ui://board/board.html" in n for n in told)
+    versions = catalogue_versions(proxy.db)
+    assert [v.number for v in versions][-1] >= later.version
+    assert all(v.catalogue_text and v.catalogue_hash for v in versions)
+    assert any('"board"' in (v.catalogue_text or "") for v in versions)  # v2's new argument
