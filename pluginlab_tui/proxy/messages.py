@@ -20,12 +20,15 @@ from typing import Any
 
 from mitmproxy import http
 
+from pluginlab_tui.mcp import strict
+from pluginlab_tui.mcp.checks import check
 from pluginlab_tui.mcp.jsonrpc import Message as RpcMessage
 from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
 from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER
-from pluginlab_tui.mcp.sse import Frame, Overflow, Parser
+from pluginlab_tui.mcp.sse import Frame, Overflow, Parser, write_frame
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
+from pluginlab_tui.proxy.answers import json_response
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
@@ -36,6 +39,8 @@ from pluginlab_tui.store.event import MAX_FRAMES, iso_now
 from pluginlab_tui.store.parts import Auth, Rpc
 
 log = logging.getLogger(__name__)
+
+type Rec = Record["Carried"]
 
 
 @dataclass(slots=True, eq=False)
@@ -55,6 +60,8 @@ class Carried:
     answer_session: str | None = None
     parser: Parser | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
+    #: Records done, to be recorded once the bytes that completed them are kept.
+    ready: list[Record[Carried]] = field(default_factory=list)
 
 
 class Messages:
@@ -102,6 +109,24 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
+        if self.runtime.config.proxy.strict and len(records) == 1:
+            self._strict_request(flow, exchange, records[0])
+
+    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
+        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
+        the server not called."""
+        message = record.message
+        if message.kind == "request" and record.pending is None:
+            return
+        if message.kind not in ("request", "invalid"):
+            return
+        verdict = check(message, record.context)
+        ctx = record.context
+        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        if answer is None:
+            return
+        exchange.answered_by = "proxy"
+        flow.response = json_response(answer.status, answer.body)
 
     # -- the answer ----------------------------------------------------------------------------
 
@@ -114,6 +139,7 @@ class Messages:
         if relayed is not None and relayed.tee is not None:
             carried.parser = Parser()
             relayed.tee.listener = lambda chunk: self._chunk(carried, chunk)
+            relayed.tee.settled = lambda: self._settled(carried)
 
     def response(self, flow: http.HTTPFlow) -> None:
         carried = self.carried.pop(id(flow), None)
@@ -162,43 +188,75 @@ class Messages:
         if kind != "application/json" or not response.raw_content:
             return
         body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
-        for message in parse_body(body.content, carried.version):
+        messages = parse_body(body.content, carried.version)
+        for message in messages:
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            self._server(carried, message, None)
+            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
+            if replaced is not None:
+                response.content = json.dumps(replaced.body).encode()
+                response.headers["content-type"] = "application/json"
+            self._record_all(carried.ready)
+            carried.ready.clear()
 
-    def _chunk(self, carried: Carried, chunk: bytes) -> None:
-        """One chunk of an SSE answer as it is relayed; never raises into the stream."""
+    def _chunk(self, carried: Carried, chunk: bytes) -> bytes | None:
+        """One chunk of an SSE answer as it is relayed: the bytes to send instead (strict
+        mode's rewritten frames), or None; never raises into the stream."""
         parser = carried.parser
         if parser is None:
-            return
+            return None
         try:
-            for item in parser.feed(chunk):
-                self._frame(carried, item)
+            whole = parser.idle
+            items = parser.feed(chunk)
+            out = [self._frame(carried, item) for item in items]
+            if any(o is not None for o in out) and whole and parser.idle:
+                return b"".join(
+                    write_frame(o) if o is not None else write_frame(i)
+                    for i, o in zip(items, out, strict=True)
+                    if isinstance(i, Frame)
+                )
         except Exception as exc:
             carried.parser = None  # no more of this stream is read
             log.exception("reading an MCP event stream failed")
             carried.exchange.faults.append(fault(exc, self, "response"))
             carried.exchange.error = carried.exchange.error or describe(exc)
             carried.exchange.messages = False
+        return None
 
-    def _frame(self, carried: Carried, item: Frame | Overflow) -> None:
+    def _settled(self, carried: Carried) -> None:
+        """The chunk is kept: the records it completed are recorded (with it)."""
+        ready, carried.ready = carried.ready, []
+        try:
+            self._record_all(ready)
+        except Exception:
+            log.exception("recording MCP messages failed")
+
+    def _frame(self, carried: Carried, item: Frame | Overflow) -> Frame | None:
+        """Read one frame; the frame to send instead (strict mode), or None."""
         at_ms = round((time.perf_counter() - carried.exchange.started) * 1000, 1)
         if len(carried.frames) < MAX_FRAMES:
             carried.frames.append(_frame_entry(item, at_ms))
         if isinstance(item, Overflow):
-            return
+            return None
         if item.event != "message":
-            return
+            return None
         if item.id is not None and not self.tracker.sessions.first_sight(
             carried.session_id, item.id
         ):
-            return  # a resumed stream's replay: relayed, recorded once already
+            return None  # a resumed stream's replay: relayed, recorded once already
         message = parse_frame(item.data)
-        if message is not None:
-            self._server(carried, message, item.data)
+        if message is None:
+            return None
+        replaced = self._server(carried, message, item.data, rewrite=True)
+        if replaced is None:
+            return None
+        return Frame(json.dumps(replaced.body), item.event, item.id, item.retry)
 
-    def _server(self, carried: Carried, message: RpcMessage, text: str | None) -> None:
+    def _server(
+        self, carried: Carried, message: RpcMessage, text: str | None, *, rewrite: bool = False
+    ) -> strict.Answer | None:
+        """A server message: its records (recorded once `ready` is flushed); in strict mode
+        with `rewrite`, the -32603 answer that replaces a result breaking the contract."""
         seen = self.tracker.server_message(
             carried,
             message,
@@ -210,13 +268,26 @@ class Messages:
             own=carried.own,
             text=text,
         )
-        self._record_all(seen.done)
-        self._record_all(seen.evicted)
+        carried.ready += seen.done + seen.evicted
         for record in seen.waiting:
             self._wait_for_client(record)
+        if not (rewrite and self.runtime.config.proxy.strict):
+            return None
+        for record in seen.done:
+            answer, ctx = record.answer, record.answer_context
+            if record.direction != "client" or answer is None or ctx is None:
+                continue
+            if answer.kind != "result" or answer.id is None:
+                continue
+            found = check(answer, ctx).violations
+            if found:
+                return strict.invalid_result(answer.id, found, ctx.era)
+        return None
 
     def _finish(self, carried: Carried, why: str, *, wait: bool = False) -> None:
         """The exchange is over: its records not recorded yet are recorded now."""
+        self._record_all(carried.ready)
+        carried.ready.clear()
         for record in carried.records:
             if record.pending is not None and record.direction == "client":
                 if self.tracker.give_up(record, why):
