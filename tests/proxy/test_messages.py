@@ -49,7 +49,14 @@ class Scripted:
             while not self.go.is_set():
                 await asyncio.sleep(0.01)
 
+        async def replay() -> AsyncIterator[bytes]:
+            # a resumed stream: what was sent after Last-Event-ID 0 (all of it), then one more
+            yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
+            yield frame({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}, "4")
+
         async def mcp(request: Request) -> Response:
+            if request.method == "GET" and "last-event-id" in request.headers:
+                return StreamingResponse(replay(), media_type="text/event-stream")
             if request.method == "GET":
                 return StreamingResponse(stream(), media_type="text/event-stream")
             if request.method == "DELETE":
@@ -163,3 +170,29 @@ def test_a_batch_is_one_event_per_message_sharing_the_exchange(
     assert all(e.protocol_version == "2025-03-26" for e in events)
     ping = next(e for e in events if e.rpc_method == "ping")
     assert ping.exchange_id == ping.event_id and ping.rpc_id == "1"
+
+
+def test_a_resumed_stream_is_relayed_whole_and_its_replayed_frames_not_recorded_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stream_headers = {**SESSION, "Accept": "text/event-stream"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", scripted.url) as proxy:
+        with proxy.client() as client:
+            with client.stream("GET", "/mcp", headers=stream_headers):
+                wait_for(lambda: _by_method(proxy.db).get("notifications/tools/list_changed"))
+            resumed = client.get("/mcp", headers={**stream_headers, "Last-Event-ID": "0"})
+        events = wait_for(
+            lambda: (
+                (found := _by_method(proxy.db)).get("notifications/resources/list_changed")
+                and len([e for e in found.get(None, []) if e.method == "GET"]) == 2
+                and found
+            )
+        )
+    assert events
+    # the caller got the replay whole; the store has each message once
+    assert resumed.text.count("notifications/tools/list_changed") == 1
+    assert len(events["notifications/tools/list_changed"]) == 1
+    assert len(events["notifications/resources/list_changed"]) == 1
+    second = [e for e in events[None] if e.method == "GET"][-1]
+    assert [f["id"] for f in second.frames] == ["1", "4"]
