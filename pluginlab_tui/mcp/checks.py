@@ -67,6 +67,7 @@ class Verdict:
     violations: list[Violation]
     rpc_error: int | None = None
     is_error: bool | None = None
+    #: The tool of a tools/call, the prompt of a prompts/get.
     tool: str | None = None
     resource_uri: str | None = None
     skipped: list[str] = field(default_factory=list)
@@ -155,7 +156,7 @@ class _Run:
             if m.kind == "request"
             else (self.ctx.request.subject if self.ctx.request else None)
         )
-        if method == "tools/call":
+        if method in ("tools/call", "prompts/get"):
             tool = subject
         elif method == "resources/read":
             uri = subject

@@ -58,6 +58,11 @@ class Parser:
         self._fields = False
         self._size = 0
 
+    @property
+    def idle(self) -> bool:
+        """Nothing is buffered: the bytes fed so far ended on a frame's end."""
+        return not self._line and not self._fields and not self._skipping and not self._cr
+
     def feed(self, chunk: bytes) -> list[Frame | Overflow]:
         out: list[Frame | Overflow] = []
         if not chunk:

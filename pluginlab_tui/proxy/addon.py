@@ -25,6 +25,7 @@ from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.gate import AuthGate, IpGate
 from pluginlab_tui.proxy.head import HeadAnswers
 from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.messages import Messages, MessagesIn, MessagesOut
 from pluginlab_tui.proxy.oauth_routes import OAuthRoutes
 from pluginlab_tui.proxy.pipeline import Pipeline
 from pluginlab_tui.proxy.recorder import Recorder
@@ -37,6 +38,7 @@ from pluginlab_tui.proxy.trailers import install as read_trailers
 def stages(runtime: Runtime) -> list[Any]:
     """The addons, in the order an exchange meets them."""
     relay = Relay(runtime)
+    messages = Messages(runtime, relay)
     return [
         Intake(runtime),
         IpGate(runtime),
@@ -45,8 +47,10 @@ def stages(runtime: Runtime) -> list[Any]:
         OAuthRoutes(runtime),
         AuthGate(runtime),
         RequestChecks(runtime),
+        MessagesIn(messages),
         Forward(runtime, relay),
         relay,
+        MessagesOut(messages),
         ResponseChecks(runtime),
         HeadAnswers(),
         Recorder(runtime),

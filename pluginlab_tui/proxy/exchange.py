@@ -19,6 +19,7 @@ from pluginlab_tui.wire import LIVE
 
 if TYPE_CHECKING:
     from pluginlab_tui.contract.service import Served
+    from pluginlab_tui.store.parts import Rpc
     from pluginlab_tui.validation.validator import RequestCheck
 
 _KEY = "pluginlab"
@@ -54,6 +55,12 @@ class Exchange:
     faults: list[Violation] = field(default_factory=list)
     #: Bodies decoded so far, by message (see proxy/bodies.py): each is inflated once.
     bodies: list[tuple[http.Message, Inflated]] = field(default_factory=list)
+    #: MCP: the exchange's JSON-RPC messages are its events (proxy/messages.py), not itself.
+    messages: bool = False
+    #: MCP: the events its answer names in X-PluginLab-Event-Id (None: its own event_id).
+    answers: str | None = None
+    #: MCP: what its own event (an exchange without a JSON-RPC message) says of it.
+    rpc: Rpc | None = None
 
     @property
     def contract(self) -> Served | None:
@@ -74,6 +81,11 @@ class Exchange:
 
     def known_violations(self) -> int:
         return len(self.violations())
+
+    @property
+    def answer_header(self) -> str:
+        """The X-PluginLab-Event-Id of its answer: the events of the messages it answers."""
+        return self.answers or self.event_id
 
 
 def attach(flow: http.HTTPFlow, exchange: Exchange) -> None:

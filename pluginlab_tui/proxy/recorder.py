@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from mitmproxy import http
 
 from pluginlab_tui.access.redaction import Redactor
+from pluginlab_tui.mcp.sessions import SESSION_HEADER
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.parts import Auth, Message, event_from_parts
+from pluginlab_tui.store.parts import Auth, Message, Rpc, event_from_parts
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
@@ -121,7 +122,18 @@ def exchange_event(
         violations=exchange.violations(),
         error=exchange.error or error,
         client_ip=exchange.client_ip,
+        rpc=exchange_rpc(exchange, request),
     )
+
+
+def exchange_rpc(exchange: Exchange, request: http.Request) -> Rpc | None:
+    """An MCP exchange's own facts (no JSON-RPC message: rpc_method null); None for HTTP."""
+    if exchange.rpc is not None:
+        return exchange.rpc
+    if not exchange.mcp:
+        return None
+    session = request.headers.get(SESSION_HEADER)
+    return Rpc(session_id=session, exchange_id=exchange.event_id)
 
 
 class Recorder:
@@ -135,7 +147,7 @@ class Recorder:
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
         headers = flow.response.headers
-        headers[EVENT_HEADER] = exchange.event_id
+        headers[EVENT_HEADER] = exchange.answer_header
         headers[VIOLATIONS_HEADER] = str(exchange.known_violations())
         await self._hand_over(self._pending(flow, exchange))
 
@@ -198,7 +210,11 @@ class Recorder:
     def _pending(
         self, flow: http.HTTPFlow, exchange: Exchange, sent: bool = True, status: int | None = None
     ) -> PendingEvent | None:
-        """The exchange's event to be, once (None when it is recorded already)."""
+        """The exchange's event to be, once (None when it is recorded already, or when its
+        JSON-RPC messages are its events)."""
+        if exchange.messages and not exchange.recorded:
+            exchange.recorded = True
+            self.runtime.inflight.pop(id(flow), None)
         if exchange.recorded:
             return None
         # Bodies decoded for the checks wait in the queue only as far as the store keeps them.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 
 import yarl
 from mitmproxy import ctx, http
@@ -31,21 +32,31 @@ _NOT_FORWARDED = HOP_BY_HOP - {"transfer-encoding", "host", "content-length"}
 
 
 class Tee:
-    """The stream callable: passes each chunk on, keeps a bounded copy, notes the time."""
+    """The stream callable: passes each chunk on, keeps a bounded copy, notes the time.
+
+    Its listener (the MCP messages stage) sees each chunk first and may give the bytes to
+    send in its place (strict mode's rewritten frames); `settled` runs once they are kept.
+    Neither may raise."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.kept = bytearray()
         self.size = 0
         self.last = time.monotonic()
+        self.listener: Callable[[bytes], bytes | None] | None = None
+        self.settled: Callable[[], None] | None = None
 
     def __call__(self, chunk: bytes) -> bytes:
         if chunk:
             self.last = time.monotonic()
+            if self.listener is not None:
+                chunk = self.listener(chunk) or chunk
             self.size += len(chunk)
             room = self.limit - len(self.kept)
             if room > 0:
                 self.kept += chunk[:room]
+            if self.settled is not None:
+                self.settled()
         return chunk
 
     @property
@@ -112,7 +123,7 @@ class Relay:
         flow.response.stream = relayed.tee
         exchange.streamed = True
         headers = flow.response.headers
-        headers[EVENT_HEADER] = exchange.event_id
+        headers[EVENT_HEADER] = exchange.answer_header
         headers[VIOLATIONS_HEADER] = str(exchange.known_violations())
         idle = self.runtime.config.mcp.stream_idle_s
         self._cancel(relayed)

@@ -50,6 +50,9 @@ _BUSY_TRIES = 5
 
 
 class Pending(Protocol):
+    """An event to be built in the writer thread. One that also has `finalize_with(conn)` is
+    given the writer's connection instead (for what it registers beside the event)."""
+
     def finalize(self) -> Event: ...
 
     def fallback(self, why: str) -> Event:
@@ -307,7 +310,7 @@ class EventWriter:
         events: list[Event] = []
         for item in batch:
             try:
-                events.append(_finalize(item))
+                events.append(_finalize(item, self._conn))
             except Exception as exc:
                 log.exception("an event could not be built")
                 try:  # what is certain of the exchange, with why the rest is missing
@@ -387,13 +390,14 @@ class EventWriter:
             log.exception("notices could not be written: %s", notes)
 
 
-def _finalize(item: object) -> Event:
+def _finalize(item: object, conn: sqlite3.Connection | None) -> Event:
     if isinstance(item, Event):
         return item
     finalize = getattr(item, "finalize", None)
     if finalize is None:
         raise TypeError(f"not an event: {type(item).__name__}")
-    event = finalize()
+    finalize_with = getattr(item, "finalize_with", None)
+    event = finalize() if finalize_with is None or conn is None else finalize_with(conn)
     if not isinstance(event, Event):
         raise TypeError(f"finalize gave {type(event).__name__}, not an Event")
     return event

@@ -69,8 +69,13 @@ def sse_server() -> Iterator[SseServer]:
         yield server
 
 
-def _events(db: Path, method: str) -> list[Event] | None:
-    found = [e for e in stored_events(db) if e.method == method and e.path == "/mcp"]
+def _events(db: Path, method: str, rpc: str | None = None) -> list[Event] | None:
+    """The events of `method` exchanges on /mcp: the stream's own (rpc None), or a message's."""
+    found = [
+        e
+        for e in stored_events(db)
+        if e.method == method and e.path == "/mcp" and e.rpc_method == rpc
+    ]
     return found or None
 
 
@@ -101,7 +106,8 @@ def test_a_post_answer_stream_reaches_the_caller_frame_by_frame(
             sse_server.go.set()
             rest = b"".join(frames)
             event_id = answer.headers.get(EVENT_HEADER)
-        events = wait_for(lambda: _events(proxy.db, "POST"))
+        events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
+        progress = wait_for(lambda: _events(proxy.db, "POST", "notifications/progress"))
     assert first == FRAME_1 and rest == FRAME_2
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/event-stream")
@@ -110,6 +116,10 @@ def test_a_post_answer_stream_reaches_the_caller_frame_by_frame(
     assert event.event_id == event_id and event.status == 200 and event.error is None
     assert (event.response_body or "").encode() == FRAME_1 + FRAME_2
     assert '"tools/call"' in (event.request_body or "")
+    # the server's notification on the stream is an event of its own, of the same exchange
+    assert progress is not None and progress[0].rpc_direction == "server"
+    assert progress[0].exchange_id == event.event_id
+    assert [f["event"] for f in event.frames] == ["message", "message"]
 
 
 def test_an_idle_get_stream_ends_after_stream_idle_s_and_is_recorded(
@@ -166,7 +176,8 @@ def test_an_unreachable_mcp_backend_is_a_502_and_one_event(
     with Proxy(tmp_path, "--mcp", "/mcp", "--backend", nowhere) as proxy:
         with proxy.client() as client:
             answer = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
-        events = wait_for(lambda: _events(proxy.db, "POST"))
+        # the POST's one message is its event: unanswered, with the exchange's error
+        events = wait_for(lambda: _events(proxy.db, "POST", "ping"))
     # mitmproxy forwards MCP traffic and answers this 502 itself (not the proxy's problem+json)
     assert answer.status_code == 502
     assert events is not None and len(events) == 1

@@ -1,0 +1,457 @@
+"""The MCP endpoint's stages: each JSON-RPC message one event, recorded as it completes.
+
+`MessagesIn` (a request stage, after the auth gate, before Forward) reads a POST's messages;
+`MessagesOut` (after the relay) reads the answer: a JSON body when it has come, an SSE stream
+frame by frame as the relay tees it. mcp/track.py pairs them; each record done is handed to the
+writer as a PendingMessage, checked there. On the loop only what pairing and the session state
+need is parsed. An exchange whose messages are its events is not recorded itself; one without
+a message (a GET stream, a DELETE, an empty POST, a refusal) is, with rpc_method null and, for a
+stream, its frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mitmproxy import http
+
+from pluginlab_tui.mcp import strict
+from pluginlab_tui.mcp.checks import check
+from pluginlab_tui.mcp.jsonrpc import Message as RpcMessage
+from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
+from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER
+from pluginlab_tui.mcp.sse import Frame, Overflow, Parser, write_frame
+from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
+from pluginlab_tui.mcp.versions import CatalogueVersions
+from pluginlab_tui.proxy.answers import json_response
+from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
+from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
+from pluginlab_tui.proxy.pipeline import describe, fault
+from pluginlab_tui.proxy.relay import Relay, is_event_stream
+from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.store.event import MAX_FRAMES, iso_now
+from pluginlab_tui.store.parts import Auth, Rpc
+
+log = logging.getLogger(__name__)
+
+type Rec = Record["Carried"]
+
+
+@dataclass(slots=True, eq=False)
+class Carried:
+    """What the stages keep of one HTTP exchange on the MCP endpoint."""
+
+    flow: http.HTTPFlow
+    exchange: Exchange
+    session_id: str | None
+    #: The version in force on this exchange (its requests', else its session's).
+    version: str | None = None
+    #: The records of what the client sent in it (a POST's body).
+    records: list[Record[Carried]] = field(default_factory=list)
+    #: Its requests, by id: the answers on its stream are theirs first.
+    own: dict[RequestId, Record[Carried]] = field(default_factory=dict)
+    #: The session the answer's Mcp-Session-Id names (an initialize's answer opens it).
+    answer_session: str | None = None
+    parser: Parser | None = None
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    #: Records done, to be recorded once the bytes that completed them are kept.
+    ready: list[Record[Carried]] = field(default_factory=list)
+
+
+class Messages:
+    """The state both stages share: the tracker, the exchanges in flight, the waits."""
+
+    def __init__(self, runtime: Runtime, relay: Relay) -> None:
+        self.runtime = runtime
+        self.relay = relay
+        self.tracker: Tracker[Carried] = Tracker(slow_ms=runtime.config.proxy.slow_ms)
+        self.carried: dict[int, Carried] = {}
+        #: Server requests waiting for the client's answer, with the timer that ends the wait.
+        self.timers: dict[int, asyncio.TimerHandle] = {}
+        #: The catalogue's versions: used in the writer thread only.
+        self.versions = CatalogueVersions()
+
+    # -- the request ---------------------------------------------------------------------------
+
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        headers = flow.request.headers
+        session_id = headers.get(SESSION_HEADER)
+        carried = Carried(flow, exchange, session_id)
+        carried.version = self.tracker.sessions.version(session_id, headers.get(VERSION_HEADER))
+        self.carried[id(flow)] = carried
+        if flow.request.method != "POST" or not flow.request.raw_content:
+            return
+        body = decoded(flow.request, self.runtime.config.proxy.max_inflated_bytes, exchange)
+        records, evicted = self.tracker.client_body(
+            carried,
+            dict(headers.items()),
+            body.content,
+            time.monotonic(),
+            exchange.ts,
+            exchange.event_id,
+        )
+        carried.records = records
+        for record in records:
+            if record.direction == "client" and record.pending is not None:
+                if record.message.id is not None:
+                    carried.own.setdefault(record.message.id, record)
+                if carried.version is None or record is records[0]:
+                    carried.version = record.context.version
+            elif record.answer_carrier is carried:
+                self._stop_waiting(record)
+        if records:
+            exchange.messages = True
+            exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
+        self._record_all(evicted)
+        if self.runtime.config.proxy.strict and len(records) == 1:
+            self._strict_request(flow, exchange, records[0])
+
+    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
+        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
+        the server not called."""
+        message = record.message
+        if message.kind == "request" and record.pending is None:
+            return
+        if message.kind not in ("request", "invalid"):
+            return
+        verdict = check(message, record.context)
+        ctx = record.context
+        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        if answer is None:
+            return
+        exchange.answered_by = "proxy"
+        flow.response = json_response(answer.status, answer.body)
+
+    # -- the answer ----------------------------------------------------------------------------
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        carried = self.carried.get(id(flow))
+        if carried is None or flow.response is None:
+            return
+        carried.answer_session = flow.response.headers.get(SESSION_HEADER)
+        relayed = self.relay.relayed.get(id(flow))
+        if relayed is not None and relayed.tee is not None:
+            carried.parser = Parser()
+            relayed.tee.listener = lambda chunk: self._chunk(carried, chunk)
+            relayed.tee.settled = lambda: self._settled(carried)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        carried = self.carried.pop(id(flow), None)
+        if carried is None:
+            return
+        response = flow.response
+        try:
+            if response is not None and not is_event_stream(response):
+                self._json_answer(carried, response)
+            if (
+                flow.request.method == "DELETE"
+                and response is not None
+                and 200 <= response.status_code < 300
+            ):
+                self.tracker.ended(carried.session_id)
+            status = "none" if response is None else str(response.status_code)
+            self._finish(carried, f"its HTTP answer (status {status}) held no answer to it")
+        except Exception:
+            carried.exchange.messages = False  # the exchange is recorded itself, with the fault
+            raise
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        carried = self.carried.pop(id(flow), None)
+        if carried is None:
+            return
+        exchange = carried.exchange
+        why = exchange.error or (flow.error.msg if flow.error else None) or "the exchange failed"
+        try:
+            self._finish(carried, f"no answer came: {why}")
+        except Exception:
+            exchange.messages = False
+            raise
+
+    def done(self) -> None:
+        """The proxy stops: what is still waiting is recorded as unanswered."""
+        for carried in list(self.carried.values()):
+            self._finish(carried, "the proxy stopped before the answer came", wait=True)
+            carried.exchange.recorded = carried.exchange.recorded or carried.exchange.messages
+        self.carried.clear()
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+
+    def _json_answer(self, carried: Carried, response: http.Response) -> None:
+        kind = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+        if kind != "application/json" or not response.raw_content:
+            return
+        body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
+        messages = parse_body(body.content, carried.version)
+        for message in messages:
+            if message.kind == "invalid" and not carried.own:
+                continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
+            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
+            if replaced is not None:
+                response.content = json.dumps(replaced.body).encode()
+                response.headers["content-type"] = "application/json"
+            self._record_all(carried.ready)
+            carried.ready.clear()
+
+    def _chunk(self, carried: Carried, chunk: bytes) -> bytes | None:
+        """One chunk of an SSE answer as it is relayed: the bytes to send instead (strict
+        mode's rewritten frames), or None; never raises into the stream."""
+        parser = carried.parser
+        if parser is None:
+            return None
+        try:
+            whole = parser.idle
+            items = parser.feed(chunk)
+            out = [self._frame(carried, item) for item in items]
+            if any(o is not None for o in out) and whole and parser.idle:
+                return b"".join(
+                    write_frame(o) if o is not None else write_frame(i)
+                    for i, o in zip(items, out, strict=True)
+                    if isinstance(i, Frame)
+                )
+        except Exception as exc:
+            carried.parser = None  # no more of this stream is read
+            log.exception("reading an MCP event stream failed")
+            carried.exchange.faults.append(fault(exc, self, "response"))
+            carried.exchange.error = carried.exchange.error or describe(exc)
+            carried.exchange.messages = False
+        return None
+
+    def _settled(self, carried: Carried) -> None:
+        """The chunk is kept: the records it completed are recorded (with it)."""
+        ready, carried.ready = carried.ready, []
+        try:
+            self._record_all(ready)
+        except Exception:
+            log.exception("recording MCP messages failed")
+
+    def _frame(self, carried: Carried, item: Frame | Overflow) -> Frame | None:
+        """Read one frame; the frame to send instead (strict mode), or None."""
+        at_ms = round((time.perf_counter() - carried.exchange.started) * 1000, 1)
+        if len(carried.frames) < MAX_FRAMES:
+            carried.frames.append(_frame_entry(item, at_ms))
+        if isinstance(item, Overflow):
+            return None
+        if item.event != "message":
+            return None
+        if item.id is not None and not self.tracker.sessions.first_sight(
+            carried.session_id, item.id
+        ):
+            return None  # a resumed stream's replay: relayed, recorded once already
+        message = parse_frame(item.data)
+        if message is None:
+            return None
+        replaced = self._server(carried, message, item.data, rewrite=True)
+        if replaced is None:
+            return None
+        return Frame(json.dumps(replaced.body), item.event, item.id, item.retry)
+
+    def _server(
+        self, carried: Carried, message: RpcMessage, text: str | None, *, rewrite: bool = False
+    ) -> strict.Answer | None:
+        """A server message: its records (recorded once `ready` is flushed); in strict mode
+        with `rewrite`, the -32603 answer that replaces a result breaking the contract."""
+        seen = self.tracker.server_message(
+            carried,
+            message,
+            time.monotonic(),
+            iso_now(),
+            session_id=carried.session_id,
+            version=carried.version,
+            answer_session=carried.answer_session,
+            own=carried.own,
+            text=text,
+        )
+        carried.ready += seen.done + seen.evicted
+        for record in seen.waiting:
+            self._wait_for_client(record)
+        if not (rewrite and self.runtime.config.proxy.strict):
+            return None
+        for record in seen.done:
+            answer, ctx = record.answer, record.answer_context
+            if record.direction != "client" or answer is None or ctx is None:
+                continue
+            if answer.kind != "result" or answer.id is None:
+                continue
+            found = check(answer, ctx).violations
+            if found:
+                return strict.invalid_result(answer.id, found, ctx.era)
+        return None
+
+    def _finish(self, carried: Carried, why: str, *, wait: bool = False) -> None:
+        """The exchange is over: its records not recorded yet are recorded now."""
+        self._record_all(carried.ready)
+        carried.ready.clear()
+        for record in carried.records:
+            if record.pending is not None and record.direction == "client":
+                if self.tracker.give_up(record, why):
+                    self._record(record, wait=wait)
+            else:
+                self._record(record, wait=wait)
+        exchange = carried.exchange
+        exchange.rpc = Rpc(
+            session_id=carried.session_id,
+            protocol_version=carried.version,
+            exchange_id=exchange.event_id,
+            frames=tuple(carried.frames),
+        )
+
+    # -- server requests waiting for the client -----------------------------------------------
+
+    def _wait_for_client(self, record: Record[Carried]) -> None:
+        timeout = self.runtime.config.proxy.timeout_s
+        loop = asyncio.get_running_loop()
+
+        def expire() -> None:
+            self.timers.pop(id(record), None)
+            why = f"the client did not answer within {timeout:g} s (proxy.timeout_s)"
+            if self.tracker.give_up(record, why):
+                self._record(record)
+
+        self.timers[id(record)] = loop.call_later(timeout, expire)
+
+    def _stop_waiting(self, record: Record[Carried]) -> None:
+        handle = self.timers.pop(id(record), None)
+        if handle is not None:
+            handle.cancel()
+
+    # -- to the writer -------------------------------------------------------------------------
+
+    def _record_all(self, records: list[Record[Carried]]) -> None:
+        for record in records:
+            self._record(record)
+
+    def _record(self, record: Record[Carried], *, wait: bool = False) -> None:
+        self._stop_waiting(record)
+        pending = PendingMessage(
+            record,
+            self._http(record),
+            self.runtime.config.store.body_cap_bytes,
+            self.runtime.redactor,
+            self.versions,
+        )
+        writer = self.runtime.writer
+        if wait:
+            writer.submit(pending, timeout_s=self.runtime.config.store.queue_wait_ms / 1000)
+        elif not writer.offer(pending):
+            store = self.runtime.config.store
+            writer.not_stored(1, f"the writer's queue was full (store.queue_max={store.queue_max})")
+
+    def _http(self, record: Record[Carried]) -> Http:
+        """The HTTP side of a record's event, taken now (bodies at most what the store keeps)."""
+        carrier = record.carrier
+        flow, exchange = carrier.flow, carrier.exchange
+        request = flow.request
+        cap = self.runtime.config.store.body_cap_bytes
+        client_sent = record.context.direction == "client"
+        now = time.monotonic()
+        if client_sent:
+            request_part = self._part(request, exchange, cap)
+            response_part = None if flow.response is None else self._answer_part(carrier, cap)
+            status = None if flow.response is None else flow.response.status_code
+            ts = exchange.ts
+        else:
+            text = record.text if record.text is not None else _dumps(record.message.value)
+            request_part = Part(list(request.headers.items(multi=True)), text.encode())
+            answer = record.answer_carrier
+            response_part = None
+            status = None if flow.response is None else flow.response.status_code
+            if answer is not None:
+                response_part = self._part(answer.flow.request, answer.exchange, cap)
+                if answer.flow.response is not None:
+                    status = answer.flow.response.status_code
+            ts = record.ts
+        duration = (
+            record.answer_context.duration_ms
+            if record.answer_context is not None and record.answer_context.duration_ms
+            else (now - record.started) * 1000
+        )
+        path, _, query = request.path.partition("?")
+        return Http(
+            event_id=record.event_id,
+            ts=ts,
+            method=request.method,
+            url=request.pretty_url,
+            path=path,
+            query=query,
+            request=request_part,
+            response=response_part,
+            status=status,
+            duration_ms=duration,
+            auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+            source=exchange.source,
+            replay_of=exchange.replay_of,
+            client_ip=exchange.client_ip,
+            error=exchange.error,
+            exchange_id=exchange.event_id,
+            frames=tuple(carrier.frames),
+            faults=list(exchange.faults) if client_sent else [],
+        )
+
+    def _part(self, message: http.Message, exchange: Exchange, cap: int) -> Part:
+        body = decoded(message, self.runtime.config.proxy.max_inflated_bytes, exchange)
+        content = None if message.raw_content is None else body.content[:cap]
+        complete = body.complete and (content is None or len(content) == len(body.content))
+        return Part(list(message.headers.items(multi=True)), content, complete, body.decoded_size)
+
+    def _answer_part(self, carrier: Carried, cap: int) -> Part:
+        """The answer as relayed so far: a stream's bytes up to now, else the whole body."""
+        response = carrier.flow.response
+        assert response is not None
+        relayed = self.relay.relayed.get(id(carrier.flow))
+        tee = None if relayed is None else relayed.tee
+        if tee is None:
+            return self._part(response, carrier.exchange, cap)
+        kept = bytes(tee.kept[:cap])
+        headers = list(response.headers.items(multi=True))
+        return Part(headers, kept, tee.complete and len(kept) == len(tee.kept), tee.size)
+
+
+def _frame_entry(item: Frame | Overflow, at_ms: float) -> dict[str, Any]:
+    """A frame as the event lists it: when (since the request), its SSE id and name, its size."""
+    if isinstance(item, Overflow):
+        return {"at_ms": at_ms, "id": None, "event": None, "size": item.size}
+    size = len(item.data.encode("utf-8", "replace"))
+    return {"at_ms": at_ms, "id": item.id, "event": item.event, "size": size}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class MessagesIn:
+    """The request side (after the auth gate: what it refused is never read here)."""
+
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
+
+    @request_stage
+    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        if exchange.mcp:
+            self.messages.request(flow, exchange)
+
+
+class MessagesOut:
+    """The answer side (after the relay, before the recorder)."""
+
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if exchange_of(flow) is not None:
+            self.messages.responseheaders(flow)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self.messages.response(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self.messages.error(flow)
+
+    def done(self) -> None:
+        self.messages.done()

@@ -1,0 +1,198 @@
+"""The MCP messages stages through the real proxy, in front of a scripted server: a GET stream's
+messages are recorded as they arrive and the stream when it ends, with its frames; a server's
+request is one event with the client's answer (a later POST, which names that event); one that
+is never answered is recorded after proxy.timeout_s; a batch is one event per message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from pluginlab_tui.examples import free_port
+from pluginlab_tui.store.event import Event
+from pluginlab_tui.wire import EVENT_HEADER
+from tests.conftest import stored_events
+from tests.e2e.test_mcp_mode import Proxy
+from tests.harness import wait_for
+
+SESSION = {"Mcp-Session-Id": "s-1", "MCP-Protocol-Version": "2025-03-26"}
+ACCEPT = {"Accept": "application/json, text/event-stream", **SESSION}
+
+
+def frame(message: dict[str, object], event_id: str) -> bytes:
+    return f"id: {event_id}\nevent: message\ndata: {json.dumps(message)}\n\n".encode()
+
+
+class Scripted:
+    """GET /mcp: a notification and two server requests, then held open until `go`.
+    POST /mcp: an answer or notification gets 202; a request (or batch) gets JSON answers."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+        async def stream() -> AsyncIterator[bytes]:
+            yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
+            yield frame({"jsonrpc": "2.0", "id": "srv-1", "method": "roots/list"}, "2")
+            yield frame({"jsonrpc": "2.0", "id": "srv-2", "method": "ping"}, "3")
+            while not self.go.is_set():
+                await asyncio.sleep(0.01)
+
+        async def replay() -> AsyncIterator[bytes]:
+            # a resumed stream: what was sent after Last-Event-ID 0 (all of it), then one more
+            yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
+            yield frame({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}, "4")
+
+        async def mcp(request: Request) -> Response:
+            if request.method == "GET" and "last-event-id" in request.headers:
+                return StreamingResponse(replay(), media_type="text/event-stream")
+            if request.method == "GET":
+                return StreamingResponse(stream(), media_type="text/event-stream")
+            if request.method == "DELETE":
+                return Response(status_code=200)
+            value = json.loads(await request.body())
+            items = value if isinstance(value, list) else [value]
+            answers = [
+                {"jsonrpc": "2.0", "id": m["id"], "result": {}}
+                for m in items
+                if "method" in m and "id" in m
+            ]
+            if not answers:
+                return Response(status_code=202)
+            return JSONResponse(answers if isinstance(value, list) else answers[0])
+
+        app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Scripted:
+        self.thread.start()
+        wait_for(lambda: self.server.started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.go.set()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    with Scripted() as server:
+        yield server
+
+
+def _by_method(db: Path) -> dict[str | None, list[Event]]:
+    found: dict[str | None, list[Event]] = {}
+    for event in stored_events(db):
+        found.setdefault(event.rpc_method, []).append(event)
+    return found
+
+
+def test_a_get_streams_messages_are_events_as_they_arrive_and_the_stream_one_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"PLUGINLAB_PROXY__TIMEOUT_S": "2"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", scripted.url, env=env) as proxy:
+        with proxy.client() as client:
+            with client.stream("GET", "/mcp", headers={**SESSION, "Accept": "text/event-stream"}):
+                # the stream is still open: its notification is recorded already
+                early = wait_for(
+                    lambda: _by_method(proxy.db).get("notifications/tools/list_changed")
+                )
+                answer = client.post(
+                    "/mcp",
+                    json={"jsonrpc": "2.0", "id": "srv-1", "result": {"roots": []}},
+                    headers=ACCEPT,
+                )
+                # srv-2 is never answered: recorded once proxy.timeout_s is over
+                unanswered = wait_for(lambda: _by_method(proxy.db).get("ping"))
+                scripted.go.set()
+        stream = wait_for(
+            lambda: [e for e in _by_method(proxy.db).get(None, []) if e.method == "GET"] or None
+        )
+        events = _by_method(proxy.db)
+    assert early is not None and stream is not None and unanswered is not None
+    (note,) = early
+    assert note.rpc_direction == "server" and note.method == "GET"
+    assert note.protocol == "mcp" and note.session_id == "s-1"
+    (roots,) = events["roots/list"]
+    assert answer.status_code == 202 and answer.headers[EVENT_HEADER] == roots.event_id
+    assert roots.rpc_direction == "server" and roots.rpc_id == '"srv-1"'
+    assert json.loads(roots.request_body or "")["method"] == "roots/list"
+    assert json.loads(roots.response_body or "")["result"] == {"roots": []}
+    assert roots.status == 202 and roots.error is None and not roots.violations
+    (ping,) = unanswered
+    assert ping.error is not None and "proxy.timeout_s" in ping.error
+    (get,) = stream
+    assert get.rpc_method is None and get.session_id == "s-1"
+    assert [f["id"] for f in get.frames] == ["1", "2", "3"]
+    # every message of the stream names the stream's exchange
+    assert {note.exchange_id, roots.exchange_id, ping.exchange_id} == {get.event_id}
+    # the answering POST is folded into the server's request: no event of its own
+    assert not [e for e in stored_events(proxy.db) if e.method == "POST" and e.rpc_method is None]
+
+
+def test_a_batch_is_one_event_per_message_sharing_the_exchange(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    ]
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", scripted.url) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", json=batch, headers=ACCEPT)
+        events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 3 and e)
+    assert events
+    assert sorted(str(e.rpc_method) for e in events) == [
+        "notifications/initialized",
+        "ping",
+        "tools/list",
+    ]
+    assert answer.headers[EVENT_HEADER].split(",") == [e.event_id for e in events]
+    assert len({e.exchange_id for e in events}) == 1
+    assert all(e.protocol_version == "2025-03-26" for e in events)
+    ping = next(e for e in events if e.rpc_method == "ping")
+    assert ping.exchange_id == ping.event_id and ping.rpc_id == "1"
+
+
+def test_a_resumed_stream_is_relayed_whole_and_its_replayed_frames_not_recorded_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stream_headers = {**SESSION, "Accept": "text/event-stream"}
+    with Proxy(tmp_path, "--mcp", "/mcp", "--backend", scripted.url) as proxy:
+        with proxy.client() as client:
+            with client.stream("GET", "/mcp", headers=stream_headers):
+                wait_for(lambda: _by_method(proxy.db).get("notifications/tools/list_changed"))
+            resumed = client.get("/mcp", headers={**stream_headers, "Last-Event-ID": "0"})
+        events = wait_for(
+            lambda: (
+                (found := _by_method(proxy.db)).get("notifications/resources/list_changed")
+                and len([e for e in found.get(None, []) if e.method == "GET"]) == 2
+                and found
+            )
+        )
+    assert events
+    # the caller got the replay whole; the store has each message once
+    assert resumed.text.count("notifications/tools/list_changed") == 1
+    assert len(events["notifications/tools/list_changed"]) == 1
+    assert len(events["notifications/resources/list_changed"]) == 1
+    second = [e for e in events[None] if e.method == "GET"][-1]
+    assert [f["id"] for f in second.frames] == ["1", "4"]
