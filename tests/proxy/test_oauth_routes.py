@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import base64
+import inspect
 import json
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -9,7 +11,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
-from pluginlab_tui.access.oauth import OAuthError
+from pluginlab_tui.access.oauth_errors import OAuthError
 from pluginlab_tui.proxy.addon import stages
 from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.oauth_routes import form_or_json, proxy_path
@@ -68,7 +70,9 @@ def answer(runtime: Runtime, f: http.HTTPFlow) -> http.Response:
         if isinstance(stage, Forward):
             break
         if f.response is None:
-            stage.request(f)
+            done = stage.request(f)
+            if inspect.isawaitable(done):
+                asyncio.run(done)  # type: ignore[arg-type]
     assert f.response is not None, "the request would have gone on to the backend"
     return f.response
 
