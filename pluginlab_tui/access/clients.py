@@ -92,7 +92,8 @@ class Client:
 def _metadata_error(exc: ValidationError) -> OAuthError:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "the body"
-    code = "invalid_redirect_uri" if first["loc"][:1] == ("redirect_uris",) else None
+    bad_uri = first["loc"][:1] == ("redirect_uris",) and first["type"] != "missing"
+    code = "invalid_redirect_uri" if bad_uri else None
     message = f"{where}: {' '.join(str(first['msg']).split())}"
     return OAuthError(code or "invalid_client_metadata", message)
 
