@@ -137,6 +137,10 @@ def test_the_mcp_endpoint_challenges_as_the_mcp_authorization_spec_says(make_gat
     good = _mcp_token(gate)
     verdict = gate.authenticate([(b"Authorization", f"Bearer {good}".encode())], mcp=True)
     assert (verdict.result, verdict.user_id, verdict.plan) == ("ok", "alice", "pro")
+    later = gate.state.oauth.clock() + 10_000
+    gate.state.oauth.clock = lambda: later
+    result, status, challenge, _ = refused(good)
+    assert (result, status) == ("expired", 401) and 'error="invalid_token"' in challenge
     # off the MCP endpoint the plugin flow's rules stand: no audience is asked for
-    elsewhere = moved.authenticate([(b"Authorization", f"Bearer {good}".encode())])
+    elsewhere = moved.authenticate([(b"Authorization", f"Bearer {_mcp_token(gate)}".encode())])
     assert elsewhere.result == "ok"

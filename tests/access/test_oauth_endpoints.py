@@ -269,3 +269,29 @@ async def test_a_client_id_metadata_document_is_fetched_before_authorize(
     }
     tokens = mcp_endpoints.answer(call("POST", "/_pluginlab/oauth/token", body=body))
     assert tokens.status == 200, tokens.json
+
+
+def test_the_consent_form_carries_the_resource_and_its_answer_names_the_issuer(
+    mcp_endpoints: OAuthEndpoints,
+) -> None:
+    mcp_endpoints.config.auth.oauth.auto_approve = None
+    client = register(mcp_endpoints, token_endpoint_auth_method="none")["client_id"]
+    query = {
+        "response_type": "code",
+        "client_id": client,
+        "redirect_uri": CONNECTOR,
+        "state": "st",
+        "code_challenge": CHALLENGE.decode(),
+        "code_challenge_method": "S256",
+        "resource": ISSUER + "/mcp",
+    }
+    page = mcp_endpoints.answer(
+        call("GET", "/_pluginlab/oauth/authorize", urlencode(query).encode())
+    )
+    assert page.status == 200
+    assert f'name="resource" value="{ISSUER}/mcp"' in page.content.decode()
+    for decision, expected in (("allow", "code"), ("deny", "error")):
+        form = {**query, "user_name": "bob", "decision": decision}
+        reply = mcp_endpoints.answer(call("POST", "/_pluginlab/oauth/authorize", body=form))
+        back = parse_qs(urlsplit(reply.headers["Location"]).query)
+        assert expected in back and back["iss"] == [ISSUER] and back["state"] == ["st"]
