@@ -382,12 +382,13 @@ class OAuthProvider:
         self._check_user(row["user_name"])
         return self._tokens(client_id, row)
 
-    def revoke(self, token: str) -> None:
-        """RFC 7009: a refresh token takes its whole grant with it; unknown tokens are fine."""
+    def revoke(self, token: str, client_id: str | None = None) -> None:
+        """RFC 7009: a refresh token takes its whole grant with it; unknown tokens, and with
+        `client_id` tokens issued to another client, are fine (and left alone)."""
         now = self.clock()
         for kind in ("refresh", "access"):
             row = self._grant(token, kind)
-            if row is None:
+            if row is None or (client_id is not None and row["client_id"] != client_id):
                 continue
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")

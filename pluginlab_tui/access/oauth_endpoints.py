@@ -374,9 +374,9 @@ class OAuthEndpoints:
 
     def _revoke(self, call: Call) -> Reply:
         body = call.body()
-        self._client(call, body)
+        client_id = self._client(call, body)
         token = body.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required")
-        self.provider.revoke(token)
+        self.provider.revoke(token, client_id)
         return Reply(200, NO_STORE)

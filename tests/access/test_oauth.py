@@ -323,3 +323,14 @@ def test_the_configured_client_takes_chatgpt_s_connector_callbacks_in_mcp_mode(
         oauth.authorize_target(mcp_params("pluginlab-dev-client", redirect_uri=CALLBACK))
     assert not oauth.public_client("pluginlab-dev-client")
     assert redirect_allowed(CONNECTOR, [], mcp=True) and not redirect_allowed(CONNECTOR, [])
+
+
+def test_a_client_revokes_only_its_own_tokens(conn: sqlite3.Connection) -> None:
+    oauth = mcp_provider(conn)
+    mine, other = public_client(oauth), public_client(oauth)
+    code = oauth.issue_code(oauth.check_authorize(mcp_params(mine)), "alice")
+    tokens = oauth.exchange_code(mine, code, CONNECTOR, VERIFIER)
+    oauth.revoke(tokens.access_token, other)
+    assert oauth.verify_access(tokens.access_token).result == "ok"
+    oauth.revoke(tokens.refresh_token, mine)
+    assert oauth.verify_access(tokens.access_token).result == "revoked"

@@ -81,7 +81,8 @@ class Browser:
 
 
 def mcp_proxy(folder: Path, backend: str, db: Path, host: str = "127.0.0.1") -> ProxyProcess:
-    """serve for the MCP endpoint /mcp with auth.mode oauth, public_url on `host`."""
+    """serve (not started yet) for the MCP endpoint /mcp with auth.mode oauth, public_url on
+    `host`."""
     folder.mkdir(exist_ok=True)
     port = free_port()
     config = write_config(
@@ -98,12 +99,12 @@ def mcp_proxy(folder: Path, backend: str, db: Path, host: str = "127.0.0.1") -> 
             "store": {"path": str(db), "flush_ms": 20},
         },
     )
-    return ProxyProcess(config).start()
+    return ProxyProcess(config)
 
 
 @pytest.fixture
 def proxy(tmp_path: Path, app_backend: Backend) -> Iterator[ProxyProcess]:
-    started = mcp_proxy(tmp_path / "p", app_backend.url, tmp_path / "events.db")
+    started = mcp_proxy(tmp_path / "p", app_backend.url, tmp_path / "events.db").start()
     add_user(started, "alice", plan="pro")
     yield started
     started.stop()
@@ -385,8 +386,7 @@ def test_a_client_id_metadata_document_over_loopback_http_signs_in(
 
 def test_the_backend_learns_the_caller_and_never_sees_the_token(tmp_path: Path) -> None:
     with echo_backend() as backend:
-        proxy = mcp_proxy(tmp_path / "p", backend, tmp_path / "events.db")
-        try:
+        with mcp_proxy(tmp_path / "p", backend, tmp_path / "events.db") as proxy:
             add_user(proxy, "alice", plan="pro")
             with proxy.client() as client:
                 tokens = _public_tokens(client, proxy.url)
@@ -395,8 +395,6 @@ def test_the_backend_learns_the_caller_and_never_sees_the_token(tmp_path: Path) 
                     json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                     headers={"Authorization": f"Bearer {tokens['access_token']}"},
                 )
-        finally:
-            proxy.stop()
     assert answer.status_code == 201, answer.text  # the echo backend's answer to a POST
     seen = {k.lower(): v for k, v in answer.json()["headers"]}
     assert (seen["x-pluginlab-user-id"], seen["x-pluginlab-plan"]) == ("alice", "pro")
