@@ -22,8 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from pluginlab_tui.access.clients import Client, is_loopback_url
 from pluginlab_tui.access.oauth_errors import OAuthError
 
@@ -114,6 +112,8 @@ class ClientDocuments:
 
 async def _fetch(url: str) -> tuple[bytes, float]:
     """The document's bytes and how long to keep them; OAuthError invalid_client on failure."""
+    import httpx  # imported when used: the proxy does not need it to start
+
     headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
     try:
         async with (

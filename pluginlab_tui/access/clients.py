@@ -2,7 +2,8 @@
 URIs a client may use.
 
 A registration is checked against the SDK's model of RFC 7591 metadata
-(`mcp.shared.auth.OAuthClientMetadata`) and kept in the store's oauth_clients table; a
+(`mcp.shared.auth.OAuthClientMetadata`, imported on the first registration: the `mcp` package
+would double the proxy's start-up) and kept in the store's oauth_clients table; a
 confidential client's secret (`client_secret_post` or `client_secret_basic`) is shown once in
 the 201 answer and kept only as a SHA-256. A public client (`none`) has no secret and redeems its
 codes with PKCE alone.
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata
 from pydantic import ValidationError
 
 from pluginlab_tui.access.credentials import matches_hash, new_secret, same_secret, secret_hash
@@ -116,6 +116,8 @@ class ClientRegistry:
     def register(self, body: Any) -> dict[str, Any]:
         """RFC 7591: the client information answered with 201, or OAuthError
         (invalid_client_metadata, invalid_redirect_uri)."""
+        from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata
+
         if not isinstance(body, dict):
             raise OAuthError("invalid_client_metadata", "the body must be a JSON object")
         try:

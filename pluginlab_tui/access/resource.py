@@ -2,7 +2,8 @@
 
 With `auth.mode = "oauth"` and `[mcp] endpoint`, the issuer is `proxy.public_url` and the
 resource is public_url + the endpoint's path. Both are rendered once as the SDK's models render
-URLs (`mcp.shared.auth`), and compared as exact strings from then on, as clients compare them.
+URLs (`mcp.shared.auth`, imported when a document is made: the `mcp` package would double the
+proxy's start-up), and compared as exact strings from then on, as clients compare them.
 This module holds those URLs, the discovery documents (RFC 9728 protected-resource metadata,
 RFC 8414 authorization-server metadata), the well-known paths that answer them, and the
 `WWW-Authenticate` challenges of the MCP authorization spec.
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcp.shared.auth import OAuthMetadata, ProtectedResourceMetadata
 from pydantic import AnyHttpUrl, ConfigDict, TypeAdapter
 
 from pluginlab_tui.config import Config
@@ -114,6 +114,8 @@ class ProtectedResource:
     def protected_resource_metadata(self) -> dict[str, Any]:
         """RFC 9728: the resource, its authorization server (the proxy), scopes, bearer in the
         header only."""
+        from mcp.shared.auth import ProtectedResourceMetadata
+
         document = ProtectedResourceMetadata(
             resource=_URL.validate_python(self.resource),
             authorization_servers=[_URL.validate_python(self.issuer)],
@@ -127,6 +129,8 @@ class ProtectedResource:
         """RFC 8414 (also served as OpenID configuration): endpoints under /_pluginlab/oauth/,
         code flow with PKCE S256, public clients, registration and Client ID Metadata
         Documents, RFC 9207 `iss` on authorization responses."""
+        from mcp.shared.auth import OAuthMetadata
+
         document = OAuthMetadata(
             issuer=_URL.validate_python(self.issuer),
             authorization_endpoint=_URL.validate_python(self.endpoint_url(AUTHORIZE_ROUTE)),
