@@ -41,6 +41,12 @@ OAUTH_PREFIX = PROXY_PREFIX + "oauth/"
 AUTHORIZE_ROUTE = OAUTH_PREFIX + "authorize"
 TOKEN_ROUTE = OAUTH_PREFIX + "token"
 REVOKE_ROUTE = OAUTH_PREFIX + "revoke"
+REGISTER_ROUTE = OAUTH_PREFIX + "register"
+#: The OAuth discovery documents (MCP mode with auth.mode oauth), each also answered with a
+#: path suffix (RFC 9728 section 3.1, RFC 8414 section 3.1).
+PROTECTED_RESOURCE_ROUTE = "/.well-known/oauth-protected-resource"
+AUTHORIZATION_SERVER_ROUTE = "/.well-known/oauth-authorization-server"
+OPENID_CONFIGURATION_ROUTE = "/.well-known/openid-configuration"
 
 # -- event sources ----------------------------------------------------------------------------
 

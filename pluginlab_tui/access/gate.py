@@ -5,6 +5,11 @@ caller's plan (the operations it may call), then the plan's rate limit and quota
 gives a Verdict: ok with a caller, or a refusal and how to answer it (`answer`). The mitmproxy
 stages (proxy/gate.py) read the request and write the answer.
 
+On an MCP endpoint with auth.mode oauth the challenges are the MCP authorization spec's: a 401
+names the protected-resource metadata and the scope (`error="invalid_token"` when a token was
+sent but is bad, including one issued for another resource: `wrong_audience`), and a token
+without every scope the endpoint asks for is a 403 `insufficient_scope`.
+
 Replay seam: a request that the replay grant (access/grant.py) stamped as a replay or a
 simulation of a known user is taken as that user (`replayed`), without credentials and without
 counting it against rate limits or quotas.
@@ -23,6 +28,7 @@ from pluginlab_tui.access.credentials import (
     parse_authorization,
     same_secret,
 )
+from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.access.users import get_user, user_by_key
 from pluginlab_tui.config import Config
@@ -110,13 +116,17 @@ class Gate:
     def _plan_of(self, plan: str | None) -> str | None:
         return plan if plan is not None else self.config.auth.default_plan
 
-    def authenticate(self, fields: Iterable[tuple[bytes, bytes]]) -> Verdict:
-        """The credentials of the mode, read from the request's header fields (raw bytes)."""
+    def authenticate(self, fields: Iterable[tuple[bytes, bytes]], mcp: bool = False) -> Verdict:
+        """The credentials of the mode, read from the request's header fields (raw bytes);
+        `mcp`: the request is to the MCP endpoint."""
         auth = self.config.auth
         mode = auth.mode
         if mode == "none":
             return Verdict("ok", None, self._plan_of(None))
         fields = list(fields)
+        resource = self.state.resource
+        if mcp and resource is not None:
+            return self._mcp(fields, resource)
         if mode == "api_key" and auth.api_key_header.lower() != "authorization":
             name = auth.api_key_header
             value, problem = one_value(header_values(fields, name), name)
@@ -181,6 +191,64 @@ class Gate:
         if user is not None and not user.active:
             return refuse("revoked", f"user {user.name!r} is revoked", bad)
         return Verdict("ok", check.user_name, self._plan_of(user.plan if user else None))
+
+    def _mcp(self, fields: list[tuple[bytes, bytes]], resource: ProtectedResource) -> Verdict:
+        """An MCP request's bearer token: valid, for this resource, with the endpoint's
+        scopes."""
+        header, problem = one_value(header_values(fields, "Authorization"), "Authorization")
+        presented = None if problem is not None else parse_authorization(header, "bearer")
+        if problem is None and presented is None:
+            message = (
+                "this MCP endpoint needs an OAuth access token: sign in (see resource_metadata)"
+            )
+            return self._mcp_refusal("missing", message, resource.challenge(), resource)
+        if presented is None or not presented.candidates:
+            why = problem or (presented.problem if presented else None) or "malformed"
+            return self._mcp_refusal(
+                "invalid",
+                f"malformed Authorization header: {why}",
+                resource.challenge("invalid_request", why),
+                resource,
+            )
+        check = self.state.oauth.verify_access(presented.candidates[0])
+        messages = {
+            "invalid": "the access token is not known",
+            "expired": "the access token has expired: refresh it",
+            "revoked": "the access token is revoked",
+        }
+        if check.result in messages:
+            message = messages[check.result]
+            challenge = resource.challenge("invalid_token", message)
+            return self._mcp_refusal(check.result, message, challenge, resource)
+        if check.resource != resource.resource:
+            issued = repr(check.resource) if check.resource else "no resource"
+            message = f"the access token was issued for {issued}, not {resource.resource!r}"
+            challenge = resource.challenge("invalid_token", message)
+            return self._mcp_refusal("wrong_audience", message, challenge, resource)
+        assert check.user_name is not None
+        user = get_user(self.state.conn, check.user_name)
+        if user is not None and not user.active:
+            message = f"user {user.name!r} is revoked"
+            challenge = resource.challenge("invalid_token", message)
+            return self._mcp_refusal("revoked", message, challenge, resource)
+        missing = [s for s in resource.scopes if s not in check.scope.split()]
+        if missing:
+            message = f"the access token lacks the scope {' '.join(missing)!r}"
+            challenge = resource.challenge("insufficient_scope", message)
+            return self._mcp_refusal("insufficient_scope", message, challenge, resource, status=403)
+        return Verdict("ok", check.user_name, self._plan_of(user.plan if user else None))
+
+    @staticmethod
+    def _mcp_refusal(
+        result: str, message: str, challenge: str, resource: ProtectedResource, status: int = 401
+    ) -> Verdict:
+        return Verdict(
+            result,
+            status=status,
+            message=message,
+            challenge=challenge,
+            extra={"resource_metadata": resource.metadata_url},
+        )
 
     # -- what the plan allows -------------------------------------------------------------
 

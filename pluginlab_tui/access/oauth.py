@@ -5,6 +5,11 @@ SHA-256 (table oauth_grants). The client secret is `auth.oauth.client_secret` wh
 else a development secret made by `pluginlab-tui users client` and kept in the store's meta
 table as a hash only (it is shown once, when made).
 
+For an MCP endpoint (`resource` given: access/resource.py) it is also the authorization server
+the MCP authorization spec describes: clients registered dynamically (access/clients.py) or
+named by a metadata document's URL (access/cimd.py) besides the configured one, PKCE with S256
+required, and every grant bound to the resource (RFC 8707), the only one the proxy serves.
+
 HTTP is in oauth_routes.py; this module is the logic, testable without a proxy.
 """
 
@@ -19,6 +24,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from pluginlab_tui.access.cimd import ClientDocuments, is_document_url
+from pluginlab_tui.access.clients import (
+    CONNECTOR_REDIRECTS,
+    Client,
+    ClientRegistry,
+    redirect_acceptable,
+)
 from pluginlab_tui.access.credentials import (
     as_bytes,
     matches_hash,
@@ -27,6 +39,8 @@ from pluginlab_tui.access.credentials import (
     secret_hash,
     usable,
 )
+from pluginlab_tui.access.oauth_errors import OAuthError
+from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.access.users import get_user
 from pluginlab_tui.config import OAuthSection
 
@@ -44,16 +58,6 @@ CHATGPT_REDIRECTS = (
 )
 
 
-class OAuthError(Exception):
-    """An OAuth error answer: RFC 6749 `error` code, a description, the HTTP status."""
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status = status
-
-
 @dataclass(frozen=True, slots=True)
 class AuthorizeRequest:
     """An /authorize request that passed the checks done before any redirect."""
@@ -65,6 +69,8 @@ class AuthorizeRequest:
     response_type: str
     code_challenge: str | None
     code_challenge_method: str | None
+    #: The resource the grant is bound to (MCP), else None.
+    resource: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,7 @@ class TokenSet:
     refresh_token: str
     expires_in: int
     scope: str
+    resource: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -91,6 +98,8 @@ class AccessCheck:
     result: str
     user_name: str | None = None
     scope: str = ""
+    #: The resource (audience) it was issued for, or None.
+    resource: str | None = None
 
 
 def make_client_secret(conn: sqlite3.Connection) -> str:
@@ -108,11 +117,13 @@ def stored_client_secret_hash(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def redirect_allowed(uri: str, configured: list[str]) -> bool:
-    """Configured URIs match exactly; without any, ChatGPT's callback patterns apply."""
+def redirect_allowed(uri: str, configured: list[str], mcp: bool = False) -> bool:
+    """Configured URIs match exactly; without any, ChatGPT's callback patterns apply (its
+    connector callbacks for an MCP endpoint, its plugin and GPT callbacks otherwise)."""
     if configured:
         return any(same_secret(uri, allowed) for allowed in configured)
-    return any(pattern.fullmatch(uri) for pattern in CHATGPT_REDIRECTS)
+    patterns = CONNECTOR_REDIRECTS if mcp else CHATGPT_REDIRECTS
+    return any(pattern.fullmatch(uri) for pattern in patterns)
 
 
 def pkce_ok(verifier: str, challenge: str, method: str) -> bool:
@@ -123,16 +134,33 @@ def pkce_ok(verifier: str, challenge: str, method: str) -> bool:
     return same_secret(verifier, challenge)
 
 
+def _invalid_redirect(description: str) -> OAuthError:
+    error = OAuthError("invalid_request", description)
+    error.result = "invalid_redirect"
+    return error
+
+
 class OAuthProvider:
     def __init__(
         self,
         conn: sqlite3.Connection,
         section: OAuthSection,
         clock: Callable[[], float] = time.time,
+        resource: ProtectedResource | None = None,
+        documents: ClientDocuments | None = None,
     ) -> None:
         self.conn = conn
         self.section = section
         self.clock = clock
+        #: The MCP endpoint's resource; None for the plugin flow.
+        self.resource = resource
+        self.registry = ClientRegistry(
+            conn,
+            resource.scopes if resource else tuple(section.scope.split()),
+            section.redirect_uris,
+            clock,
+        )
+        self.documents = documents or ClientDocuments()
 
     # -- clients ----------------------------------------------------------------------------
 
@@ -153,22 +181,60 @@ class OAuthProvider:
             secret_ok = stored is not None and matches_hash(secret, stored)
         return id_ok and secret_ok
 
+    def client(self, client_id: str) -> Client | None:
+        """An MCP client other than the configured one: registered, or a metadata document's
+        URL (fetched beforehand: ClientDocuments.load); None when it is neither."""
+        if self.resource is None:
+            return None
+        registered = self.registry.get(client_id)
+        if registered is not None:
+            return registered
+        return self.documents.get(client_id) if is_document_url(client_id) else None
+
+    def public_client(self, client_id: str) -> bool:
+        """A client that authenticates with nothing but PKCE: registered with `none`, or
+        named by a metadata document's URL."""
+        if self.resource is None:
+            return False
+        registered = self.registry.get(client_id)
+        if registered is not None:
+            return registered.public
+        return is_document_url(client_id)
+
     # -- authorize --------------------------------------------------------------------------
 
-    def check_authorize(self, params: Mapping[str, str]) -> AuthorizeRequest:
-        """Checks that must pass before any redirect; OAuthError (shown, not redirected)."""
+    def authorize_target(self, params: Mapping[str, str]) -> tuple[str, str]:
+        """The client and the redirect URI of an /authorize request, checked; OAuthError
+        otherwise (shown to the user, never redirected)."""
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
-        if not client_id or not same_secret(client_id, self.section.client_id):
+        configured = bool(client_id) and same_secret(client_id, self.section.client_id)
+        client = None if configured or not client_id else self.client(client_id)
+        if not configured and client is None:
             raise OAuthError("invalid_client", f"unknown client_id {client_id!r}")
         if not redirect_uri:
-            raise OAuthError("invalid_request", "redirect_uri is required")
-        if not redirect_allowed(redirect_uri, self.section.redirect_uris):
-            allowed = self.section.redirect_uris or [p.pattern for p in CHATGPT_REDIRECTS]
-            raise OAuthError(
-                "invalid_request",
-                f"redirect_uri {redirect_uri!r} is not allowed (allowed: {', '.join(allowed)})",
+            raise _invalid_redirect("redirect_uri is required")
+        if client is None:
+            mcp = self.resource is not None
+            if not redirect_allowed(redirect_uri, self.section.redirect_uris, mcp):
+                patterns = CONNECTOR_REDIRECTS if mcp else CHATGPT_REDIRECTS
+                allowed = self.section.redirect_uris or [p.pattern for p in patterns]
+                raise _invalid_redirect(
+                    f"redirect_uri {redirect_uri!r} is not allowed (allowed: {', '.join(allowed)})"
+                )
+        elif redirect_uri not in client.redirect_uris or not redirect_acceptable(
+            redirect_uri, self.section.redirect_uris
+        ):
+            raise _invalid_redirect(
+                f"redirect_uri {redirect_uri!r} is not one client {client_id!r} registered"
+                f" (registered: {', '.join(client.redirect_uris)})"
             )
+        return client_id, redirect_uri
+
+    def check_authorize(self, params: Mapping[str, str]) -> AuthorizeRequest:
+        """An /authorize request checked; OAuthError otherwise. Past `authorize_target` the
+        error can go back to the client's redirect URI."""
+        client_id, redirect_uri = self.authorize_target(params)
         state = params.get("state", "")
         if not state:
             raise OAuthError("invalid_request", "state is required")
@@ -176,6 +242,10 @@ class OAuthProvider:
         challenge = params.get("code_challenge") or None
         if challenge is not None and method is None:
             method = "plain"
+        if self.resource is not None and (challenge is None or method != "S256"):
+            raise OAuthError(
+                "invalid_request", "PKCE is required: send code_challenge with method S256"
+            )
         if method is not None and method not in ("S256", "plain"):
             raise OAuthError("invalid_request", "code_challenge_method must be S256 or plain")
         return AuthorizeRequest(
@@ -186,7 +256,21 @@ class OAuthProvider:
             response_type=params.get("response_type", ""),
             code_challenge=challenge,
             code_challenge_method=method if challenge is not None else None,
+            resource=self.bound_resource(params.get("resource")),
         )
+
+    def bound_resource(self, asked: str | None) -> str | None:
+        """The resource a grant is bound to (RFC 8707): the MCP endpoint's, which is the one
+        a client may ask for (exactly; none asked means it); None for the plugin flow."""
+        if self.resource is None:
+            return None
+        if asked and asked != self.resource.resource:
+            raise OAuthError(
+                "invalid_target",
+                f"resource {asked!r} is not served here (the MCP endpoint is"
+                f" {self.resource.resource!r})",
+            )
+        return self.resource.resource
 
     def granted_scope(self, requested: str) -> str:
         """The scope granted: the configured one when none is asked; OAuthError when more is."""
@@ -219,6 +303,7 @@ class OAuthProvider:
             redirect_uri=request.redirect_uri,
             challenge=request.code_challenge,
             method=request.code_challenge_method,
+            resource=request.resource,
         )
         return code
 
@@ -230,6 +315,7 @@ class OAuthProvider:
         code: str | None,
         redirect_uri: str | None,
         code_verifier: str | None = None,
+        resource: str | None = None,
     ) -> TokenSet:
         if not code:
             raise OAuthError("invalid_request", "code is required")
@@ -262,10 +348,13 @@ class OAuthProvider:
                 raise OAuthError("invalid_grant", "code_verifier is required (PKCE)")
             if not pkce_ok(code_verifier, row["code_challenge"], row["code_challenge_method"]):
                 raise OAuthError("invalid_grant", "code_verifier does not match (PKCE)")
+        self._check_resource(row, resource)
         self._check_user(row["user_name"])
-        return self._tokens(client_id, row["user_name"], row["scope"], row["family"])
+        return self._tokens(client_id, row)
 
-    def refresh(self, client_id: str, refresh_token: str | None) -> TokenSet:
+    def refresh(
+        self, client_id: str, refresh_token: str | None, resource: str | None = None
+    ) -> TokenSet:
         """A new access token and a new refresh token; the old refresh token is spent."""
         if not refresh_token:
             raise OAuthError("invalid_request", "refresh_token is required")
@@ -289,15 +378,17 @@ class OAuthProvider:
             )
         if row["expires"] < now:
             raise OAuthError("invalid_grant", "the refresh token has expired")
+        self._check_resource(row, resource)
         self._check_user(row["user_name"])
-        return self._tokens(client_id, row["user_name"], row["scope"], row["family"])
+        return self._tokens(client_id, row)
 
-    def revoke(self, token: str) -> None:
-        """RFC 7009: a refresh token takes its whole grant with it; unknown tokens are fine."""
+    def revoke(self, token: str, client_id: str | None = None) -> None:
+        """RFC 7009: a refresh token takes its whole grant with it; unknown tokens, and with
+        `client_id` tokens issued to another client, are fine (and left alone)."""
         now = self.clock()
         for kind in ("refresh", "access"):
             row = self._grant(token, kind)
-            if row is None:
+            if row is None or (client_id is not None and row["client_id"] != client_id):
                 continue
             with self.conn:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -314,11 +405,12 @@ class OAuthProvider:
         row = self._grant(token, "access")
         if row is None:
             return AccessCheck("invalid")
+        known = (row["user_name"], row["scope"], row["resource"])
         if row["revoked"] is not None:
-            return AccessCheck("revoked", row["user_name"], row["scope"])
+            return AccessCheck("revoked", *known)
         if row["expires"] < self.clock():
-            return AccessCheck("expired", row["user_name"], row["scope"])
-        return AccessCheck("ok", row["user_name"], row["scope"])
+            return AccessCheck("expired", *known)
+        return AccessCheck("ok", *known)
 
     # -- store --------------------------------------------------------------------------------
 
@@ -327,16 +419,28 @@ class OAuthProvider:
         if user is not None and not user.active:
             raise OAuthError("invalid_grant", f"user {name!r} is revoked")
 
-    def _tokens(self, client_id: str, user_name: str, scope: str, family: str) -> TokenSet:
+    @staticmethod
+    def _check_resource(row: sqlite3.Row, asked: str | None) -> None:
+        """A token request's `resource` (RFC 8707) must be the one the grant is bound to."""
+        if asked and row["resource"] is not None and asked != row["resource"]:
+            raise OAuthError(
+                "invalid_target",
+                f"resource {asked!r} differs from the grant's ({row['resource']!r})",
+            )
+
+    def _tokens(self, client_id: str, grant: sqlite3.Row) -> TokenSet:
+        """A new access and refresh token in the grant's family, for its user, scope and
+        resource."""
+        user_name, scope, family = grant["user_name"], grant["scope"], grant["family"]
+        resource = grant["resource"]
         access = new_secret(ACCESS_PREFIX)
         refresh = new_secret(REFRESH_PREFIX)
-        self._insert(
-            access, "access", client_id, user_name, scope, family, self.section.token_ttl_s
-        )
-        self._insert(
-            refresh, "refresh", client_id, user_name, scope, family, self.section.refresh_ttl_s
-        )
-        return TokenSet(access, refresh, self.section.token_ttl_s, scope)
+        for secret, kind, ttl in (
+            (access, "access", self.section.token_ttl_s),
+            (refresh, "refresh", self.section.refresh_ttl_s),
+        ):
+            self._insert(secret, kind, client_id, user_name, scope, family, ttl, resource=resource)
+        return TokenSet(access, refresh, self.section.token_ttl_s, scope, resource)
 
     def _insert(
         self,
@@ -350,12 +454,13 @@ class OAuthProvider:
         redirect_uri: str | None = None,
         challenge: str | None = None,
         method: str | None = None,
+        resource: str | None = None,
     ) -> None:
         now = self.clock()
         self.conn.execute(
             "INSERT INTO oauth_grants (token_hash, kind, client_id, user_name, scope,"
-            " redirect_uri, code_challenge, code_challenge_method, family, created, expires)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " redirect_uri, code_challenge, code_challenge_method, family, created, expires,"
+            " resource) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 secret_hash(secret),
                 kind,
@@ -368,6 +473,7 @@ class OAuthProvider:
                 family,
                 now,
                 now + ttl,
+                resource,
             ),
         )
 

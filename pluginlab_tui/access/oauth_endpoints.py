@@ -1,5 +1,10 @@
-"""The proxy-owned auth endpoints on plain values: /_pluginlab/oauth/{authorize,token,revoke}
-and the JWKS, answered as a Reply (status, headers, JSON or bytes).
+"""The proxy-owned auth endpoints on plain values: /_pluginlab/oauth/{authorize,token,revoke},
+/_pluginlab/oauth/register (MCP mode) and the JWKS, answered as a Reply (status, headers, JSON
+or bytes).
+
+For an MCP endpoint every authorization response, success or error, carries `iss` (RFC 9207),
+errors found once the redirect URI is known go back to it (RFC 6749 4.1.2.1), and public
+clients redeem and revoke with their client_id alone (PKCE proves the rest).
 
 proxy/oauth_routes.py reads the flow into a Call and turns the Reply into the flow's response.
 Any other /_pluginlab/ route gets a 404 here, so the proxy's own namespace never reaches the
@@ -9,18 +14,31 @@ backend.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from pluginlab_tui.access.credentials import header_values, one_value, parse_client_basic
-from pluginlab_tui.access.oauth import AuthorizeRequest, OAuthError, OAuthProvider
+from pluginlab_tui.access.credentials import (
+    header_values,
+    one_value,
+    parse_client_basic,
+    same_secret,
+)
+from pluginlab_tui.access.oauth import AuthorizeRequest, OAuthProvider
+from pluginlab_tui.access.oauth_errors import OAuthError
 from pluginlab_tui.access.params import FORM, form_params
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.access.users import list_users
 from pluginlab_tui.config import Config
-from pluginlab_tui.wire import AUTHORIZE_ROUTE, JWKS_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
+from pluginlab_tui.wire import (
+    AUTHORIZE_ROUTE,
+    JWKS_ROUTE,
+    REGISTER_ROUTE,
+    REVOKE_ROUTE,
+    TOKEN_ROUTE,
+)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _PAGE = """<!doctype html>
@@ -47,6 +65,7 @@ _PASSED = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
 )
 
 
@@ -58,6 +77,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     json: Any = None
     content: bytes = b""
+    #: The auth_result the exchange's event records, when the answer decides one.
+    auth_result: str | None = None
+
+
+def _no_body() -> bytes:
+    return b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +100,8 @@ class Call:
     body: Callable[[], dict[str, str]]
     #: The plugin's name_for_human, for the sign-in page.
     plugin: str | None = None
+    #: The decoded body's bytes (a registration's JSON); raises OAuthError when too big.
+    raw_body: Callable[[], bytes] = _no_body
 
 
 def error_reply(status: int, error: str, message: str) -> Reply:
@@ -91,8 +118,23 @@ def oauth_error(exc: OAuthError, basic: bool = False) -> Reply:
     if exc.status == 401 and basic:
         headers["WWW-Authenticate"] = 'Basic realm="pluginlab"'
     return Reply(
-        exc.status, headers, json={"error": exc.error, "error_description": exc.description}
+        exc.status,
+        headers,
+        json={"error": exc.error, "error_description": exc.description},
+        auth_result=exc.result,
     )
+
+
+def as_text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def json_object(raw: bytes) -> Any:
+    """A registration body as JSON; OAuthError invalid_client_metadata when it is not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise OAuthError("invalid_client_metadata", "the body is not valid JSON") from None
 
 
 class OAuthEndpoints:
@@ -113,12 +155,21 @@ class OAuthEndpoints:
             if self.state.signer is None:
                 return error_reply(404, "jwt_disabled", "auth.jwt.enabled is false")
             return Reply(200, {"Cache-Control": "max-age=300"}, json=self.state.signer.jwks())
-        routes = {AUTHORIZE_ROUTE: ("GET", "POST"), TOKEN_ROUTE: ("POST",), REVOKE_ROUTE: ("POST",)}
+        routes = {
+            AUTHORIZE_ROUTE: ("GET", "POST"),
+            TOKEN_ROUTE: ("POST",),
+            REVOKE_ROUTE: ("POST",),
+            REGISTER_ROUTE: ("POST",),
+        }
         if path not in routes:
             return error_reply(404, "not_found", f"the proxy has no route {path}")
         if self.config.auth.mode != "oauth":
             return error_reply(
                 404, "oauth_disabled", "the development OAuth provider runs when auth.mode is oauth"
+            )
+        if path == REGISTER_ROUTE and self.provider.resource is None:
+            return error_reply(
+                404, "registration_disabled", "clients register in MCP mode ([mcp] endpoint)"
             )
         if method not in routes[path]:
             return error_reply(
@@ -130,9 +181,23 @@ class OAuthEndpoints:
         try:
             if path == TOKEN_ROUTE:
                 return self._token(call)
+            if path == REGISTER_ROUTE:
+                answer = self.provider.registry.register(json_object(call.raw_body()))
+                return Reply(201, NO_STORE, json=answer, auth_result="ok")
             return self._revoke(call)
         except OAuthError as exc:
             return oauth_error(exc, basic)
+
+    async def prepare(self, call: Call) -> None:
+        """What an answer needs from the network, fetched first: the metadata document of a
+        client_id that is a URL (MCP mode)."""
+        if call.route != AUTHORIZE_ROUTE or self.provider.resource is None:
+            return
+        try:
+            client_id = self._authorize_params(call).get("client_id", "")
+        except OAuthError:
+            return
+        await self.provider.documents.load(client_id)
 
     # -- authorize --------------------------------------------------------------------------
 
@@ -144,20 +209,47 @@ class OAuthEndpoints:
         kind = call.content_type.split(";")[0].strip().lower()
         return call.body() if kind == FORM else {}
 
+    def _respond(self, redirect_uri: str, result: str | None, **params: str) -> Reply:
+        """An authorization response: to the client's redirect URI, with `iss` for MCP."""
+        resource = self.provider.resource
+        if resource is not None:
+            params["iss"] = resource.issuer
+        reply = redirect(redirect_uri, **params)
+        return Reply(reply.status, reply.headers, auth_result=result)
+
     def _authorize(self, call: Call) -> Reply:
         try:
             params = self._authorize_params(call)
-            checked = self.provider.check_authorize(params)
+            redirect_uri, state = self.provider.authorize_target(params)[1], params.get("state")
         except OAuthError as exc:
             return Reply(
-                400, NO_STORE, json={"error": exc.error, "error_description": exc.description}
+                400,
+                NO_STORE,
+                json={"error": exc.error, "error_description": exc.description},
+                auth_result=exc.result,
+            )
+        try:
+            checked = self.provider.check_authorize(params)
+        except OAuthError as exc:
+            if self.provider.resource is None or not state:
+                return Reply(
+                    400, NO_STORE, json={"error": exc.error, "error_description": exc.description}
+                )
+            return self._respond(
+                redirect_uri,
+                "invalid",
+                error=exc.error,
+                error_description=exc.description,
+                state=state,
             )
         section = self.config.auth.oauth
         if call.method == "GET" and section.auto_approve is None:
             return self._page(checked, call.plugin)
         if call.method == "POST":
             if params.get("decision") != "allow":
-                return redirect(checked.redirect_uri, error="access_denied", state=checked.state)
+                return self._respond(
+                    checked.redirect_uri, None, error="access_denied", state=checked.state
+                )
             user = (params.get("user_name") or "").strip() or (params.get("user") or "").strip()
         else:
             user = section.auto_approve or ""
@@ -166,13 +258,14 @@ class OAuthEndpoints:
         try:
             code = self.provider.issue_code(checked, user)
         except OAuthError as exc:
-            return redirect(
+            return self._respond(
                 checked.redirect_uri,
+                "invalid",
                 error=exc.error,
                 error_description=exc.description,
                 state=checked.state,
             )
-        return redirect(checked.redirect_uri, code=code, state=checked.state)
+        return self._respond(checked.redirect_uri, "ok", code=code, state=checked.state)
 
     def _page(
         self, checked: AuthorizeRequest, plugin: str | None, problem: str | None = None
@@ -185,9 +278,12 @@ class OAuthEndpoints:
             "state": checked.state,
             "code_challenge": checked.code_challenge or "",
             "code_challenge_method": checked.code_challenge_method or "",
+            "resource": checked.resource or "",
         }
         hidden = "\n".join(
-            f'<input type="hidden" name="{k}" value="{html.escape(values[k])}">' for k in _PASSED
+            f'<input type="hidden" name="{k}" value="{html.escape(values[k])}">'
+            for k in _PASSED
+            if k != "resource" or values[k]
         )
         users = [u for u in list_users(self.state.conn) if u.active]
         choices = "\n".join(
@@ -214,7 +310,8 @@ class OAuthEndpoints:
     # -- token and revoke ---------------------------------------------------------------------
 
     def _client(self, call: Call, body: dict[str, str]) -> str:
-        """The authenticated client id: Basic header (if sent) or client_id/client_secret."""
+        """The authenticated client id: Basic header (if sent) or client_id/client_secret; or,
+        for an MCP endpoint's public client, its client_id alone."""
         header, problem = one_value(header_values(call.fields, "authorization"), "Authorization")
         if problem is not None:
             raise OAuthError("invalid_client", problem, 401)
@@ -224,6 +321,11 @@ class OAuthEndpoints:
         client_id: str | bytes | None
         secret: str | bytes | None
         client_id, secret = from_header or (body.get("client_id"), body.get("client_secret"))
+        configured = bool(client_id) and same_secret(
+            client_id or "", self.provider.section.client_id
+        )
+        if client_id and not configured and self.provider.resource is not None:
+            return self._mcp_client(as_text(client_id), secret)
         if not client_id or not secret:
             raise OAuthError("invalid_client", "client authentication is required", 401)
         if not self.provider.has_client_secret:
@@ -236,27 +338,45 @@ class OAuthEndpoints:
             raise OAuthError("invalid_client", "wrong client_id or client_secret", 401)
         return self.provider.section.client_id  # the same bytes, as configured
 
+    def _mcp_client(self, client_id: str, secret: str | bytes | None) -> str:
+        """A registered or metadata-document client: a public one sends no secret, a
+        confidential one the secret it was given at registration."""
+        provider = self.provider
+        if secret is None and provider.public_client(client_id):
+            return client_id
+        registered = provider.registry.get(client_id)
+        if secret is not None and registered is not None and registered.secret_ok(secret):
+            return client_id
+        if registered is None and not provider.public_client(client_id):
+            raise OAuthError("invalid_client", f"unknown client_id {client_id!r}", 401)
+        raise OAuthError("invalid_client", "wrong or missing client credentials", 401)
+
     def _token(self, call: Call) -> Reply:
         body = call.body()
         client_id = self._client(call, body)
         grant = body.get("grant_type", "")
+        resource = body.get("resource")
         if grant == "authorization_code":
             tokens = self.provider.exchange_code(
-                client_id, body.get("code"), body.get("redirect_uri"), body.get("code_verifier")
+                client_id,
+                body.get("code"),
+                body.get("redirect_uri"),
+                body.get("code_verifier"),
+                resource,
             )
         elif grant == "refresh_token":
-            tokens = self.provider.refresh(client_id, body.get("refresh_token"))
+            tokens = self.provider.refresh(client_id, body.get("refresh_token"), resource)
         else:
             raise OAuthError(
                 "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"
             )
-        return Reply(200, NO_STORE, json=tokens.as_json())
+        return Reply(200, NO_STORE, json=tokens.as_json(), auth_result="ok")
 
     def _revoke(self, call: Call) -> Reply:
         body = call.body()
-        self._client(call, body)
+        client_id = self._client(call, body)
         token = body.get("token")
         if not token:
             raise OAuthError("invalid_request", "token is required")
-        self.provider.revoke(token)
+        self.provider.revoke(token, client_id)
         return Reply(200, NO_STORE)

@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from pluginlab_tui.access.oauth import OAuthError
+from pluginlab_tui.access.oauth_errors import OAuthError
 
 MAX_VALUE_BYTES = 8192
 MAX_BODY_BYTES = 65_536

@@ -6,12 +6,14 @@ URL, an error message, a notice, a log line):
 - every configured secret (auth.service_token, auth.api_key, auth.oauth.client_secret and any
   extra the caller adds, e.g. the JWT signing key), raw and in its URL-, JSON- and base64 forms;
 - every secret this proxy mints (user keys, OAuth codes, access and refresh tokens, client
-  secrets: `pl?_...`, wherever the prefix starts, even after a word character);
+  secrets, those of registered MCP clients too: `pl?_...`, wherever the prefix starts, even
+  after a word character);
 - the JWTs the proxy signs for the backend, when auth.jwt is enabled;
 - the values of the header names of store.redact_headers (and the replay grant);
-- the values of credential parameters (access_token, refresh_token, client_secret, api_key) in
-  any query, form or JSON body and free text, and on the OAuth endpoints also codes, tokens,
-  PKCE verifiers and passwords (the Location and Referer URLs included).
+- the values of credential parameters (access_token, refresh_token, client_secret, api_key,
+  code_verifier, client_assertion, registration_access_token) in any query, form or JSON body
+  and free text, and on the OAuth endpoints also codes, tokens and passwords (the Location and
+  Referer URLs included).
 
 Every cut value reads `[redacted]`. Nothing here imports mitmproxy: the proxy's recorder, import,
 export, `serve`'s line per exchange and the log all use the same object.
@@ -56,7 +58,17 @@ OAUTH_SECRETS = frozenset(
     }
 )
 #: Parameters redacted from the query, form and JSON bodies and text of any exchange.
-ANYWHERE_SECRETS = frozenset({"access_token", "refresh_token", "client_secret", "api_key"})
+ANYWHERE_SECRETS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "api_key",
+        "code_verifier",
+        "client_assertion",
+        "registration_access_token",
+    }
+)
 #: Headers always stored as [redacted], whatever store.redact_headers says.
 ALWAYS_REDACTED = frozenset({GRANT_HEADER.lower()})
 DEFAULT_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})

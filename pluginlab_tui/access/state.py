@@ -10,6 +10,7 @@ from pluginlab_tui.access.ipallow import IpAllowList
 from pluginlab_tui.access.jwt import Signer
 from pluginlab_tui.access.limits import Limits
 from pluginlab_tui.access.oauth import OAuthProvider
+from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.wire import LIVE
@@ -37,7 +38,9 @@ class AuthState:
         self.config = config
         self.conn = conn
         self.allow = IpAllowList(config.auth.allow_ips)
-        self.oauth = OAuthProvider(conn, config.auth.oauth)
+        #: The MCP endpoint as an OAuth protected resource (auth.mode oauth in MCP mode).
+        self.resource = ProtectedResource.from_config(config)
+        self.oauth = OAuthProvider(conn, config.auth.oauth, resource=self.resource)
         self.limits = Limits(config.plans, used_since=self._used_since)
         self.signer: Signer | None = None
         jwt = config.auth.jwt
@@ -48,7 +51,11 @@ class AuthState:
                 issuer=config.proxy.public_url,
                 ttl_s=jwt.ttl_s,
             )
-        if config.auth.mode == "oauth" and not self.oauth.has_client_secret:
+        if (
+            self.resource is None
+            and config.auth.mode == "oauth"
+            and not self.oauth.has_client_secret
+        ):
             print(
                 "pluginlab-tui: auth.oauth: no client secret yet; make one with"
                 " `pluginlab-tui users client` (or set auth.oauth.client_secret)",

@@ -4,6 +4,9 @@
 runs after the proxy-owned routes and before the contract checks, and puts every decision on the
 exchange (auth_mode, auth_result, user_id, plan). A request the replay grant stamped (Intake)
 with a user is taken as that user; verifying the grant and stripping its header is Intake's job.
+The MCP endpoint's access token is the proxy's own and never passes to the backend (the MCP
+authorization spec forbids passing tokens through): the backend learns the caller from the
+identity headers, or from the JWT with auth.jwt.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class AuthGate:
             assert exchange.user_id is not None
             verdict = gate.replayed(exchange.user_id, exchange.plan)
         else:
-            verdict = gate.authenticate(flow.request.headers.fields)
+            verdict = gate.authenticate(flow.request.headers.fields, mcp=exchange.mcp)
         if verdict.result == "ok" and gate.gates_operations(verdict):
             # No operation (MCP traffic): a plan that lists its operations refuses it.
             check_request(exchange, flow, self.config.proxy.max_inflated_bytes)
@@ -83,3 +86,5 @@ class AuthGate:
                 flow.request.headers.pop("Authorization", None)
             else:
                 flow.request.headers["Authorization"] = f"Bearer {token}"
+        elif exchange.mcp and self.state.resource is not None:
+            flow.request.headers.pop("Authorization", None)

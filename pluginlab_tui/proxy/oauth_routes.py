@@ -1,16 +1,17 @@
 """The stage of the proxy-owned auth routes: /_pluginlab/oauth/* and the JWKS.
 
-Never gated except by the IP allow-list. It reads the flow into an access/oauth_endpoints.Call
-and makes the Reply the flow's response; any other /_pluginlab/ path that no earlier stage
-answered gets a 404 there, so the proxy's own namespace never reaches the backend.
+Never gated except by the IP allow-list. It reads the flow into an access/oauth_endpoints.Call,
+lets the endpoints fetch what they need first (a client's metadata document), and makes the
+Reply the flow's response, its auth_result the event's; any other /_pluginlab/ path that no
+earlier stage answered gets a 404 there, so the proxy's own namespace never reaches the backend.
 """
 
 from __future__ import annotations
 
 from mitmproxy import http
 
-from pluginlab_tui.access.oauth import OAuthError
 from pluginlab_tui.access.oauth_endpoints import Call, OAuthEndpoints, Reply
+from pluginlab_tui.access.oauth_errors import OAuthError
 from pluginlab_tui.access.params import MAX_BODY_BYTES, body_params
 from pluginlab_tui.proxy.answers import json_response
 from pluginlab_tui.proxy.bodies import decoded
@@ -30,16 +31,20 @@ def proxy_path(path: str) -> str | None:
     return route if (route + "/").startswith(PROXY_PREFIX) else None
 
 
-def form_or_json(request: http.Request, limit: int) -> dict[str, str]:
-    """A token/revoke body as parameters (params.body_params), its content codings undone up to
-    the smaller of `limit` (proxy.max_inflated_bytes) and MAX_BODY_BYTES; OAuthError when it is
-    not one."""
+def body_bytes(request: http.Request, limit: int) -> bytes:
+    """The body with its content codings undone, up to the smaller of `limit`
+    (proxy.max_inflated_bytes) and MAX_BODY_BYTES; OAuthError when it is bigger."""
     if len(request.raw_content or b"") > MAX_BODY_BYTES:
         raise OAuthError("invalid_request", f"the body is over {MAX_BODY_BYTES} bytes")
     body = decoded(request, min(limit, MAX_BODY_BYTES + 1))
     if not body.complete:
         raise OAuthError("invalid_request", f"the decoded body is over {MAX_BODY_BYTES} bytes")
-    return body_params(body.content, request.headers.get("content-type") or "")
+    return body.content
+
+
+def form_or_json(request: http.Request, limit: int) -> dict[str, str]:
+    """A token/revoke body as parameters (params.body_params); OAuthError when it is not one."""
+    return body_params(body_bytes(request, limit), request.headers.get("content-type") or "")
 
 
 def response_of(reply: Reply) -> http.Response:
@@ -53,7 +58,7 @@ class OAuthRoutes:
         self.runtime = runtime
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         path = proxy_path(flow.request.path)
         if path is None:
             return
@@ -71,6 +76,12 @@ class OAuthRoutes:
             fields=list(request.headers.fields),
             body=lambda: form_or_json(request, limit),
             plugin=None if plugin is None else str(plugin),
+            raw_body=lambda: body_bytes(request, limit),
         )
         endpoints = OAuthEndpoints(self.runtime.config, self.runtime.auth)
-        flow.response = response_of(endpoints.answer(call))
+        await endpoints.prepare(call)
+        reply = endpoints.answer(call)
+        if reply.auth_result is not None:
+            exchange.auth_mode = self.runtime.config.auth.mode
+            exchange.auth_result = reply.auth_result
+        flow.response = response_of(reply)

@@ -1,4 +1,5 @@
-"""Routes the proxy answers itself: the manifest, the spec, health and the logo."""
+"""Routes the proxy answers itself: the manifest, the spec, health, the logo, and (auth.mode
+oauth in MCP mode) the OAuth discovery documents of access/resource.py."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class Routes:
             response = json_response(200, self.health(flow))
         elif path == LOGO_ROUTE:
             response = self._logo()
+        elif (resource := self.runtime.auth.resource) is not None:
+            document = resource.document(path)
+            if document is not None:
+                response = json_response(200, document, {"Cache-Control": "max-age=60"})
         if response is not None:
             exchange.answered_by = "proxy"
             flow.response = response

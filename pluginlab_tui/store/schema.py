@@ -194,7 +194,8 @@ def _v4(db: Database) -> None:
 
 
 def _v5(db: Database) -> None:
-    """Version 5: MCP messages (the JSON-RPC fields of an event) and catalogue versions."""
+    """Version 5: MCP messages (the JSON-RPC fields of an event), catalogue versions, OAuth for
+    MCP (registered clients, the resource a grant is bound to)."""
     events = db.table("events")
     events.add_column("protocol", _TEXT, not_null_default="http")
     for column, kind in (
@@ -225,6 +226,20 @@ def _v5(db: Database) -> None:
     versions.add_column("kind", _TEXT, not_null_default="plugin")
     versions.add_column("catalogue_hash", _TEXT)
     versions.add_column("catalogue_text", _TEXT)
+    # OAuth for MCP: the resource (RFC 8707) a grant is bound to, and registered clients.
+    db.table("oauth_grants").add_column("resource", _TEXT)
+    db.table("oauth_clients").create(
+        {
+            "client_id": _TEXT,
+            "secret_hash": _TEXT,
+            "auth_method": _TEXT,
+            "redirect_uris": _TEXT,
+            "metadata": _TEXT,
+            "created": _REAL,
+        },
+        pk="client_id",
+        not_null=["auth_method", "redirect_uris", "metadata", "created"],
+    )
 
 
 #: MIGRATIONS[n] takes a store from version n to n + 1.

@@ -1,4 +1,5 @@
-"""Helpers for the auth tests: a header-echo backend, CLI calls, the secrets search."""
+"""Helpers for the auth tests: a header-echo backend, CLI calls, the secrets search, a server
+of client metadata documents."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +116,48 @@ def assert_no_secrets(proxy: ProxyProcess, secrets: list[str]) -> None:
 
 def body(event: Event) -> Any:
     return json.loads(event.response_body or "null")
+
+
+class DocumentServer:
+    """A loopback HTTP server answering GET /PATH with the documents set in `.documents`
+    (path -> (status, body, headers)); `.hits` counts requests by path."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.hits: dict[str, int] = {}
+        served = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                served.hits[self.path] = served.hits.get(self.path, 0) + 1
+                status, content, headers = served.documents.get(self.path, (404, b"{}", {}))
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def serve(
+        self, path: str, document: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> str:
+        """Serve `document` (JSON, or bytes as they are) at `path`; returns its URL."""
+        content = document if isinstance(document, bytes) else json.dumps(document).encode()
+        self.documents[path] = (status, content, headers or {})
+        return self.url + path
+
+    def __enter__(self) -> DocumentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,3 +79,68 @@ def test_the_allow_list_refuses_addresses_outside_it(make_gate: Any) -> None:
     assert ip_denied(gate.state, "10.1.2.3") is None
     refused = ip_denied(gate.state, "192.0.2.1")
     assert refused is not None and (refused.result, refused.status) == ("ip_denied", 403)
+
+
+VERIFIER = "v" * 64
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=")
+MCP = {"auth.mode": "oauth", "mcp.endpoint": "/mcp", "auth.oauth.scope": "cards profile"}
+
+
+def _mcp_token(gate: Gate, scope: str = "cards profile") -> str:
+    """An access token for `alice` through the provider's code flow, as a public client."""
+    oauth = gate.state.oauth
+    callback = "http://127.0.0.1:9/cb"
+    client = str(
+        oauth.registry.register(
+            {"redirect_uris": [callback], "token_endpoint_auth_method": "none"}
+        )["client_id"]
+    )
+    asked = {
+        "response_type": "code",
+        "client_id": client,
+        "redirect_uri": callback,
+        "state": "s",
+        "scope": scope,
+        "code_challenge": CHALLENGE.decode(),
+        "code_challenge_method": "S256",
+    }
+    code = oauth.issue_code(oauth.check_authorize(asked), "alice")
+    return oauth.exchange_code(client, code, callback, VERIFIER).access_token
+
+
+def test_the_mcp_endpoint_challenges_as_the_mcp_authorization_spec_says(make_gate: Any) -> None:
+    gate = make_gate(**MCP, **{"proxy.public_url": "http://127.0.0.1:8787"})
+    # the same store behind another public URL (a new tunnel): its tokens are for another resource
+    moved = make_gate(**MCP, **{"proxy.public_url": "http://localhost:8787"})
+    add_user(gate.state.conn, "alice", "pro")
+    metadata = "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp"
+    base = f'Bearer resource_metadata="{metadata}", scope="cards profile"'
+
+    def refused(token: str | None) -> tuple[str, int, str, dict[str, Any]]:
+        fields = [] if token is None else [(b"Authorization", f"Bearer {token}".encode())]
+        verdict = gate.authenticate(fields, mcp=True)
+        status, body, headers = answer(verdict, "oauth")
+        return verdict.result, status, headers["WWW-Authenticate"], body
+
+    result, status, challenge, body = refused(None)
+    assert (result, status, challenge) == ("missing", 401, base)
+    assert body["resource_metadata"] == metadata
+    result, status, challenge, _ = refused("pla_nope")
+    assert (result, status) == ("invalid", 401)
+    assert challenge.startswith(base + ', error="invalid_token", error_description="')
+    result, status, challenge, body = refused(_mcp_token(moved))
+    assert (result, status) == ("wrong_audience", 401) and 'error="invalid_token"' in challenge
+    assert "http://localhost:8787/mcp" in body["message"]
+    result, status, challenge, _ = refused(_mcp_token(gate, "cards"))
+    assert (result, status) == ("insufficient_scope", 403)
+    assert 'error="insufficient_scope"' in challenge and 'scope="cards profile"' in challenge
+    good = _mcp_token(gate)
+    verdict = gate.authenticate([(b"Authorization", f"Bearer {good}".encode())], mcp=True)
+    assert (verdict.result, verdict.user_id, verdict.plan) == ("ok", "alice", "pro")
+    later = gate.state.oauth.clock() + 10_000
+    gate.state.oauth.clock = lambda: later
+    result, status, challenge, _ = refused(good)
+    assert (result, status) == ("expired", 401) and 'error="invalid_token"' in challenge
+    # off the MCP endpoint the plugin flow's rules stand: no audience is asked for
+    elsewhere = moved.authenticate([(b"Authorization", f"Bearer {_mcp_token(gate)}".encode())])
+    assert elsewhere.result == "ok"

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from pluginlab_tui.access.oauth import (
-    OAuthError,
     OAuthProvider,
     make_client_secret,
     redirect_allowed,
     stored_client_secret_hash,
 )
+from pluginlab_tui.access.oauth_errors import OAuthError
+from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.access.users import add_user, revoke_user
 from pluginlab_tui.config import OAuthSection
 from pluginlab_tui.store.database import open_store
@@ -216,3 +217,120 @@ def test_long_expired_grants_are_forgotten(conn: sqlite3.Connection) -> None:
     clock.now += 2 * 86_400
     assert oauth.purge() == 1
     assert conn.execute("SELECT count(*) FROM oauth_grants").fetchone()[0] == 0
+
+
+# -- MCP mode: registered clients, PKCE S256, resource binding ----------------------------------
+
+RESOURCE = ProtectedResource(
+    issuer="http://127.0.0.1:8787",
+    resource="http://127.0.0.1:8787/mcp",
+    scopes=("todos",),
+    endpoint="/mcp",
+)
+CONNECTOR = "https://chatgpt.com/connector_platform_oauth_redirect"
+VERIFIER = "v" * 64
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=")
+
+
+def mcp_provider(conn: sqlite3.Connection, clock: Clock | None = None) -> OAuthProvider:
+    section = OAuthSection(code_ttl_s=60, token_ttl_s=100)
+    return OAuthProvider(conn, section, clock=clock or Clock(), resource=RESOURCE)
+
+
+def mcp_params(client_id: str, **extra: str) -> dict[str, str]:
+    found = {
+        "redirect_uri": CONNECTOR,
+        "code_challenge": CHALLENGE.decode(),
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return params(client_id=client_id, **found)
+
+
+def public_client(oauth: OAuthProvider, *uris: str) -> str:
+    answer = oauth.registry.register(
+        {"redirect_uris": list(uris or [CONNECTOR]), "token_endpoint_auth_method": "none"}
+    )
+    return str(answer["client_id"])
+
+
+def test_a_public_client_s_grant_is_bound_to_the_mcp_resource(conn: sqlite3.Connection) -> None:
+    oauth = mcp_provider(conn)
+    client = public_client(oauth)
+    assert oauth.public_client(client)
+    asked = oauth.check_authorize(mcp_params(client, resource=RESOURCE.resource))
+    unasked = oauth.check_authorize(mcp_params(client))
+    assert asked.resource == unasked.resource == RESOURCE.resource
+    tokens = oauth.exchange_code(
+        client, oauth.issue_code(asked, "alice"), CONNECTOR, VERIFIER, RESOURCE.resource
+    )
+    check = oauth.verify_access(tokens.access_token)
+    assert (check.result, check.user_name, check.resource) == ("ok", "alice", RESOURCE.resource)
+    rotated = oauth.refresh(client, tokens.refresh_token, RESOURCE.resource)
+    assert oauth.verify_access(rotated.access_token).resource == RESOURCE.resource
+    with pytest.raises(OAuthError, match="already used"):
+        oauth.refresh(client, tokens.refresh_token)
+
+
+def test_another_resource_is_an_invalid_target(conn: sqlite3.Connection) -> None:
+    oauth = mcp_provider(conn)
+    client = public_client(oauth)
+    with pytest.raises(OAuthError, match="not served here") as refused:
+        oauth.check_authorize(mcp_params(client, resource="http://127.0.0.1:8787/other"))
+    assert refused.value.error == "invalid_target"
+    code = oauth.issue_code(oauth.check_authorize(mcp_params(client)), "alice")
+    with pytest.raises(OAuthError, match="differs from the grant") as at_token:
+        oauth.exchange_code(client, code, CONNECTOR, VERIFIER, "http://localhost:8787/mcp")
+    assert at_token.value.error == "invalid_target"
+
+
+def test_mcp_clients_must_use_pkce_with_s256(conn: sqlite3.Connection) -> None:
+    oauth = mcp_provider(conn)
+    client = public_client(oauth)
+    plain = dict(mcp_params(client), code_challenge=VERIFIER, code_challenge_method="plain")
+    none = {k: v for k, v in mcp_params(client).items() if not k.startswith("code_")}
+    for bad in (plain, none):
+        with pytest.raises(OAuthError, match="S256"):
+            oauth.check_authorize(bad)
+    code = oauth.issue_code(oauth.check_authorize(mcp_params(client)), "alice")
+    with pytest.raises(OAuthError, match="does not match") as wrong:
+        oauth.exchange_code(client, code, CONNECTOR, "w" * 64)
+    assert (wrong.value.error, wrong.value.result) == ("invalid_grant", "invalid_grant")
+
+
+def test_a_registered_client_may_only_use_the_redirects_it_registered(
+    conn: sqlite3.Connection,
+) -> None:
+    oauth = mcp_provider(conn)
+    client = public_client(oauth, "http://127.0.0.1:9/cb")
+    assert oauth.authorize_target(mcp_params(client, redirect_uri="http://127.0.0.1:9/cb"))
+    for other in (CONNECTOR, "http://127.0.0.1:9/cb/", "http://127.0.0.1:10/cb"):
+        with pytest.raises(OAuthError, match="not one client") as refused:
+            oauth.authorize_target(mcp_params(client, redirect_uri=other))
+        assert refused.value.result == "invalid_redirect"
+    with pytest.raises(OAuthError, match="unknown client_id"):
+        oauth.authorize_target(mcp_params("plid_unknown"))
+
+
+def test_the_configured_client_takes_chatgpt_s_connector_callbacks_in_mcp_mode(
+    conn: sqlite3.Connection,
+) -> None:
+    oauth = mcp_provider(conn)
+    assert oauth.authorize_target(mcp_params("pluginlab-dev-client"))
+    callback = "https://chatgpt.com/connector/oauth/abc_123"
+    assert oauth.authorize_target(mcp_params("pluginlab-dev-client", redirect_uri=callback))
+    with pytest.raises(OAuthError, match="not allowed"):
+        oauth.authorize_target(mcp_params("pluginlab-dev-client", redirect_uri=CALLBACK))
+    assert not oauth.public_client("pluginlab-dev-client")
+    assert redirect_allowed(CONNECTOR, [], mcp=True) and not redirect_allowed(CONNECTOR, [])
+
+
+def test_a_client_revokes_only_its_own_tokens(conn: sqlite3.Connection) -> None:
+    oauth = mcp_provider(conn)
+    mine, other = public_client(oauth), public_client(oauth)
+    code = oauth.issue_code(oauth.check_authorize(mcp_params(mine)), "alice")
+    tokens = oauth.exchange_code(mine, code, CONNECTOR, VERIFIER)
+    oauth.revoke(tokens.access_token, other)
+    assert oauth.verify_access(tokens.access_token).result == "ok"
+    oauth.revoke(tokens.refresh_token, mine)
+    assert oauth.verify_access(tokens.access_token).result == "revoked"

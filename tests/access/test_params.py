@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pluginlab_tui.access.oauth import OAuthError
+from pluginlab_tui.access.oauth_errors import OAuthError
 from pluginlab_tui.access.params import (
     MAX_BODY_BYTES,
     MAX_PARAMS,

@@ -195,3 +195,56 @@ def test_log_records_and_thread_tracebacks_are_redacted(
     thread.join()
     err = capsys.readouterr().err
     assert "RuntimeError" in err and CLIENT not in err
+
+
+VERIFIER = "Vq3~" + "x-._~" * 24 + "Zz9"  # what an SDK client makes: 128 unreserved characters
+
+
+def test_mcp_oauth_secrets_are_cut_from_every_exchange_they_travel_in() -> None:
+    """Registration secrets, PKCE verifiers, codes, access and refresh tokens of the MCP flow,
+    even with Authorization left out of store.redact_headers."""
+    r = Redactor([], ["Cookie"])
+    secret = "pls_" + "S" * 43
+    registration = event(
+        method="POST",
+        url="http://p/_pluginlab/oauth/register",
+        path="/_pluginlab/oauth/register",
+        request_body=json.dumps({"redirect_uris": ["http://127.0.0.1:9/cb"]}),
+        response_body=json.dumps({"client_id": "plid_1", "client_secret": secret}),
+    )
+    token = event(
+        method="POST",
+        url="http://p/_pluginlab/oauth/token",
+        path="/_pluginlab/oauth/token",
+        request_headers=[
+            ("Authorization", "Basic " + base64.b64encode(b"plid_1:" + secret.encode()).decode())
+        ],
+        request_body=f"grant_type=authorization_code&code={CODE}&code_verifier={VERIFIER}"
+        "&resource=http%3A%2F%2Fp%2Fmcp",
+        response_body=json.dumps(
+            {"access_token": "pla_" + "a" * 43, "refresh_token": "plr_" + "r" * 43}
+        ),
+    )
+    authorize = event(
+        path="/_pluginlab/oauth/authorize",
+        url="http://p/_pluginlab/oauth/authorize?client_id=plid_1",
+        response_headers=[
+            ("Location", "http://127.0.0.1:9/cb?code=notminted&state=s&iss=http%3A%2F%2Fp")
+        ],
+    )
+    call = event(
+        method="POST",
+        url="http://p/mcp",
+        path="/mcp",
+        request_headers=[("Authorization", "Bearer pla_" + "a" * 43)],
+        request_body=json.dumps({"note": f"code_verifier={VERIFIER}", "code_verifier": VERIFIER}),
+    )
+    for e in (registration, token, authorize, call):
+        r.event(e)
+    text = json.dumps([e.to_json() for e in (registration, token, authorize, call)])
+    for leaked in (secret, VERIFIER, CODE, "pla_" + "a" * 43, "plr_" + "r" * 43, "notminted"):
+        assert leaked not in text, leaked
+    assert "plid_1" in text and "resource=http%3A%2F%2Fp%2Fmcp" in text
+    assert authorize.response_headers == [
+        ("Location", "http://127.0.0.1:9/cb?code=[redacted]&state=s&iss=http%3A%2F%2Fp")
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from mitmproxy import http
@@ -160,3 +161,43 @@ def test_undecodable_non_secret_values_change_no_verdict(make_runtime: Any) -> N
         assert done.response is None, path
         refused = run(runtime, raw_flow("GET", path, [(b"Authorization", b"Bearer x"), *weird]))
         assert refused.response is not None and refused.response.status_code == 401
+
+
+def test_the_mcp_endpoint_s_token_never_reaches_the_backend(make_runtime: Any) -> None:
+    runtime = make_runtime(
+        **{
+            "auth.mode": "oauth",
+            "mcp.endpoint": "/mcp",
+            "proxy.public_url": "http://127.0.0.1:8787",
+        }
+    )
+    add_user(runtime.conn, "alice", "pro")
+    oauth = runtime.auth.oauth
+    client = str(
+        oauth.registry.register(
+            {"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}
+        )["client_id"]
+    )
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    asked = {
+        "response_type": "code",
+        "client_id": client,
+        "redirect_uri": "http://127.0.0.1:9/cb",
+        "state": "s",
+        "code_challenge": challenge.decode(),
+        "code_challenge_method": "S256",
+    }
+    code = oauth.issue_code(oauth.check_authorize(asked), "alice")
+    token = oauth.exchange_code(client, code, "http://127.0.0.1:9/cb", verifier).access_token
+    passed = run(runtime, flow("POST", "/mcp", {"Authorization": f"Bearer {token}"}))
+    exchange = exchange_of(passed)
+    assert passed.response is None and exchange is not None
+    assert (exchange.auth_result, exchange.user_id, exchange.plan) == ("ok", "alice", "pro")
+    assert "Authorization" not in passed.request.headers
+    refused = run(runtime, flow("POST", "/mcp"))
+    assert refused.response is not None and refused.response.status_code == 401
+    challenge_header = refused.response.headers["WWW-Authenticate"]
+    assert challenge_header.startswith(
+        'Bearer resource_metadata="http://127.0.0.1:8787/.well-known/'
+    )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import base64
+import inspect
 import json
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -9,8 +11,9 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
-from pluginlab_tui.access.oauth import OAuthError
+from pluginlab_tui.access.oauth_errors import OAuthError
 from pluginlab_tui.proxy.addon import stages
+from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.oauth_routes import form_or_json, proxy_path
 from pluginlab_tui.proxy.runtime import Runtime
@@ -68,7 +71,9 @@ def answer(runtime: Runtime, f: http.HTTPFlow) -> http.Response:
         if isinstance(stage, Forward):
             break
         if f.response is None:
-            stage.request(f)
+            done = stage.request(f)
+            if inspect.isawaitable(done):
+                asyncio.run(done)  # type: ignore[arg-type]
     assert f.response is not None, "the request would have gone on to the backend"
     return f.response
 
@@ -253,3 +258,27 @@ def test_every_spelling_of_the_proxy_namespace_is_the_proxys() -> None:
     assert proxy_path("/_pluginlab") == "/_pluginlab"
     for raw in ("/todos/alice", "/_pluginlabx/y", "/todos/_pluginlab/", "/%FF"):
         assert proxy_path(normalise_target(raw)) is None, raw
+
+
+def test_the_event_records_what_the_oauth_endpoint_decided(make_runtime: Any) -> None:
+    runtime = make_runtime(**{"auth.mode": "oauth", "auth.oauth.client_secret": "s3cret"})
+    stale = raw_flow(
+        "POST",
+        b"/_pluginlab/oauth/token",
+        [FORM],
+        urlencode(dict(GOOD, code="plc_" + "x" * 43, redirect_uri=CALLBACK)).encode(),
+    )
+    assert error_of(answer(runtime, stale)) == (400, "invalid_grant")
+    exchange = exchange_of(stale)
+    assert exchange is not None and (exchange.auth_mode, exchange.auth_result) == (
+        "oauth",
+        "invalid_grant",
+    )
+    elsewhere = raw_flow(
+        "GET",
+        b"/_pluginlab/oauth/authorize?client_id=pluginlab-dev-client&state=s&redirect_uri=https%3A%2F%2Fevil.example%2Fcb",
+        [],
+    )
+    assert error_of(answer(runtime, elsewhere)) == (400, "invalid_request")
+    exchange = exchange_of(elsewhere)
+    assert exchange is not None and exchange.auth_result == "invalid_redirect"

@@ -70,3 +70,49 @@ def test_without_a_backend_mcp_traffic_is_answered_502_unchecked(no_files: Runti
     assert flow.response is not None and flow.response.status_code == 502
     assert flow.response.json()["error"] == "no_backend"
     assert exchange is not None and exchange.check is None and exchange.answered_by == "proxy"
+
+
+@pytest.fixture
+def mcp_oauth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(
+        None,
+        {
+            "mcp.endpoint": "/mcp",
+            "auth.mode": "oauth",
+            "proxy.public_url": "http://127.0.0.1:8787",
+            "store.path": tmp_path / "s.db",
+        },
+    )
+    runtime = Runtime(config)
+    runtime.start()
+    yield runtime
+    runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/.well-known/oauth-protected-resource", "resource"),
+        ("/.well-known/oauth-protected-resource/mcp", "resource"),
+        ("/.well-known/oauth-authorization-server", "issuer"),
+        ("/.well-known/oauth-authorization-server/mcp", "issuer"),
+        ("/.well-known/openid-configuration", "issuer"),
+    ],
+)
+def test_the_oauth_discovery_documents_are_the_proxy_s_own(
+    mcp_oauth: Runtime, path: str, field: str
+) -> None:
+    flow = routed(mcp_oauth, "GET", path)
+    assert flow.response is not None and flow.response.status_code == 200
+    assert flow.response.headers["content-type"] == "application/json"
+    expected = {"resource": "http://127.0.0.1:8787/mcp", "issuer": "http://127.0.0.1:8787"}
+    assert flow.response.json()[field] == expected[field]
+
+
+def test_without_oauth_the_discovery_paths_go_to_the_backend(no_files: Runtime) -> None:
+    for path in (
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-authorization-server",
+    ):
+        assert routed(no_files, "GET", path).response is None

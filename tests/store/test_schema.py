@@ -231,6 +231,29 @@ def _old_store(path: Path, version: int) -> None:
     conn.close()
 
 
+def test_a_version_4_store_keeps_its_oauth_grants_and_gets_the_mcp_client_table(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(4):
+        MIGRATIONS[version](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    conn.execute(
+        "INSERT INTO oauth_grants (token_hash, kind, client_id, user_name, family, created,"
+        " expires) VALUES ('h', 'access', 'c', 'alice', 'f', 1, 2)"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    row = upgraded.execute("SELECT user_name, resource FROM oauth_grants").fetchone()
+    assert tuple(row) == ("alice", None)
+    upgraded.execute(
+        "INSERT INTO oauth_clients (client_id, auth_method, redirect_uris, metadata, created)"
+        " VALUES ('plid_1', 'none', '[]', '{}', 1)"
+    )
+    assert upgraded.execute("SELECT secret_hash FROM oauth_clients").fetchone()[0] is None
+
+
 @pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_a_store_written_before_sqlite_utils_opens_and_takes_new_events(
     tmp_path: Path, version: int
