@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: a config for the example plugin, and a serve process."""
+"""What the benchmark scripts share: a config for the example plugin, a serve process, target
+processes started together, and the best of interleaved rounds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +25,95 @@ def wait_up(url: str, timeout: float = 30.0) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
+
+
+class Child:
+    """A target in a child process, started at once (output discarded); `up()` waits on `url`."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        url: str,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.url = url
+        self.proc = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def up(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            try:
+                httpx.get(self.url, timeout=1, trust_env=False)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise SystemExit(f"{self.url} did not come up (exit {self.proc.poll()})")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextmanager
+def process(command: list[str], url: str, cwd: Path | None = None) -> Iterator[None]:
+    """One target process until the block ends, once `url` answers."""
+    with processes([Child(command, url, cwd=cwd)]):
+        yield
+
+
+@contextmanager
+def processes(children: Sequence[Child]) -> Iterator[None]:
+    """Children already started, all waited on, then all stopped when the block ends."""
+    try:
+        for child in children:
+            child.up()
+        yield
+    finally:
+        for child in children:
+            child.stop()
+
+
+def best_of_rounds[T](
+    names: Sequence[str], rounds: int, measure: Callable[[str], T], better: Callable[[T, T], T]
+) -> dict[str, T]:
+    """Each name measured once per round, rounds interleaved (a, b, c, a, b, c); the better
+    result of each name's rounds, by `better`."""
+    best: dict[str, T] = {}
+    for _ in range(rounds):
+        for name in names:
+            result = measure(name)
+            best[name] = better(best[name], result) if name in best else result
+    return best
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+    """A Markdown table, columns padded to their widest cell: the first `left` columns aligned
+    left, the others right."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [
+            str(c).ljust(w) if i < left else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
 
 
 def todo_config(folder: Path, port: int, backend: str, *, proxy: str = "", extra: str = "") -> Path:

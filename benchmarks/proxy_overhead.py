@@ -13,7 +13,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import todo_config, wait_up  # noqa: E402
+from benchmarks.common import process, todo_config  # noqa: E402
 from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -82,26 +81,6 @@ def hey(url: str, requests: int, concurrency: int) -> tuple[float, float, float]
     if errors:
         print(f"  ! errors against {url}:{errors.group(1)[:300]}", file=sys.stderr)
     return rps, pct("50"), pct("99")
-
-
-@contextmanager
-def process(command: list[str], url: str, cwd: Path | None = None) -> Iterator[None]:
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        wait_up(url)
-        yield
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def measure(name: str, base: str, requests: int, concurrency: int) -> Result:

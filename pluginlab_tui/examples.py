@@ -16,6 +16,8 @@ from pluginlab_tui.errors import UsageError
 EXAMPLES = ("todo", "app")
 #: The examples `serve --example` can put behind the proxy.
 SERVED_EXAMPLES = ("todo", "app")
+#: How much an example backend logs (uvicorn's level; the app's SDK logs too: APP_LOG_LEVEL).
+LOG_LEVEL = "warning"
 
 
 def example_dir(name: str) -> Path:
@@ -48,8 +50,8 @@ class Backend:
     def start(self, timeout: float = 60.0) -> Backend:
         folder = example_dir(self.name)
         command = [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(folder)]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        env = {**os.environ, **(self.env or {})}
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", LOG_LEVEL]
+        env = {**os.environ, "APP_LOG_LEVEL": LOG_LEVEL, **(self.env or {})}
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -23,6 +23,9 @@ Out of contract on demand: send `X-App-Fault: NAME` (or set APP_FAULT=NAME for e
 `X-App-Delay: SECONDS` (up to 120) delays the answer to that message. The faults act in one SDK
 server middleware, on the messages the SDK has already shaped for the wire.
 
+The SDK's own log lines (sessions made and ended) are at APP_LOG_LEVEL (default INFO; the
+launcher beside the proxy sets WARNING, as it does uvicorn's).
+
 DNS-rebinding protection stays on: the SDK's servers answer 421 to a Host header that is not
 loopback (`127.0.0.1:*`, `localhost:*`, `[::1]:*`) and 403 to a foreign Origin. A proxy in front
 passes the app's own host on; a tunnel's host can be allowed with APP_ALLOWED_HOSTS (comma
@@ -105,6 +108,20 @@ def _widget_meta(invoking: str, invoked: str) -> dict[str, Any]:
         "openai/toolInvocation/invoking": invoking,
         "openai/toolInvocation/invoked": invoked,
     }
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: dict[str, LogLevel] = {
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "CRITICAL": "CRITICAL",
+}
+
+
+def _log_level() -> LogLevel:
+    return LOG_LEVELS.get(os.environ.get("APP_LOG_LEVEL", "INFO").upper(), "INFO")
 
 
 apps = Apps()
@@ -223,6 +240,7 @@ mcp = MCPServer(
     description="A card board: list, add, move and delete cards",
     version="1.0.0",
     extensions=[apps],
+    log_level=_log_level(),
 )
 
 

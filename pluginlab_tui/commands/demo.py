@@ -1,9 +1,15 @@
-"""`pluginlab-tui demo`: the example plugin, the proxy, simulated ChatGPT traffic, and the TUI.
+"""`pluginlab-tui demo`: the examples, their proxies, simulated ChatGPT traffic, and the TUI.
 
-The proxy runs as `pluginlab-tui serve --example todo` in a child process (which starts the
-example backend); the simulator calls every operation in turn, now and then with the example's
-out-of-contract switch (X-Todo-Fault), so violations show up within seconds. The store is a
-fresh temporary folder unless --db names one; its path is printed.
+Each example runs behind its own `pluginlab-tui serve --example NAME` child process (which starts
+the example backend), both proxies writing the one store (SQLite in WAL mode, each writer
+retrying while the other holds the lock). The demo makes and migrates the store before either
+proxy starts, so they start side by side without racing to migrate it. For the todo plugin the
+simulator calls every operation in turn, now and then with the example's out-of-contract switch
+(X-Todo-Fault); for the board app (`--mcp`: the app alone) the MCP player
+(simulate/mcp_player.py) plays ChatGPT with the official SDK's client, now and then with
+X-App-Fault. Violations show up within seconds. The calls carry the store's simulate grant, so
+they are recorded as source=simulate. The store is a fresh temporary folder unless --db names
+one; its path is printed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pluginlab_tui.commands.common import (
@@ -30,7 +37,22 @@ from pluginlab_tui.launcher import ProxyChild, ProxyStartError
 from pluginlab_tui.store.database import open_store
 
 FAULTS = ("wrong_type", "missing_field", "undocumented_status")
+#: The board app's fault switch, and its faults by the method they break (examples/app/app.py).
+APP_FAULT_HEADER = "X-App-Fault"
+APP_FAULTS = {
+    "tools/call": ("bad_structured", "undeclared_error"),
+    "tools/list": ("unlisted_tool", "catalogue_v2"),
+    "resources/read": ("catalogue_v2",),
+}
+#: Where the board app's proxy takes MCP traffic (examples/app/pluginlab.toml).
+APP_ENDPOINT = "/mcp"
+#: How the first line names each example and its proxy.
+BEHIND = {
+    "todo": "example todo plugin behind http://{}",
+    "app": "example app behind http://{}" + APP_ENDPOINT,
+}
 TUI_MODULE = "pluginlab_tui.tui.app"
+PLAYER_MODULE = "pluginlab_tui.simulate.mcp_player"
 #: How `serve` announces itself: the demo prints its own line instead.
 SERVE_BANNER = "pluginlab-tui: proxy on "
 
@@ -38,13 +60,20 @@ SERVE_BANNER = "pluginlab-tui: proxy on "
 def add_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="example plugin + proxy + simulated ChatGPT traffic (+ the TUI)",
+        help="example plugin and app + proxies + simulated ChatGPT traffic (+ the TUI)",
         description=(
-            "The product in one command: starts the example todo plugin, the proxy in front of "
-            "it and a simulated ChatGPT making steady traffic (now and then out of contract), "
-            "and opens the TUI on it. --headless prints the exchanges instead. The store is a "
-            "new temporary folder unless --db is given."
+            "The product in one command: starts the example todo plugin and the example board "
+            "app (an MCP server), a proxy in front of each, both recording into one store, and "
+            "a simulated ChatGPT making steady traffic to both (now and then out of contract), "
+            "and opens the TUI on it. --mcp: the app alone, driven by the official MCP SDK's "
+            "client. --headless prints the exchanges instead. The store is a new temporary "
+            "folder unless --db is given."
         ),
+    )
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="the example app alone (MCP), driven by the official MCP SDK's client",
     )
     parser.add_argument(
         "--headless", action="store_true", help="no TUI: print one line per exchange"
@@ -59,7 +88,8 @@ def add_parser(subparsers: Subparsers) -> None:
         "--listen",
         type=listen_arg,
         metavar="HOST:PORT",
-        help="where the proxy listens (127.0.0.1:8787 if free)",
+        help="where the (first) proxy listens (127.0.0.1:8787 if free); the app's proxy beside "
+        "the todo one takes a free port",
     )
     parser.add_argument(
         "--interval",
@@ -90,16 +120,17 @@ def _port_free(port: int) -> bool:
 
 
 class DemoProxy:
-    """`pluginlab-tui serve --example todo` in a child process (launcher.py); relays its lines."""
+    """`pluginlab-tui serve --example NAME` in a child process (launcher.py); relays its lines."""
 
-    def __init__(self, listen: str, db: Path, echo: bool) -> None:
+    def __init__(self, example: str, listen: str, db: Path, echo: bool) -> None:
+        self.example = example
         self.listen = listen
         self.db = db
         self.echo = echo
         self.url = f"http://{listen}"
         port = listen.rpartition(":")[2]
         self.child = ProxyChild(
-            ["--example", "todo", "--listen", listen, "--db", str(db)],
+            ["--example", example, "--listen", listen, "--db", str(db)],
             listen,
             store=db,
             env={"PLUGINLAB_PROXY__PUBLIC_URL": f"http://localhost:{port}"},
@@ -112,7 +143,7 @@ class DemoProxy:
             self.child.start(timeout)
         except ProxyStartError as exc:
             output = "\n".join(exc.tail)
-            raise UsageError(f"the demo proxy did not start:\n{output}") from None
+            raise UsageError(f"the demo's {self.example} proxy did not start:\n{output}") from None
         return self
 
     def _relay(self, line: str) -> None:
@@ -124,8 +155,8 @@ class DemoProxy:
         self.child.stop()
 
 
-class Traffic:
-    """The simulator in a thread: every operation in turn, with a fault every Nth call."""
+class Background:
+    """Simulated traffic in a thread of its own, until `stop()`; `error` says why it ended."""
 
     def __init__(self, url: str, db: Path, interval: float, fault_every: int) -> None:
         self.url = url
@@ -137,13 +168,20 @@ class Traffic:
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name="pluginlab-demo", daemon=True)
 
-    def start(self) -> Traffic:
+    def start(self) -> Background:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self.stop_event.set()
         self._thread.join(30)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Traffic(Background):
+    """The simulator on the todo plugin: every operation in turn, with a fault every Nth call."""
 
     def _run(self) -> None:
         from pluginlab_tui.commands.simulate import grant_secret
@@ -172,6 +210,40 @@ class Traffic:
             self.error = str(exc)
 
 
+class AppTraffic(Background):
+    """The MCP player on the board app: conversations, with a fault every Nth request."""
+
+    def _run(self) -> None:
+        from pluginlab_tui.access.grant import Grant, sign
+        from pluginlab_tui.commands.simulate import grant_secret
+        from pluginlab_tui.simulate.mcp_player import McpPlayer  # PLAYER_MODULE
+        from pluginlab_tui.wire import GRANT_HEADER, SIMULATE
+
+        try:
+            secret = grant_secret(self.db)
+        except UsageError as exc:
+            self.error = str(exc)
+            return
+
+        def grant() -> dict[str, str]:
+            return {GRANT_HEADER: sign(Grant(source=SIMULATE), secret)} if secret else {}
+
+        player = McpPlayer(
+            self.url + APP_ENDPOINT,
+            interval=self.interval,
+            fault_every=self.fault_every,
+            fault_header=APP_FAULT_HEADER,
+            faults=APP_FAULTS,
+            extra=grant,
+            on_step=self._count,
+        )
+        player.run(self.stop_event)
+        self.error = player.error
+
+    def _count(self, _step: object) -> None:
+        self.calls += 1
+
+
 def tui_available() -> bool:
     try:
         return importlib.util.find_spec(TUI_MODULE) is not None
@@ -183,48 +255,75 @@ def run(args: argparse.Namespace) -> int:
     refuse_config(args, "demo")
     if args.db is not None:
         db = args.db.resolve()
-        open_store(db, create=True).close()  # a store that cannot be made: said before it runs
         where = f"store {db}"
     else:
         folder = Path(tempfile.mkdtemp(prefix="pluginlab-demo-"))
         db = folder / "events.db"
         where = f"store {db} (a temporary folder; pass --db to keep it elsewhere)"
+    # Made and migrated here, once: a store that cannot be made is said before anything runs,
+    # and the proxies then start side by side on a store that is ready.
+    open_store(db, create=True).close()
     listen = args.listen or ("127.0.0.1:8787" if _port_free(8787) else f"127.0.0.1:{free_port()}")
     headless = args.headless
     if not headless and not tui_available():
         print("pluginlab-tui: the TUI is not available in this build; running headless")
         headless = True
-    print(f"pluginlab-tui demo: example todo plugin behind {'http://' + listen}; {where}")
-    proxy = DemoProxy(listen, db, echo=headless).start()
-    traffic = Traffic(proxy.url, db, args.interval, args.fault_every).start()
+    examples = (("app", listen),) if args.mcp else (("todo", listen), ("app", _second(listen)))
+    shown = ", ".join(BEHIND[name].format(address) for name, address in examples)
+    print(f"pluginlab-tui demo: {shown}; {where}")
+    # The MCP SDK takes seconds to import: done while the proxies start, not after.
+    threading.Thread(target=importlib.import_module, args=(PLAYER_MODULE,), daemon=True).start()
+    proxies = [DemoProxy(name, address, db, echo=headless) for name, address in examples]
+    traffic: list[Background] = []
     try:
+        _start(proxies)
+        for proxy in proxies:
+            kind = AppTraffic if proxy.example == "app" else Traffic
+            traffic.append(kind(proxy.url, db, args.interval, args.fault_every).start())
         if headless:
             _wait(args.seconds, traffic)
         else:
-            _tui(db, args.seconds)
+            _tui(db, args.seconds, mcp=args.mcp)
     except KeyboardInterrupt:
         pass
     finally:
-        traffic.stop()
-        proxy.stop()
-    if traffic.error:
-        print(f"pluginlab-tui: the simulated traffic stopped: {traffic.error}", file=sys.stderr)
+        for each in traffic:
+            each.stop()
+        for proxy in reversed(proxies):
+            proxy.stop()
+    for each in traffic:
+        if each.error:
+            print(f"pluginlab-tui: the simulated traffic stopped: {each.error}", file=sys.stderr)
     if headless:
         _summary(db)
     return 0
 
 
-def _wait(seconds: float | None, traffic: Traffic) -> None:
+def _start(proxies: list[DemoProxy]) -> None:
+    """Start the proxies side by side; the first failure is raised once all have tried."""
+    with ThreadPoolExecutor(len(proxies)) as pool:
+        for started in [pool.submit(proxy.start) for proxy in proxies]:
+            started.result()
+
+
+def _second(listen: str) -> str:
+    """Where the app's proxy listens beside the todo one: a free port on the same host."""
+    host = listen.rpartition(":")[0] or "127.0.0.1"
+    return f"{host}:{free_port(host.strip('[]'))}"
+
+
+def _wait(seconds: float | None, traffic: list[Background]) -> None:
     deadline = None if seconds is None else time.monotonic() + seconds
     while deadline is None or time.monotonic() < deadline:
-        if traffic.error:
+        if any(each.error for each in traffic):
             return
         time.sleep(0.1 if deadline is None else max(min(0.1, deadline - time.monotonic()), 0))
 
 
-def _tui(db: Path, seconds: float | None) -> None:
+def _tui(db: Path, seconds: float | None, *, mcp: bool) -> None:
     module = importlib.import_module(TUI_MODULE)
-    app = module.PluginLabApp(db, note="demo: simulated ChatGPT traffic on the example plugin")
+    what = "the example app" if mcp else "the example plugin and app"
+    app = module.PluginLabApp(db, note=f"demo: simulated ChatGPT traffic on {what}")
     if seconds is not None:
         timer = threading.Timer(seconds, lambda: app.call_from_thread(app.exit))
         timer.daemon = True

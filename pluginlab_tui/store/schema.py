@@ -273,6 +273,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     for version in range(found, SCHEMA_VERSION):
         with conn:
             conn.execute("BEGIN IMMEDIATE")
+            if current_version(conn) > version:
+                continue  # another process opening the store (a second serve) got here first
             MIGRATIONS[version](db)
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",

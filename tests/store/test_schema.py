@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -296,3 +298,29 @@ def test_events_of_a_version_1_store_get_their_text_bodies_indexed(tmp_path: Pat
     assert [r[0] for r in hits] == [1]
     base64_hits = "SELECT rowid FROM events_fts WHERE events_fts MATCH 'b2F0'"
     assert upgraded.execute(base64_hits).fetchall() == []
+
+
+def _open_when_all_are_ready(path: str, barrier: Any) -> None:
+    barrier.wait(30)
+    open_store(Path(path), create=True).close()
+
+
+def test_two_processes_making_the_same_new_store_at_once_both_open_it(tmp_path: Path) -> None:
+    """Two `serve` started together on one new store (the demo's two proxies): the second to
+    take the lock finds the store migrated instead of migrating it again."""
+    context = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        path = tmp_path / f"shared-{round_}.db"
+        barrier = context.Barrier(2)
+        openers = [
+            context.Process(target=_open_when_all_are_ready, args=(str(path), barrier))
+            for _ in range(2)
+        ]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(60)
+        assert [o.exitcode for o in openers] == [0, 0]
+        conn = open_store(path)
+        assert current_version(conn) == SCHEMA_VERSION
+        conn.close()
