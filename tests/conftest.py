@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
@@ -15,6 +17,18 @@ from tests.harness import ProxyProcess, todo_sections, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+
+#: Hypothesis profiles: "quick" by default, PLUGINLAB_HYPOTHESIS=thorough for the large counts.
+#: No deadline in either: a busy machine is no bug (the house rule: no timing assertions).
+THOROUGH = os.environ.get("PLUGINLAB_HYPOTHESIS", "quick") == "thorough"
+settings.register_profile("quick", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile("thorough" if THOROUGH else "quick")
+
+
+def examples(thorough: int, quick: int) -> int:
+    """A property test's example count: `quick` in the everyday run, `thorough` when asked."""
+    return thorough if THOROUGH else min(quick, thorough)
 
 
 @pytest.fixture(scope="session")
