@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
@@ -15,6 +17,18 @@ from tests.harness import ProxyProcess, todo_sections, write_config
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
+
+#: Hypothesis profiles: "quick" by default, PLUGINLAB_HYPOTHESIS=thorough for the large counts.
+#: No deadline in either: a busy machine is no bug (the house rule: no timing assertions).
+THOROUGH = os.environ.get("PLUGINLAB_HYPOTHESIS", "quick") == "thorough"
+settings.register_profile("quick", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile("thorough" if THOROUGH else "quick")
+
+
+def examples(thorough: int, quick: int) -> int:
+    """A property test's example count: `quick` in the everyday run, `thorough` when asked."""
+    return thorough if THOROUGH else min(quick, thorough)
 
 
 @pytest.fixture(scope="session")
@@ -35,21 +49,25 @@ def todo_backend() -> Iterator[Backend]:
 ProxyFactory = Callable[..., ProxyProcess]
 
 
-@pytest.fixture
-def start_proxy(tmp_path: Path, todo_backend: Backend) -> Iterator[ProxyFactory]:
-    """Start `pluginlab-tui serve` for the example plugin: start_proxy(proxy={"strict": True})."""
-    started: list[ProxyProcess] = []
+class Proxies:
+    """Starts `pluginlab-tui serve` for the example plugin, each in a folder of its own under
+    `root`: proxies(proxy={"strict": True}); close() stops them all."""
 
-    def start(
-        *args: str, backend: str | None = "default", **sections: dict[str, Any]
+    def __init__(self, root: Path, backend: str) -> None:
+        self.root = root
+        self.backend = backend
+        self.started: list[ProxyProcess] = []
+
+    def __call__(
+        self, *args: str, backend: str | None = "default", **sections: dict[str, Any]
     ) -> ProxyProcess:
-        url = todo_backend.url if backend == "default" else backend
-        folder = tmp_path / f"proxy{len(started)}"
+        url = self.backend if backend == "default" else backend
+        folder = self.root / f"proxy{len(self.started)}"
         folder.mkdir()
         for attempt in range(3):
             config = write_config(folder, todo_sections(folder, url, **sections))
             proxy = ProxyProcess(config, *args)
-            started.append(proxy)
+            self.started.append(proxy)
             try:
                 return proxy.start()
             except RuntimeError as exc:  # another test took the free port first: take another
@@ -57,9 +75,28 @@ def start_proxy(tmp_path: Path, todo_backend: Backend) -> Iterator[ProxyFactory]
                     raise
         raise AssertionError("unreachable")
 
-    yield start
-    for proxy in started:
-        proxy.stop()
+    def close(self) -> None:
+        for proxy in self.started:
+            proxy.stop()
+
+
+@pytest.fixture
+def start_proxy(tmp_path: Path, todo_backend: Backend) -> Iterator[ProxyFactory]:
+    """Start `pluginlab-tui serve` for the example plugin: start_proxy(proxy={"strict": True})."""
+    proxies = Proxies(tmp_path, todo_backend.url)
+    yield proxies
+    proxies.close()
+
+
+@pytest.fixture(scope="module")
+def start_module_proxy(
+    tmp_path_factory: pytest.TempPathFactory, todo_backend: Backend
+) -> Iterator[ProxyFactory]:
+    """start_proxy whose proxies serve a whole module (each started once, stopped at its end):
+    for tests that find their own exchanges by event id, not by a fresh store."""
+    proxies = Proxies(tmp_path_factory.mktemp("proxies"), todo_backend.url)
+    yield proxies
+    proxies.close()
 
 
 def stored_events(db: Path) -> list[Event]:
@@ -71,6 +108,12 @@ def stored_events(db: Path) -> list[Event]:
     finally:
         conn.close()
     return [Event.from_row(dict(r)) for r in rows]
+
+
+def events_since(db: Path, earlier: set[str]) -> list[Event]:
+    """The events of a shared store that are not in `earlier` (the ids stored before), oldest
+    first: what one test's traffic added."""
+    return [e for e in stored_events(db) if e.event_id not in earlier]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import stored_events
+from tests.conftest import examples, stored_events
 from tests.e2e.lab import LabBackend, lab_sections
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
 
@@ -38,8 +38,8 @@ MODES: dict[str, dict[str, Any]] = {
     "api_key": {"mode": "api_key", "api_key": TOKEN},
     "api_key_header": {"mode": "api_key", "api_key": TOKEN, "api_key_header": "X-Api-Key"},
 }
-#: Examples per mode: enough to find a class of hole, bounded for CI.
-EXAMPLES = 120
+#: Examples per mode: enough to find a class of hole, bounded for CI (all 120 when thorough).
+EXAMPLES = examples(120, quick=60)
 #: Growth of the proxy's resident memory allowed over a whole mode's run.
 RSS_GROWTH_MB = 150
 
@@ -206,7 +206,6 @@ def test_hostile_bytes_never_pass_the_gate_and_are_all_recorded(
 
         @settings(
             max_examples=EXAMPLES,
-            deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
         )

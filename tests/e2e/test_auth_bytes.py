@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -118,8 +118,24 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
+Setup = Callable[[str], tuple[ProxyProcess, bytes]]
+
+
+@pytest.fixture(scope="module")
+def setup(start_module_proxy: ProxyFactory, lab: LabBackend) -> Setup:
+    """setup(mode): the proxy in this mode before the lab backend, and the valid credential's
+    header line; one proxy per mode for the module (the tests find their events by id)."""
+    made: dict[str, tuple[ProxyProcess, bytes]] = {}
+
+    def get(mode: str) -> tuple[ProxyProcess, bytes]:
+        if mode not in made:
+            made[mode] = _setup(mode, start_module_proxy, lab)
+        return made[mode]
+
+    return get
+
+
 def _setup(mode: str, start_proxy: ProxyFactory, lab: LabBackend) -> tuple[ProxyProcess, bytes]:
-    """The proxy in this mode before the lab backend, and the valid credential's header line."""
     proxy = start_proxy(backend=lab.url, **lab_sections(**MODES[mode]))
     secret = SECRET.encode()
     if mode == "user_http":
@@ -161,9 +177,9 @@ def _hostile(valid: bytes) -> list[list[bytes]]:
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_hostile_credentials_never_reach_the_backend(
-    mode: str, start_proxy: ProxyFactory, lab: LabBackend
+    mode: str, setup: Setup, lab: LabBackend
 ) -> None:
-    proxy, valid = _setup(mode, start_proxy, lab)
+    proxy, valid = setup(mode)
     before = len(lab.calls)
     assert send(proxy, b"GET", NOTE, [valid]).status == 200
     assert lab.calls[before:] == [("GET", "/v1/notes/1")]
@@ -200,9 +216,9 @@ def test_hostile_credentials_never_reach_the_backend(
 
 @pytest.mark.parametrize("mode", ["service_http", "user_http", "api_key header"])
 def test_undecodable_bytes_elsewhere_change_no_verdict(
-    mode: str, start_proxy: ProxyFactory, lab: LabBackend
+    mode: str, setup: Setup, lab: LabBackend
 ) -> None:
-    proxy, valid = _setup(mode, start_proxy, lab)
+    proxy, valid = setup(mode)
     weird = [b"User-Agent: \xff\xfe ChatGPT", b"X-Note: caf\xe9 \xed\xa0\x80"]
     before = len(lab.calls)
     assert send(proxy, b"GET", NOTE, [valid, *weird]).status == 200
@@ -220,10 +236,8 @@ def test_undecodable_bytes_elsewhere_change_no_verdict(
     assert lab.calls[before:] == []
 
 
-def test_hostile_oauth_requests_are_answered_by_the_proxy(
-    start_proxy: ProxyFactory, lab: LabBackend
-) -> None:
-    proxy, valid = _setup("oauth", start_proxy, lab)
+def test_hostile_oauth_requests_are_answered_by_the_proxy(setup: Setup, lab: LabBackend) -> None:
+    proxy, valid = setup("oauth")
     before = len(lab.calls)
     authorize = (
         b"/_pluginlab/oauth/authorize?response_type=code&redirect_uri="

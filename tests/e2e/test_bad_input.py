@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 import socket
 
-from tests.conftest import ProxyFactory, stored_events
+import pytest
+
+from tests.conftest import ProxyFactory, events_since, stored_events
 from tests.harness import ProxyProcess, wait_for
+
+
+@pytest.fixture(scope="module")
+def shared(start_module_proxy: ProxyFactory) -> ProxyProcess:
+    """One proxy for the tests that wait for all of their own events (the ids before are marked)."""
+    return start_module_proxy()
 
 
 def raw(proxy: ProxyProcess, data: bytes) -> bytes:
@@ -27,8 +35,9 @@ def raw(proxy: ProxyProcess, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def test_bad_bodies_are_checked_and_recorded(start_proxy: ProxyFactory) -> None:
-    proxy = start_proxy()
+def test_bad_bodies_are_checked_and_recorded(shared: ProxyProcess) -> None:
+    proxy = shared
+    earlier = {e.event_id for e in stored_events(proxy.db)}
     big = json.dumps({"title": "x" * (10 * 1024 * 1024)})
     with proxy.client() as client:
         malformed = client.post(
@@ -49,7 +58,7 @@ def test_bad_bodies_are_checked_and_recorded(start_proxy: ProxyFactory) -> None:
     assert not_utf8.headers["X-PluginLab-Violations"] == "1"
     assert binary.headers["X-PluginLab-Violations"] == "1"
     assert huge.status_code == 201
-    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 4 and e)
+    events = wait_for(lambda: (e := events_since(proxy.db, earlier)) and len(e) == 4 and e)
     codes = [[v.code for v in e.violations] for e in events]
     assert codes[0] == ["invalid_body"] and codes[1] == ["invalid_body"]
     assert codes[2] == ["unsupported_media_type"]
@@ -58,8 +67,9 @@ def test_bad_bodies_are_checked_and_recorded(start_proxy: ProxyFactory) -> None:
     assert len(events[3].request_body or "") <= 1_048_576
 
 
-def test_odd_requests_are_answered_and_recorded(start_proxy: ProxyFactory) -> None:
-    proxy = start_proxy()
+def test_odd_requests_are_answered_and_recorded(shared: ProxyProcess) -> None:
+    proxy = shared
+    earlier = {e.event_id for e in stored_events(proxy.db)}
     many = {f"X-Many-{i}": str(i) for i in range(1000)}
     with proxy.client() as client:
         headers = client.get("/todos/odd", headers=many)
@@ -70,15 +80,16 @@ def test_odd_requests_are_answered_and_recorded(start_proxy: ProxyFactory) -> No
     assert long_url.status_code in (200, 400, 404, 414)
     assert propfind.status_code == 405 or propfind.headers["X-PluginLab-Violations"] == "1"
     assert "X-PluginLab-Event-Id" in trace.headers
-    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 4 and e)
+    events = wait_for(lambda: (e := events_since(proxy.db, earlier)) and len(e) == 4 and e)
     assert [e.method for e in events] == ["GET", "GET", "PROPFIND", "TRACE"]
     assert len(events[0].request_headers) >= 1000
     assert [v.code for v in events[2].violations] == ["method_not_allowed"]
     assert [v.code for v in events[3].violations] == ["unknown_path"]
 
 
-def test_path_traversal_reaches_no_file(start_proxy: ProxyFactory) -> None:
-    proxy = start_proxy()
+def test_path_traversal_reaches_no_file(shared: ProxyProcess) -> None:
+    proxy = shared
+    earlier = {e.event_id for e in stored_events(proxy.db)}
     secret = proxy.config.read_text()
     attempts = [
         "/.well-known/../../../../etc/passwd",
@@ -91,7 +102,9 @@ def test_path_traversal_reaches_no_file(start_proxy: ProxyFactory) -> None:
         answer = raw(proxy, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         assert b"root:" not in answer and b"[store]" not in answer, path
         assert secret.encode() not in answer
-    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == len(attempts) and e)
+    events = wait_for(
+        lambda: (e := events_since(proxy.db, earlier)) and len(e) == len(attempts) and e
+    )
     assert len(events) == len(attempts)
 
 

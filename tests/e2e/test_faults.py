@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ProxyFactory, stored_events
-from tests.harness import Traffic, wait_for
+from tests.conftest import ProxyFactory, events_since, stored_events
+from tests.harness import ProxyProcess, Traffic, wait_for
 from tests.rogue import Mode, RogueBackend
+
+
+@pytest.fixture(scope="module")
+def rogue_proxy(start_module_proxy: ProxyFactory) -> Iterator[tuple[RogueBackend, ProxyProcess]]:
+    """One proxy (timeout_s 1) before one rogue backend, whose mode each test sets."""
+    with RogueBackend("reset") as rogue:
+        yield rogue, start_module_proxy(backend=rogue.url, proxy={"timeout_s": 1})
 
 
 @pytest.mark.parametrize(
@@ -24,17 +32,26 @@ from tests.rogue import Mode, RogueBackend
     ],
 )
 def test_each_fault_is_recorded_and_the_proxy_keeps_serving(
-    start_proxy: ProxyFactory, mode: Mode, status: int, error: str
+    rogue_proxy: tuple[RogueBackend, ProxyProcess], mode: Mode, status: int, error: str
 ) -> None:
-    with RogueBackend(mode) as rogue:
-        proxy = start_proxy(backend=rogue.url, proxy={"timeout_s": 1})
-        with proxy.client() as client:
-            answers = [client.get("/todos/alice") for _ in range(3)]
-            manifest = client.get("/.well-known/ai-plugin.json")
+    rogue, proxy = rogue_proxy
+    rogue.mode = mode
+    earlier = {e.event_id for e in stored_events(proxy.db)}
+    with proxy.client() as client:
+        answers = [client.get("/todos/alice") for _ in range(3)]
+        manifest = client.get("/.well-known/ai-plugin.json")
     assert [a.status_code for a in answers] == [status] * 3
     assert all(a.headers["content-type"] == "application/json" for a in answers)
     assert manifest.status_code == 200
-    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 4 and e)
+    ids = [a.headers["X-PluginLab-Event-Id"] for a in [*answers, manifest]]
+    events = wait_for(
+        lambda: (
+            (new := events_since(proxy.db, earlier))
+            and {e.event_id for e in new} >= set(ids)
+            and new
+        )
+    )
+    assert [e.event_id for e in events] == ids  # these four, in order, and no other
     assert [e.status for e in events] == [status] * 3 + [200]
     assert all(error in (e.error or "") for e in events[:3]), [e.error for e in events]
 

@@ -8,15 +8,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from pluginlab_tui.examples import Backend, free_port
-from tests.conftest import ProxyFactory, stored_events
+from tests.conftest import ProxyFactory, events_since, stored_events
 from tests.harness import ProxyProcess, Traffic, todo_sections, wait_for, write_config
 
 
-def test_manifest_and_spec_are_answered_by_the_proxy(start_proxy: ProxyFactory) -> None:
-    proxy = start_proxy()
+@pytest.fixture(scope="module")
+def shared(start_module_proxy: ProxyFactory) -> ProxyProcess:
+    """One proxy with the default config for the tests that find their own events."""
+    return start_module_proxy()
+
+
+def test_manifest_and_spec_are_answered_by_the_proxy(shared: ProxyProcess) -> None:
+    proxy = shared
+    earlier = {e.event_id for e in stored_events(proxy.db)}
     with proxy.client() as client:
         manifest = client.get("/.well-known/ai-plugin.json")
         spec_yaml = client.get("/openapi.yaml")
@@ -29,9 +37,7 @@ def test_manifest_and_spec_are_answered_by_the_proxy(start_proxy: ProxyFactory) 
     assert yaml.safe_load(spec_yaml.text)["servers"] == [{"url": public}]
     assert spec_json.json()["paths"].keys() == yaml.safe_load(spec_yaml.text)["paths"].keys()
     assert logo.headers["content-type"] == "image/png" and logo.content.startswith(b"\x89PNG")
-    events = wait_for(
-        lambda: stored_events(proxy.db) if len(stored_events(proxy.db)) == 4 else None
-    )
+    events = wait_for(lambda: len(e := events_since(proxy.db, earlier)) == 4 and e)
     assert [e.path for e in events] == [
         "/.well-known/ai-plugin.json",
         "/openapi.yaml",
@@ -41,9 +47,10 @@ def test_manifest_and_spec_are_answered_by_the_proxy(start_proxy: ProxyFactory) 
 
 
 def test_calls_are_forwarded_with_bodies_intact_and_each_is_one_row(
-    start_proxy: ProxyFactory,
+    shared: ProxyProcess,
 ) -> None:
-    proxy = start_proxy()
+    proxy = shared
+    earlier = {e.event_id for e in stored_events(proxy.db)}
     sent = {"title": "Grüße & milk ☕", "priority": "high", "due": "2026-12-24"}
     with proxy.client() as client:
         added = client.post("/todos/bodies", json=sent)
@@ -53,7 +60,7 @@ def test_calls_are_forwarded_with_bodies_intact_and_each_is_one_row(
         assert added.headers["X-PluginLab-Violations"] == "0"
         for _ in range(9):
             assert client.get("/todos/bodies", params={"status": "open"}).status_code == 200
-    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 10 and e)
+    events = wait_for(lambda: (e := events_since(proxy.db, earlier)) and len(e) >= 10 and e)
     assert len(events) == 10
     first = events[0]
     assert first.event_id == event_id
@@ -111,9 +118,9 @@ def test_sigterm_during_traffic_loses_no_row_and_stops_cleanly(start_proxy: Prox
 
 
 def test_port_in_use_and_missing_files_are_one_line_and_exit_2(
-    start_proxy: ProxyFactory, tmp_path: Path
+    shared: ProxyProcess, tmp_path: Path
 ) -> None:
-    proxy = start_proxy()
+    proxy = shared
     busy = subprocess.run(
         [sys.executable, "-m", "pluginlab_tui", "serve", "--config", str(proxy.config)],
         capture_output=True,

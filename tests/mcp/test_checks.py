@@ -21,6 +21,7 @@ from pluginlab_tui.mcp.jsonrpc import parse_body, parse_text
 from pluginlab_tui.mcp.sessions import Pending
 from pluginlab_tui.mcp.sse import Frame, write_frame
 from pluginlab_tui.validation.violations import CODES, MCP_CODES
+from tests.conftest import examples
 from tests.mcp.live import Exchange, Replay, Seen, drive, frames, make_server, serving
 
 #: The SDK warns of what 2026-07-28 deprecates; the handshake-era session uses it on purpose.
@@ -674,7 +675,7 @@ METHODS = st.sampled_from(
         st.sampled_from(["2025-03-26", "2025-11-25", "2026-07-28"]), st.text(max_size=5)
     ),
 )
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150, quick=50), suppress_health_check=[HealthCheck.too_slow])
 def test_any_json_gives_a_verdict(
     method: str,
     params: Any,

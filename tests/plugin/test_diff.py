@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pluginlab_tui.plugin.diff import Change, diff_specs
+from tests.conftest import examples
 from tests.plugin.conftest import good_spec
 
 
@@ -232,7 +233,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120, quick=40))
 @given(_json, _json)
 def test_diff_never_raises_on_odd_specs(old: Any, new: Any) -> None:
     base = good_spec()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.plugin.findings import Finding
 from pluginlab_tui.plugin.lint import find_spec, lint_paths, lint_texts, summarize
+from tests.conftest import examples
 from tests.plugin.conftest import TODO, good_manifest, good_spec, rules
 
 _keys = st.sampled_from(
@@ -172,7 +173,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150, quick=40))
 @given(st.dictionaries(_keys, _values, max_size=5), st.dictionaries(_keys, _values, max_size=5))
 def test_no_rule_crashes_on_odd_shapes(
     manifest_extra: dict[str, object], spec_extra: dict[str, object]

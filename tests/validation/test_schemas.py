@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pluginlab_tui.validation.schemas import Translator
+from tests.conftest import examples
 
 SPEC: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "specs" / "petshop.yaml").read_text(encoding="utf-8")
@@ -51,13 +52,13 @@ def wheres(instance: Any) -> set[tuple[tuple[str | int, ...], str]]:
     return {(f.path, f.keyword) for f in ORDER.failures(instance)}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150, quick=30))
 @given(order)
 def test_generated_orders_pass(body: dict[str, Any]) -> None:
     assert wheres(body) == set()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100, quick=25))
 @given(order, st.data())
 def test_type_changed_fails_at_its_pointer(body: dict[str, Any], data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(body["items"]) - 1))
@@ -65,7 +66,7 @@ def test_type_changed_fails_at_its_pointer(body: dict[str, Any], data: st.DataOb
     assert (("items", i, "quantity"), "type") in wheres(body)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100, quick=25))
 @given(order, st.data())
 def test_required_dropped_fails_at_its_object(body: dict[str, Any], data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(body["items"]) - 1))
@@ -74,7 +75,7 @@ def test_required_dropped_fails_at_its_object(body: dict[str, Any], data: st.Dat
     assert (("items", i), "required") in wheres(body)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100, quick=25))
 @given(order, st.data())
 def test_enum_changed_fails_at_its_pointer(body: dict[str, Any], data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(body["items"]) - 1))
