@@ -148,6 +148,19 @@ def test_a_handshake_era_session_passes_with_its_sse_answers(
     assert ended and ended[0].status == 200
 
 
+def test_a_body_over_the_limit_on_the_mcp_path_is_an_mcp_event(
+    empty_folder: Path, app_backend: Backend
+) -> None:
+    """mitmproxy refuses the body itself, before any stage: the event is still the MCP path's."""
+    env = {"PLUGINLAB_PROXY__MAX_BODY_BYTES": "100000"}
+    with Proxy(empty_folder, "--mcp", "/mcp", "--backend", app_backend.url, env=env) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", content=b"[" + b"1," * 100_000 + b"1]")
+        events = wait_for(lambda: stored_events(proxy.db))
+    assert answer.status_code == 413
+    assert events and [(e.status, e.protocol, e.rpc_method) for e in events] == [(413, "mcp", None)]
+
+
 def test_the_backend_is_sent_its_own_host(empty_folder: Path, app_backend: Backend) -> None:
     """The app refuses a foreign Host with 421 (DNS rebinding protection); through the proxy,
     whatever Host the caller used, the app sees its own."""
