@@ -177,61 +177,82 @@ def _parsed[M: BaseModel](model: type[M], data: Any) -> tuple[M | None, str | No
         return None, f"{where}: {first['msg']}"
 
 
-def _protected_resource(run: _Run, named: str | None) -> ProtectedResourceMetadata | None:
-    where = pointer("protected_resource")
+@dataclass(frozen=True, slots=True)
+class _Found[M: BaseModel]:
+    """The first document along the discovery URLs: where, and the model (None: malformed)."""
+
+    url: str
+    document: M | None
+    problem: str | None
+
+
+def _first_document[M: BaseModel](
+    run: _Run, urls: list[str], model: type[M]
+) -> tuple[_Found[M] | None, list[str]]:
+    """The first URL that answers with JSON, parsed as `model`; else None and every URL tried
+    with why it gave nothing."""
     tried: list[str] = []
-    for url in build_protected_resource_metadata_discovery_urls(named, run.url):
+    for url in urls:
         data, problem = run.fetch(url)
         if data is None:
             tried.append(f"{url} ({problem})")
             continue
-        document, problem = _parsed(ProtectedResourceMetadata, data)
-        if document is None:
-            run.add("auth-prm-invalid", "error", where, f"{url}: {problem}")
-            return None
-        if str(document.resource).rstrip("/") != run.url.rstrip("/"):
-            run.add(
-                "auth-resource-mismatch",
-                "error",
-                pointer("protected_resource", "resource"),
-                f"{url} names the resource {str(document.resource)!r}, not {run.url!r}: clients "
-                "discard the document, and ChatGPT's token would name another audience",
-            )
-        return document
-    run.add(
-        "auth-prm-missing",
-        "error",
-        where,
-        "no protected resource metadata at " + "; ".join(tried) + ": ChatGPT reports that the "
-        "server does not implement OAuth",
-    )
-    return None
+        document, problem = _parsed(model, data)
+        return _Found(url, document, problem), tried
+    return None, tried
+
+
+def _protected_resource(run: _Run, named: str | None) -> ProtectedResourceMetadata | None:
+    urls = build_protected_resource_metadata_discovery_urls(named, run.url)
+    found, tried = _first_document(run, urls, ProtectedResourceMetadata)
+    if found is None:
+        run.add(
+            "auth-prm-missing",
+            "error",
+            pointer("protected_resource"),
+            "no protected resource metadata at " + "; ".join(tried) + ": ChatGPT reports that "
+            "the server does not implement OAuth",
+        )
+        return None
+    document = found.document
+    if document is None:
+        run.add(
+            "auth-prm-invalid",
+            "error",
+            pointer("protected_resource"),
+            f"{found.url}: {found.problem}",
+        )
+        return None
+    if str(document.resource).rstrip("/") != run.url.rstrip("/"):
+        run.add(
+            "auth-resource-mismatch",
+            "error",
+            pointer("protected_resource", "resource"),
+            f"{found.url} names the resource {str(document.resource)!r}, not {run.url!r}: "
+            "clients discard the document, and ChatGPT's token would name another audience",
+        )
+    return document
 
 
 def _authorization_server(run: _Run, resource: ProtectedResourceMetadata) -> None:
     issuer = str(resource.authorization_servers[0])
-    tried: list[str] = []
-    for url in build_oauth_authorization_server_metadata_discovery_urls(issuer, run.url):
-        data, problem = run.fetch(url)
-        if data is None:
-            tried.append(f"{url} ({problem})")
-            continue
-        document, problem = _parsed(OAuthMetadata, data)
-        if document is None:
-            run.add(
-                "auth-as-invalid", "error", pointer("authorization_server"), f"{url}: {problem}"
-            )
-            return
-        _server_metadata(run, url, issuer, document)
-        _on_mcp_host(run, issuer)
+    urls = build_oauth_authorization_server_metadata_discovery_urls(issuer, run.url)
+    found, tried = _first_document(run, urls, OAuthMetadata)
+    if found is None:
+        run.add(
+            "auth-as-missing",
+            "error",
+            pointer("authorization_server"),
+            f"the authorization server {issuer} has no metadata at " + "; ".join(tried) + ": "
+            "ChatGPT cannot start the sign-in",
+        )
         return
-    run.add(
-        "auth-as-missing",
-        "error",
-        pointer("authorization_server"),
-        f"the authorization server {issuer} has no metadata at " + "; ".join(tried) + ": "
-        "ChatGPT cannot start the sign-in",
-    )
+    if found.document is None:
+        where = pointer("authorization_server")
+        run.add("auth-as-invalid", "error", where, f"{found.url}: {found.problem}")
+        return
+    _server_metadata(run, found.url, issuer, found.document)
+    _on_mcp_host(run, issuer)
 
 
 def _server_metadata(run: _Run, url: str, issuer: str, document: OAuthMetadata) -> None:
