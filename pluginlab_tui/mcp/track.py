@@ -27,6 +27,7 @@ from pluginlab_tui.mcp.sessions import (
     Direction,
     Pending,
     Sessions,
+    Transport,
     era_of,
     header,
     version_in_force,
@@ -123,13 +124,15 @@ class Tracker[C]:
         first_id: str,
         *,
         query_session: str | None = None,
+        transport: Transport = "streamable-http",
     ) -> tuple[list[Record[C]], list[Record[C]]]:
         """A POST's body: (its records, the evicted ones now unanswered).
 
         Its records are its requests (waiting), its notifications, invalid messages and
         unmatched answers (done when the POST is answered), and the server requests it answers
-        (their `answer` set). The first new record gets `first_id`. `query_session` is the session the
-        transport names when no Mcp-Session-Id does (the HTTP+SSE transport's query).
+        (their `answer` set). The first new record gets `first_id`. `query_session` is the session
+        the transport names when no Mcp-Session-Id does (the HTTP+SSE transport's query), and
+        `transport` which one it is.
         """
         session_id = header(headers, SESSION_HEADER) or query_session
         sent_version = header(headers, VERSION_HEADER)
@@ -150,6 +153,7 @@ class Tracker[C]:
             session_id=session_id,
             session_known=known,
             sessions_issued=self.sessions.issued,
+            transport=transport,
         )
         for message in messages:
             if message.kind in ("result", "error") and message.id is not None:

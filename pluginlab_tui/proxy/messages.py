@@ -17,7 +17,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from mitmproxy import http
 
@@ -81,6 +80,8 @@ class Carried:
     legacy: bool = False
     #: The start of an announcing stream, held back until its first event is whole.
     held: bytearray | None = None
+    #: Its body was too large to read: its answer is its own event's, answering nothing read.
+    unread: bool = False
     #: Records done, to be recorded once the bytes that completed them are kept.
     ready: list[Record[Carried]] = field(default_factory=list)
 
@@ -119,6 +120,7 @@ class Messages:
             return
         body = decoded(request, self.runtime.config.proxy.max_inflated_bytes, exchange)
         if body.too_large:  # as on the OpenAPI path: not read, not called a bad message
+            carried.unread = True
             exchange.check = RequestCheck(None, None, [too_large_to_check("request")])
             if self.runtime.config.proxy.strict:
                 answer_strictly(flow, exchange, exchange.check.violations)
@@ -131,6 +133,7 @@ class Messages:
             exchange.ts,
             exchange.event_id,
             query_session=session_id,
+            transport="sse" if carried.legacy else "streamable-http",
         )
         carried.records = records
         for record in records:
@@ -173,7 +176,7 @@ class Messages:
             return
         carried.answer_session = flow.response.headers.get(SESSION_HEADER)
         relayed = self.relay.relayed.get(id(flow))
-        if relayed is not None and relayed.tee is not None:
+        if relayed is not None and relayed.tee is not None and not carried.unread:
             carried.parser = Parser()
             if carried.announces:
                 carried.held = bytearray()
@@ -226,7 +229,7 @@ class Messages:
 
     def _json_answer(self, carried: Carried, response: http.Response) -> None:
         kind = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-        if kind != "application/json" or not response.raw_content:
+        if kind != "application/json" or not response.raw_content or carried.unread:
             return
         body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
         messages = parse_body(body.content, carried.version)
@@ -318,10 +321,11 @@ class Messages:
 
     def _endpoint(self, carried: Carried, frame: Frame) -> Frame | None:
         """HTTP+SSE: the message path the stream announces is learned as MCP traffic, the
-        stream's session is the one it names, and the event is pointed at the proxy: its public
-        URL when the client came by that host, else a path the client resolves against the URL
-        it opened (the SDK's client refuses an endpoint on another origin). An endpoint that is
-        not a plain path on the backend is passed on as it came, and the stream's event says so."""
+        stream's session is the one it names, and the event is pointed at the proxy: at
+        proxy.public_url when it is set (a tunnel's URL, the one clients come by), else at a path
+        the client resolves against the URL it opened, whichever name of the proxy that was (the
+        SDK's client refuses an endpoint on another origin). An endpoint that is not a plain path
+        on the backend is passed on as it came, and the stream's event says so."""
         relayed = self.relay.relayed.get(id(carried.flow))
         if relayed is None:
             return None
@@ -336,9 +340,9 @@ class Messages:
             )
             return None
         carried.session_id = target.session_id
-        public = self.runtime.config.proxy.public_url
-        absolute = (request.host_header or "").lower() == urlsplit(public).netloc.lower()
-        data = rewrite_endpoint(target, public, absolute=absolute)
+        proxy = self.runtime.config.proxy
+        absolute = "public_url" in proxy.model_fields_set
+        data = rewrite_endpoint(target, proxy.public_url, absolute=absolute)
         return Frame(data, frame.event, frame.id, frame.retry)
 
     def _server(
