@@ -7,6 +7,9 @@
   once `go` is set (a POST's stream then ends; a GET's waits for `go` and ends).
 - `scripted(go)`: GET /mcp sends a notification and two server requests, then is held open
   until `go`; with Last-Event-ID it replays; POST answers requests (or a batch) as JSON, else 202.
+- `split_endpoint(go)`: GET /sse sends its `endpoint` event (an absolute URL naming the server)
+  in three pieces, then a message, then holds the stream open until `go`; GET /sse/elsewhere
+  announces a message path on another origin.
 - `legacy_app(server)`: the official SDK's HTTP+SSE transport (`sse_app`, /sse and /messages/)
   for an MCPServer, its `endpoint` event made an absolute URL naming the server itself (as some
   servers send it; the SDK's client refuses it unless it names the URL the client opened).
@@ -104,6 +107,31 @@ def scripted(go: threading.Event) -> Starlette:
         return JSONResponse(answers if isinstance(value, list) else answers[0])
 
     return Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])])
+
+
+MESSAGE = b'event: message\r\ndata: {"jsonrpc":"2.0","method":"notifications/progress"}\r\n\r\n'
+
+
+def split_endpoint(go: threading.Event) -> Starlette:
+    async def pieces(own: str) -> AsyncIterator[bytes]:
+        for piece in (b"event: endp", f"oint\r\ndata: {own}/mess".encode(), b"ages/?session_"):
+            yield piece
+            await asyncio.sleep(0.05)  # each piece a chunk of its own on the wire
+        yield b"id=abc\r\n\r\n" + MESSAGE
+        await _until(go)
+
+    async def elsewhere() -> AsyncIterator[bytes]:
+        yield b"event: endpoint\r\ndata: http://elsewhere.example/messages/?session_id=x\r\n\r\n"
+        await _until(go)
+
+    async def sse(request: Request) -> StreamingResponse:
+        own = f"http://{request.url.netloc}"
+        return StreamingResponse(pieces(own), media_type="text/event-stream")
+
+    async def other(request: Request) -> StreamingResponse:
+        return StreamingResponse(elsewhere(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/sse", sse), Route("/sse/elsewhere", other)])
 
 
 def legacy_app(server: MCPServer) -> Any:

@@ -28,7 +28,7 @@ from tests.conftest import events_since, stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
 from tests.mcp.servers import serving, widget_server
-from tests.sse_servers import legacy_app
+from tests.sse_servers import MESSAGE, Gated, legacy_app, split_endpoint
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +161,40 @@ def test_without_a_public_url_the_endpoint_is_a_path_on_the_proxy(
     # no proxy.public_url: a path, which the client resolves against the URL it opened
     assert b"event: endpoint" in first and b"data: /messages/?session_id=" in first
     assert "echo" in listed
+    assert any("MCP at /sse" in line for line in proxy.lines)
+
+
+def test_an_endpoint_event_in_pieces_is_pointed_at_the_proxy_and_the_stream_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with (
+        Gated(split_endpoint) as backend,
+        Proxy(tmp_path, "--mcp-sse", "/sse", "--backend", backend.url) as proxy,
+        proxy.client() as client,
+    ):
+        with client.stream("GET", "/sse") as stream:
+            chunks = stream.iter_raw()
+            got = b""
+            while MESSAGE not in got:
+                got += next(chunks)
+            # the message came while the server holds its stream open
+            assert not backend.go.is_set()
+        with client.stream("GET", "/sse/elsewhere") as stream:
+            chunks = stream.iter_raw()
+            other = b""
+            while first_event_end(other) is None:
+                other += next(chunks)
+        backend.go.set()
+        events = wait_for(lambda: len(by_method(stored_events(proxy.db), None)) == 2)
+        streams = by_method(stored_events(proxy.db), None)
+    assert got.startswith(b"event: endpoint\ndata: /messages/?session_id=abc\n\n")
+    assert backend.url.encode() not in got
+    assert events and streams[0].session_id == "abc"
+    assert [f["event"] for f in streams[0].frames] == ["endpoint", "message"]
+    # another origin is not the proxy's to relay: passed on as it came, and the event says so
+    assert b"data: http://elsewhere.example/messages/?session_id=x" in other
+    assert streams[1].error is not None and "not a path on the backend" in streams[1].error
 
 
 def test_a_post_to_the_announced_path_names_the_event_of_its_message(proxy: Proxy) -> None:
