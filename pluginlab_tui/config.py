@@ -227,8 +227,7 @@ class McpSection(Section):
     endpoint: str | None = None
     """The path of the MCP endpoint (e.g. "/mcp"): requests to it, or below it, are MCP traffic."""
     sse_endpoint: str | None = None
-    """The older HTTP+SSE transport's stream path (e.g. "/sse"): a GET there is MCP traffic, and
-    so are the POSTs to the message path its `endpoint` event announces."""
+    """HTTP+SSE's stream path (e.g. "/sse"): it and the message path it announces are MCP."""
     stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
     """An MCP event stream (SSE) ends after this many seconds without a chunk."""
 
