@@ -9,7 +9,8 @@
   until `go`; with Last-Event-ID it replays; POST answers requests (or a batch) as JSON, else 202.
 - `split_endpoint(go)`: GET /sse sends its `endpoint` event (an absolute URL naming the server)
   in three pieces, then a message, then holds the stream open until `go`; GET /sse/elsewhere
-  announces a message path on another origin.
+  announces a message path on another origin; GET /sse/chatter sends 80 KiB of comments and a
+  message before any event ends.
 - `legacy_app(server)`: the official SDK's HTTP+SSE transport (`sse_app`, /sse and /messages/)
   for an MCPServer, its `endpoint` event made an absolute URL naming the server itself (as some
   servers send it; the SDK's client refuses it unless it names the URL the client opened).
@@ -124,6 +125,12 @@ def split_endpoint(go: threading.Event) -> Starlette:
         yield b"event: endpoint\r\ndata: http://elsewhere.example/messages/?session_id=x\r\n\r\n"
         await _until(go)
 
+    async def chatter() -> AsyncIterator[bytes]:
+        for _ in range(80):
+            yield b": " + b"x" * 1021 + b"\n"
+        yield MESSAGE
+        await _until(go)
+
     async def sse(request: Request) -> StreamingResponse:
         own = f"http://{request.url.netloc}"
         return StreamingResponse(pieces(own), media_type="text/event-stream")
@@ -131,7 +138,11 @@ def split_endpoint(go: threading.Event) -> Starlette:
     async def other(request: Request) -> StreamingResponse:
         return StreamingResponse(elsewhere(), media_type="text/event-stream")
 
-    return Starlette(routes=[Route("/sse", sse), Route("/sse/elsewhere", other)])
+    async def noisy(request: Request) -> StreamingResponse:
+        return StreamingResponse(chatter(), media_type="text/event-stream")
+
+    routes = [Route("/sse", sse), Route("/sse/elsewhere", other), Route("/sse/chatter", noisy)]
+    return Starlette(routes=routes)
 
 
 def legacy_app(server: MCPServer) -> Any:

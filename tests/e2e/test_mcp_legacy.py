@@ -185,8 +185,13 @@ def test_an_endpoint_event_in_pieces_is_pointed_at_the_proxy_and_the_stream_goes
             other = b""
             while first_event_end(other) is None:
                 other += next(chunks)
+        with client.stream("GET", "/sse/chatter") as stream:
+            chunks = stream.iter_raw()
+            noise = b""
+            while MESSAGE not in noise:  # not held back past 64 KiB waiting for an event
+                noise += next(chunks)
         backend.go.set()
-        events = wait_for(lambda: len(by_method(stored_events(proxy.db), None)) == 2)
+        events = wait_for(lambda: len(by_method(stored_events(proxy.db), None)) == 3)
         streams = by_method(stored_events(proxy.db), None)
     assert got.startswith(b"event: endpoint\ndata: /messages/?session_id=abc\n\n")
     assert backend.url.encode() not in got
@@ -195,6 +200,27 @@ def test_an_endpoint_event_in_pieces_is_pointed_at_the_proxy_and_the_stream_goes
     # another origin is not the proxy's to relay: passed on as it came, and the event says so
     assert b"data: http://elsewhere.example/messages/?session_id=x" in other
     assert streams[1].error is not None and "not a path on the backend" in streams[1].error
+    assert noise.startswith(b": xxx") and len(noise) == 80 * 1024 + len(MESSAGE)
+
+
+def test_in_strict_mode_a_legacy_post_still_reaches_the_server_and_is_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def session() -> Any:
+        async with Client(sse_client(f"{proxy.url}/sse"), mode="legacy") as client:
+            await client.list_tools()
+            return await client.call_tool("get_weather", {"city": 5})
+
+    with Proxy(tmp_path, "--mcp-sse", "/sse", "--backend", backend, "--strict") as proxy:
+        # the client reads answers on its stream only: the server's answer, not a hang
+        called = anyio.run(session)
+        found = wait_for(lambda: by_method(stored_events(proxy.db), "tools/call"))
+    assert called.is_error
+    (event,) = found
+    assert [v.code for v in event.violations] == ["mcp_invalid_arguments"]
+    assert answer_of(event)["isError"] is True
 
 
 def test_a_post_to_the_announced_path_names_the_event_of_its_message(proxy: Proxy) -> None:

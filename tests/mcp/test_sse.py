@@ -121,6 +121,16 @@ def test_the_first_event_ends_at_its_blank_line(eol: bytes) -> None:
     assert first_event_end(b": only a comment" + eol + eol) is None
 
 
+@given(st.integers(min_value=0, max_value=len(STREAM)))
+def test_the_first_event_ends_where_the_parser_gives_its_first_frame(cut: int) -> None:
+    end = first_event_end(STREAM[:cut])
+    first = Parser().feed(STREAM[:cut])
+    if end is None:  # not yet given, or given on a CR that may be half of a CRLF
+        assert not first or (len(first) == 1 and STREAM[:cut].endswith(b"\r"))
+    else:
+        assert Parser().feed(STREAM[:end]) == EXPECTED[:1] and first[:1] == EXPECTED[:1]
+
+
 def test_a_cr_at_the_end_may_be_half_a_crlf() -> None:
     assert first_event_end(b"data: x\r\n\r") is None
     assert first_event_end(b"data: x\r\n\r\n") == 11
