@@ -208,15 +208,15 @@ def test_in_strict_mode_a_legacy_post_still_reaches_the_server_and_is_flagged(
 ) -> None:
     monkeypatch.chdir(tmp_path)
 
-    async def session() -> Any:
-        async with Client(sse_client(f"{proxy.url}/sse"), mode="legacy") as client:
+    async def session(url: str) -> Any:
+        async with Client(sse_client(f"{url}/sse"), mode="legacy") as client:
             await client.list_tools()
             return await client.call_tool("get_weather", {"city": 5})
 
-    with Proxy(tmp_path, "--mcp-sse", "/sse", "--backend", backend, "--strict") as proxy:
+    with Proxy(tmp_path, "--mcp-sse", "/sse", "--backend", backend, "--strict") as strict:
         # the client reads answers on its stream only: the server's answer, not a hang
-        called = anyio.run(session)
-        found = wait_for(lambda: by_method(stored_events(proxy.db), "tools/call"))
+        called = anyio.run(session, strict.url)
+        found = wait_for(lambda: by_method(stored_events(strict.db), "tools/call"))
     assert called.is_error
     (event,) = found
     assert [v.code for v in event.violations] == ["mcp_invalid_arguments"]
