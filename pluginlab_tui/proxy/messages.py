@@ -232,6 +232,9 @@ class Messages:
         if kind != "application/json" or not response.raw_content or carried.unread:
             return
         body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
+        if body.too_large:
+            self._unread_answer(carried, response)
+            return
         messages = parse_body(body.content, carried.version)
         for message in messages:
             if message.kind == "invalid" and not carried.own:
@@ -242,6 +245,26 @@ class Messages:
                 response.headers["content-type"] = "application/json"
             self._record_all(carried.ready)
             carried.ready.clear()
+
+    def _unread_answer(self, carried: Carried, response: http.Response) -> None:
+        """A JSON answer too large to read (proxy.max_inflated_bytes), flagged as on the OpenAPI
+        path: the requests of its POST are recorded unanswered with the violation; in strict
+        mode the answer to a lone request is replaced by -32603 naming it."""
+        violation = too_large_to_check("response")
+        carried.exchange.response_violations = [violation]
+        waiting = [r for r in carried.own.values() if r.waits]
+        lone = waiting[0] if len(waiting) == 1 else None
+        if self.runtime.config.proxy.strict and lone is not None and lone.message.id is not None:
+            answer = strict.invalid_result(lone.message.id, [violation], lone.context.era)
+            exchange = carried.exchange
+            exchange.bodies = [(m, b) for m, b in exchange.bodies if m is not response]
+            response.headers.pop("content-encoding", None)
+            response.content = json.dumps(answer.body).encode()
+            response.headers["content-type"] = "application/json"
+            exchange.answered_by = "proxy"
+        for record in waiting:
+            if self.tracker.give_up(record, f"{violation.message}: the answer was not read"):
+                self._record(record)
 
     def _chunk(self, carried: Carried, chunk: bytes) -> bytes | None:
         """One chunk of an SSE answer as it is relayed: the bytes to send instead (strict
@@ -517,7 +540,10 @@ class Messages:
             error=exchange.error,
             exchange_id=exchange.event_id,
             frames=tuple(carrier.frames),
-            faults=list(exchange.faults) if client_sent else [],
+            # the proxy's faults, and what it could not read of the answer (too large)
+            faults=list(exchange.faults) + (exchange.response_violations or [])
+            if client_sent
+            else [],
         )
 
     def _part(self, message: http.Message, exchange: Exchange, cap: int) -> Part:

@@ -12,6 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from pluginlab_tui.store.event import Event
 from tests.bombs import alias_bomb, gzip_bomb
@@ -304,3 +308,33 @@ def test_a_gzip_bomb_on_the_mcp_path_is_too_large_to_check_as_on_the_openapi_pat
         assert [v["code"] for v in answer.json()["violations"]] == ["body_too_large_to_check"]
     else:
         assert event.status == answer.status_code
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_mcp_server_answering_a_gzip_bomb_is_flagged_as_on_the_openapi_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strict: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bomb = gzip_bomb(64 * MiB)
+
+    async def answer(request: Request) -> Response:
+        headers = {"content-encoding": "gzip"}
+        return Response(bomb, media_type="application/json", headers=headers)
+
+    app = Starlette(routes=[Route("/mcp", answer, methods=["POST"])])
+    call = {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}
+    flags = ["--strict"] if strict else []
+    with serving(app) as backend:
+        with Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend, *flags) as proxy:
+            with proxy.client() as client:
+                got = client.post("/mcp", json=call, headers={"accept": "application/json"})
+            found = wait_for(lambda: [e for e in stored_events(proxy.db) if e.path == "/mcp"])
+    (event,) = found
+    assert event.rpc_method == "tools/list" and event.rpc_id == "3"
+    assert codes(event) == [("body_too_large_to_check", "response")]
+    assert event.error is not None and "not read" in event.error
+    if strict:  # a JSON-RPC error naming it, in place of what could not be read
+        assert got.json()["error"]["code"] == -32603
+        assert "body_too_large_to_check" in got.json()["error"]["message"]
+    else:  # relayed as it came
+        assert got.headers["content-encoding"] == "gzip"
