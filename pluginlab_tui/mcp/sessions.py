@@ -1,5 +1,9 @@
 """The version in force and the requests in flight, per MCP session; bounded, oldest evicted.
 
+Bounded in bytes too: a session id the spec does not allow (visible ASCII, 0x21 to 0x7E) or
+longer than MAX_SESSION_ID is never kept (`session_id_problem` says why; the proxy refuses it
+from a client), and an SSE event id longer than _LONG_EVENT_ID is remembered by its digest.
+
 Handshake era (2024-11-05 to 2025-11-25): `initialize` negotiates a version for the session that
 its `Mcp-Session-Id` names (or for the sessionless bucket, key None). Stateless era (2026-07-28):
 each request carries its version in `params._meta` and the `MCP-Protocol-Version` header.
@@ -7,6 +11,7 @@ each request carries its version in `params._meta` and the `MCP-Protocol-Version
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +32,24 @@ RequestId = int | str
 
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
+#: The longest session id kept (the SDK's are 32 characters).
+MAX_SESSION_ID = 4096
+#: SSE event ids longer than this are remembered by a digest of them.
+_LONG_EVENT_ID = 64
+
+
+def session_id_problem(session_id: str) -> str | None:
+    """Why no session can have this id (the spec: visible ASCII only), or None."""
+    if not session_id:
+        return "the session id is empty"
+    if len(session_id) > MAX_SESSION_ID:
+        return (
+            f"the session id is {len(session_id):,} characters long"
+            f" (at most {MAX_SESSION_ID:,} are kept)"
+        )
+    if not (session_id.isascii() and session_id.isprintable()) or " " in session_id:
+        return "the session id holds a character outside visible ASCII (0x21 to 0x7E)"
+    return None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -129,7 +152,10 @@ class Sessions:
         return session
 
     def _bucket(self, session_id: str | None) -> Session:
+        """The session's state, made when new; one whose id cannot be a session's is not kept."""
         session = self.get(session_id)
+        if session is None and session_id is not None and session_id_problem(session_id):
+            return Session(session_id)
         if session is None:
             session = self._sessions[session_id] = Session(session_id)
             while len(self._sessions) > self.max_sessions:
@@ -186,6 +212,9 @@ class Sessions:
         Event ids are unique across a session's streams, so `stream` may be left empty.
         """
         events = self._bucket(session_id).events
+        if len(event_id) > _LONG_EVENT_ID:
+            digest = hashlib.blake2b(event_id.encode("utf-8", "surrogatepass"), digest_size=16)
+            event_id = f"blake2b:{digest.hexdigest()}"
         key = (stream, event_id)
         if key in events:
             return False

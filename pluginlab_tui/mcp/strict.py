@@ -96,6 +96,12 @@ def invalid_result(request_id: RequestId, violations: list[Violation], era: Era)
     return error(request_id, INTERNAL_ERROR, text, _data(violations), era)
 
 
+def bad_session(violation: Violation) -> Answer:
+    """A session id no session can have: 400 with -32600, as the SDK answers a bad request."""
+    text = f"Bad Request: {_listing([violation])}"
+    return error(None, INVALID_REQUEST, text, _data([violation]), "handshake", 400)
+
+
 def unknown_method(request_id: RequestId | None, method: str, era: Era) -> Answer:
     return error(request_id, METHOD_NOT_FOUND, f"Method not found: {method}", None, era)
 

@@ -5,7 +5,9 @@ JSON or SSE, else on the session's GET stream); a server's request on a stream w
 client's answer (a later POST); a notification, an invalid message and an answer to nothing are
 records of their own. A record keeps the frozen checks.Context its message is checked with, so
 the checks can run later, elsewhere (the writer thread). The HTTP exchange a message travelled
-in is opaque here (`carrier`). Bounded: the sessions (Sessions), and the records waiting.
+in is opaque here (`carrier`). Bounded: the sessions (Sessions), and the records waiting, in
+number and in the bytes of their messages (a flood of large requests nobody answers is let go,
+oldest first).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from pluginlab_tui.mcp.sessions import (
 
 #: Records waiting for an answer, at most; the oldest is let go (recorded as unanswered).
 MAX_WAITING = 1000
+#: The bytes of the messages waiting, at most (two of proxy.max_inflated_bytes' default).
+MAX_WAITING_BYTES = 32 * 1024 * 1024
 
 
 def new_id() -> str:
@@ -77,6 +81,8 @@ class Record[C]:
     unanswered: str | None = None
     #: The catalogue after its answer (a list result, a widget read), when it taught one.
     taught: Catalogue | None = None
+    #: The bytes its message came in (its share of a batch), counted while it waits.
+    size: int = 0
 
     @property
     def direction(self) -> Direction:
@@ -102,12 +108,16 @@ class Tracker[C]:
         *,
         slow_ms: float | None = None,
         max_waiting: int = MAX_WAITING,
+        max_waiting_bytes: int = MAX_WAITING_BYTES,
     ) -> None:
         self.sessions = sessions or Sessions()
         self.catalogue: Catalogue | None = None
         self.slow_ms = slow_ms
         self.max_waiting = max_waiting
+        self.max_waiting_bytes = max_waiting_bytes
         self._waiting: OrderedDict[tuple[Any, ...], Record[C]] = OrderedDict()
+        #: The sizes of the records waiting, summed.
+        self.waiting_bytes = 0
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -155,9 +165,10 @@ class Tracker[C]:
             sessions_issued=self.sessions.issued,
             transport=transport,
         )
+        share = len(body) // max(len(messages), 1) + 1
         for message in messages:
             if message.kind in ("result", "error") and message.id is not None:
-                waiting = self._waiting.pop(_key(session_id, "server", message.id), None)
+                waiting = self._take(_key(session_id, "server", message.id))
                 self.sessions.answer(session_id, "server", message.id)
                 if waiting is not None:
                     waiting.answer = message
@@ -169,6 +180,7 @@ class Tracker[C]:
             era = era_of(sent_version, message.params)
             ctx = replace(base, version=version_now, era=era)
             record = Record(next(ids, None) or new_id(), message, ctx, carrier, now, ts)
+            record.size = share
             if message.kind == "request" and message.id is not None and message.method:
                 pending = Pending(
                     message.method, version_now or "", now, "client", subject(message)
@@ -197,12 +209,14 @@ class Tracker[C]:
         answer_session: str | None = None,
         own: Mapping[RequestId, Record[C]] | None = None,
         text: str | None = None,
+        size: int | None = None,
     ) -> Seen[C]:
         """A message from the server (a JSON answer, or a frame of a stream, `text` its data).
 
         `own` are the requests of the POST it answers (looked up first); `session_id` is the
         session of the HTTP exchange, `answer_session` the one its answer header named (an
-        initialize's answer opens it); `version` the version in force on that exchange.
+        initialize's answer opens it); `version` the version in force on that exchange; `size`
+        the bytes the message came in (its text's, when not told).
         """
         if message.kind in ("result", "error"):
             record = self._claim(message, session_id, own)
@@ -223,6 +237,7 @@ class Tracker[C]:
             return Seen([record], [], [])
         ctx = Context("server", version, session_id=session_id, catalogue=self.catalogue)
         record = Record(new_id(), message, ctx, carrier, now, ts, text)
+        record.size = size if size is not None else len(text or "")
         if message.kind == "request" and message.id is not None and message.method:
             pending = Pending(message.method, version or "", now, "server", subject(message))
             self.sessions.expect(session_id, message.id, pending)
@@ -253,7 +268,7 @@ class Tracker[C]:
         if found is None:
             return None
         if self._waiting.get(key) is found:
-            del self._waiting[key]
+            self._take(key)
             self.sessions.answer(session_id, "client", rid)
         return found
 
@@ -294,16 +309,30 @@ class Tracker[C]:
     def _wait(self, key: tuple[Any, ...], record: Record[C]) -> list[Record[C]]:
         """Keep a request until its answer; the records let go to stay in bounds."""
         evicted: list[Record[C]] = []
-        old = self._waiting.pop(key, None)
+        old = self._take(key)
         if old is not None and old.waits:
             old.unanswered = "another request with the same id came before the answer"
             evicted.append(old)
         self._waiting[key] = record
-        while len(self._waiting) > self.max_waiting:
-            _, out = self._waiting.popitem(last=False)
-            out.unanswered = f"let go unanswered: over {self.max_waiting} requests waiting"
+        self.waiting_bytes += record.size
+        while len(self._waiting) > 1 and (
+            len(self._waiting) > self.max_waiting or self.waiting_bytes > self.max_waiting_bytes
+        ):
+            out = self._take(next(iter(self._waiting)))
+            assert out is not None
+            out.unanswered = (
+                f"let go unanswered: over {self.max_waiting} requests"
+                f" or {self.max_waiting_bytes:,} bytes waiting"
+            )
             evicted.append(out)
         return evicted
+
+    def _take(self, key: tuple[Any, ...]) -> Record[C] | None:
+        """A record no longer waiting, out of the table (None if none waited under `key`)."""
+        record = self._waiting.pop(key, None)
+        if record is not None:
+            self.waiting_bytes -= record.size
+        return record
 
     def give_up(self, record: Record[C], why: str) -> bool:
         """A request that will not be answered now; False if it was answered already."""
@@ -314,7 +343,7 @@ class Tracker[C]:
         if rid is not None:
             key = _key(record.context.session_id, record.direction, rid)
             if self._waiting.get(key) is record:
-                del self._waiting[key]
+                self._take(key)
                 self.sessions.answer(record.context.session_id, record.direction, rid)
         return True
 

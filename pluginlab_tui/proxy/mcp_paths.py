@@ -1,7 +1,10 @@
 """Which request paths are MCP traffic: the configured endpoints (mcp.endpoint and
-mcp.sse_endpoint, each with what lies below it) and the message paths that the older HTTP+SSE
-transport's streams announced in their `endpoint` event (learned as they pass, exact paths,
-at most MAX_LEARNED: the oldest is forgotten).
+mcp.sse_endpoint) and the message paths that the older HTTP+SSE transport's streams announced
+in their `endpoint` event (learned as they pass, at most MAX_LEARNED: the oldest is forgotten),
+each with what lies below it. Below too, because servers mount their message handler there
+(the SDK's `Mount("/messages/")` serves `/messages/anything?session_id=...` as well): a path the
+backend serves as MCP is never gated, checked or forwarded as plain HTTP (with auth.mode oauth,
+that would skip the token's audience and scopes and pass the token on to the backend).
 
 A backend cannot make just any path MCP traffic: the root, the proxy's own namespace and a path
 that is not plain are never learned.
@@ -33,8 +36,9 @@ class McpPaths:
         return at_or_below(path, self.section.sse_endpoint)
 
     def is_messages(self, path: str) -> bool:
-        """A message path a stream announced (a trailing slash makes no difference)."""
-        return (path.rstrip("/") or "/") in self._learned
+        """A message path a stream announced, or below it (a trailing slash makes no
+        difference)."""
+        return any(at_or_below(path, learned) for learned in self._learned)
 
     def learn(self, path: str) -> str | None:
         """Take an announced path as MCP traffic: its canonical form, or None when refused."""

@@ -24,7 +24,7 @@ from pluginlab_tui.mcp import strict
 from pluginlab_tui.mcp.checks import check
 from pluginlab_tui.mcp.jsonrpc import Message as RpcMessage
 from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
-from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER
+from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER, session_id_problem
 from pluginlab_tui.mcp.sse import (
     Frame,
     Overflow,
@@ -48,6 +48,7 @@ from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
 from pluginlab_tui.store.parts import Auth, Rpc
 from pluginlab_tui.validation.validator import RequestCheck, too_large_to_check
+from pluginlab_tui.validation.violations import Violation
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ type Rec = Record["Carried"]
 
 #: An HTTP+SSE stream's start held back at most, waiting for its first event to be whole.
 MAX_HELD = 64 * 1024
+#: An SSE frame's id or event name as the events list it, at most this many characters: every
+#: event of a stream lists the stream's frames, so a backend's 1 MB ids are not copied into each.
+MAX_FRAME_NAME = 128
 
 
 @dataclass(slots=True, eq=False)
@@ -116,6 +120,11 @@ class Messages:
             carried.session_id = session_id = request.query.get("session_id")
         carried.version = self.tracker.sessions.version(session_id, headers.get(VERSION_HEADER))
         self.carried[id(flow)] = carried
+        problem = None if session_id is None else session_id_problem(session_id)
+        if problem is not None:
+            carried.session_id = None
+            self._refuse_session(flow, exchange, problem, legacy=carried.legacy)
+            return
         if request.method != "POST" or not request.raw_content:
             return
         body = decoded(request, self.runtime.config.proxy.max_inflated_bytes, exchange)
@@ -151,6 +160,19 @@ class Messages:
         # HTTP+SSE: the client reads answers on its stream only, so none is given in the POST's
         if self.runtime.config.proxy.strict and len(records) == 1 and not carried.legacy:
             self._strict_request(flow, exchange, records[0])
+
+    @staticmethod
+    def _refuse_session(
+        flow: http.HTTPFlow, exchange: Exchange, problem: str, *, legacy: bool
+    ) -> None:
+        """A session id that no session can have (mcp/sessions.py) is answered here with 400,
+        in every mode: the server is not called, and the id is kept nowhere."""
+        where = "query.session_id" if legacy else "header.Mcp-Session-Id"
+        violation = Violation("mcp_session", "request", where, problem)
+        exchange.check = RequestCheck(None, None, [violation])
+        exchange.answered_by = "proxy"
+        answer = strict.bad_session(violation)
+        flow.response = json_response(answer.status, answer.body)
 
     def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
         """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
@@ -236,10 +258,11 @@ class Messages:
             self._unread_answer(carried, response)
             return
         messages = parse_body(body.content, carried.version)
+        share = len(body.content) // len(messages) + 1
         for message in messages:
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
+            replaced = self._server(carried, message, None, rewrite=len(messages) == 1, size=share)
             if replaced is not None:
                 response.content = json.dumps(replaced.body).encode()
                 response.headers["content-type"] = "application/json"
@@ -369,7 +392,13 @@ class Messages:
         return Frame(data, frame.event, frame.id, frame.retry)
 
     def _server(
-        self, carried: Carried, message: RpcMessage, text: str | None, *, rewrite: bool = False
+        self,
+        carried: Carried,
+        message: RpcMessage,
+        text: str | None,
+        *,
+        rewrite: bool = False,
+        size: int | None = None,
     ) -> strict.Answer | None:
         """A server message: its records (recorded once `ready` is flushed); in strict mode
         with `rewrite`, the -32603 answer that replaces a result breaking the contract."""
@@ -385,6 +414,7 @@ class Messages:
             answer_session=carried.answer_session,
             own=carried.own,
             text=text,
+            size=size,
         )
         for record in seen.done:
             owner = record.carrier
@@ -570,7 +600,13 @@ def _frame_entry(item: Frame | Overflow, at_ms: float) -> dict[str, Any]:
     if isinstance(item, Overflow):
         return {"at_ms": at_ms, "id": None, "event": None, "size": item.size}
     size = len(item.data.encode("utf-8", "replace"))
-    return {"at_ms": at_ms, "id": item.id, "event": item.event, "size": size}
+    return {"at_ms": at_ms, "id": _short(item.id), "event": _short(item.event), "size": size}
+
+
+def _short(name: str | None) -> str | None:
+    if name is None or len(name) <= MAX_FRAME_NAME:
+        return name
+    return name[:MAX_FRAME_NAME] + "…"
 
 
 def _dumps(value: Any) -> str:

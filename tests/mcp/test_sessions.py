@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pluginlab_tui.mcp.sessions import Pending, Sessions, era_of, version_in_force
+import sys
+
+from pluginlab_tui.mcp.sessions import (
+    MAX_SESSION_ID,
+    Pending,
+    Sessions,
+    era_of,
+    session_id_problem,
+    version_in_force,
+)
 
 META = {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}
 
@@ -91,3 +100,27 @@ def test_every_table_is_bounded_and_evictions_are_counted() -> None:
     for i in range(3):
         sessions.first_sight("s5", f"e{i}")
     assert sessions.evicted_event_ids == 1
+
+
+def test_a_session_id_no_session_can_have_is_named_and_never_kept() -> None:
+    assert session_id_problem("a" * 32) is None and session_id_problem("!~") is None
+    too_long = "a" * (MAX_SESSION_ID + 1)
+    for bad in ("", too_long, "a b", "a\tb", "caf\u00e9", "x\udcff", "a\x7f"):
+        assert session_id_problem(bad), repr(bad)
+    assert "4,097 characters" in (session_id_problem(too_long) or "")
+    sessions = Sessions()
+    sessions.open(too_long, "2025-11-25")
+    sessions.expect("a b", 1, Pending("ping", "2025-11-25", 0.0, "client"))
+    assert sessions.first_sight("x\udcff", "e1") and sessions.first_sight("x\udcff", "e1")
+    assert len(sessions) == 0 and sessions.get(too_long) is None
+
+
+def test_long_event_ids_are_remembered_by_a_digest() -> None:
+    sessions = Sessions()
+    long_ids = [f"{i}-" + "e" * 100_000 for i in range(20)]
+    assert all(sessions.first_sight("s", event_id) for event_id in long_ids)
+    assert not any(sessions.first_sight("s", event_id) for event_id in long_ids)
+    session = sessions.get("s")
+    assert session is not None
+    kept = sum(sys.getsizeof(stream) + sys.getsizeof(key) for stream, key in session.events)
+    assert kept < 20 * 200  # a few dozen bytes each, not the 100 KB ids

@@ -190,3 +190,28 @@ def test_an_http_sse_post_is_answered_on_the_stream_of_the_session_its_query_nam
     )
     assert listed.context.version == "2024-11-05" and listed.context.session_known
     assert not check(listed.message, listed.context).violations
+
+
+def test_waiting_is_bounded_in_bytes_the_oldest_let_go() -> None:
+    tracker: Tracker[str] = Tracker(max_waiting_bytes=250_000)
+    pad = "p" * 100_000
+    let_go = []
+    for n in range(5):
+        asked = json.dumps(request(f"s{n}", "roots/list", _meta={"pad": pad}))
+        seen = tracker.server_message(
+            "stream", classify(json.loads(asked)), 0.0, TS, session_id="s", version=None, text=asked
+        )
+        assert len(seen.waiting) == 1
+        let_go += seen.evicted
+    assert len(tracker) == 2 and tracker.waiting_bytes <= 250_000
+    assert [r.message.id for r in let_go] == ["s0", "s1", "s2"]
+    assert all("bytes waiting" in (r.unanswered or "") for r in let_go)
+    # one message larger than the whole budget still waits for its answer, alone
+    huge = json.dumps(request("big", "roots/list", _meta={"pad": pad * 3}))
+    seen = tracker.server_message(
+        "stream", classify(json.loads(huge)), 0.0, TS, session_id="s", version=None, text=huge
+    )
+    assert len(tracker) == 1 and len(seen.evicted) == 2
+    answer = result("big", roots=[])
+    taken, _ = tracker.client_body("post", {"mcp-session-id": "s"}, body(answer), 1, TS, "e")
+    assert taken[0].answer is not None and len(tracker) == 0 and tracker.waiting_bytes == 0

@@ -13,12 +13,14 @@ def test_the_configured_endpoints_are_mcp_traffic_and_the_stream_is_known() -> N
     assert paths.is_stream("/sse") and not paths.is_stream("/mcp")
 
 
-def test_an_announced_message_path_is_learned_exactly() -> None:
+def test_an_announced_message_path_is_learned_with_what_lies_below_it() -> None:
     paths = McpPaths(McpSection(sse_endpoint="/sse"))
     assert paths.learn("/messages/") == "/messages"
     assert paths.covers("/messages/") and paths.covers("/messages")
     assert paths.is_messages("/messages/")
-    assert not paths.covers("/messages/other") and not paths.covers("/todos")
+    # the SDK mounts its message handler: /messages/x reaches it as /messages/ does
+    assert paths.is_messages("/messages/x") and paths.covers("/messages/a/b")
+    assert not paths.covers("/messagesx") and not paths.covers("/todos")
     # the canonical form, as the proxy's first stage makes every request path
     assert paths.learn("/a/./b//c") == "/a/b/c" and paths.covers("/a/b/c")
 
