@@ -27,6 +27,9 @@ class McpPaths:
         self.max_learned = max_learned
         self._learned: OrderedDict[str, None] = OrderedDict()
 
+    def __len__(self) -> int:
+        return len(self._learned)
+
     def covers(self, path: str) -> bool:
         """Whether a canonical request path (without its query) is MCP traffic."""
         return self.section.covers(path) or self.is_messages(path)

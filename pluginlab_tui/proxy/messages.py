@@ -104,6 +104,16 @@ class Messages:
         self.timers: dict[int, tuple[asyncio.TimerHandle, Record[Carried]]] = {}
         #: The catalogue's versions: used in the writer thread only.
         self.versions = CatalogueVersions()
+        runtime.mcp_tables = self.tables
+
+    def tables(self) -> dict[str, int]:
+        """How much MCP state the proxy holds (the health route's `mcp`): every table is bounded."""
+        return {
+            "sessions": len(self.tracker.sessions),
+            "waiting": len(self.tracker),
+            "waiting_bytes": self.tracker.waiting_bytes,
+            "learned_paths": len(self.runtime.mcp_paths),
+        }
 
     # -- the request ---------------------------------------------------------------------------
 

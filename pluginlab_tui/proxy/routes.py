@@ -78,6 +78,8 @@ class Routes:
             "version": None if current is None else current.number,
         }
         found.update(self.runtime.writer.health())
+        if self.runtime.config.mcp.enabled:
+            found["mcp"] = self.runtime.mcp_tables()
         peer = flow.client_conn.peername
         if peer and is_loopback(str(peer[0])):
             found["store"] = str(self.runtime.config.store_path)

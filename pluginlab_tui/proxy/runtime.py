@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from mitmproxy import http
 
@@ -60,6 +60,8 @@ class Runtime:
         )
         #: The paths whose traffic is MCP (the message paths of HTTP+SSE streams are learned).
         self.mcp_paths = McpPaths(config.mcp)
+        #: The sizes of the MCP stage's tables, for the health route (set by that stage).
+        self.mcp_tables: Callable[[], dict[str, int]] = dict
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False

@@ -229,8 +229,11 @@ def test_the_discovery_documents_and_the_401_are_what_clients_expect(
     assert "none" in (server.token_endpoint_auth_methods_supported or [])
 
 
-def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
-    """Register a public client, sign in with PKCE (auto-approved), redeem the code."""
+def _public_tokens(
+    client: httpx.Client, base: str, resource: str | None = "/mcp", scope: str | None = None
+) -> dict[str, Any]:
+    """Register a public client, sign in with PKCE (auto-approved), redeem the code; the token
+    is bound to base + `resource` (None: to no resource), with `scope` when one is asked."""
     registered = client.post(
         "/_pluginlab/oauth/register",
         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"},
@@ -244,7 +247,8 @@ def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
         "state": "st",
         "code_challenge": challenge.decode(),
         "code_challenge_method": "S256",
-        "resource": base + "/mcp",
+        **({} if resource is None else {"resource": base + resource}),
+        **({} if scope is None else {"scope": scope}),
     }
     location = client.get("/_pluginlab/oauth/authorize?" + urlencode(query)).headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
@@ -256,7 +260,7 @@ def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
             "redirect_uri": CALLBACK,
             "client_id": registered["client_id"],
             "code_verifier": verifier,
-            "resource": base + "/mcp",
+            **({} if resource is None else {"resource": base + resource}),
         },
     )
     assert tokens.status_code == 200, tokens.text
