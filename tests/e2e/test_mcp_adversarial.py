@@ -457,15 +457,15 @@ def hostile(go: threading.Event) -> Starlette:
 
 
 @pytest.fixture(scope="module")
-def hostile_proxy(start_module_proxy: ProxyFactory) -> Iterator[tuple[Gated, ProxyProcess]]:
+def hostile_proxy(start_module_proxy: ProxyFactory) -> Iterator[ProxyProcess]:
     with Gated(hostile) as server:
-        yield server, start_module_proxy(backend=server.url, mcp=MCP, proxy={"timeout_s": 2})
+        yield start_module_proxy(backend=server.url, mcp=MCP, proxy={"timeout_s": 2})
 
 
 def test_a_backend_s_huge_sse_ids_are_not_copied_into_every_event(
-    hostile_proxy: tuple[Gated, ProxyProcess],
+    hostile_proxy: ProxyProcess,
 ) -> None:
-    _, proxy = hostile_proxy
+    proxy = hostile_proxy
     earlier = ids(proxy)
     rss, stored = rss_mb(proxy), store_mb(proxy)
     with Stream(proxy, "/mcp?mode=ids") as stream:
@@ -494,9 +494,9 @@ def test_a_backend_s_huge_sse_ids_are_not_copied_into_every_event(
 
 
 def test_a_server_to_client_request_flood_is_let_go_in_bounds_and_every_request_recorded(
-    hostile_proxy: tuple[Gated, ProxyProcess],
+    hostile_proxy: ProxyProcess,
 ) -> None:
-    _, proxy = hostile_proxy
+    proxy = hostile_proxy
     earlier = ids(proxy)
     with Stream(proxy, "/mcp?mode=flood") as stream:
         stream.until(b"\n\n", ASKED)
@@ -527,9 +527,9 @@ def test_a_server_to_client_request_flood_is_let_go_in_bounds_and_every_request_
 
 
 def test_an_answer_to_an_id_never_asked_is_an_event_of_its_own(
-    hostile_proxy: tuple[Gated, ProxyProcess],
+    hostile_proxy: ProxyProcess,
 ) -> None:
-    _, proxy = hostile_proxy
+    proxy = hostile_proxy
     with proxy.client() as client:
         answer = client.post(
             "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=ACCEPT
@@ -599,11 +599,11 @@ def test_the_same_id_in_flight_in_two_sessions_pairs_each_with_its_own_answer(
 
 
 def test_a_last_event_id_replay_storm_records_each_message_once(
-    hostile_proxy: tuple[Gated, ProxyProcess],
+    hostile_proxy: ProxyProcess,
 ) -> None:
-    _, proxy = hostile_proxy
-    earlier = ids(proxy)
     stream = {"Accept": "text/event-stream"}
+    proxy = hostile_proxy
+    earlier = ids(proxy)
     with proxy.client() as client:
         first = client.get("/mcp?mode=script", headers=stream)
         assert first.text.count("data:") == 3
