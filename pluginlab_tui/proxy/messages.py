@@ -208,7 +208,14 @@ class Messages:
             return
         carried.answer_session = flow.response.headers.get(SESSION_HEADER)
         relayed = self.relay.relayed.get(id(flow))
-        if relayed is not None and relayed.tee is not None and not carried.unread:
+        coding = str(flow.response.headers.get("content-encoding", "identity")).strip().lower()
+        if relayed is not None and relayed.tee is not None and coding != "identity":
+            exchange = carried.exchange  # asked for identity (proxy/relay.py), sent compressed
+            exchange.error = exchange.error or (
+                f"the event stream came with Content-Encoding {coding[:40]!r}: its messages"
+                " could not be read as they passed, so none of them is recorded or checked"
+            )
+        elif relayed is not None and relayed.tee is not None and not carried.unread:
             carried.parser = Parser()
             if carried.announces:
                 carried.held = bytearray()
@@ -230,7 +237,9 @@ class Messages:
             ):
                 self.tracker.ended(carried.session_id)
             status = "none" if response is None else str(response.status_code)
-            self._finish(carried, f"its HTTP answer (status {status}) held no answer to it")
+            why = f"its HTTP answer (status {status}) held no answer to it"
+            unread = carried.exchange.error if carried.parser is None else None
+            self._finish(carried, why if unread is None else f"{why}: {unread}")
         except Exception:
             carried.exchange.messages = False  # the exchange is recorded itself, with the fault
             raise

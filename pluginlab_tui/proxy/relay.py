@@ -111,6 +111,8 @@ class Relay:
         request.path = _target(url)
         for name in _NOT_FORWARDED:
             request.headers.pop(name, None)
+        # An event stream is read frame by frame as it passes: it must come uncompressed.
+        request.headers["Accept-Encoding"] = "identity"
         for name, value in added:
             request.headers[name] = value
         relayed = Relayed(caller, backend)

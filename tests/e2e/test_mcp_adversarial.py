@@ -10,6 +10,7 @@ dispatched, so a test can tell which calls reached an MCP handler.
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import queue
@@ -408,7 +409,8 @@ def hostile(go: threading.Event) -> Starlette:
     """GET /mcp?mode=ids: NOTES notifications, each with an SSE id of 100 KB; mode=flood: ASKED
     server requests of PAD bytes that nobody answers (36 MB); mode=script: a notification and
     two server requests (event ids 1 to 3), and with Last-Event-ID its replay; POST /mcp
-    answers an id it was never asked."""
+    answers an id it was never asked, or with X-Gzip its request on an SSE stream, gzipped if
+    the request accepts gzip (X-Gzip: always, whatever it accepts)."""
 
     async def ids() -> AsyncIterator[bytes]:
         for n in range(NOTES):
@@ -451,6 +453,14 @@ def hostile(go: threading.Event) -> Starlette:
             stream = ids() if mode == "ids" else flood()
             return StreamingResponse(stream, media_type="text/event-stream")
         asked = json.loads(await request.body())
+        gzip_it = request.headers.get("x-gzip")
+        if gzip_it:  # the answer on an SSE stream, gzipped when asked for it (or always)
+            wants = "gzip" in request.headers.get("accept-encoding", "")
+            sse = frame({"jsonrpc": "2.0", "id": asked["id"], "result": {}}, "g1")
+            zipped = gzip_it == "always" or wants
+            headers = {"Content-Encoding": "gzip"} if zipped else {}
+            body = gzip.compress(sse) if zipped else sse
+            return Response(body, media_type="text/event-stream", headers=headers)
         return JSONResponse({"jsonrpc": "2.0", "id": 999, "result": {}, "_asked": asked.get("id")})
 
     return Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST"])])
@@ -626,3 +636,27 @@ def test_a_last_event_id_replay_storm_records_each_message_once(
     asked = [e for e in events if e.rpc_direction == "server" and e.rpc_id is not None]
     assert sorted(e.rpc_method or "" for e in asked) == ["ping", "roots/list"]
     healthy(proxy)
+
+
+# -- an event stream the proxy cannot read ---------------------------------------------------
+
+
+def test_an_event_stream_comes_uncompressed_or_its_event_says_it_was_not_read(
+    hostile_proxy: ProxyProcess,
+) -> None:
+    ping = {"jsonrpc": "2.0", "id": 5, "method": "ping"}
+    zipped = {**ACCEPT, "Accept-Encoding": "gzip"}
+    with hostile_proxy.client() as client:
+        asked = client.post("/mcp", json=ping, headers={**zipped, "X-Gzip": "asked"})
+        forced = client.post("/mcp", json=ping, headers={**zipped, "X-Gzip": "always"})
+    # the proxy asks for identity: the answer is read, paired and checked as it passes
+    assert asked.status_code == 200 and '"id": 5' in asked.text
+    assert "content-encoding" not in asked.headers
+    stored = events_of(hostile_proxy, [asked.headers[EVENT_HEADER], forced.headers[EVENT_HEADER]])
+    read = stored[asked.headers[EVENT_HEADER]]
+    assert (read.rpc_method, read.rpc_id, read.error, read.violations) == ("ping", "5", None, [])
+    # a server that compresses anyway: relayed as it came, and the event says why it is unread
+    assert forced.headers["content-encoding"] == "gzip"
+    unread = stored[forced.headers[EVENT_HEADER]]
+    assert unread.rpc_method == "ping" and "Content-Encoding 'gzip'" in (unread.error or "")
+    healthy(hostile_proxy)
