@@ -157,7 +157,9 @@ def _numeric_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
         if field.exclude:
             continue
         if get_origin(field.annotation) is dict:  # plans: one table per name
-            found += _numeric_keys(get_args(field.annotation)[1], f"{prefix}{name}.free.")
+            value = get_args(field.annotation)[1]
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                found += _numeric_keys(value, f"{prefix}{name}.free.")
             continue
         kinds = [a for a in get_args(field.annotation) or (field.annotation,) if a is not None]
         for kind in kinds:

@@ -146,6 +146,12 @@ class OAuthEndpoints:
     def provider(self) -> OAuthProvider:
         return self.state.oauth
 
+    @property
+    def _external(self) -> bool:
+        """A real authorization server serves the MCP endpoint: the routes are off."""
+        resource = self.provider.resource
+        return resource is not None and resource.external
+
     def answer(self, call: Call) -> Reply:
         """The reply for a proxy-owned route (404 for one the proxy does not have)."""
         method, path = call.method, call.route
@@ -166,6 +172,13 @@ class OAuthEndpoints:
         if self.config.auth.mode != "oauth":
             return error_reply(
                 404, "oauth_disabled", "the development OAuth provider runs when auth.mode is oauth"
+            )
+        if self._external:
+            return error_reply(
+                404,
+                "oauth_external",
+                f"the authorization server is {self.config.auth.oauth.issuer} (auth.oauth.issuer):"
+                " the proxy issues nothing",
             )
         if path == REGISTER_ROUTE and self.provider.resource is None:
             return error_reply(
@@ -191,7 +204,7 @@ class OAuthEndpoints:
     async def prepare(self, call: Call) -> None:
         """What an answer needs from the network, fetched first: the metadata document of a
         client_id that is a URL (MCP mode)."""
-        if call.route != AUTHORIZE_ROUTE or self.provider.resource is None:
+        if call.route != AUTHORIZE_ROUTE or self.provider.resource is None or self._external:
             return
         try:
             client_id = self._authorize_params(call).get("client_id", "")

@@ -31,6 +31,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pluginlab_tui.mcp.sessions import Era, is_at_least
 from pluginlab_tui.validation.violations import Violation
 
+#: Where a tool result carries a WWW-Authenticate challenge (the Apps SDK's key).
+WWW_AUTHENTICATE_META = "mcp/www_authenticate"
 #: -32002 (resource not found) up to 2025-11-25; 2026-07-28 uses -32602.
 RESOURCE_NOT_FOUND = -32002
 
@@ -82,12 +84,27 @@ def invalid_arguments(
     text = f"Invalid arguments: {_listing(violations)}"
     if not is_at_least(version, "2025-11-25"):
         return error(request_id, INVALID_PARAMS, text, _data(violations), era)
-    result = CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+    return tool_error(request_id, version, text)
+
+
+def tool_error(
+    request_id: RequestId, version: str | None, text: str, meta: dict[str, Any] | None = None
+) -> Answer:
+    """A CallToolResult with isError, saying `text`, with `_meta` when given."""
+    result = CallToolResult(
+        content=[TextContent(type="text", text=text)], is_error=True, _meta=meta
+    )
     dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     if version in MODERN_PROTOCOL_VERSIONS:
         dumped["resultType"] = "complete"
     body = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dumped)
     return Answer(200, body.model_dump(mode="json", exclude_none=True))
+
+
+def sign_in(request_id: RequestId, version: str | None, text: str, challenge: str) -> Answer:
+    """A tools/call refused for want of a token or a scope, as ChatGPT's linking UI reads it:
+    an isError result whose `_meta["mcp/www_authenticate"]` carries the challenge."""
+    return tool_error(request_id, version, text, {WWW_AUTHENTICATE_META: [challenge]})
 
 
 def invalid_result(request_id: RequestId, violations: list[Violation], era: Era) -> Answer:

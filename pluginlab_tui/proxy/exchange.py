@@ -50,6 +50,8 @@ class Exchange:
     auth_result: str | None = None
     user_id: str | None = None
     plan: str | None = None
+    #: MCP endpoint in oauth mode: the access token's scopes (None: no token was accepted).
+    scopes: tuple[str, ...] | None = None
     recorded: bool = False
     #: `proxy_error` violations: a stage that raised (proxy/pipeline.py).
     faults: list[Violation] = field(default_factory=list)

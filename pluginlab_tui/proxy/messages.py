@@ -4,9 +4,11 @@
 `MessagesOut` (after the relay) reads the answer: a JSON body when it has come, an SSE stream
 frame by frame as the relay tees it. mcp/track.py pairs them; each record done is handed to the
 writer as a PendingMessage, checked there. On the loop only what pairing and the session state
-need is parsed. An exchange whose messages are its events is not recorded itself; one without
-a message (a GET stream, a DELETE, an empty POST, a refusal) is, with rpc_method null and, for a
-stream, its frames.
+need is parsed. On an endpoint in oauth mode each message the client sent is held to what it
+needs (a tools/call to its tool's scopes: access/tool_scopes.py) before the server is called,
+and each catalogue seen teaches the tools' schemes. An exchange whose messages are its events
+is not recorded itself; one without a message (a GET stream, a DELETE, an empty POST, a refusal)
+is, with rpc_method null and, for a stream, its frames.
 """
 
 from __future__ import annotations
@@ -109,8 +111,43 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
+        if self._refused(flow, exchange, records):
+            return
         if self.runtime.config.proxy.strict and len(records) == 1:
             self._strict_request(flow, exchange, records[0])
+
+    def _refused(self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]) -> bool:
+        """OAuth on the endpoint: a message that needs a token or scopes the caller lacks
+        (access/tool_scopes.py) is answered here, the server not called. A lone tools/call
+        gets the isError result ChatGPT acts on; anything else the HTTP 401 or 403."""
+        resource = self.runtime.auth.resource
+        if resource is None or resource.tools is None:
+            return False
+        found = [
+            (record, refusal)
+            for record in records
+            if record.direction == "client"
+            and (refusal := resource.tools.refusal(record.message, exchange.scopes)) is not None
+        ]
+        if not found:
+            return False
+        record, refusal = found[0]
+        exchange.auth_result = refusal.result
+        exchange.answered_by = "proxy"
+        text = refusal.message
+        challenge = resource.challenge("insufficient_scope", text, refusal.scopes)
+        message = record.message
+        if len(records) == 1 and refusal.tool is not None and message.id is not None:
+            answer = strict.sign_in(message.id, record.context.version, text, challenge)
+            flow.response = json_response(answer.status, answer.body)
+            return True
+        status = 403
+        if refusal.result == "missing":
+            status, challenge = 401, resource.challenge(scopes=refusal.scopes)
+        metadata = resource.metadata_url
+        body = {"error": refusal.result, "message": text, "resource_metadata": metadata}
+        flow.response = json_response(status, body, {"WWW-Authenticate": challenge})
+        return True
 
     def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
         """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
@@ -269,6 +306,8 @@ class Messages:
             text=text,
         )
         carried.ready += seen.done + seen.evicted
+        if any(record.taught is not None for record in seen.done):
+            self._learn()
         for record in seen.waiting:
             self._wait_for_client(record)
         if not (rewrite and self.runtime.config.proxy.strict):
@@ -283,6 +322,14 @@ class Messages:
             if found:
                 return strict.invalid_result(answer.id, found, ctx.era)
         return None
+
+    def _learn(self) -> None:
+        """A new catalogue: its tools' securitySchemes are what the scope checks follow."""
+        resource = self.runtime.auth.resource
+        catalogue = self.tracker.catalogue
+        if resource is not None and resource.tools is not None and catalogue is not None:
+            if catalogue.tools is not None:
+                resource.tools.learn(catalogue.tools)
 
     def _finish(self, carried: Carried, why: str, *, wait: bool = False) -> None:
         """The exchange is over: its records not recorded yet are recorded now."""

@@ -229,8 +229,9 @@ def test_the_discovery_documents_and_the_401_are_what_clients_expect(
     assert "none" in (server.token_endpoint_auth_methods_supported or [])
 
 
-def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
-    """Register a public client, sign in with PKCE (auto-approved), redeem the code."""
+def public_tokens(client: httpx.Client, base: str, scope: str | None = None) -> dict[str, Any]:
+    """Register a public client, sign in with PKCE (auto-approved, asking for `scope` when
+    given), redeem the code."""
     registered = client.post(
         "/_pluginlab/oauth/register",
         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"},
@@ -245,6 +246,7 @@ def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
         "code_challenge": challenge.decode(),
         "code_challenge_method": "S256",
         "resource": base + "/mcp",
+        **({} if scope is None else {"scope": scope}),
     }
     location = client.get("/_pluginlab/oauth/authorize?" + urlencode(query)).headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
@@ -280,7 +282,7 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
     accept = {"Accept": "application/json, text/event-stream"}
     with mcp_proxy(tmp_path / "a", app_backend.url, db) as first, first.client() as client:
         add_user(first, "alice")
-        tokens = _public_tokens(client, first.url)
+        tokens = public_tokens(client, first.url)
         rotated = client.post(
             "/_pluginlab/oauth/token",
             data={
@@ -307,7 +309,7 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
             headers={**accept, "Authorization": f"Bearer {rotated.json()['access_token']}"},
         )
         assert revoked.status_code == 401
-        fresh = _public_tokens(client, first.url)
+        fresh = public_tokens(client, first.url)
         ok = client.post(
             "/mcp",
             json=call,
@@ -389,7 +391,7 @@ def test_the_backend_learns_the_caller_and_never_sees_the_token(tmp_path: Path) 
         with mcp_proxy(tmp_path / "p", backend, tmp_path / "events.db") as proxy:
             add_user(proxy, "alice", plan="pro")
             with proxy.client() as client:
-                tokens = _public_tokens(client, proxy.url)
+                tokens = public_tokens(client, proxy.url)
                 answer = client.post(
                     "/mcp",
                     json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
