@@ -88,7 +88,8 @@ class ExternalIssuer:
         self.clock = clock
         self.transport = transport
         self._keys: _Keys | None = None
-        self._last_fetch = float("-inf")
+        #: When an unknown key id last made the keys be fetched again.
+        self._last_refetch = float("-inf")
         self._lock = asyncio.Lock()
         self._jwks_uri: str | None = None
         self._active: OrderedDict[str, tuple[float, AccessCheck]] = OrderedDict()
@@ -153,8 +154,10 @@ class ExternalIssuer:
             known = self._keys
             stale = known is None or now - known.fetched > KEYS_TTL_S
             lacking = known is not None and not _pick(known, kid)
-            if stale or (lacking and now - self._last_fetch >= REFETCH_COOLDOWN_S):
-                self._last_fetch = now
+            refetch = lacking and now - self._last_refetch >= REFETCH_COOLDOWN_S
+            if refetch:
+                self._last_refetch = now
+            if stale or refetch:
                 self._keys = await self._fetch_keys()
             assert self._keys is not None
             return _pick(self._keys, kid)

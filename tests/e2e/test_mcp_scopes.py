@@ -173,6 +173,17 @@ def test_what_the_proxy_cannot_read_needs_a_token_and_a_restart_keeps_the_scheme
         )
         assert sneaky.status_code == 401
         assert sneaky.headers["WWW-Authenticate"].startswith("Bearer resource_metadata=")
+        # a batch (2025-03-26) holding a tools/call that needs a token: the whole POST is refused
+        batch = [
+            {"jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+            {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "add_card"}},
+        ]
+        batched = client.post(
+            "/mcp", json=batch, headers={**accept, "MCP-Protocol-Version": "2025-03-26"}
+        )
+        assert batched.status_code == 401, batched.text
+        assert batched.json()["error"] == "missing"
+        assert 'scope="cards"' in batched.headers["WWW-Authenticate"]
         bad = client.post(
             "/mcp", json=call, headers={**accept, "Authorization": "Bearer pla_" + "x" * 43}
         )

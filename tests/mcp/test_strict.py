@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mcp_types import CallToolResult
 from mcp_types.jsonrpc import JSONRPCError, JSONRPCResponse
 from mcp_types.methods import validate_server_result
 
@@ -83,3 +84,14 @@ def test_the_first_code_in_precedence_picks_the_answer() -> None:
     ]
     answer = strict.for_request(1, "2025-11-25", "handshake", violations)
     assert answer is not None and answer.status == 404
+
+
+def test_a_sign_in_answer_carries_the_challenge_where_chatgpt_reads_it() -> None:
+    answer = strict.sign_in(
+        7, "2025-06-18", "sign in to add cards", 'Bearer error="insufficient_scope"'
+    )
+    assert answer.status == 200 and answer.body["id"] == 7
+    result = CallToolResult.model_validate(answer.body["result"])
+    assert result.is_error and result.meta == {
+        "mcp/www_authenticate": ['Bearer error="insufficient_scope"']
+    }
