@@ -19,19 +19,8 @@ from pluginlab_tui.examples import Backend, free_port
 from tests.access.helpers import assert_no_secrets
 from tests.access.issuer_server import CLIENT_ID, CLIENT_SECRET, IssuerServer, Key
 from tests.conftest import stored_events
+from tests.e2e.test_mcp_oauth import ACCEPT, INITIALIZE
 from tests.harness import ProxyProcess, wait_for, write_config
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "e2e", "version": "1"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,17 @@ from tests.harness import ProxyProcess, wait_for, write_config
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never called: the test reads the redirect itself
 CONNECTOR = "https://chatgpt.com/connector_platform_oauth_redirect"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "e2e", "version": "1"},
+    },
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
 class Storage:
@@ -80,26 +91,31 @@ class Browser:
         )
 
 
-def mcp_proxy(folder: Path, backend: str, db: Path, host: str = "127.0.0.1") -> ProxyProcess:
+def mcp_proxy(
+    folder: Path,
+    backend: str,
+    db: Path,
+    host: str = "127.0.0.1",
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> ProxyProcess:
     """serve (not started yet) for the MCP endpoint /mcp with auth.mode oauth, public_url on
-    `host`."""
+    `host`, with the `extra` sections' keys added."""
     folder.mkdir(exist_ok=True)
     port = free_port()
-    config = write_config(
-        folder,
-        {
-            "mcp": {"endpoint": "/mcp"},
-            "proxy": {
-                "listen": f"127.0.0.1:{port}",
-                "public_url": f"http://{host}:{port}",
-                "backend": backend,
-            },
-            "auth": {"mode": "oauth"},
-            "auth.oauth": {"auto_approve": "alice", "scope": "cards"},
-            "store": {"path": str(db), "flush_ms": 20},
+    sections: dict[str, dict[str, Any]] = {
+        "mcp": {"endpoint": "/mcp"},
+        "proxy": {
+            "listen": f"127.0.0.1:{port}",
+            "public_url": f"http://{host}:{port}",
+            "backend": backend,
         },
-    )
-    return ProxyProcess(config)
+        "auth": {"mode": "oauth"},
+        "auth.oauth": {"auto_approve": "alice", "scope": "cards"},
+        "store": {"path": str(db), "flush_ms": 20},
+    }
+    for name, values in (extra or {}).items():
+        sections[name] = {**sections.get(name, {}), **values}
+    return ProxyProcess(write_config(folder, sections))
 
 
 @pytest.fixture
@@ -269,17 +285,7 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
     tmp_path: Path, app_backend: Backend
 ) -> None:
     db = tmp_path / "events.db"
-    call = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "e2e", "version": "1"},
-        },
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
+    call, accept = INITIALIZE, ACCEPT
     with mcp_proxy(tmp_path / "a", app_backend.url, db) as first, first.client() as client:
         add_user(first, "alice")
         tokens = public_tokens(client, first.url)

@@ -15,34 +15,20 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 
-from pluginlab_tui.examples import Backend, free_port
+from pluginlab_tui.examples import Backend
 from tests.access.helpers import add_user
 from tests.conftest import stored_events
-from tests.e2e.test_mcp_oauth import public_tokens
-from tests.harness import ProxyProcess, wait_for, write_config
+from tests.e2e.test_mcp_oauth import ACCEPT, INITIALIZE, mcp_proxy, public_tokens
+from tests.harness import ProxyProcess, wait_for
 
 CHALLENGE = "mcp/www_authenticate"
 
 
 def scoped_proxy(folder: Path, backend: str, db: Path) -> ProxyProcess:
-    folder.mkdir(exist_ok=True)
-    port = free_port()
-    config = write_config(
-        folder,
-        {
-            "mcp": {"endpoint": "/mcp"},
-            "mcp.tool_scopes": {"delete_card": ["cards:delete"]},
-            "proxy": {
-                "listen": f"127.0.0.1:{port}",
-                "public_url": f"http://127.0.0.1:{port}",
-                "backend": backend,
-            },
-            "auth": {"mode": "oauth"},
-            "auth.oauth": {"auto_approve": "alice", "scope": "cards"},
-            "store": {"path": str(db), "flush_ms": 20},
-        },
+    """The proxy of test_mcp_oauth, delete_card needing the scope cards:delete."""
+    return mcp_proxy(
+        folder, backend, db, extra={"mcp.tool_scopes": {"delete_card": ["cards:delete"]}}
     )
-    return ProxyProcess(config)
 
 
 @pytest.fixture
@@ -140,7 +126,7 @@ def test_what_the_proxy_cannot_read_needs_a_token_and_a_restart_keeps_the_scheme
     tmp_path: Path, app_backend: Backend
 ) -> None:
     db = tmp_path / "events.db"
-    accept = {"Accept": "application/json, text/event-stream"}
+    accept = ACCEPT
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     with scoped_proxy(tmp_path / "a", app_backend.url, db) as first:
         add_user(first, "alice")
@@ -151,17 +137,7 @@ def test_what_the_proxy_cannot_read_needs_a_token_and_a_restart_keeps_the_scheme
         session(first.url + "/mcp", tokens["access_token"])
     with scoped_proxy(tmp_path / "b", app_backend.url, db) as second, second.client() as client:
         # the newest catalogue in the store says list_cards is noauth
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "e2e", "version": "1"},
-            },
-        }
-        opened = client.post("/mcp", json=initialize, headers=accept)
+        opened = client.post("/mcp", json=INITIALIZE, headers=accept)
         assert opened.status_code == 200, opened.text
         # a duplicate key: the proxy cannot tell which tool is meant, the server is not asked
         twice = (
