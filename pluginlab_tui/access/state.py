@@ -34,7 +34,8 @@ def check_config(config: Config) -> None:
     if auth.default_plan is not None and auth.default_plan not in config.plans:
         raise UsageError(f"auth.default_plan: no plan named {auth.default_plan!r} in plans")
     oauth = auth.oauth
-    if oauth.issuer is not None and (auth.mode != "oauth" or config.mcp.endpoint is None):
+    mcp = config.mcp.endpoint or config.mcp.sse_endpoint
+    if oauth.issuer is not None and (auth.mode != "oauth" or mcp is None):
         raise UsageError(
             "auth.oauth.issuer: an external authorization server serves an MCP endpoint"
             ' (set [mcp] endpoint and auth.mode = "oauth")'
