@@ -100,7 +100,7 @@ class ToolScopes:
         """What a message from the client needs: a token, which scopes, and its tool."""
         if message.kind == "invalid":
             return True, self.base, None
-        if message.kind == "request" and message.method == "tools/call":
+        if message.method == "tools/call":  # a request, or one sent as a notification
             raw = (message.params or {}).get("name")
             tool = raw if isinstance(raw, str) else None
             policy = self.policy(tool)

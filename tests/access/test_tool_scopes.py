@@ -52,6 +52,9 @@ def test_a_listed_noauth_tool_makes_the_endpoint_mixed() -> None:
     for name in ("plain", "nobody", 7):
         refusal = tools.refusal(call(name), None)
         assert refusal is not None and refusal.scopes == ("docs",)
+    # a tools/call sent as a notification is held to its tool's needs all the same
+    notified = Message("notification", {}, None, "tools/call", {"name": "write"})
+    assert tools.refusal(notified, None) is not None
     # what the proxy cannot read goes nowhere anonymously
     assert tools.refusal(invalid("duplicate key 'name'"), None) is not None
     assert tools.refusal(invalid("duplicate key 'name'"), ("docs",)) is None
