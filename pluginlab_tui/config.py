@@ -148,8 +148,7 @@ class OAuthSection(Section):
     )
     """The manifest's authorization_content_type (the token endpoint accepts both)."""
     issuer: str | None = None
-    """MCP: a real authorization server's issuer URL; the proxy then issues nothing, checks its
-    tokens (JWTs against its JWKS, others by introspection) and names it in the metadata."""
+    """MCP: a real authorization server's issuer; the proxy issues nothing and checks its tokens."""
     introspection_url: str | None = None
     """MCP with an issuer: the RFC 7662 introspection endpoint for opaque tokens."""
     introspection_client_id: str | None = None
@@ -247,8 +246,7 @@ class McpSection(Section):
     stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
     """An MCP event stream (SSE) ends after this many seconds without a chunk."""
     tool_scopes: dict[str, list[str] | Literal["noauth"]] = Field(default_factory=dict)
-    """Per tool (by name): the OAuth scopes its calls need, or "noauth" (callable without a
-    token); overrides the securitySchemes of its descriptor."""
+    """Per tool: the scopes its calls need, or "noauth"; overrides its securitySchemes."""
 
     @field_validator("tool_scopes")
     @classmethod
