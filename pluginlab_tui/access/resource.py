@@ -115,18 +115,29 @@ class ProtectedResource:
             found.add(urlsplit(self.issuer).path)
         return {s.rstrip("/") for s in found if s != "/"}
 
-    def document(self, path: str) -> dict[str, Any] | None:
-        """The discovery document a GET of `path` answers, or None when it names none (the
-        authorization server's metadata is the issuer's own when it is external)."""
-        for suffix in self._suffixes():
-            if path == PROTECTED_RESOURCE_ROUTE + suffix:
-                return self.protected_resource_metadata()
-            if not self.external and path in (
+    def _asks_server_metadata(self, path: str) -> bool:
+        """`path` is one of the authorization server's metadata forms (any suffix)."""
+        return any(
+            path
+            in (
                 AUTHORIZATION_SERVER_ROUTE + suffix,
                 OPENID_CONFIGURATION_ROUTE + suffix,
                 suffix + OPENID_CONFIGURATION_ROUTE,
-            ):
-                return self.authorization_server_metadata()
+            )
+            for suffix in self._suffixes()
+        )
+
+    def elsewhere(self, path: str) -> bool:
+        """`path` asks for authorization-server metadata that an external issuer serves."""
+        return self.external and self._asks_server_metadata(path)
+
+    def document(self, path: str) -> dict[str, Any] | None:
+        """The discovery document a GET of `path` answers, or None when it names none (the
+        authorization server's metadata is the issuer's own when it is external)."""
+        if any(path == PROTECTED_RESOURCE_ROUTE + suffix for suffix in self._suffixes()):
+            return self.protected_resource_metadata()
+        if not self.external and self._asks_server_metadata(path):
+            return self.authorization_server_metadata()
         return None
 
     # -- documents ----------------------------------------------------------------------------

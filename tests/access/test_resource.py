@@ -135,5 +135,7 @@ def test_an_external_issuer_is_named_and_its_metadata_is_not_served_here(tmp_pat
     assert prm["resource"] == "http://127.0.0.1:8787/mcp"
     assert found.metadata_url == "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp"
     assert found.document("/.well-known/oauth-authorization-server") is None
+    assert found.elsewhere("/.well-known/oauth-authorization-server/mcp")
+    assert not found.elsewhere("/.well-known/oauth-protected-resource")
     assert found.document("/.well-known/openid-configuration") is None
     assert found.document("/.well-known/oauth-protected-resource/tenant1") is None

@@ -104,12 +104,14 @@ def test_the_proxy_names_the_issuer_and_issues_nothing(
     anyio.run(_tools, proxy.url + "/mcp", issuer.token(proxy.url + "/mcp"))  # the tools listed
     with proxy.client() as client:
         prm = client.get("/.well-known/oauth-protected-resource/mcp")
+        asm = client.get("/.well-known/oauth-authorization-server")
         register = client.post("/_pluginlab/oauth/register", json={"redirect_uris": []})
         token = client.post("/_pluginlab/oauth/token", data={"grant_type": "refresh_token"})
         call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "add_card"}}
         anonymous = client.post("/mcp", json=call, headers=ACCEPT)
     assert prm.json()["authorization_servers"] == [issuer.url]
     assert prm.json()["resource"] == proxy.url + "/mcp"
+    assert (asm.status_code, asm.json()["issuer"]) == (404, issuer.url)
     assert register.status_code == token.status_code == 404
     assert register.json()["error"] == "oauth_external"
     # list_cards is noauth (as listed): add_card is refused as ChatGPT

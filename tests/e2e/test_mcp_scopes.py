@@ -167,3 +167,24 @@ def test_what_the_proxy_cannot_read_needs_a_token_and_a_restart_keeps_the_scheme
         event_id = sneaky.headers["X-PluginLab-Event-Id"]
     found = wait_for(lambda: [e for e in stored_events(db) if e.event_id == event_id])
     assert found and found[0].auth_result == "missing" and found[0].status == 401
+
+
+def test_without_a_noauth_tool_known_a_token_short_of_the_endpoint_s_scope_gets_403(
+    tmp_path: Path, app_backend: Backend
+) -> None:
+    extra = {"auth.oauth": {"scope": "cards profile"}}
+    with mcp_proxy(tmp_path / "p", app_backend.url, tmp_path / "e.db", extra=extra) as proxy:
+        add_user(proxy, "alice")
+        with proxy.client() as client:
+            narrow = public_tokens(client, proxy.url, scope="cards")
+            answer = client.post(
+                "/mcp",
+                json=INITIALIZE,
+                headers={**ACCEPT, "Authorization": f"Bearer {narrow['access_token']}"},
+            )
+        assert answer.status_code == 403
+        challenge = answer.headers["WWW-Authenticate"]
+        assert 'error="insufficient_scope"' in challenge and 'scope="cards profile"' in challenge
+        event_id = answer.headers["X-PluginLab-Event-Id"]
+        found = wait_for(lambda: [e for e in stored_events(proxy.db) if e.event_id == event_id])
+    assert found and found[0].auth_result == "insufficient_scope"
