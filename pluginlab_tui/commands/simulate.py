@@ -189,18 +189,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace, config: Config, target: str, endpoint: str) -> int:
-    """The app simulator against `target` + `endpoint`."""
+    """The app simulator against `target` + `endpoint`: with a token when one is given (or the
+    mode's configured one), else signing in as ChatGPT does when the server asks (a 401)."""
     from pluginlab_tui.simulate.app import AppSimulator
+    from pluginlab_tui.simulate.app_signin import AppSignIn
 
-    if config.auth.mode == "oauth" and not (args.token or os.environ.get(TOKEN_ENV)):
-        raise UsageError(
-            "the app simulator does not sign in with OAuth yet: give an access token "
-            f"(--token or ${TOKEN_ENV})"
-        )
     token = auth_setup(config, args.token, args.user, args.client_secret).token
     simulator = AppSimulator(
         target.rstrip("/") + endpoint,
         token=token,
+        sign_in=AppSignIn(user=args.user),
         timeout_s=config.proxy.timeout_s + 5,
         era=args.era,
         fuzz=args.fuzz,

@@ -75,8 +75,11 @@ def test_fuzz_lists_the_invalid_arguments_a_server_accepted() -> None:
     assert not [c for c in calls if c.step == "tools/call" and c.broke_contract]
 
 
-def test_a_fault_header_goes_with_the_tool_calls_only(server_url: str) -> None:
-    calls = AppSimulator(server_url, fault=lambda name: {"X-Test": name}).run()
+def test_a_fault_header_goes_with_the_step_it_was_given_for(server_url: str) -> None:
+    def fault(method: str, subject: str | None) -> dict[str, str]:
+        return {"X-Test": subject or ""} if method == "tools/call" else {}
+
+    calls = AppSimulator(server_url, fault=fault).run()
     assert {c.fault for c in calls if c.step == "tools/call"} == {
         "X-Test: echo",
         "X-Test: get_weather",
