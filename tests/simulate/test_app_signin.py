@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from pluginlab_tui.commands.simulate import grant_secret
@@ -16,7 +17,9 @@ from pluginlab_tui.examples import Backend, free_port
 from pluginlab_tui.simulate.app import AppSimulator
 from pluginlab_tui.simulate.app_signin import CHATGPT_REDIRECT, AppSignIn
 from pluginlab_tui.simulate.client import Call, SimulationError
+from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.oauth_timeline import dance_of
 from tests.access.helpers import add_user, assert_no_secrets, cli
 from tests.conftest import stored_events
 from tests.harness import ProxyProcess, wait_for, write_config
@@ -132,3 +135,44 @@ def test_a_refused_sign_in_stops_the_run_and_says_at_which_step(asking: ProxyPro
     assert [c.step for c in simulator.calls][-1] == "oauth:consent"
     events = wait_for(lambda: [e for e in stored_events(asking.db) if e.path == "/mcp"] or None)
     assert events and {e.status for e in events} == {401}  # the backend was never called
+
+
+def test_every_step_carries_the_client_and_its_dance_reads_back_to_a_refused_code(
+    approving: ProxyProcess,
+) -> None:
+    simulator = simulate(approving)
+    assert simulator.sign_in.storage.client is not None
+    client = simulator.sign_in.storage.client.client_id
+    assert client is not None
+    with httpx.Client(trust_env=False) as http:  # the code again, as a replaying attacker would
+        refused = http.post(
+            approving.url + "/_pluginlab/oauth/token",
+            data={"grant_type": "authorization_code", "client_id": client, "code": "nope"},
+        )
+    assert refused.status_code == 400
+    events = wait_for(
+        lambda: (e := stored_events(approving.db)) and e[-1].path.endswith("/token") and e
+    )
+    assert events
+    by_step = {(e.method, e.path): e.oauth_client_id for e in events if e.path != "/mcp"}
+    assert by_step[("GET", "/.well-known/oauth-protected-resource/mcp")] is None
+    assert by_step[("POST", "/_pluginlab/oauth/register")] == client
+    assert by_step[("GET", "/_pluginlab/oauth/authorize")] == client
+    assert {e.oauth_client_id for e in events if e.path == "/mcp" and e.status == 200} == {client}
+    conn = open_store(approving.db)
+    try:
+        dance = dance_of(conn, events[1])  # the discovery: its client is the one that came next
+    finally:
+        conn.close()
+    assert dance is not None and dance.client_id == client
+    assert [s.step for s in dance.steps][:6] == [
+        "challenge",
+        "resource-metadata",
+        "server-metadata",
+        "register",
+        "authorize",
+        "token",
+    ]
+    assert dance.last is not None and dance.last.step == "token"
+    assert (dance.last.status, dance.last.auth_result) == (400, "invalid_grant")
+    assert events[-1].oauth_client_id == client  # refused, and still the client's
