@@ -37,8 +37,10 @@ def add_parser(subparsers: Subparsers) -> None:
             "mode, configured credentials otherwise), then call every operation with arguments "
             "from the spec's examples or generated from its schemas, with ChatGPT's headers. "
             "With --mcp PATH (or mcp.endpoint in the config), play ChatGPT against an MCP "
-            "server instead: open the session, list tools, resources and templates, read every "
-            "widget template, call every tool (--fuzz N: and N invalid argument sets each). "
+            "server instead: sign in as ChatGPT when it answers 401 (discovery, registration, "
+            "PKCE, the sign-in page as --user), open the session, list tools, resources and "
+            "templates, read every widget template, call every tool (--fuzz N: and N invalid "
+            "argument sets each). "
             "Exit 1 if anything broke the contract. Through a local proxy its events are "
             "recorded with source=simulate."
         ),
@@ -56,7 +58,10 @@ def add_parser(subparsers: Subparsers) -> None:
         help=f"credentials: service token, user key or API key (default: ${TOKEN_ENV}, config)",
     )
     parser.add_argument(
-        "--user", default="simulated-user", metavar="NAME", help="OAuth: sign in as this user"
+        "--user",
+        default="simulated-user",
+        metavar="NAME",
+        help="OAuth: sign in as this user on the sign-in page",
     )
     parser.add_argument(
         "--client-secret", metavar="SECRET", help="OAuth: the client secret (auth.oauth...)"
