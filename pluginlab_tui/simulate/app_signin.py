@@ -9,8 +9,9 @@ the user to authorize with PKCE S256, `state` and `resource` (RFC 8707), checks 
 redeems the code and retries the request with the token. The browser is `Browser`: it follows
 the authorization URL on the simulator's own client (so the proxy's replay grant goes with it),
 answers the development sign-in page as simulate/signin.py does for plugins (or takes the
-redirect auto_approve makes at once), and reads the code off the redirect to ChatGPT, which it
-never follows. Tokens and the registration stay in memory (`Memory`) for one run.
+redirect auto_approve makes at once; another server's sign-in page stops the run), and reads
+the code off the redirect to ChatGPT, which it never follows. Tokens and the registration stay
+in memory (`Memory`) for one run.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from pluginlab_tui.simulate.signin import FORM, consent_form, redirected
 #: stable URI, for a server that supports RFC 9207 `iss`.
 CHATGPT_REDIRECT = "https://chatgpt.com/connector_platform_oauth_redirect"
 CLIENT_NAME = "ChatGPT"
+#: What tells pluginlab's development sign-in page (access/oauth_endpoints.py) from another
+#: server's: its Allow and Deny buttons. Only that page is answered.
+CONSENT_MARK = 'name="decision"'
 
 
 class Memory:
@@ -70,6 +74,12 @@ class Browser:
         params = dict(parse_qsl(urlsplit(url).query))
         answer = await self._send("GET", url)
         if answer.status_code == 200 and "text/html" in answer.headers.get("content-type", ""):
+            if CONSENT_MARK not in answer.text:
+                raise SimulationError(
+                    "OAuth sign-in failed at authorize: the authorization server shows a sign-in"
+                    " page the simulator cannot fill in (it answers pluginlab's development"
+                    " page only): give an access token (--token)"
+                )
             form = urlencode(consent_form(params, self.user)).encode("ascii")
             answer = await self._send("POST", url.split("?", 1)[0], form)
         try:

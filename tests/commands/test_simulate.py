@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,7 +11,7 @@ from pluginlab_tui.examples import Backend
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import HealthServer, wait_for
-from tests.mcp.servers import serving, widget_server
+from tests.mcp.servers import lax_echo, serving, widget_server
 from tests.simulate.test_app_signin import oauth_proxy
 
 
@@ -122,21 +121,11 @@ def test_in_oauth_mode_it_signs_in_as_chatgpt_then_calls_every_tool(
     assert events and {(e.source, e.user_id) for e in events} == {("simulate", "alice")}
 
 
-def _lax_echo(method: str, result: dict[str, Any]) -> dict[str, Any]:
-    """The listing says echo needs `lang` too; the tool itself takes anything with a text."""
-    if method == "tools/list":
-        for tool in result["tools"]:
-            if tool["name"] == "echo":
-                tool["inputSchema"]["properties"]["lang"] = {"type": "string"}
-                tool["inputSchema"]["required"] = ["text", "lang"]
-    return result
-
-
 def test_fuzz_against_a_server_that_takes_bad_arguments_lists_them_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with serving(widget_server(_lax_echo).streamable_http_app()) as base:
+    with serving(widget_server(lax_echo).streamable_http_app()) as base:
         code = main(["simulate", "--target", base, "--mcp", "/mcp", "--fuzz", "3"])
     out = capsys.readouterr().out
     assert code == 1, out

@@ -12,7 +12,7 @@ import pytest
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.simulate.app import MAX_CONVERSATIONS, AppSimulator
 from pluginlab_tui.simulate.client import Call, SimulationError
-from tests.mcp.servers import WIDGET, Patch, serving, widget_server
+from tests.mcp.servers import WIDGET, Patch, lax_echo, serving, widget_server
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +57,8 @@ def test_a_result_against_its_output_schema_breaks_the_contract() -> None:
     assert "celsius" in weather.violations[0].message
 
 
-def _lax_echo(method: str, result: dict[str, Any]) -> dict[str, Any]:
-    """The listing says echo needs `lang` too; the tool itself takes anything with a text."""
-    if method == "tools/list":
-        for tool in result["tools"]:
-            if tool["name"] == "echo":
-                tool["inputSchema"]["properties"]["lang"] = {"type": "string"}
-                tool["inputSchema"]["required"] = ["text", "lang"]
-    return result
-
-
 def test_fuzz_lists_the_invalid_arguments_a_server_accepted() -> None:
-    with patched(_lax_echo) as base:
+    with patched(lax_echo) as base:
         calls = AppSimulator(base + "/mcp", fuzz=3).run()
     fuzzed = [c for c in calls if c.step == "fuzz" and c.subject == "echo"]
     assert len(fuzzed) == 3

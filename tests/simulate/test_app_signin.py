@@ -10,17 +10,18 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import httpx2
 import pytest
 
 from pluginlab_tui.commands.simulate import grant_secret
 from pluginlab_tui.examples import Backend, free_port
 from pluginlab_tui.simulate.app import AppSimulator
-from pluginlab_tui.simulate.app_signin import CHATGPT_REDIRECT, AppSignIn
+from pluginlab_tui.simulate.app_signin import CHATGPT_REDIRECT, AppSignIn, Browser
 from pluginlab_tui.simulate.client import Call, SimulationError
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.oauth_timeline import dance_of
-from tests.access.helpers import add_user, assert_no_secrets, cli
+from tests.access.helpers import DocumentServer, add_user, assert_no_secrets, cli
 from tests.conftest import stored_events
 from tests.harness import ProxyProcess, wait_for, write_config
 
@@ -176,3 +177,18 @@ def test_every_step_carries_the_client_and_its_dance_reads_back_to_a_refused_cod
     assert dance.last is not None and dance.last.step == "token"
     assert (dance.last.status, dance.last.auth_result) == (400, "invalid_grant")
     assert events[-1].oauth_client_id == client  # refused, and still the client's
+
+
+async def test_another_server_s_sign_in_page_is_not_filled_in() -> None:
+    with DocumentServer() as server:
+        login = server.serve(
+            "/login?state=s&redirect_uri=x",
+            b"<form method=post><input name=password type=password></form>",
+            headers={"Content-Type": "text/html"},
+        )
+        async with httpx2.AsyncClient(trust_env=False) as http:
+            with pytest.raises(SimulationError, match="a sign-in page the simulator cannot fill"):
+                await Browser(http, "alice").redirect(login)
+        assert server.hits == {
+            "/login?state=s&redirect_uri=x": 1
+        }  # read once; posting a form would have failed otherwise
