@@ -29,7 +29,8 @@ WINDOW = timedelta(minutes=10)
 MAX_EVENTS = 2000
 
 _COLUMNS = (
-    "id, event_id, ts, method, path, status, auth_result, protocol, client_ip, oauth_client_id,"
+    "id, event_id, ts, method, path, status, auth_mode, auth_result, protocol, client_ip,"
+    " oauth_client_id,"
     f" CASE WHEN path = '{TOKEN_ROUTE}' THEN request_body END AS token_body"
 )
 #: The steps an event without a client can be (wire.oauth_step decides among them).
@@ -37,7 +38,7 @@ _ANONYMOUS = (
     "oauth_client_id IS NULL AND client_ip IS ? AND ts BETWEEN ? AND ? AND ("
     "path LIKE '/.well-known/oauth-%' OR path LIKE '%/.well-known/openid-configuration%'"
     f" OR path LIKE '{OAUTH_PREFIX}%'"
-    " OR (protocol = 'mcp' AND auth_result IS NOT NULL AND auth_result != 'ok'))"
+    " OR (protocol = 'mcp' AND auth_mode = 'oauth' AND auth_result != 'ok'))"
 )
 
 
@@ -69,7 +70,7 @@ def dance_of(conn: sqlite3.Connection, event: Event) -> Dance | None:
     """The dance the event is a step of; None when it is no step of one."""
     client = event.oauth_client_id
     if client is None:
-        if _step(_row_of(event)) is None:
+        if _step(_row_of(event)) in (None, "calls"):  # a call let through without OAuth
             return None
         client = _client_after(conn, event)
         if client is None:
@@ -140,7 +141,7 @@ def _step(row: dict[str, Any]) -> str | None:
     found = oauth_step(str(row["method"]), path, _grant_type(row.get("token_body")))
     if found is not None:
         return found
-    if row["protocol"] != "mcp" or row["auth_result"] is None:
+    if row["protocol"] != "mcp" or row["auth_mode"] != "oauth" or row["auth_result"] is None:
         return None
     if row["auth_result"] == "ok":
         return "calls"
@@ -153,6 +154,7 @@ def _row_of(event: Event) -> dict[str, Any]:
         "method": event.method,
         "path": event.path,
         "protocol": event.protocol,
+        "auth_mode": event.auth_mode,
         "auth_result": event.auth_result,
         "token_body": token_body,
     }

@@ -25,6 +25,7 @@ def event(
     path: str,
     status: int,
     *,
+    mode: str = "oauth",
     ip: str = CHATGPT,
     client: str | None = None,
     result: str | None = None,
@@ -40,7 +41,7 @@ def event(
         path=path,
         status=status,
         request_body=body,
-        auth_mode="oauth",
+        auth_mode=mode,
         auth_result=result,
         client_ip=ip,
         oauth_client_id=client,
@@ -90,6 +91,9 @@ def stopped_dance() -> list[Event]:
         # the same steps from another address, and ours long before: not part of it
         event(24, "GET", "/.well-known/oauth-protected-resource", 200, ip=STRANGER),
         event(25, "GET", "/.well-known/oauth-protected-resource", 200, after=-WINDOW * 2),
+        # MCP calls without OAuth (open mode, and a refused service token): no dance
+        event(26, "POST", "/mcp", 200, ip=OTHER, mode="none", result="ok"),
+        event(27, "POST", "/mcp", 401, ip=OTHER, mode="service_http", result="missing"),
     ]
 
 
@@ -147,5 +151,8 @@ def test_a_dance_that_stopped_before_a_client_was_known_is_its_steps_alone(
     ]
 
 
-def test_an_exchange_that_is_no_step_of_a_dance_has_none(conn: sqlite3.Connection) -> None:
-    assert dance_of(conn, by_id(conn, "e23")) is None
+@pytest.mark.parametrize("selected", ["e23", "e26", "e27"])
+def test_an_exchange_that_is_no_step_of_a_dance_has_none(
+    conn: sqlite3.Connection, selected: str
+) -> None:
+    assert dance_of(conn, by_id(conn, selected)) is None
