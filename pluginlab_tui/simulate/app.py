@@ -33,6 +33,7 @@ import anyio
 import httpx2
 import pydantic
 from mcp import Client
+from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolRequest, CallToolRequestParams, Implementation, RequestParamsMeta
@@ -44,7 +45,7 @@ from pluginlab_tui.mcp.catalogue import LISTS, Catalogue
 from pluginlab_tui.mcp.client import MAX_PAGES, UI_SCHEME, widget_uris
 from pluginlab_tui.mcp.jsonrpc import classify
 from pluginlab_tui.mcp.sessions import Pending
-from pluginlab_tui.simulate.app_signin import AppSignIn
+from pluginlab_tui.simulate.app_signin import AppSignIn, endpoint_routes
 from pluginlab_tui.simulate.arguments import learned_value
 from pluginlab_tui.simulate.client import Call, SimulationError, brief
 from pluginlab_tui.simulate.tool_arguments import Invalid, candidates, invalid_sets
@@ -93,6 +94,8 @@ class _Wire:
 
     grant_secret: bytes | None
     note: Callable[[Call], None]
+    #: The authorization server's endpoints as the proxy's routes (app_signin.endpoint_routes).
+    routes: Callable[[], dict[str, str]] = dict
     status: int | None = None
     event_id: str | None = None
     #: Headers for the requests of the step under way (the demo's fault switch).
@@ -102,12 +105,12 @@ class _Wire:
         request.extensions[_STARTED] = time.perf_counter()
         if self.grant_secret is not None:
             request.headers[GRANT_HEADER] = sign(Grant(source=SIMULATE), self.grant_secret)
-        if request.method == "POST" and _oauth_step(request) is None:
+        if request.method == "POST" and self._step(request) is None:
             request.headers.update(self.extra)
 
     async def response(self, response: httpx2.Response) -> None:
         request = response.request
-        step = _oauth_step(request)
+        step = self._step(request)
         challenged = response.status_code in (401, 403) and "www-authenticate" in response.headers
         if step is not None or challenged:
             call = Call(f"oauth:{step or 'challenge'}", request.method, str(request.url))
@@ -123,12 +126,19 @@ class _Wire:
             self.status = response.status_code
             self.event_id = response.headers.get(EVENT_HEADER)
 
-
-def _oauth_step(request: httpx2.Request) -> str | None:
-    grant = None
-    if request.url.path == TOKEN_ROUTE:
-        grant = dict(parse_qsl(request.content.decode("utf-8", "replace"))).get("grant_type")
-    return oauth_step(request.method, request.url.path, grant)
+    def _step(self, request: httpx2.Request) -> str | None:
+        """The OAuth step a request is: by the proxy's routes, or the server's metadata."""
+        url = request.url.copy_with(query=None)
+        route = self.routes().get(str(url), url.path)
+        grant = None
+        if route == TOKEN_ROUTE:
+            try:
+                grant = dict(parse_qsl(request.content.decode("utf-8", "replace"))).get(
+                    "grant_type"
+                )
+            except httpx2.RequestNotRead:
+                grant = None
+        return oauth_step(request.method, route, grant)
 
 
 @dataclass
@@ -168,7 +178,8 @@ class AppSimulator:
         return self.calls
 
     async def run_async(self) -> None:
-        wire = _Wire(self.grant_secret, self._keep)
+        provider: OAuthClientProvider | None = None
+        wire = _Wire(self.grant_secret, self._keep, lambda: endpoint_routes(provider))
         headers = {"User-Agent": USER_AGENT}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -179,7 +190,8 @@ class AppSimulator:
             trust_env=False,
         )
         if not self.token:
-            http.auth = self.sign_in.provider(self.url, http)
+            provider = self.sign_in.provider(self.url, http)
+            http.auth = provider
         async with http:
             for _ in range(max(min(self.conversations, MAX_CONVERSATIONS), 1)):
                 try:

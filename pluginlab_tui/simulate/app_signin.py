@@ -30,6 +30,7 @@ from mcp.shared.auth import (
 
 from pluginlab_tui.simulate.client import SimulationError
 from pluginlab_tui.simulate.signin import FORM, consent_form, redirected
+from pluginlab_tui.wire import AUTHORIZE_ROUTE, REGISTER_ROUTE, REVOKE_ROUTE, TOKEN_ROUTE
 
 #: Where ChatGPT has the authorization server send the user back (apps-facts.md 6.10): the
 #: stable URI, for a server that supports RFC 9207 `iss`.
@@ -117,3 +118,18 @@ class AppSignIn:
             response_types=["code"],
         )
         return OAuthClientProvider(url, metadata, self.storage, browser.redirect, browser.callback)
+
+
+def endpoint_routes(provider: OAuthClientProvider | None) -> dict[str, str]:
+    """The endpoints the authorization server's metadata names (URL without query), each as the
+    proxy's route of the same job, so that wire.oauth_step names the steps of any server."""
+    metadata = None if provider is None else provider.context.oauth_metadata
+    if metadata is None:
+        return {}
+    named = {
+        metadata.authorization_endpoint: AUTHORIZE_ROUTE,
+        metadata.token_endpoint: TOKEN_ROUTE,
+        metadata.registration_endpoint: REGISTER_ROUTE,
+        metadata.revocation_endpoint: REVOKE_ROUTE,
+    }
+    return {str(url): route for url, route in named.items() if url is not None}

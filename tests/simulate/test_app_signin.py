@@ -12,15 +12,22 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import httpx2
 import pytest
+from mcp.shared.auth import OAuthMetadata
 
 from pluginlab_tui.commands.simulate import grant_secret
 from pluginlab_tui.examples import Backend, free_port
 from pluginlab_tui.simulate.app import AppSimulator
-from pluginlab_tui.simulate.app_signin import CHATGPT_REDIRECT, AppSignIn, Browser
+from pluginlab_tui.simulate.app_signin import (
+    CHATGPT_REDIRECT,
+    AppSignIn,
+    Browser,
+    endpoint_routes,
+)
 from pluginlab_tui.simulate.client import Call, SimulationError
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.oauth_timeline import dance_of
+from pluginlab_tui.wire import oauth_step
 from tests.access.helpers import DocumentServer, add_user, assert_no_secrets, cli
 from tests.conftest import stored_events
 from tests.harness import ProxyProcess, wait_for, write_config
@@ -192,3 +199,26 @@ async def test_another_server_s_sign_in_page_is_not_filled_in() -> None:
         assert server.hits == {
             "/login?state=s&redirect_uri=x": 1
         }  # read once; posting a form would have failed otherwise
+
+
+async def test_another_server_s_endpoints_are_named_as_the_proxy_s_routes() -> None:
+    async with httpx2.AsyncClient(trust_env=False) as http:
+        provider = AppSignIn().provider("https://as.example/mcp", http)
+    assert endpoint_routes(provider) == {}  # nothing discovered yet
+    provider.context.oauth_metadata = OAuthMetadata.model_validate(
+        {
+            "issuer": "https://as.example",
+            "authorization_endpoint": "https://as.example/authorize",
+            "token_endpoint": "https://as.example/oauth2/token",
+            "registration_endpoint": "https://as.example/register",
+        }
+    )
+    routes = endpoint_routes(provider)
+    assert routes == {
+        "https://as.example/authorize": "/_pluginlab/oauth/authorize",
+        "https://as.example/oauth2/token": "/_pluginlab/oauth/token",
+        "https://as.example/register": "/_pluginlab/oauth/register",
+    }
+    token = routes["https://as.example/oauth2/token"]
+    assert oauth_step("POST", token, "refresh_token") == "refresh"
+    assert oauth_step("POST", routes["https://as.example/authorize"]) == "consent"
