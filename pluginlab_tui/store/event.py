@@ -123,6 +123,8 @@ class Event(Row):
     exchange_id: str | None = None
     #: The SSE frames this message (or stream) travelled in, with their times; at most MAX_FRAMES.
     frames: list[Frame] = field(default_factory=list, metadata=codec(_write_frames, json.loads))
+    #: The OAuth client the exchange is part of, where known (its dance: store/oauth_timeline.py).
+    oauth_client_id: str | None = None
     #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).
     raw: dict[str, str] = field(default_factory=dict, metadata=codec(_write_raw, json.loads))
     #: Only in rows read back from the store.
