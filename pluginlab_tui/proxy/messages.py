@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mitmproxy import http
@@ -30,6 +30,7 @@ from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.answers import json_response
 from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.proxy.pipeline import describe, fault
@@ -76,10 +77,12 @@ class Messages:
         self.timers: dict[int, asyncio.TimerHandle] = {}
         #: The catalogue's versions: used in the writer thread only.
         self.versions = CatalogueVersions()
+        #: The proxy's own tools/list, before a catalogue-less session's first tools/call.
+        self.probe = CatalogueProbe(runtime)
 
     # -- the request ---------------------------------------------------------------------------
 
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         headers = flow.request.headers
         session_id = headers.get(SESSION_HEADER)
         carried = Carried(flow, exchange, session_id)
@@ -109,8 +112,43 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
+        if not self.tracker.has_tools():
+            await self._list_tools(flow, exchange, records)
         if self.runtime.config.proxy.strict and len(records) == 1:
             self._strict_request(flow, exchange, records[0])
+
+    async def _list_tools(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]
+    ) -> None:
+        """No tools/list seen yet: the proxy lists the tools itself for the POST's tools/calls
+        (proxy/catalogue_probe.py), or each says why it could not."""
+        calls = [
+            r
+            for r in records
+            if r.direction == "client"
+            and r.pending is not None
+            and r.message.method == "tools/call"
+            and not check(r.message, r.context).violations
+        ]
+        if not calls:
+            return  # nothing to check, or a call that broke the contract: it is not listed for
+        first = calls[0]
+        listed = await self.probe.tools(flow, exchange, first.context, first.message.params)
+        if listed.why_not is not None:
+            for record in calls:
+                record.context = replace(record.context, catalogue_note=listed.why_not)
+            return
+        if not self.tracker.has_tools():  # none seen while the proxy listed them
+            catalogue = self.tracker.learn_tools(listed.pages)
+            count = len(catalogue.tools or ())
+            who = first.context.session_id
+            where = f" in session {who}" if who else ""
+            first.notes.append(
+                f"no tools/list seen yet{where}: the proxy listed the server's tools itself"
+                f" ({count} tool{'s' if count != 1 else ''})"
+            )
+        for record in calls:
+            record.context = replace(record.context, catalogue=self.tracker.catalogue)
 
     def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
         """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
@@ -432,9 +470,9 @@ class MessagesIn:
         self.messages = messages
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.mcp:
-            self.messages.request(flow, exchange)
+            await self.messages.request(flow, exchange)
 
 
 class MessagesOut:
@@ -453,5 +491,6 @@ class MessagesOut:
     def error(self, flow: http.HTTPFlow) -> None:
         self.messages.error(flow)
 
-    def done(self) -> None:
+    async def done(self) -> None:
         self.messages.done()
+        await self.messages.probe.done()
