@@ -114,8 +114,8 @@ class Messages:
         self._record_all(evicted)
         if not self.tracker.has_tools():
             await self._list_tools(flow, exchange, records)
-        if self.runtime.config.proxy.strict and len(records) == 1:
-            self._strict_request(flow, exchange, records[0])
+        if self.runtime.config.proxy.strict and records:
+            self._strict(flow, exchange, records, batch=body.content.lstrip()[:1] == b"[")
 
     async def _list_tools(
         self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]
@@ -150,21 +150,41 @@ class Messages:
         for record in calls:
             record.context = replace(record.context, catalogue=self.tracker.catalogue)
 
-    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
+    def _strict(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, batch: bool
+    ) -> None:
         """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
-        the server not called."""
-        message = record.message
-        if message.kind == "request" and record.pending is None:
-            return
-        if message.kind not in ("request", "invalid"):
-            return
-        verdict = check(message, record.context)
-        ctx = record.context
-        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        the server not called; a batch with one is answered whole (strict.for_batch)."""
+        if not batch:
+            answer = self._strict_answer(records[0])
+        else:
+            answer = strict.for_batch(
+                [
+                    (
+                        r.message.id,
+                        r.message.kind == "request" and r.direction == "client",
+                        self._strict_answer(r),
+                    )
+                    for r in records
+                    if r.direction == "client"  # not a server request the batch answers
+                ],
+                records[0].context.era,
+            )
         if answer is None:
             return
         exchange.answered_by = "proxy"
         flow.response = json_response(answer.status, answer.body)
+
+    def _strict_answer(self, record: Rec) -> strict.Answer | None:
+        """Strict mode's answer to one message the client sent, or None (it goes through)."""
+        message = record.message
+        if record.direction != "client" or message.kind not in ("request", "invalid"):
+            return None
+        if message.kind == "request" and record.pending is None:
+            return None
+        ctx = record.context
+        verdict = check(message, ctx)
+        return strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
 
     # -- the answer ----------------------------------------------------------------------------
 
@@ -227,15 +247,21 @@ class Messages:
             return
         body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
         messages = parse_body(body.content, carried.version)
+        answered: list[Any] = []
+        replaced = False
         for message in messages:
+            answered.append(message.value)
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
-            if replaced is not None:
-                response.content = json.dumps(replaced.body).encode()
-                response.headers["content-type"] = "application/json"
-            self._record_all(carried.ready)
-            carried.ready.clear()
+            replacement = self._server(carried, message, None, rewrite=True)
+            if replacement is not None:
+                answered[-1], replaced = replacement.body, True
+        if replaced:  # strict mode: the results that broke the contract, each replaced
+            batch = body.content.lstrip()[:1] == b"["
+            response.content = json.dumps(answered if batch else answered[0]).encode()
+            response.headers["content-type"] = "application/json"
+        self._record_all(carried.ready)  # with the answer as the caller gets it
+        carried.ready.clear()
 
     def _chunk(self, carried: Carried, chunk: bytes) -> bytes | None:
         """One chunk of an SSE answer as it is relayed: the bytes to send instead (strict
