@@ -162,7 +162,7 @@ class Wire:
 
 
 def stored(proxy: Proxy, event_id: str) -> Event:
-    event = wait_for(lambda: stored_event(proxy.db, event_id), SETTLE_S)
+    event: Event | None = wait_for(lambda: stored_event(proxy.db, event_id), SETTLE_S)
     assert event is not None, f"event {event_id} not stored"
     return event
 
