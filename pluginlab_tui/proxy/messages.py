@@ -29,7 +29,7 @@ from pluginlab_tui.mcp.sse import Frame, Overflow, Parser, write_frame
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.bodies import decoded, replace_content
 from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
@@ -258,7 +258,8 @@ class Messages:
                 answered[-1], replaced = replacement.body, True
         if replaced:  # strict mode: the results that broke the contract, each replaced
             batch = body.content.lstrip()[:1] == b"["
-            response.content = json.dumps(answered if batch else answered[0]).encode()
+            text = json.dumps(answered if batch else answered[0]).encode()
+            replace_content(response, text, carried.exchange)
             response.headers["content-type"] = "application/json"
         self._record_all(carried.ready)  # with the answer as the caller gets it
         carried.ready.clear()

@@ -149,3 +149,19 @@ def test_an_empty_frame_is_no_message() -> None:
     assert parse_frame("") is None and parse_frame("  ") is None
     message = parse_frame('{"jsonrpc":"2.0","method":"notifications/progress"}')
     assert message is not None and message.kind == "notification"
+
+
+def test_the_tools_the_proxy_listed_itself_are_the_catalogue_until_a_list_is_seen() -> None:
+    tracker: Tracker[str] = Tracker()
+    assert not tracker.has_tools()
+    tool = {"name": "echo", "inputSchema": {"type": "object"}}
+    more = {"name": "more", "inputSchema": {"type": "object"}}
+    catalogue = tracker.learn_tools(
+        [(None, {"tools": [tool], "nextCursor": "2"}), ({"cursor": "2"}, {"tools": [more]})]
+    )
+    assert tracker.has_tools() and tracker.catalogue is catalogue
+    assert [t["name"] for t in catalogue.tools or ()] == ["echo", "more"]
+    (record,), _ = tracker.client_body(
+        "post", {}, body(request(1, "tools/call", name="echo")), 0.0, TS, "e1"
+    )
+    assert record.context.catalogue is catalogue

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Static
 
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.writer import insert_events
 from pluginlab_tui.tui.screens.main import MainScreen
 from pluginlab_tui.tui.widgets.detail import DetailPane
-from tests.tui.conftest import make_app, settle, shown
+from tests.tui.conftest import make_app, mcp_events, settle, shown
 
 
 async def test_lazy_tabs_show_the_selected_exchange(store: Path) -> None:
@@ -86,3 +89,24 @@ async def test_no_json_rpc_tab_among_http_exchanges(store: Path) -> None:
         await settle(pilot)
         assert detail.active == "jsonrpc"
         assert "Not an MCP message" in shown(app.screen.query_one("#jsonrpc-text", Static))
+
+
+async def test_the_validation_tab_says_which_checks_were_skipped_and_why(tmp_path: Path) -> None:
+    db = tmp_path / "skipped.db"
+    why = "mcp_unknown_tool: no tools/list seen yet (the proxy's own tools/list failed: HTTP 500)"
+    call = replace(mcp_events()[-1], event_id="skipped-call", skipped=[why], violations=[])
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, [call])
+    finally:
+        conn.close()
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("enter", "3")
+        await settle(pilot)
+        text = shown(main.query_one("#validation-text", Static))
+        assert "Checks skipped (1)" in text and "HTTP 500" in text
+        assert "keeps the contract" not in text  # not while a check could not run
