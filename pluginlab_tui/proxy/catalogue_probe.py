@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +58,11 @@ class CatalogueProbe:
         flow: http.HTTPFlow,
         exchange: Exchange,
         ctx: Context,
-        params: Mapping[str, Any] | None,
+        params: Params,
     ) -> Listed:
-        """The server's tools, listed in the call's session (once per session)."""
-        key = ctx.session_id
+        """The server's tools, listed in the call's session (once per session; stateless
+        requests are one: a session header there is the caller's word, not a server's)."""
+        key = ctx.session_id if ctx.era == "handshake" else None
         tried = self._tried.get(key)
         if tried is not None:
             try:
@@ -79,12 +79,14 @@ class CatalogueProbe:
         self._tried[key] = future
         while len(self._tried) > MAX_SESSIONS:
             self._tried.popitem(last=False)
+        listed = Listed([], "the proxy's own tools/list was cut short (the caller left)")
         try:
             listed = await self._list(flow, exchange, ctx, params)
         except Exception as exc:  # never the caller's exchange's failure
             log.exception("the proxy's own tools/list failed")
             listed = Listed([], f"the proxy's own tools/list failed: {describe(exc)}")
-        future.set_result(listed)
+        finally:  # those waiting for it are told, even when this exchange is cancelled
+            future.set_result(listed)
         return listed
 
     def _why_not(self, flow: http.HTTPFlow, ctx: Context, params: Params) -> str | None:
@@ -92,7 +94,10 @@ class CatalogueProbe:
         if self.runtime.config.proxy.backend is None:
             return "no proxy.backend to list the tools from"
         if flow.request.path != endpoint:
-            return "the call came on the HTTP+SSE transport, which answers on the caller's stream"
+            return (
+                "the call did not come to mcp.endpoint itself (the HTTP+SSE transport answers"
+                " on the caller's own stream)"
+            )
         return probe.why_not(ctx, params)
 
     async def _list(
@@ -100,7 +105,7 @@ class CatalogueProbe:
         flow: http.HTTPFlow,
         exchange: Exchange,
         ctx: Context,
-        params: Mapping[str, Any] | None,
+        params: Params,
     ) -> Listed:
         pages: list[Page] = []
         cursor: str | None = None

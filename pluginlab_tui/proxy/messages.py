@@ -113,7 +113,13 @@ class Messages:
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
         if not self.tracker.has_tools():
-            await self._list_tools(flow, exchange, records)
+            try:
+                await self._list_tools(flow, exchange, records)
+            except Exception as exc:  # the call goes on, checked without a catalogue
+                log.exception("listing the tools for a tools/call failed")
+                note = f"the proxy could not list the tools: {describe(exc)}"
+                for record in records:
+                    record.context = replace(record.context, catalogue_note=note)
         if self.runtime.config.proxy.strict and records:
             self._strict(flow, exchange, records, batch=body.content.lstrip()[:1] == b"[")
 

@@ -26,7 +26,7 @@ from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.wire import EVENT_HEADER
 from tests.conftest import events_since, stored_event, stored_events
-from tests.e2e.test_mcp_events import ACCEPT, full_session, run_session
+from tests.e2e.test_mcp_events import ACCEPT, CLIENT_METHODS, full_session, run_session
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
 from tests.mcp.servers import WIDGET, http_app, serving, widget_server, with_header_faults
@@ -375,15 +375,7 @@ def test_a_full_sdk_session_passes_and_each_message_mutated_is_flagged(
         run_session(app_proxy.url + "/mcp", "legacy", with_ping)
     else:
         run_session(app_proxy.url + "/mcp", "auto", full_session)
-    wanted = {
-        "tools/list",
-        "tools/call",
-        "resources/list",
-        "resources/templates/list",
-        "resources/read",
-        "prompts/list",
-        "prompts/get",
-    }
+    wanted = {"tools/call", *CLIENT_METHODS}
     wanted |= (
         {"initialize", "notifications/initialized", "ping"}
         if era == "handshake"
