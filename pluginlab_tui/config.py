@@ -226,19 +226,31 @@ class StoreSection(Section):
 class McpSection(Section):
     endpoint: str | None = None
     """The path of the MCP endpoint (e.g. "/mcp"): requests to it, or below it, are MCP traffic."""
+    sse_endpoint: str | None = None
+    """HTTP+SSE's stream path (e.g. "/sse"): it and the message path it announces are MCP."""
     stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
     """An MCP event stream (SSE) ends after this many seconds without a chunk."""
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "sse_endpoint")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else mcp_endpoint(value)
 
+    @property
+    def enabled(self) -> bool:
+        """MCP mode: an endpoint of either transport is set."""
+        return self.endpoint is not None or self.sse_endpoint is not None
+
     def covers(self, path: str) -> bool:
-        """Whether a request path (without its query) is MCP traffic: the endpoint or below it."""
-        if self.endpoint is None:
-            return False
-        return path == self.endpoint or path.startswith(self.endpoint.rstrip("/") + "/")
+        """Whether a request path (without its query) is MCP traffic: an endpoint or below it."""
+        return at_or_below(path, self.endpoint) or at_or_below(path, self.sse_endpoint)
+
+
+def at_or_below(path: str, endpoint: str | None) -> bool:
+    """Whether a request path is the endpoint or below it (False for no endpoint)."""
+    if endpoint is None:
+        return False
+    return path == endpoint or path.startswith(endpoint.rstrip("/") + "/")
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -296,7 +308,7 @@ class Config(BaseSettings):
     def has_plugin_files(self) -> bool:
         """Whether the proxy serves a manifest and a spec: always, except in MCP mode when no
         `[plugin]` table (nor a plugin flag or variable) is given."""
-        return self.mcp.endpoint is None or "plugin" in self.model_fields_set
+        return not self.mcp.enabled or "plugin" in self.model_fields_set
 
     @property
     def manifest_path(self) -> Path:

@@ -265,6 +265,19 @@ def test_without_a_plugin_table_mcp_mode_serves_no_plugin_files(tmp_path: Path) 
     assert load_config(bare, {"plugin.spec": tmp_path / "x.yaml"}).has_plugin_files
 
 
+def test_the_sse_endpoint_alone_is_mcp_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = write(tmp_path, '[mcp]\nsse_endpoint = "/sse/"\n')
+    config = load_config(bare)
+    assert config.mcp.sse_endpoint == "/sse" and config.mcp.endpoint is None
+    assert config.mcp.enabled and not config.has_plugin_files
+    assert config.mcp.covers("/sse") and not config.mcp.covers("/messages/")
+    monkeypatch.setenv("PLUGINLAB_MCP__SSE_ENDPOINT", "/from-env")
+    assert load_config(bare).mcp.sse_endpoint == "/from-env"
+    assert load_config(bare, {"mcp.sse_endpoint": "/flag"}).mcp.sse_endpoint == "/flag"
+
+
 def test_flags_beat_the_environment_which_beats_the_file_for_the_endpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,8 +300,9 @@ def test_flags_beat_the_environment_which_beats_the_file_for_the_endpoint(
         ("/_pluginlab/mcp", "the proxy's own namespace"),
     ],
 )
-def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str) -> None:
+@pytest.mark.parametrize("key", ["mcp.endpoint", "mcp.sse_endpoint"])
+def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str, key: str) -> None:
     with pytest.raises(UsageError) as caught:
-        load_config(None, {"mcp.endpoint": value})
-    assert str(caught.value).startswith("command line: mcp.endpoint: ")
+        load_config(None, {key: value})
+    assert str(caught.value).startswith(f"command line: {key}: ")
     assert said in str(caught.value) and "\n" not in str(caught.value)

@@ -55,8 +55,9 @@ class ProtectedResource:
 
     @classmethod
     def from_config(cls, config: Config) -> ProtectedResource | None:
-        """The MCP endpoint's resource, or None unless auth.mode is oauth in MCP mode."""
-        endpoint = config.mcp.endpoint
+        """The MCP endpoint's resource (the Streamable HTTP one, else the HTTP+SSE stream's), or
+        None unless auth.mode is oauth in MCP mode."""
+        endpoint = config.mcp.endpoint or config.mcp.sse_endpoint
         if config.auth.mode != "oauth" or endpoint is None:
             return None
         public = config.proxy.public_url

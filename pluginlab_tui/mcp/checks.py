@@ -26,6 +26,7 @@ from pluginlab_tui.mcp.sessions import (
     Direction,
     Era,
     Pending,
+    Transport,
     header,
     is_at_least,
     meta_version,
@@ -61,6 +62,9 @@ class Context:
     duplicate_id: bool = False
     duration_ms: float | None = None
     slow_ms: float | None = None
+    #: "sse": the older HTTP+SSE transport, whose POSTs carry no version header and name their
+    #: session in the query.
+    transport: Transport = "streamable-http"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +247,11 @@ class _Run:
                     "header.MCP-Protocol-Version",
                     f"{show(sent)} differs from the negotiated {show(ctx.negotiated)}",
                 )
-            elif sent is None and is_at_least(ctx.negotiated, "2025-06-18"):
+            elif (
+                sent is None
+                and ctx.transport != "sse"
+                and is_at_least(ctx.negotiated, "2025-06-18")
+            ):
                 self.add(
                     "mcp_protocol_version",
                     "header.MCP-Protocol-Version",
@@ -261,12 +269,11 @@ class _Run:
         ctx = self.ctx
         if method == "initialize":
             return
-        if ctx.session_id is None and ctx.sessions_issued:
-            self.add("mcp_session", "header.Mcp-Session-Id", "missing: the server issued sessions")
+        where = "query.session_id" if ctx.transport == "sse" else "header.Mcp-Session-Id"
+        if ctx.session_id is None and (ctx.sessions_issued or ctx.transport == "sse"):
+            self.add("mcp_session", where, "missing: the server issued sessions")
         elif ctx.session_id is not None and not ctx.session_known:
-            self.add(
-                "mcp_session", "header.Mcp-Session-Id", f"unknown session {show(ctx.session_id)}"
-            )
+            self.add("mcp_session", where, f"unknown session {show(ctx.session_id)}")
 
     def routing_headers(self, method: str) -> None:
         if self.message.kind != "request":

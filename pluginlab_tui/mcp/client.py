@@ -16,7 +16,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import httpx2
@@ -28,8 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.mcp.first_error import first_error
-
-Transport = Literal["streamable-http", "sse"]
+from pluginlab_tui.mcp.sessions import Transport
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_PAGES = 100

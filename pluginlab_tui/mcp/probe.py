@@ -71,6 +71,8 @@ def new_id() -> str:
 
 def why_not(ctx: Context, params: Params) -> str | None:
     """Why the proxy cannot list the tools in the context of this call (None: it can)."""
+    if ctx.transport == "sse":
+        return "the call came on the HTTP+SSE transport, which answers on the caller's stream"
     if ctx.version not in KNOWN_PROTOCOL_VERSIONS:
         return f"the call names no protocol version the proxy knows ({show(ctx.version)})"
     if ctx.era == "stateless":

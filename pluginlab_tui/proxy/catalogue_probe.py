@@ -90,14 +90,8 @@ class CatalogueProbe:
         return listed
 
     def _why_not(self, flow: http.HTTPFlow, ctx: Context, params: Params) -> str | None:
-        endpoint = self.runtime.config.mcp.endpoint
         if self.runtime.config.proxy.backend is None:
             return "no proxy.backend to list the tools from"
-        if flow.request.path != endpoint:
-            return (
-                "the call did not come to mcp.endpoint itself (the HTTP+SSE transport answers"
-                " on the caller's own stream)"
-            )
         return probe.why_not(ctx, params)
 
     async def _list(

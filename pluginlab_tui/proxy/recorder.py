@@ -171,7 +171,7 @@ class Recorder:
                 served=self.runtime.service.current, client_ip=str(peer[0]) if peer else ""
             )
             # The path as sent (no stage made it canonical): it only labels the event.
-            exchange.mcp = self.runtime.config.mcp.covers(flow.request.path.split("?", 1)[0])
+            exchange.mcp = self.runtime.mcp_paths.covers(flow.request.path.split("?", 1)[0])
             attach(flow, exchange)
         status = self._fill_error(flow, exchange)
         pending = self._pending(flow, exchange, sent=exchange.streamed, status=status)

@@ -45,7 +45,8 @@ class Routes:
     def _manifest(self, served: Served | None) -> http.Response:
         public = self.runtime.config.proxy.public_url
         if served is None:
-            endpoint = self.runtime.config.mcp.endpoint or ""
+            mcp = self.runtime.config.mcp
+            endpoint = mcp.endpoint or mcp.sse_endpoint or ""
             return error_response(
                 404,
                 "no_manifest",

@@ -35,6 +35,13 @@ def test_only_oauth_in_mcp_mode_makes_a_protected_resource(tmp_path: Path) -> No
     assert found.metadata_url == "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp"
 
 
+def test_the_http_sse_stream_alone_is_the_protected_resource(tmp_path: Path) -> None:
+    found = resource(tmp_path, **{"mcp.endpoint": None, "mcp.sse_endpoint": "/sse"})
+    assert found is not None and found.resource == "http://127.0.0.1:8787/sse"
+    both = resource(tmp_path, **{"mcp.sse_endpoint": "/sse"})
+    assert both is not None and both.resource == "http://127.0.0.1:8787/mcp"
+
+
 def test_the_documents_are_what_the_sdk_client_reads(tmp_path: Path) -> None:
     found = resource(tmp_path)
     assert found is not None

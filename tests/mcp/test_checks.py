@@ -443,6 +443,18 @@ def test_sessions_are_checked_in_the_handshake_era_only() -> None:
     )
 
 
+def test_the_http_sse_transport_names_its_session_in_the_query_and_sends_no_version_header() -> (
+    None
+):
+    legacy = {"transport": "sse", "headers": {}}
+    # no MCP-Protocol-Version header, whatever was negotiated: the transport has none
+    assert client(request("tools/list"), "handshake", **legacy).violations == []
+    missing = client(request("tools/list"), "handshake", session_id=None, **legacy)
+    assert [(v.code, v.where) for v in missing.violations] == [("mcp_session", "query.session_id")]
+    unknown = client(request("tools/list"), "handshake", session_known=False, **legacy)
+    assert [(v.code, v.where) for v in unknown.violations] == [("mcp_session", "query.session_id")]
+
+
 def _initialize(version: str = "2025-11-25") -> dict[str, Any]:
     return {
         "protocolVersion": version,

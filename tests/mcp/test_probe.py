@@ -41,6 +41,7 @@ def result(rid: str, tools: Any = None, cursor: str | None = None) -> dict[str, 
         (Context("client", "1999-01-01"), None, "no protocol version the proxy knows"),
         (Context("client", "2025-11-25", sessions_issued=True), None, "has no session"),
         (Context("client", "2025-11-25", session_id="x", session_known=False), None, "unknown"),
+        (Context("client", "2024-11-05", session_id="q", transport="sse"), None, "HTTP+SSE"),
     ],
 )
 def test_the_tools_are_listed_only_where_the_call_says_how(

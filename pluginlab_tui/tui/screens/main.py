@@ -132,9 +132,7 @@ class MainScreen(Screen[None]):
         self._shown_id: int | None = None
         #: Whether the catalogue screen has something to show (MCP mode, or catalogue versions).
         self._catalogue = (
-            settings is not None
-            and settings.config is not None
-            and (settings.config.mcp.endpoint is not None)
+            settings is not None and settings.config is not None and settings.config.mcp.enabled
         )
 
     def compose(self) -> ComposeResult:
