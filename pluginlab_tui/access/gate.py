@@ -17,6 +17,7 @@ counting it against rate limits or quotas.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from pluginlab_tui.access.credentials import (
     parse_authorization,
     same_secret,
 )
+from pluginlab_tui.access.oauth import AccessCheck
 from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.access.users import get_user, user_by_key
@@ -52,6 +54,8 @@ class Verdict:
     challenge: str | None = None  # the WWW-Authenticate value, when it applies
     retry_after: int | None = None  # seconds, for 429
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON body
+    #: The OAuth client the presented access token was issued to (MCP endpoint), when known.
+    client_id: str | None = None
 
 
 def refuse(result: str, message: str, challenge: str | None, status: int = 401) -> Verdict:
@@ -211,6 +215,11 @@ class Gate:
                 resource,
             )
         check = self.state.oauth.verify_access(presented.candidates[0])
+        verdict = self._mcp_token(check, resource)
+        return dataclasses.replace(verdict, client_id=check.client_id)
+
+    def _mcp_token(self, check: AccessCheck, resource: ProtectedResource) -> Verdict:
+        """The verdict on a known access token: for this resource, its user, its scopes."""
         messages = {
             "invalid": "the access token is not known",
             "expired": "the access token has expired: refresh it",

@@ -100,6 +100,8 @@ class AccessCheck:
     scope: str = ""
     #: The resource (audience) it was issued for, or None.
     resource: str | None = None
+    #: The client it was issued to.
+    client_id: str | None = None
 
 
 def make_client_secret(conn: sqlite3.Connection) -> str:
@@ -405,7 +407,7 @@ class OAuthProvider:
         row = self._grant(token, "access")
         if row is None:
             return AccessCheck("invalid")
-        known = (row["user_name"], row["scope"], row["resource"])
+        known = (row["user_name"], row["scope"], row["resource"], row["client_id"])
         if row["revoked"] is not None:
             return AccessCheck("revoked", *known)
         if row["expires"] < self.clock():

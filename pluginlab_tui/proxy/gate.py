@@ -65,6 +65,8 @@ class AuthGate:
             verdict = gate.replayed(exchange.user_id, exchange.plan)
         else:
             verdict = gate.authenticate(flow.request.headers.fields, mcp=exchange.mcp)
+        # Whatever the plan and limits say next, the token's client is the event's.
+        exchange.oauth_client_id = verdict.client_id
         if verdict.result == "ok" and gate.gates_operations(verdict):
             # No operation (MCP traffic): a plan that lists its operations refuses it.
             check_request(exchange, flow, self.config.proxy.max_inflated_bytes)

@@ -47,7 +47,7 @@ from pluginlab_tui.proxy.pipeline import describe, fault
 from pluginlab_tui.proxy.relay import Relay, is_event_stream
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
-from pluginlab_tui.store.parts import Auth, Rpc
+from pluginlab_tui.store.parts import Rpc
 from pluginlab_tui.validation.validator import RequestCheck, too_large_to_check
 
 log = logging.getLogger(__name__)
@@ -604,7 +604,7 @@ class Messages:
             response=response_part,
             status=status,
             duration_ms=duration,
-            auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+            auth=exchange.auth(),
             source=exchange.source,
             replay_of=exchange.replay_of,
             client_ip=exchange.client_ip,

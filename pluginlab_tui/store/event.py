@@ -127,6 +127,8 @@ class Event(Row):
     exchange_id: str | None = None
     #: The SSE frames this message (or stream) travelled in, with their times; at most MAX_FRAMES.
     frames: list[Frame] = field(default_factory=list, metadata=codec(_write_frames, json.loads))
+    #: The OAuth client the exchange is part of, where known (its dance: store/oauth_timeline.py).
+    oauth_client_id: str | None = None
     #: The checks that could not run on this exchange, each with why ("mcp_unknown_tool: no
     #: tools/list seen yet (...)"); empty when every check ran.
     skipped: list[str] = field(default_factory=list, metadata=codec(_write_skipped, json.loads))

@@ -48,6 +48,8 @@ class Auth:
     result: str | None = None
     user_id: str | None = None
     plan: str | None = None
+    #: The OAuth client asked for, registered, or holding the token (events.oauth_client_id).
+    client_id: str | None = None
 
 
 NO_AUTH = Auth()
@@ -114,6 +116,7 @@ def event_from_parts(
         auth_result=auth.result,
         user_id=auth.user_id,
         plan=auth.plan,
+        oauth_client_id=auth.client_id,
         version=version,
         violations=violations or [],
         error=error,

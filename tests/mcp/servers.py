@@ -155,3 +155,14 @@ def serving(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def lax_echo(method: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A Patch: the listing says echo needs `lang` too; the tool itself takes anything with a
+    text (a server that accepts arguments its inputSchema refuses)."""
+    if method == "tools/list":
+        for tool in result["tools"]:
+            if tool["name"] == "echo":
+                tool["inputSchema"]["properties"]["lang"] = {"type": "string"}
+                tool["inputSchema"]["required"] = ["text", "lang"]
+    return result
