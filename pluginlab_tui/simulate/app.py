@@ -43,6 +43,7 @@ from pluginlab_tui.access.grant import Grant, sign
 from pluginlab_tui.mcp import checks
 from pluginlab_tui.mcp.catalogue import LISTS, Catalogue
 from pluginlab_tui.mcp.client import MAX_PAGES, UI_SCHEME, widget_uris
+from pluginlab_tui.mcp.first_error import invalid_result as _invalid
 from pluginlab_tui.mcp.jsonrpc import classify
 from pluginlab_tui.mcp.sessions import Pending
 from pluginlab_tui.simulate.app_signin import AppSignIn, endpoint_routes
@@ -417,15 +418,6 @@ def _plain(model: pydantic.BaseModel) -> dict[str, Any]:
 
 def _why(exc: MCPError) -> str:
     return f"JSON-RPC error {exc.code}: {exc.message}"
-
-
-def _invalid(exc: pydantic.ValidationError) -> Violation:
-    """A result the SDK refused for the version in force (mcp-types), as the proxy reports it."""
-    first = exc.errors()[0]
-    where = "/".join(str(p) for p in first.get("loc", ()))
-    return Violation(
-        "mcp_invalid_message", "response", f"result/{where}".rstrip("/"), str(first.get("msg"))
-    )
 
 
 def _leaf(exc: BaseException) -> BaseException:

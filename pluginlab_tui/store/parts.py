@@ -94,10 +94,12 @@ def event_from_parts(
     error: str | None = None,
     client_ip: str | None = None,
     rpc: Rpc | None = None,
+    skipped: list[str] | None = None,
 ) -> Event:
     """The event of an exchange; a message not given leaves its headers and body empty.
 
-    With `rpc` it is an MCP event (protocol "mcp"), else an HTTP one."""
+    With `rpc` it is an MCP event (protocol "mcp"), else an HTTP one. `skipped`: the checks that
+    could not run on it, each with why."""
     event = Event(
         event_id=event_id,
         ts=ts,
@@ -119,6 +121,7 @@ def event_from_parts(
         violations=violations or [],
         error=error,
         client_ip=client_ip,
+        skipped=list(skipped or ()),
     )
     if rpc is not None:
         event.protocol = "mcp"

@@ -248,9 +248,19 @@ class DetailPane(Vertical):
             self.styles.clear_rule("border")
 
     def _validation(self, event: Event) -> RenderableType:
+        checked = self._checked(event)
+        if not event.skipped:
+            return checked
+        lines = [Text(f"Checks skipped ({len(event.skipped)}):", style="bold yellow")]
+        lines += [Text(f"   {why}") for why in event.skipped]
+        return Group(checked, Text(""), *lines)
+
+    def _checked(self, event: Event) -> RenderableType:
         if not event.violations:
             if event.operation_id is None and event.status is not None and event.protocol != "mcp":
                 return Text("No violations. (No operation of the spec matched this exchange.)")
+            if event.skipped:
+                return Text("No violations found by the checks that ran.", style="green")
             return Text("✓ No violations: this exchange keeps the contract.", style="green")
         dark = self.app.current_theme.dark
         spec = self.spec_of(event.version)

@@ -3,6 +3,7 @@ tab's timeline of the OAuth dance."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Static
@@ -12,7 +13,7 @@ from pluginlab_tui.store.writer import insert_events
 from pluginlab_tui.tui.screens.main import MainScreen
 from pluginlab_tui.tui.widgets.detail import DetailPane
 from tests.store.test_oauth_timeline import chatgpt_dance, stopped_dance
-from tests.tui.conftest import make_app, settle, shown
+from tests.tui.conftest import make_app, mcp_events, settle, shown
 
 
 async def test_lazy_tabs_show_the_selected_exchange(store: Path) -> None:
@@ -143,3 +144,24 @@ async def test_the_auth_tab_shows_the_oauth_dance_of_the_selected_exchange_s_cli
         text = shown(main.query_one("#auth-text", Static))
         assert detail.event is not None and detail.event.path == "/todos"
         assert "OAuth dance" not in text and "decision" in text
+
+
+async def test_the_validation_tab_says_which_checks_were_skipped_and_why(tmp_path: Path) -> None:
+    db = tmp_path / "skipped.db"
+    why = "mcp_unknown_tool: no tools/list seen yet (the proxy's own tools/list failed: HTTP 500)"
+    call = replace(mcp_events()[-1], event_id="skipped-call", skipped=[why], violations=[])
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, [call])
+    finally:
+        conn.close()
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("enter", "3")
+        await settle(pilot)
+        text = shown(main.query_one("#validation-text", Static))
+        assert "Checks skipped (1)" in text and "HTTP 500" in text
+        assert "keeps the contract" not in text  # not while a check could not run
