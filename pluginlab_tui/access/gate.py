@@ -21,6 +21,7 @@ counting it against rate limits or quotas.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,8 @@ class Verdict:
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON body
     #: MCP endpoint: the access token's scopes (None: no token, an anonymous caller).
     scopes: tuple[str, ...] | None = None
+    #: The OAuth client the presented access token was issued to (MCP endpoint), when known.
+    client_id: str | None = None
 
 
 def refuse(result: str, message: str, challenge: str | None, status: int = 401) -> Verdict:
@@ -249,6 +252,12 @@ class Gate:
             check = checked or AccessCheck("invalid", message="the issuer was not asked")
         else:
             check = self.state.oauth.verify_access(presented.candidates[0])
+        verdict = self._mcp_token(check, resource, mixed)
+        return dataclasses.replace(verdict, client_id=check.client_id)
+
+    def _mcp_token(self, check: AccessCheck, resource: ProtectedResource, mixed: bool) -> Verdict:
+        """The verdict on a known access token: for this resource, its user, its scopes (the
+        endpoint's are not asked for on a mixed endpoint: each message's needs are checked)."""
         messages = {
             "invalid": "the access token is not known",
             "expired": "the access token has expired: refresh it",

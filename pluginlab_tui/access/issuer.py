@@ -222,7 +222,9 @@ class ExternalIssuer:
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         named = [a for a in audiences if isinstance(a, str)]
         resource = self.resource if self.resource in named else (named[0] if named else None)
-        return AccessCheck("ok", sub, _scopes(claims), resource)
+        client = claims.get("client_id") or claims.get("azp")
+        client_id = client if isinstance(client, str) else None
+        return AccessCheck("ok", sub, _scopes(claims), resource, client_id=client_id)
 
     async def _introspect(self, token: str) -> AccessCheck:
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -100,6 +100,8 @@ class AccessCheck:
     scope: str = ""
     #: The resource (audience) it was issued for, or None.
     resource: str | None = None
+    #: The client it was issued to.
+    client_id: str | None = None
     #: Why it is refused, when more can be said than its result (an external issuer's token).
     message: str | None = None
 
@@ -410,7 +412,7 @@ class OAuthProvider:
         row = self._grant(token, "access")
         if row is None:
             return AccessCheck("invalid")
-        known = (row["user_name"], row["scope"], row["resource"])
+        known = (row["user_name"], row["scope"], row["resource"], row["client_id"])
         if row["revoked"] is not None:
             return AccessCheck("revoked", *known)
         if row["expires"] < self.clock():

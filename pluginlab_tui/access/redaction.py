@@ -356,6 +356,7 @@ class Redactor:
             replace(v, message=self.message(v.message), where=self.text(v.where))
             for v in event.violations
         ]
+        event.skipped = [self.message(why) for why in event.skipped]
         event.user_id = self.optional(event.user_id)
         event.plan = self.optional(event.plan)
         event.conversation_id = self.optional(event.conversation_id)

@@ -27,6 +27,7 @@ from mcp_types.version import LATEST_HANDSHAKE_VERSION
 from pydantic import BaseModel, ValidationError
 
 from pluginlab_tui.contract.document import pointer
+from pluginlab_tui.mcp.first_error import first_error
 from pluginlab_tui.plugin.findings import Finding, Severity
 
 #: rule id -> (its severities, what it reports), as lint.RULES.
@@ -189,9 +190,7 @@ def _parsed[M: BaseModel](model: type[M], data: Any) -> tuple[M | None, str | No
     try:
         return model.model_validate(data), None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        return None, f"{where}: {first['msg']}"
+        return None, first_error(exc).text("(root)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,10 +51,10 @@ _PRECEDENCE = (
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An HTTP status and the JSON-RPC body sent in place of the server's."""
+    """An HTTP status and the JSON-RPC body sent in place of the server's (a batch's: a list)."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
 
 
 def _listing(violations: list[Violation]) -> str:
@@ -115,6 +115,29 @@ def invalid_result(request_id: RequestId, violations: list[Violation], era: Era)
 
 def unknown_method(request_id: RequestId | None, method: str, era: Era) -> Answer:
     return error(request_id, METHOD_NOT_FOUND, f"Method not found: {method}", None, era)
+
+
+def for_batch(
+    messages: list[tuple[RequestId | None, bool, Answer | None]], era: Era
+) -> Answer | None:
+    """A batch (2025-03-26) is answered whole when any of its messages is refused: each
+    message (its id, whether it awaits an answer, its own refusal) gets its refusal, or -32600
+    "not sent" when it was fine; notifications get none. The server is not called. None: no
+    message is refused. The status is the gravest of the refusals' (404 over 400 over 200)."""
+    refused = [a for _, _, a in messages if a is not None]
+    if not refused:
+        return None
+    body: list[Any] = []
+    for n, (request_id, answered, answer) in enumerate(messages, start=1):
+        if answer is not None:
+            body.append(answer.body)
+        elif answered:
+            said = (
+                f"Not sent: strict mode answers the whole batch, and another of its messages"
+                f" broke the contract (this one, message {n}, did not)"
+            )
+            body.append(error(request_id, INVALID_REQUEST, said, None, era).body)
+    return Answer(max(a.status for a in refused), body)
 
 
 def for_request(

@@ -67,6 +67,8 @@ class AuthGate:
             fields = flow.request.headers.fields
             checked = await gate.external_check(fields) if exchange.mcp else None
             verdict = gate.authenticate(fields, mcp=exchange.mcp, checked=checked)
+        # Whatever the plan and limits say next, the token's client is the event's.
+        exchange.oauth_client_id = verdict.client_id
         if verdict.result == "ok" and gate.gates_operations(verdict):
             # No operation (MCP traffic): a plan that lists its operations refuses it.
             check_request(exchange, flow, self.config.proxy.max_inflated_bytes)

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mitmproxy import http
@@ -39,7 +39,8 @@ from pluginlab_tui.mcp.sse import (
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.bodies import decoded, replace_content
+from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.checks import answer_strictly
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.forward import backend_url
@@ -48,7 +49,7 @@ from pluginlab_tui.proxy.pipeline import describe, fault
 from pluginlab_tui.proxy.relay import Relay, is_event_stream
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
-from pluginlab_tui.store.parts import Auth, Rpc
+from pluginlab_tui.store.parts import Rpc
 from pluginlab_tui.validation.validator import RequestCheck, too_large_to_check
 
 log = logging.getLogger(__name__)
@@ -102,10 +103,12 @@ class Messages:
         self.timers: dict[int, tuple[asyncio.TimerHandle, Record[Carried]]] = {}
         #: The catalogue's versions: used in the writer thread only.
         self.versions = CatalogueVersions()
+        #: The proxy's own tools/list, before a catalogue-less session's first tools/call.
+        self.probe = CatalogueProbe(runtime)
 
     # -- the request ---------------------------------------------------------------------------
 
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         request = flow.request
         headers = request.headers
         session_id = headers.get(SESSION_HEADER)
@@ -150,11 +153,19 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
+        if not self.tracker.has_tools():
+            try:
+                await self._list_tools(flow, exchange, records)
+            except Exception as exc:  # the call goes on, checked without a catalogue
+                log.exception("listing the tools for a tools/call failed")
+                note = f"the proxy could not list the tools: {describe(exc)}"
+                for record in records:
+                    record.context = replace(record.context, catalogue_note=note)
         if self._refused(flow, exchange, records, legacy=carried.legacy):
             return
         # HTTP+SSE: the client reads answers on its stream only, so none is given in the POST's
-        if self.runtime.config.proxy.strict and len(records) == 1 and not carried.legacy:
-            self._strict_request(flow, exchange, records[0])
+        if self.runtime.config.proxy.strict and records and not carried.legacy:
+            self._strict(flow, exchange, records, batch=body.content.lstrip()[:1] == b"[")
 
     def _refused(
         self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, legacy: bool
@@ -192,21 +203,75 @@ class Messages:
         flow.response = json_response(status, body, {"WWW-Authenticate": challenge})
         return True
 
-    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
+    async def _list_tools(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]
+    ) -> None:
+        """No tools/list seen yet: the proxy lists the tools itself for the POST's tools/calls
+        (proxy/catalogue_probe.py), or each says why it could not."""
+        calls = [
+            r
+            for r in records
+            if r.direction == "client"
+            and r.pending is not None
+            and r.message.method == "tools/call"
+            and not check(r.message, r.context).violations
+        ]
+        if not calls:
+            return  # nothing to check, or a call that broke the contract: it is not listed for
+        first = calls[0]
+        listed = await self.probe.tools(flow, exchange, first.context, first.message.params)
+        if listed.why_not is not None:
+            for record in calls:
+                record.context = replace(record.context, catalogue_note=listed.why_not)
+            return
+        if not self.tracker.has_tools():  # none seen while the proxy listed them
+            catalogue = self.tracker.learn_tools(listed.pages)
+            self._learn()
+            count = len(catalogue.tools or ())
+            who = first.context.session_id
+            where = f" in session {who}" if who else ""
+            first.notes.append(
+                f"no tools/list seen yet{where}: the proxy listed the server's tools itself"
+                f" ({count} tool{'s' if count != 1 else ''})"
+            )
+        for record in calls:
+            record.context = replace(record.context, catalogue=self.tracker.catalogue)
+
+    def _strict(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, batch: bool
+    ) -> None:
         """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
-        the server not called."""
-        message = record.message
-        if message.kind == "request" and record.pending is None:
-            return
-        if message.kind not in ("request", "invalid"):
-            return
-        verdict = check(message, record.context)
-        ctx = record.context
-        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        the server not called; a batch with one is answered whole (strict.for_batch)."""
+        if not batch:
+            answer = self._strict_answer(records[0])
+        else:
+            answer = strict.for_batch(
+                [
+                    (
+                        r.message.id,
+                        r.message.kind == "request" and r.direction == "client",
+                        self._strict_answer(r),
+                    )
+                    for r in records
+                    if r.direction == "client"  # not a server request the batch answers
+                ],
+                records[0].context.era,
+            )
         if answer is None:
             return
         exchange.answered_by = "proxy"
         flow.response = json_response(answer.status, answer.body)
+
+    def _strict_answer(self, record: Rec) -> strict.Answer | None:
+        """Strict mode's answer to one message the client sent, or None (it goes through)."""
+        message = record.message
+        if record.direction != "client" or message.kind not in ("request", "invalid"):
+            return None
+        if message.kind == "request" and record.pending is None:
+            return None
+        ctx = record.context
+        verdict = check(message, ctx)
+        return strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
 
     # -- the answer ----------------------------------------------------------------------------
 
@@ -276,15 +341,22 @@ class Messages:
             self._unread_answer(carried, response)
             return
         messages = parse_body(body.content, carried.version)
+        answered: list[Any] = []
+        replaced = False
         for message in messages:
+            answered.append(message.value)
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
-            if replaced is not None:
-                response.content = json.dumps(replaced.body).encode()
-                response.headers["content-type"] = "application/json"
-            self._record_all(carried.ready)
-            carried.ready.clear()
+            replacement = self._server(carried, message, None, rewrite=True)
+            if replacement is not None:
+                answered[-1], replaced = replacement.body, True
+        if replaced:  # strict mode: the results that broke the contract, each replaced
+            batch = body.content.lstrip()[:1] == b"["
+            text = json.dumps(answered if batch else answered[0]).encode()
+            replace_content(response, text, carried.exchange)
+            response.headers["content-type"] = "application/json"
+        self._record_all(carried.ready)  # with the answer as the caller gets it
+        carried.ready.clear()
 
     def _unread_answer(self, carried: Carried, response: http.Response) -> None:
         """A JSON answer too large to read (proxy.max_inflated_bytes), flagged as on the OpenAPI
@@ -583,7 +655,7 @@ class Messages:
             response=response_part,
             status=status,
             duration_ms=duration,
-            auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+            auth=exchange.auth(),
             source=exchange.source,
             replay_of=exchange.replay_of,
             client_ip=exchange.client_ip,
@@ -634,9 +706,9 @@ class MessagesIn:
         self.messages = messages
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.mcp:
-            self.messages.request(flow, exchange)
+            await self.messages.request(flow, exchange)
 
 
 class MessagesOut:
@@ -655,5 +727,6 @@ class MessagesOut:
     def error(self, flow: http.HTTPFlow) -> None:
         self.messages.error(flow)
 
-    def done(self) -> None:
+    async def done(self) -> None:
         self.messages.done()
+        await self.messages.probe.done()

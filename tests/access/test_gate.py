@@ -147,6 +147,33 @@ def test_the_mcp_endpoint_challenges_as_the_mcp_authorization_spec_says(make_gat
     assert elsewhere.result == "ok"
 
 
+def test_an_mcp_verdict_names_the_client_its_token_was_issued_to(make_gate: Any) -> None:
+    gate = make_gate(**MCP, **{"proxy.public_url": "http://127.0.0.1:8787"})
+    moved = make_gate(**MCP, **{"proxy.public_url": "http://localhost:8787"})
+    add_user(gate.state.conn, "alice", "pro")
+
+    def verdict(token: str | None) -> tuple[str, str | None]:
+        fields = [] if token is None else [(b"Authorization", f"Bearer {token}".encode())]
+        found = gate.authenticate(fields, mcp=True)
+        return found.result, found.client_id
+
+    def token_and_client(issuer: Gate, scope: str = "cards profile") -> tuple[str, str]:
+        """A token, and the client just registered for it (each _mcp_token registers one)."""
+        token = _mcp_token(issuer, scope)
+        (newest,) = issuer.state.conn.execute(
+            "SELECT client_id FROM oauth_clients ORDER BY created DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        return token, str(newest)
+
+    good, client = token_and_client(gate)
+    assert verdict(good) == ("ok", client)
+    scoped, narrow = token_and_client(gate, "cards")
+    assert narrow != client and verdict(scoped) == ("insufficient_scope", narrow)
+    other, elsewhere = token_and_client(moved)
+    assert verdict(other) == ("wrong_audience", elsewhere)
+    assert verdict(None) == ("missing", None) and verdict("pla_nope") == ("invalid", None)
+
+
 def test_with_a_noauth_tool_the_mcp_endpoint_lets_anonymous_callers_through(
     make_gate: Any,
 ) -> None:

@@ -190,3 +190,19 @@ def test_an_http_sse_post_is_answered_on_the_stream_of_the_session_its_query_nam
     )
     assert listed.context.version == "2024-11-05" and listed.context.session_known
     assert not check(listed.message, listed.context).violations
+
+
+def test_the_tools_the_proxy_listed_itself_are_the_catalogue_until_a_list_is_seen() -> None:
+    tracker: Tracker[str] = Tracker()
+    assert not tracker.has_tools()
+    tool = {"name": "echo", "inputSchema": {"type": "object"}}
+    more = {"name": "more", "inputSchema": {"type": "object"}}
+    catalogue = tracker.learn_tools(
+        [(None, {"tools": [tool], "nextCursor": "2"}), ({"cursor": "2"}, {"tools": [more]})]
+    )
+    assert tracker.has_tools() and tracker.catalogue is catalogue
+    assert [t["name"] for t in catalogue.tools or ()] == ["echo", "more"]
+    (record,), _ = tracker.client_body(
+        "post", {}, body(request(1, "tools/call", name="echo")), 0.0, TS, "e1"
+    )
+    assert record.context.catalogue is catalogue
