@@ -3,13 +3,14 @@
 A JWT is checked against the issuer's keys: its JWKS, found from its metadata (RFC 8414, then
 OpenID Connect discovery, in the MCP spec's order), kept for KEYS_TTL_S and fetched again when a
 token names a key id the set lacks (at most once per REFETCH_COOLDOWN_S, so made-up ids cannot
-make the proxy hammer the issuer). PyJWT verifies the signature (asymmetric algorithms only,
-with the algorithm of the key), `exp` and `nbf` (with LEEWAY_S), and `iss` as the exact
-configured string; the audience is handed to the gate, which refuses a token that does not
-name the resource (`wrong_audience`). Any other token is asked about by RFC 7662 introspection
-(`auth.oauth.introspection_url`, as `introspection_client_id` with its secret over HTTP Basic),
-with the same checks on the answer; an active answer is kept for at most INTROSPECTION_TTL_S.
-The introspection secret is sent only to that URL, never logged, and redacted from the store.
+make the proxy hammer the issuer; nor is an issuer that failed asked again sooner). PyJWT
+verifies the signature (asymmetric algorithms only, with the algorithm of the key), `exp` and
+`nbf` (with LEEWAY_S), and `iss` as the exact configured string; the audience is handed to the
+gate, which refuses a token that does not name the resource (`wrong_audience`). Any other token
+is asked about by RFC 7662 introspection (`auth.oauth.introspection_url`, as
+`introspection_client_id` with its secret over HTTP Basic), with the same checks on the answer;
+an active answer is kept for at most INTROSPECTION_TTL_S. The introspection secret is sent only
+to that URL, never logged, and redacted from the store.
 
 Every outcome is an oauth.AccessCheck (ok, invalid, expired) with a message saying why.
 """
@@ -92,6 +93,8 @@ class ExternalIssuer:
         self._last_refetch = float("-inf")
         self._lock = asyncio.Lock()
         self._jwks_uri: str | None = None
+        #: When fetching the keys last failed, and why (an issuer down is not asked each time).
+        self._failed: tuple[float, str] | None = None
         self._active: OrderedDict[str, tuple[float, AccessCheck]] = OrderedDict()
 
     # -- network ------------------------------------------------------------------------------
@@ -158,7 +161,14 @@ class ExternalIssuer:
             if refetch:
                 self._last_refetch = now
             if stale or refetch:
-                self._keys = await self._fetch_keys()
+                if self._failed is not None and now - self._failed[0] < REFETCH_COOLDOWN_S:
+                    raise IssuerError(self._failed[1])  # not asked again so soon
+                try:
+                    self._keys = await self._fetch_keys()
+                except IssuerError as exc:
+                    self._failed = (now, str(exc))
+                    raise
+                self._failed = None
             assert self._keys is not None
             return _pick(self._keys, kid)
 
