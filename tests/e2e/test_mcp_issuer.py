@@ -15,12 +15,12 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from pluginlab_tui.examples import Backend, free_port
+from pluginlab_tui.examples import Backend
 from tests.access.helpers import assert_no_secrets
 from tests.access.issuer_server import CLIENT_ID, CLIENT_SECRET, IssuerServer, Key
 from tests.conftest import stored_events
-from tests.e2e.test_mcp_oauth import ACCEPT, INITIALIZE
-from tests.harness import ProxyProcess, wait_for, write_config
+from tests.e2e.test_mcp_oauth import ACCEPT, INITIALIZE, mcp_proxy
+from tests.harness import ProxyProcess, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -34,28 +34,14 @@ def proxy(
     tmp_path_factory: pytest.TempPathFactory, app_backend: Backend, issuer: IssuerServer
 ) -> Iterator[ProxyProcess]:
     folder = tmp_path_factory.mktemp("issuer")
-    port = free_port()
-    config = write_config(
-        folder,
-        {
-            "mcp": {"endpoint": "/mcp"},
-            "proxy": {
-                "listen": f"127.0.0.1:{port}",
-                "public_url": f"http://127.0.0.1:{port}",
-                "backend": app_backend.url,
-            },
-            "auth": {"mode": "oauth"},
-            "auth.oauth": {
-                "scope": "cards",
-                "issuer": issuer.url,
-                "introspection_url": issuer.url + "/introspect",
-                "introspection_client_id": CLIENT_ID,
-            },
-            "store": {"path": str(folder / "events.db"), "flush_ms": 20},
-        },
-    )
+    oauth = {
+        "issuer": issuer.url,
+        "introspection_url": issuer.url + "/introspect",
+        "introspection_client_id": CLIENT_ID,
+    }
+    made = mcp_proxy(folder, app_backend.url, folder / "events.db", extra={"auth.oauth": oauth})
     env = {"PLUGINLAB_AUTH__OAUTH__INTROSPECTION_CLIENT_SECRET": CLIENT_SECRET}
-    with ProxyProcess(config, env=env) as started:
+    with ProxyProcess(made.config, env=env) as started:
         yield started
 
 
