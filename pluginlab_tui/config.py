@@ -147,6 +147,21 @@ class OAuthSection(Section):
         "application/json"
     )
     """The manifest's authorization_content_type (the token endpoint accepts both)."""
+    issuer: str | None = None
+    """MCP: a real authorization server's issuer; the proxy issues nothing and checks its tokens."""
+    introspection_url: str | None = None
+    """MCP with an issuer: the RFC 7662 introspection endpoint for opaque tokens."""
+    introspection_client_id: str | None = None
+    """The client id the proxy introspects as (HTTP Basic)."""
+    introspection_client_secret: str | None = None
+    """Its secret (better given as PLUGINLAB_AUTH__OAUTH__INTROSPECTION_CLIENT_SECRET)."""
+
+    @field_validator("issuer", "introspection_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            base_url(value)  # kept as written: issuers are compared as exact strings
+        return value
 
 
 class JwtSection(Section):
@@ -230,6 +245,19 @@ class McpSection(Section):
     """HTTP+SSE's stream path (e.g. "/sse"): it and the message path it announces are MCP."""
     stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
     """An MCP event stream (SSE) ends after this many seconds without a chunk."""
+    tool_scopes: dict[str, list[str] | Literal["noauth"]] = Field(default_factory=dict)
+    """Per tool: the scopes its calls need, or "noauth"; overrides its securitySchemes."""
+
+    @field_validator("tool_scopes")
+    @classmethod
+    def _check_scopes(
+        cls, value: dict[str, list[str] | Literal["noauth"]]
+    ) -> dict[str, list[str] | Literal["noauth"]]:
+        for tool, scopes in value.items():
+            bad = [s for s in scopes if not _SCOPE.match(s)] if isinstance(scopes, list) else []
+            if bad:
+                raise ValueError(f"{tool}: {bad[0]!r} is not an OAuth scope (RFC 6749 3.3)")
+        return value
 
     @field_validator("endpoint", "sse_endpoint")
     @classmethod
@@ -388,6 +416,8 @@ def base_url(value: str, *, query: bool = False) -> str:
 
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@-]+$")
+#: A scope token (RFC 6749 section 3.3): printable ASCII but space, quote and backslash.
+_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 
 
 def mcp_endpoint(value: str) -> str:

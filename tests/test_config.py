@@ -157,7 +157,9 @@ def _numeric_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
         if field.exclude:
             continue
         if get_origin(field.annotation) is dict:  # plans: one table per name
-            found += _numeric_keys(get_args(field.annotation)[1], f"{prefix}{name}.free.")
+            value = get_args(field.annotation)[1]
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                found += _numeric_keys(value, f"{prefix}{name}.free.")
             continue
         kinds = [a for a in get_args(field.annotation) or (field.annotation,) if a is not None]
         for kind in kinds:
@@ -306,3 +308,27 @@ def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str, key: s
         load_config(None, {key: value})
     assert str(caught.value).startswith(f"command line: {key}: ")
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_tool_scopes_come_from_the_file_or_the_environment_and_bad_scopes_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        '[mcp]\nendpoint = "/mcp"\n[mcp.tool_scopes]\nsearch = "noauth"\nwrite = ["docs:write"]\n',
+    )
+    assert load_config(path).mcp.tool_scopes == {"search": "noauth", "write": ["docs:write"]}
+    monkeypatch.setenv("PLUGINLAB_MCP__TOOL_SCOPES", '{"write": ["a", "b"]}')
+    assert load_config(None).mcp.tool_scopes == {"write": ["a", "b"]}
+    monkeypatch.delenv("PLUGINLAB_MCP__TOOL_SCOPES")
+    with pytest.raises(UsageError, match=r"mcp\.tool_scopes: .*'a b' is not an OAuth scope"):
+        load_config(None, {"mcp.tool_scopes": {"write": ["a b"]}})
+    with pytest.raises(UsageError, match=r"mcp\.tool_scopes\.write"):
+        load_config(None, {"mcp.tool_scopes": {"write": "everyone"}})
+
+
+def test_an_issuer_is_kept_as_written() -> None:
+    config = load_config(None, {"auth.oauth.issuer": "https://login.example/tenant/"})
+    assert config.auth.oauth.issuer == "https://login.example/tenant/"
+    with pytest.raises(UsageError, match=r"auth\.oauth\.issuer: .*must start with"):
+        load_config(None, {"auth.oauth.issuer": "login.example"})

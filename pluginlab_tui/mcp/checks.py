@@ -53,6 +53,9 @@ class Context:
     negotiated: str | None = None
     request: Pending | None = None
     catalogue: Catalogue | None = None
+    #: Why there is no catalogue to check against, beyond "none seen yet" (the proxy's own
+    #: tools/list could not be made, say); said in the checks skipped.
+    catalogue_note: str | None = None
     session_id: str | None = None
     session_known: bool = True
     sessions_issued: bool = False
@@ -310,7 +313,7 @@ class _Run:
         name = str(params.get("name"))
         catalogue = self.ctx.catalogue
         if catalogue is None or catalogue.tools is None:
-            self.skipped.append("mcp_unknown_tool: no tools/list seen yet")
+            self.skipped.append(f"mcp_unknown_tool: {self.no_tools()}")
             return
         tool = catalogue.tool(name)
         if tool is None:
@@ -326,6 +329,10 @@ class _Run:
         self.against(
             schema, {} if arguments is None else arguments, "mcp_invalid_arguments", "arguments"
         )
+
+    def no_tools(self) -> str:
+        note = self.ctx.catalogue_note
+        return "no tools/list seen yet" + (f" ({note})" if note else "")
 
     def against(self, schema: CompiledSchema, instance: Any, code: str, what: str) -> None:
         for failure in schema.failures(instance)[:MAX_PER_CHECK]:
@@ -413,7 +420,7 @@ class _Run:
         if result.get("isError") is True or name is None:
             return
         if catalogue is None or catalogue.tools is None:
-            self.skipped.append("mcp_invalid_structured_content: no tools/list seen yet")
+            self.skipped.append(f"mcp_invalid_structured_content: {self.no_tools()}")
             return
         tool = catalogue.tool(name)
         if tool is None or tool.get("outputSchema") is None:

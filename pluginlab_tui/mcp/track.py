@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
@@ -83,6 +83,8 @@ class Record[C]:
     taught: Catalogue | None = None
     #: The bytes its message came in (its share of a batch), counted while it waits.
     size: int = 0
+    #: What the proxy did around the message, for the notices (its own tools/list, say).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def direction(self) -> Direction:
@@ -280,6 +282,7 @@ class Tracker[C]:
             era=asked.era,
             request=record.pending,
             catalogue=self.catalogue,
+            catalogue_note=asked.catalogue_note,
             session_id=asked.session_id,
             duration_ms=(now - record.started) * 1000,
             slow_ms=self.slow_ms if sender == "server" else None,
@@ -303,6 +306,20 @@ class Tracker[C]:
         elif pending.method == "resources/read" and pending.subject is not None:
             self.catalogue = (self.catalogue or Catalogue()).with_read(pending.subject, result)
             record.taught = self.catalogue
+
+    def has_tools(self) -> bool:
+        """Whether a tools/list result has been seen (or listed by the proxy itself)."""
+        return self.catalogue is not None and self.catalogue.tools is not None
+
+    def learn_tools(
+        self, pages: list[tuple[Mapping[str, Any] | None, Mapping[str, Any]]]
+    ) -> Catalogue:
+        """The tools the proxy listed itself (each page: its params, its result)."""
+        catalogue = self.catalogue or Catalogue()
+        for params, result in pages:
+            catalogue = catalogue.with_list("tools/list", params, result)
+        self.catalogue = catalogue
+        return catalogue
 
     # -- waiting -----------------------------------------------------------------------------
 

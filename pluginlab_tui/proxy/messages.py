@@ -4,9 +4,11 @@
 `MessagesOut` (after the relay) reads the answer: a JSON body when it has come, an SSE stream
 frame by frame as the relay tees it. mcp/track.py pairs them; each record done is handed to the
 writer as a PendingMessage, checked there. On the loop only what pairing and the session state
-need is parsed. An exchange whose messages are its events is not recorded itself; one without
-a message (a GET stream, a DELETE, an empty POST, a refusal) is, with rpc_method null and, for a
-stream, its frames.
+need is parsed. On an endpoint in oauth mode each message the client sent is held to what it
+needs (a tools/call to its tool's scopes: access/tool_scopes.py) before the server is called,
+and each catalogue seen teaches the tools' schemes. An exchange whose messages are its events
+is not recorded itself; one without a message (a GET stream, a DELETE, an empty POST, a refusal)
+is, with rpc_method null and, for a stream, its frames.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mitmproxy import http
@@ -37,7 +39,8 @@ from pluginlab_tui.mcp.sse import (
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.bodies import decoded, replace_content
+from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.checks import answer_strictly
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.forward import backend_url
@@ -46,7 +49,7 @@ from pluginlab_tui.proxy.pipeline import describe, fault
 from pluginlab_tui.proxy.relay import Relay, is_event_stream
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
-from pluginlab_tui.store.parts import Auth, Rpc
+from pluginlab_tui.store.parts import Rpc
 from pluginlab_tui.validation.validator import RequestCheck, too_large_to_check
 from pluginlab_tui.validation.violations import Violation
 
@@ -104,6 +107,8 @@ class Messages:
         self.timers: dict[int, tuple[asyncio.TimerHandle, Record[Carried]]] = {}
         #: The catalogue's versions: used in the writer thread only.
         self.versions = CatalogueVersions()
+        #: The proxy's own tools/list, before a catalogue-less session's first tools/call.
+        self.probe = CatalogueProbe(runtime)
         runtime.mcp_tables = self.tables
 
     def tables(self) -> dict[str, int]:
@@ -117,7 +122,7 @@ class Messages:
 
     # -- the request ---------------------------------------------------------------------------
 
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         request = flow.request
         headers = request.headers
         session_id = headers.get(SESSION_HEADER)
@@ -167,9 +172,19 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
+        if not self.tracker.has_tools():
+            try:
+                await self._list_tools(flow, exchange, records)
+            except Exception as exc:  # the call goes on, checked without a catalogue
+                log.exception("listing the tools for a tools/call failed")
+                note = f"the proxy could not list the tools: {describe(exc)}"
+                for record in records:
+                    record.context = replace(record.context, catalogue_note=note)
+        if self._refused(flow, exchange, records, legacy=carried.legacy):
+            return
         # HTTP+SSE: the client reads answers on its stream only, so none is given in the POST's
-        if self.runtime.config.proxy.strict and len(records) == 1 and not carried.legacy:
-            self._strict_request(flow, exchange, records[0])
+        if self.runtime.config.proxy.strict and records and not carried.legacy:
+            self._strict(flow, exchange, records, batch=body.content.lstrip()[:1] == b"[")
 
     @staticmethod
     def _refuse_session(
@@ -184,21 +199,111 @@ class Messages:
         answer = strict.bad_session(violation)
         flow.response = json_response(answer.status, answer.body)
 
-    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
-        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
-        the server not called."""
+    def _refused(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, legacy: bool
+    ) -> bool:
+        """OAuth on the endpoint: a message that needs a token or scopes the caller lacks
+        (access/tool_scopes.py) is answered here, the server not called. A lone tools/call
+        gets the isError result ChatGPT acts on; anything else (and any HTTP+SSE POST, whose
+        answers the client reads on its stream only) the HTTP 401 or 403."""
+        resource = self.runtime.auth.resource
+        if resource is None or resource.tools is None:
+            return False
+        found = [
+            (record, refusal)
+            for record in records
+            if record.direction == "client"
+            and (refusal := resource.tools.refusal(record.message, exchange.scopes)) is not None
+        ]
+        if not found:
+            return False
+        record, refusal = found[0]
+        exchange.auth_result = refusal.result
+        exchange.answered_by = "proxy"
+        text = refusal.message
+        challenge = resource.challenge("insufficient_scope", text, refusal.scopes)
         message = record.message
-        if message.kind == "request" and record.pending is None:
+        if not legacy and len(records) == 1 and refusal.tool is not None and message.id is not None:
+            answer = strict.sign_in(message.id, record.context.version, text, challenge)
+            flow.response = json_response(answer.status, answer.body)
+            return True
+        status = 403
+        if refusal.result == "missing":
+            status, challenge = 401, resource.challenge(scopes=refusal.scopes)
+        metadata = resource.metadata_url
+        body = {"error": refusal.result, "message": text, "resource_metadata": metadata}
+        flow.response = json_response(status, body, {"WWW-Authenticate": challenge})
+        return True
+
+    async def _list_tools(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]
+    ) -> None:
+        """No tools/list seen yet: the proxy lists the tools itself for the POST's tools/calls
+        (proxy/catalogue_probe.py), or each says why it could not."""
+        calls = [
+            r
+            for r in records
+            if r.direction == "client"
+            and r.pending is not None
+            and r.message.method == "tools/call"
+            and not check(r.message, r.context).violations
+        ]
+        if not calls:
+            return  # nothing to check, or a call that broke the contract: it is not listed for
+        first = calls[0]
+        listed = await self.probe.tools(flow, exchange, first.context, first.message.params)
+        if listed.why_not is not None:
+            for record in calls:
+                record.context = replace(record.context, catalogue_note=listed.why_not)
             return
-        if message.kind not in ("request", "invalid"):
-            return
-        verdict = check(message, record.context)
-        ctx = record.context
-        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        if not self.tracker.has_tools():  # none seen while the proxy listed them
+            catalogue = self.tracker.learn_tools(listed.pages)
+            self._learn()
+            count = len(catalogue.tools or ())
+            who = first.context.session_id
+            where = f" in session {who}" if who else ""
+            first.notes.append(
+                f"no tools/list seen yet{where}: the proxy listed the server's tools itself"
+                f" ({count} tool{'s' if count != 1 else ''})"
+            )
+        for record in calls:
+            record.context = replace(record.context, catalogue=self.tracker.catalogue)
+
+    def _strict(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, batch: bool
+    ) -> None:
+        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
+        the server not called; a batch with one is answered whole (strict.for_batch)."""
+        if not batch:
+            answer = self._strict_answer(records[0])
+        else:
+            answer = strict.for_batch(
+                [
+                    (
+                        r.message.id,
+                        r.message.kind == "request" and r.direction == "client",
+                        self._strict_answer(r),
+                    )
+                    for r in records
+                    if r.direction == "client"  # not a server request the batch answers
+                ],
+                records[0].context.era,
+            )
         if answer is None:
             return
         exchange.answered_by = "proxy"
         flow.response = json_response(answer.status, answer.body)
+
+    def _strict_answer(self, record: Rec) -> strict.Answer | None:
+        """Strict mode's answer to one message the client sent, or None (it goes through)."""
+        message = record.message
+        if record.direction != "client" or message.kind not in ("request", "invalid"):
+            return None
+        if message.kind == "request" and record.pending is None:
+            return None
+        ctx = record.context
+        verdict = check(message, ctx)
+        return strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
 
     # -- the answer ----------------------------------------------------------------------------
 
@@ -278,15 +383,22 @@ class Messages:
             return
         messages = parse_body(body.content, carried.version)
         share = len(body.content) // len(messages) + 1
+        answered: list[Any] = []
+        replaced = False
         for message in messages:
+            answered.append(message.value)
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            replaced = self._server(carried, message, None, rewrite=len(messages) == 1, size=share)
-            if replaced is not None:
-                response.content = json.dumps(replaced.body).encode()
-                response.headers["content-type"] = "application/json"
-            self._record_all(carried.ready)
-            carried.ready.clear()
+            replacement = self._server(carried, message, None, rewrite=True, size=share)
+            if replacement is not None:
+                answered[-1], replaced = replacement.body, True
+        if replaced:  # strict mode: the results that broke the contract, each replaced
+            batch = body.content.lstrip()[:1] == b"["
+            text = json.dumps(answered if batch else answered[0]).encode()
+            replace_content(response, text, carried.exchange)
+            response.headers["content-type"] = "application/json"
+        self._record_all(carried.ready)  # with the answer as the caller gets it
+        carried.ready.clear()
 
     def _unread_answer(self, carried: Carried, response: http.Response) -> None:
         """A JSON answer too large to read (proxy.max_inflated_bytes), flagged as on the OpenAPI
@@ -442,6 +554,8 @@ class Messages:
             else:
                 carried.ready.append(record)
         carried.ready += seen.evicted
+        if any(record.taught is not None for record in seen.done):
+            self._learn()
         for record in seen.waiting:
             timeout = self.runtime.config.proxy.timeout_s
             self._wait(record, f"the client did not answer within {timeout:g} s (proxy.timeout_s)")
@@ -457,6 +571,14 @@ class Messages:
             if found:
                 return strict.invalid_result(answer.id, found, ctx.era)
         return None
+
+    def _learn(self) -> None:
+        """A new catalogue: its tools' securitySchemes are what the scope checks follow."""
+        resource = self.runtime.auth.resource
+        catalogue = self.tracker.catalogue
+        if resource is not None and resource.tools is not None and catalogue is not None:
+            if catalogue.tools is not None:
+                resource.tools.learn(catalogue.tools)
 
     def _finish(self, carried: Carried, why: str, *, wait: bool = False) -> None:
         """The exchange is over: its records not recorded yet are recorded now."""
@@ -582,7 +704,7 @@ class Messages:
             response=response_part,
             status=status,
             duration_ms=duration,
-            auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+            auth=exchange.auth(),
             source=exchange.source,
             replay_of=exchange.replay_of,
             client_ip=exchange.client_ip,
@@ -639,9 +761,9 @@ class MessagesIn:
         self.messages = messages
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.mcp:
-            self.messages.request(flow, exchange)
+            await self.messages.request(flow, exchange)
 
 
 class MessagesOut:
@@ -660,5 +782,6 @@ class MessagesOut:
     def error(self, flow: http.HTTPFlow) -> None:
         self.messages.error(flow)
 
-    def done(self) -> None:
+    async def done(self) -> None:
         self.messages.done()
+        await self.messages.probe.done()

@@ -37,7 +37,7 @@ from pluginlab_tui.store.event import Event
 from pluginlab_tui.wire import EVENT_HEADER
 from tests.access.helpers import add_user
 from tests.conftest import ProxyFactory, events_since, stored_events
-from tests.e2e.test_mcp_oauth import _public_tokens
+from tests.e2e.test_mcp_oauth import public_tokens
 from tests.harness import ProxyProcess, wait_for
 from tests.mcp.servers import serving
 from tests.sse_servers import Gated, _until, frame
@@ -248,8 +248,8 @@ def test_no_path_reaches_an_mcp_handler_without_the_mcp_endpoint_s_token_check(
 ) -> None:
     base = public_url(oauth_proxy)
     with oauth_proxy.client() as client:
-        good = _public_tokens(client, base)["access_token"]
-        narrow = _public_tokens(client, base, scope="files")["access_token"]  # lacks `cards`
+        good = public_tokens(client, base)["access_token"]
+        narrow = public_tokens(client, base, scope="files")["access_token"]  # lacks `cards`
     with Stream(oauth_proxy, "/sse", {"Authorization": f"Bearer {good}"}) as stream:
         session = legacy_session(stream)
         before = len(app.calls)

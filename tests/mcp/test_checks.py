@@ -418,6 +418,15 @@ def test_no_catalogue_yet_skips_the_catalogue_checks_and_says_so() -> None:
     assert verdict.skipped == ["mcp_unknown_tool: no tools/list seen yet"]
     verdict = client(request("resources/read", {"uri": "a://b"}), "handshake", catalogue=None)
     assert verdict.skipped == ["mcp_unknown_resource: no resources/list seen yet"]
+    noted = client(
+        request("tools/call", {"name": "x"}),
+        "handshake",
+        catalogue=None,
+        catalogue_note="the proxy's own tools/list failed: HTTP 500",
+    )
+    assert noted.skipped == [
+        "mcp_unknown_tool: no tools/list seen yet (the proxy's own tools/list failed: HTTP 500)"
+    ]
 
 
 def test_sessions_are_checked_in_the_handshake_era_only() -> None:

@@ -215,3 +215,19 @@ def test_waiting_is_bounded_in_bytes_the_oldest_let_go() -> None:
     answer = result("big", roots=[])
     taken, _ = tracker.client_body("post", {"mcp-session-id": "s"}, body(answer), 1, TS, "e")
     assert taken[0].answer is not None and len(tracker) == 0 and tracker.waiting_bytes == 0
+
+
+def test_the_tools_the_proxy_listed_itself_are_the_catalogue_until_a_list_is_seen() -> None:
+    tracker: Tracker[str] = Tracker()
+    assert not tracker.has_tools()
+    tool = {"name": "echo", "inputSchema": {"type": "object"}}
+    more = {"name": "more", "inputSchema": {"type": "object"}}
+    catalogue = tracker.learn_tools(
+        [(None, {"tools": [tool], "nextCursor": "2"}), ({"cursor": "2"}, {"tools": [more]})]
+    )
+    assert tracker.has_tools() and tracker.catalogue is catalogue
+    assert [t["name"] for t in catalogue.tools or ()] == ["echo", "more"]
+    (record,), _ = tracker.client_body(
+        "post", {}, body(request(1, "tools/call", name="echo")), 0.0, TS, "e1"
+    )
+    assert record.context.catalogue is catalogue

@@ -131,3 +131,27 @@ def test_a_resumed_stream_is_relayed_whole_and_its_replayed_frames_not_recorded_
     assert len(events["notifications/resources/list_changed"]) == 1
     second = [e for e in events[None] if e.method == "GET"][-1]
     assert [f["id"] for f in second.frames] == ["1", "4"]
+
+
+def test_in_strict_mode_each_result_of_a_batch_answer_that_breaks_the_contract_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Gated
+) -> None:
+    """The scripted server answers every request `{}`: a fine ping result, no tools/list one."""
+    monkeypatch.chdir(tmp_path)
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    plain = {"Accept": ACCEPT["Accept"]}  # no session: the default version, 2025-03-26
+    with Proxy(tmp_path, "--strict", "--mcp", "/mcp", "--backend", scripted.url) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", json=batch, headers=plain)
+        events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 2 and e)
+    pong, listing = answer.json()
+    assert pong == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert listing["id"] == 2 and listing["error"]["code"] == -32603
+    assert "mcp_invalid_message" in listing["error"]["message"]
+    assert events
+    (listed,) = [e for e in events if e.rpc_method == "tools/list"]
+    assert {v.code for v in listed.violations} == {"mcp_invalid_message"}
+    assert "-32603" in (listed.response_body or "")  # what the caller got

@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         blink = self.settings.cursor_blink
         yield FilterBar(self.model, blink=blink, id="filter-bar")
         yield EventList(self.model, id="events")
-        yield DetailPane(self.data.spec, blink=blink, id="detail")
+        yield DetailPane(self.data.spec, dance_of=self.data.oauth_dance, blink=blink, id="detail")
         yield Static(id="status-line")
         yield Footer()
 
