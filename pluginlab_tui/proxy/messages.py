@@ -22,10 +22,11 @@ from typing import Any
 
 from mitmproxy import http
 
+from pluginlab_tui.access.tool_scopes import Refusal
 from pluginlab_tui.mcp import strict
 from pluginlab_tui.mcp.checks import check
 from pluginlab_tui.mcp.jsonrpc import Message as RpcMessage
-from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
+from pluginlab_tui.mcp.jsonrpc import RequestId, invalid, parse_body
 from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER, session_id_problem
 from pluginlab_tui.mcp.sse import (
     Frame,
@@ -146,6 +147,8 @@ class Messages:
         if body.too_large:  # as on the OpenAPI path: not read, not called a bad message
             carried.unread = True
             exchange.check = RequestCheck(None, None, [too_large_to_check("request")])
+            if self._refused(flow, exchange, [], legacy=carried.legacy, unread=True):
+                return  # unread, it needs what a signed-in request needs
             if self.runtime.config.proxy.strict:
                 answer_strictly(flow, exchange, exchange.check.violations)
             return
@@ -200,21 +203,32 @@ class Messages:
         flow.response = json_response(answer.status, answer.body)
 
     def _refused(
-        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, legacy: bool
+        self,
+        flow: http.HTTPFlow,
+        exchange: Exchange,
+        records: list[Rec],
+        *,
+        legacy: bool,
+        unread: bool = False,
     ) -> bool:
         """OAuth on the endpoint: a message that needs a token or scopes the caller lacks
         (access/tool_scopes.py) is answered here, the server not called. A lone tools/call
         gets the isError result ChatGPT acts on; anything else (and any HTTP+SSE POST, whose
-        answers the client reads on its stream only) the HTTP 401 or 403."""
+        answers the client reads on its stream only) the HTTP 401 or 403. A body too large to
+        read (`unread`) is a message the proxy cannot read: it needs a signed-in caller's."""
         resource = self.runtime.auth.resource
         if resource is None or resource.tools is None:
             return False
-        found = [
+        found: list[tuple[Rec | None, Refusal]] = [
             (record, refusal)
             for record in records
             if record.direction == "client"
             and (refusal := resource.tools.refusal(record.message, exchange.scopes)) is not None
         ]
+        if unread:
+            unreadable = invalid("a body too large to read (proxy.max_inflated_bytes)")
+            refused = resource.tools.refusal(unreadable, exchange.scopes)
+            found += [] if refused is None else [(None, refused)]
         if not found:
             return False
         record, refusal = found[0]
@@ -222,8 +236,9 @@ class Messages:
         exchange.answered_by = "proxy"
         text = refusal.message
         challenge = resource.challenge("insufficient_scope", text, refusal.scopes)
-        message = record.message
-        if not legacy and len(records) == 1 and refusal.tool is not None and message.id is not None:
+        message = None if record is None else record.message
+        lone = not legacy and len(records) == 1 and refusal.tool is not None
+        if lone and record is not None and message is not None and message.id is not None:
             answer = strict.sign_in(message.id, record.context.version, text, challenge)
             flow.response = json_response(answer.status, answer.body)
             return True

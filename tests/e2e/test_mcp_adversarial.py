@@ -46,6 +46,11 @@ ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "appl
 MCP_ROUTES = frozenset({"/mcp", "/sse", "/messages"})
 
 
+def call(tool: str, **arguments: Any) -> dict[str, Any]:
+    params = {"name": tool, "arguments": arguments}
+    return {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+
+
 def initialize(version: str = "2025-06-18", rid: int = 1) -> dict[str, Any]:
     params = {
         "protocolVersion": version,
@@ -108,10 +113,13 @@ MCP = {"endpoint": "/mcp", "sse_endpoint": "/sse"}
 
 @pytest.fixture(scope="module")
 def oauth_proxy(start_module_proxy: ProxyFactory, app: LoggedApp) -> ProxyProcess:
-    """auth.mode oauth on both transports; the endpoint asks for the scopes `cards files`."""
+    """auth.mode oauth on both transports; the endpoint asks for the scopes `cards files`, and
+    `list_cards` may be called without a token (a mixed endpoint: only the tools/call of a tool
+    that needs a token is refused, so the tests below call `add_card`)."""
     proxy = start_module_proxy(
         backend=app.url,
         mcp=MCP,
+        mcp__tool_scopes={"list_cards": "noauth"},
         auth={"mode": "oauth"},
         auth__oauth={"auto_approve": "alice", "scope": "cards files"},
     )
@@ -214,6 +222,20 @@ def legacy_session(stream: Stream) -> str:
     return first.split("session_id=", 1)[1].split()[0]
 
 
+def listed(proxy: ProxyProcess, token: str) -> None:
+    """A tools/list through the proxy (stateless era), so that it knows the catalogue."""
+    version = "2026-07-28"
+    envelope = {"protocolVersion": version, "clientCapabilities": {}}
+    meta = {"_meta": {f"io.modelcontextprotocol/{k}": v for k, v in envelope.items()}}
+    asked = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": meta}
+    headers = {**ACCEPT, "MCP-Protocol-Version": version, "Mcp-Method": "tools/list"}
+    with proxy.client() as client:
+        answer = client.post(
+            "/mcp", json=asked, headers={**headers, "Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 200 and "add_card" in answer.text, answer.text
+
+
 # -- paths: whatever reaches an MCP handler is gated as MCP ----------------------------------
 
 TRICKS = (
@@ -250,6 +272,7 @@ def test_no_path_reaches_an_mcp_handler_without_the_mcp_endpoint_s_token_check(
     with oauth_proxy.client() as client:
         good = public_tokens(client, base)["access_token"]
         narrow = public_tokens(client, base, scope="files")["access_token"]  # lacks `cards`
+    listed(oauth_proxy, good)  # the catalogue is known: the proxy lists nothing itself
     with Stream(oauth_proxy, "/sse", {"Authorization": f"Bearer {good}"}) as stream:
         session = legacy_session(stream)
         before = len(app.calls)
@@ -261,13 +284,8 @@ def test_no_path_reaches_an_mcp_handler_without_the_mcp_endpoint_s_token_check(
                     headers = (
                         ACCEPT if token is None else {**ACCEPT, "Authorization": f"Bearer {token}"}
                     )
-                    answers.append(
-                        (
-                            path,
-                            str(token)[:8],
-                            client.post(path, json=initialize(), headers=headers),
-                        )
-                    )
+                    posted = client.post(path, json=call("add_card", title="x"), headers=headers)
+                    answers.append((path, str(token)[:8], posted))
         refused = app.calls[before:]
         # the SDK mounts its message handler: /messages/x is served like /messages/
         with oauth_proxy.client() as client:
@@ -290,6 +308,32 @@ def test_no_path_reaches_an_mcp_handler_without_the_mcp_endpoint_s_token_check(
     assert (event.protocol, event.rpc_method, event.auth_result) == ("mcp", "initialize", "ok")
     # an MCP endpoint's token is the proxy's own: it never passes to the backend
     assert app.calls[-1].route == "/messages" and app.calls[-1].authorization is None
+    healthy(oauth_proxy)
+
+
+def test_a_body_too_large_to_read_needs_a_token_on_a_mixed_endpoint(
+    oauth_proxy: ProxyProcess, app: LoggedApp
+) -> None:
+    # 17 MB of arguments (past proxy.max_inflated_bytes), sent plain and as 17 KB of gzip
+    big = json.dumps(call("add_card", title="x", pad="p" * (17 << 20))).encode()
+    with oauth_proxy.client() as client:
+        listed(oauth_proxy, public_tokens(client, public_url(oauth_proxy))["access_token"])
+    before = len(app.calls)
+    with oauth_proxy.client() as client:
+        anonymous = client.post("/mcp", json=call("list_cards"), headers=ACCEPT)
+        assert len(app.calls) == before + 1 and app.calls[-1].route == "/mcp"  # mixed: it passes
+        plain = client.post("/mcp", content=big, headers=ACCEPT)
+        zipped = {**ACCEPT, "Content-Encoding": "gzip"}
+        bomb = client.post("/mcp", content=gzip.compress(big), headers=zipped)
+    assert anonymous.status_code != 401
+    assert len(app.calls) == before + 1, f"an unread body reached the app: {app.calls[-1]}"
+    for refused in (plain, bomb):
+        assert refused.status_code == 401 and refused.json()["error"] == "missing"
+        assert "resource_metadata" in refused.headers["WWW-Authenticate"]
+    stored = events_of(oauth_proxy, [plain.headers[EVENT_HEADER], bomb.headers[EVENT_HEADER]])
+    for event in stored.values():
+        assert event.auth_result == "missing" and event.status == 401
+        assert [v.code for v in event.violations] == ["body_too_large_to_check"]
     healthy(oauth_proxy)
 
 
