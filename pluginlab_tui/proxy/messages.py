@@ -119,6 +119,8 @@ class Messages:
             "waiting": len(self.tracker),
             "waiting_bytes": self.tracker.waiting_bytes,
             "learned_paths": len(self.runtime.mcp_paths),
+            "streams": len(tees := [r.tee for r in self.relay.relayed.values() if r.tee]),
+            "stream_bytes_kept": sum(len(tee.kept) for tee in tees),
         }
 
     # -- the request ---------------------------------------------------------------------------

@@ -4,10 +4,11 @@ frame by frame.
 An addon's own response (the aiohttp forwarder's) is sent whole by mitmproxy, so MCP requests
 are not answered here: they are aimed at the backend and mitmproxy forwards them. A
 `text/event-stream` answer is streamed (`flow.response.stream`) through a tee that keeps at most
-proxy.max_body_bytes of it for the event. Mitmproxy cannot kill a flow in transit, so the proxy's
-own limits (proxy.timeout_s for an answer that is not a stream, or until a stream's head;
-mcp.stream_idle_s between a stream's chunks) end an exchange by closing its backend connection.
-The event is recorded when the exchange ends: normally, idle, or the caller leaving.
+store.body_cap_bytes of it (what the event stores) for the event. Mitmproxy cannot kill a flow
+in transit, so the proxy's own limits (proxy.timeout_s for an answer that is not a stream, or
+until a stream's head; mcp.stream_idle_s between a stream's chunks) end an exchange by closing
+its backend connection. The event is recorded when the exchange ends: normally, idle, or the
+caller leaving.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ class Relay:
         flow.request.data = relayed.caller
         if not is_event_stream(flow.response):
             return  # answered whole, within proxy.timeout_s as before
-        relayed.tee = Tee(self.runtime.config.proxy.max_body_bytes)
+        # the event stores at most store.body_cap_bytes of it: no more is kept of a stream that
+        # may run for as long as it sends (its messages are read frame by frame as they pass)
+        config = self.runtime.config
+        relayed.tee = Tee(min(config.proxy.max_body_bytes, config.store.body_cap_bytes))
         flow.response.stream = relayed.tee
         exchange.streamed = True
         headers = flow.response.headers

@@ -576,6 +576,8 @@ def test_a_server_to_client_request_flood_is_let_go_in_bounds_and_every_request_
     assert let_go and len(let_go) + len(timed_out) == ASKED
     # at most 32 MiB of requests wait at once: the rest were let go before the timeout
     assert tables["waiting_bytes"] <= 32 * 1024 * 1024 and tables["waiting"] * PAD <= 32 << 20
+    # of the open stream's 36 MB, the proxy keeps what the event stores (store.body_cap_bytes)
+    assert tables["streams"] >= 1 and tables["stream_bytes_kept"] <= tables["streams"] << 20
     assert len(timed_out) * PAD <= 32 << 20
     healthy(proxy)
 
