@@ -451,7 +451,8 @@ NOTES, ASKED, PAD = 50, 120, 300_000
 
 def hostile(go: threading.Event) -> Starlette:
     """GET /mcp?mode=ids: NOTES notifications, each with an SSE id of 100 KB; mode=flood: ASKED
-    server requests of PAD bytes that nobody answers (36 MB); mode=script: a notification and
+    server requests of PAD bytes that nobody answers (36 MB); mode=endless: a frame of 3 MB
+    (its data lines never end it), then a notification; mode=script: a notification and
     two server requests (event ids 1 to 3), and with Last-Event-ID its replay; POST /mcp
     answers an id it was never asked, or with X-Gzip its request on an SSE stream, gzipped if
     the request accepts gzip (X-Gzip: always, whatever it accepts)."""
@@ -482,6 +483,11 @@ def hostile(go: threading.Event) -> Starlette:
         yield frame({"jsonrpc": "2.0", "id": "srv-1", "method": "roots/list"}, "2")
         yield frame({"jsonrpc": "2.0", "id": "srv-2", "method": "ping"}, "3")
 
+    async def endless() -> AsyncIterator[bytes]:  # a frame of 3 MB, then one that ends
+        for _ in range(48):
+            yield b"data: " + b"x" * 65_536 + b"\n"
+        yield b"\n" + frame({"jsonrpc": "2.0", "method": "notifications/progress"}, "after")
+
     async def replay() -> AsyncIterator[bytes]:  # what came after Last-Event-ID 0, and one more
         yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
         yield frame({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}, "4")
@@ -489,6 +495,8 @@ def hostile(go: threading.Event) -> Starlette:
     async def mcp(request: Request) -> Response:
         if request.method == "GET":
             mode = request.query_params.get("mode")
+            if mode == "endless":
+                return StreamingResponse(endless(), media_type="text/event-stream")
             if mode == "script":
                 again = "last-event-id" in request.headers
                 return StreamingResponse(
@@ -705,4 +713,25 @@ def test_an_event_stream_comes_uncompressed_or_its_event_says_it_was_not_read(
     assert forced.headers["content-encoding"] == "gzip"
     unread = stored[forced.headers[EVENT_HEADER]]
     assert unread.rpc_method == "ping" and "Content-Encoding 'gzip'" in (unread.error or "")
+    healthy(hostile_proxy)
+
+
+def test_a_frame_past_the_parser_s_limit_is_skipped_and_the_stream_read_on(
+    hostile_proxy: ProxyProcess,
+) -> None:
+    with hostile_proxy.client() as client:
+        relayed = client.get("/mcp?mode=endless", headers={"Accept": "text/event-stream"})
+    assert relayed.status_code == 200 and len(relayed.content) > 3_000_000  # relayed whole
+    (stream,) = events_of(hostile_proxy, [relayed.headers[EVENT_HEADER]]).values()
+    skipped, after = stream.frames
+    assert skipped["id"] is None and skipped["size"] > 3_000_000  # reported, not kept
+    assert after["id"] == "after"
+    note = wait_for(
+        lambda: [
+            e
+            for e in stored_events(hostile_proxy.db)
+            if e.exchange_id == stream.event_id and e.rpc_method == "notifications/progress"
+        ]
+    )
+    assert note, "the notification after the skipped frame was not recorded"
     healthy(hostile_proxy)
