@@ -30,6 +30,7 @@ import httpx
 import jwt as pyjwt
 
 from pluginlab_tui.access.oauth import AccessCheck
+from pluginlab_tui.access.tls import client_context
 from pluginlab_tui.config import OAuthSection
 
 #: Asymmetric algorithms only: a token signed with a shared secret or none is refused.
@@ -116,7 +117,11 @@ class ExternalIssuer:
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            timeout=TIMEOUT_S, transport=self.transport, trust_env=False, follow_redirects=False
+            timeout=TIMEOUT_S,
+            transport=self.transport,
+            trust_env=False,
+            follow_redirects=False,
+            verify=client_context(),
         )
 
     async def _metadata_jwks_uri(self, client: httpx.AsyncClient) -> str:
