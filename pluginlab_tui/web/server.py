@@ -1,0 +1,76 @@
+"""textual-serve's Server behind the token (access.Guard), with a log that never holds it.
+
+Changes to textual-serve's behaviour, each for the shared view:
+- every route (page, websocket, downloads, static files, unknown paths) passes the Guard first;
+- the page's URLs (static files, websocket) are built from the address the browser used, so
+  the cookie the first visit set goes along to them whatever name the host was reached by;
+- the page loads nothing from outside hosts (textual-serve's page asks Google for a font);
+- the access log writes method, path and status, never the query or a header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from textual_serve.server import Server
+
+from pluginlab_tui.web.access import AccessLog, Guard
+
+#: How long open sessions get to end when the server stops.
+SHUTDOWN_TIMEOUT_S = 10.0
+
+_OUTSIDE_FONT = re.compile(r"<link\b[^>]*https://fonts\.googleapis\.com[^>]*>", re.S)
+
+
+class GuardedServer(Server):
+    """Serves `command` (a shell command line: one app process per browser connection)."""
+
+    def __init__(self, command: str, host: str, port: int, *, guard: Guard, title: str) -> None:
+        super().__init__(command, host=host, port=port, title=title)
+        self.guard = guard
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self.guard.middleware)
+        return app
+
+    async def handle_index(self, request: web.Request) -> Any:
+        # textual-serve builds the page's URLs from public_url, with no await in between: set
+        # it to where this browser reached us for the length of the call.
+        self.public_url = f"{request.scheme}://{request.host}"
+        response = await super().handle_index(request)
+        if isinstance(response, web.Response) and response.text is not None:
+            response.text = _OUTSIDE_FONT.sub("", response.text)
+        return response
+
+    async def on_startup(self, app: web.Application) -> None:
+        """textual-serve prints its logo and URL here; the command prints its own lines."""
+
+    async def run(self, ready: Callable[[], None]) -> None:
+        """Serve until SIGINT or SIGTERM; `ready` is called once the port is bound."""
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        runner = web.AppRunner(
+            await self._make_app(),
+            access_log_class=AccessLog,
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
+        await runner.setup()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            ready()
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await runner.cleanup()
