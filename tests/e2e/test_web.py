@@ -1,0 +1,236 @@
+"""`pluginlab-tui web` in a real browser: Debian's chromium, driven by Playwright, in front of a
+real proxy (started by `web --config`) and the todo example backend.
+
+One `web` and one browser serve the module; each test opens its own page (so its own TUI).
+The screen is read from xterm.js's buffer: the page's terminal object is caught as the page
+makes it (an init script), since the terminal draws on a canvas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pluginlab_tui.examples import Backend, free_port
+from tests.harness import todo_sections, write_config
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Bounds of the waits (each a loop on what the page shows, never a sleep as an assertion).
+START_S = 60.0
+SHOW_S = 30.0
+
+#: Catches the page's xterm.js Terminal as textual-serve's script stores it (`this.terminal =`).
+CATCH_TERMINAL = """
+Object.defineProperty(Object.prototype, "terminal", {
+  configurable: true,
+  set(value) {
+    Object.defineProperty(this, "terminal", {value, writable: true, configurable: true});
+    if (value && value.buffer) { window.__terminal = value; }
+  },
+});
+"""
+SCREEN_TEXT = """() => {
+  const t = window.__terminal;
+  if (!t) { return ""; }
+  const buffer = t.buffer.active, lines = [];
+  for (let y = 0; y < t.rows; y++) {
+    const line = buffer.getLine(buffer.viewportY + y);
+    lines.push(line ? line.translateToString(true) : "");
+  }
+  return lines.join("\\n");
+}"""
+
+
+@dataclass
+class WebView:
+    base: str
+    token: str
+    proxy: str
+    process: subprocess.Popen[str]
+    lines: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/?token={self.token}"
+
+
+def _read_lines(process: subprocess.Popen[str], into: list[str]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        into.append(line.rstrip("\n"))
+
+
+@pytest.fixture(scope="module")
+def web_view(tmp_path_factory: pytest.TempPathFactory, todo_backend: Backend) -> Iterator[WebView]:
+    folder = tmp_path_factory.mktemp("web")
+    sections = todo_sections(folder, todo_backend.url)
+    config = write_config(folder, sections)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pluginlab_tui", "web", "--config", str(config),
+         "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PAGER": "false", "EDITOR": "false"},
+    )
+    seen: list[str] = []
+    reader = threading.Thread(target=_read_lines, args=(process, seen), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + START_S
+    url = ""
+    while not url and time.monotonic() < deadline and process.poll() is None:
+        url = next((x.removeprefix("open ") for x in seen if x.startswith("open http")), "")
+        time.sleep(0.05)
+    if not url:
+        process.kill()
+        process.wait()
+        reader.join(5)
+        raise AssertionError(
+            f"`web` did not print its URL (exit {process.returncode}):\n" + "\n".join(seen)
+        )
+    base, _, token = url.partition("/?token=")
+    view = WebView(base, token, "http://" + sections["proxy"]["listen"], process, seen)
+    with httpx.Client(base_url=view.proxy, trust_env=False, timeout=30) as client:
+        for title in ("alpha", "beta"):
+            assert client.post("/todos/web", json={"title": f"{title} web"}).status_code == 201
+        assert client.get("/todos/web").status_code == 200
+    yield view
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    reader.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: `apt-get install chromium` (scripts/bootstrap does it"
+            " when run as root)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots are kept (pytest's temporary folder, `web-artifacts*`)."""
+    return tmp_path_factory.mktemp("web-artifacts")
+
+
+@dataclass
+class Terminal:
+    page: Any
+
+    def text(self) -> str:
+        return str(self.page.evaluate(SCREEN_TEXT))
+
+    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
+        deadline = time.monotonic() + SHOW_S
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = self.text()
+            if check(shown):
+                return shown
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"the page never showed {what}; it shows:\n{shown}")
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            self.page.keyboard.press(key)
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+
+
+@pytest.fixture
+def terminal(browser: Any, web_view: WebView) -> Iterator[Terminal]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=web_view.base)
+    context.add_init_script(CATCH_TERMINAL)
+    page = context.new_page()
+    answer = page.goto(web_view.url)
+    assert answer is not None and answer.status == 200
+    shown = Terminal(page)
+    shown.wait_for(lambda text: "web" in text and "addTodo" in text, "the recorded rows")
+    page.locator(".xterm-screen").click()
+    yield shown
+    context.close()
+
+
+def _rows(text: str, operation: str) -> int:
+    """The list's rows of this operation on the test's path."""
+    return sum(1 for line in text.splitlines() if f" {operation} " in line and "/todos/web" in line)
+
+
+def test_without_the_token_every_route_answers_403(web_view: WebView, browser: Any) -> None:
+    websocket = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    with httpx.Client(base_url=web_view.base, trust_env=False, timeout=10) as client:
+        for query in ("", "?token=", "?token=" + web_view.token[:-1], "?token=wrong"):
+            for path, headers in (
+                ("/", {}),
+                ("/ws", websocket),
+                ("/static/js/textual.js", {}),
+                ("/download/anything", {}),
+            ):
+                answer = client.get(path + query, headers=headers)
+                assert (answer.status_code, answer.text) == (403, "forbidden\n"), path + query
+                assert "set-cookie" not in answer.headers
+    context = browser.new_context()
+    page = context.new_page()
+    answer = page.goto(web_view.base + "/")
+    assert answer is not None and answer.status == 403
+    assert page.inner_text("body").strip() == "forbidden"
+    context.close()
+
+
+def test_the_page_shows_live_rows_a_filter_narrows_them_enter_opens_the_detail(
+    web_view: WebView, terminal: Terminal, artifacts: Path
+) -> None:
+    shown = terminal.text()
+    assert _rows(shown, "addTodo") == 2 and _rows(shown, "listTodos") == 1
+    with httpx.Client(base_url=web_view.proxy, trust_env=False, timeout=30) as client:
+        assert client.post("/todos/web", json={"title": "gamma web"}).status_code == 201
+    terminal.wait_for(lambda text: _rows(text, "addTodo") == 3, "the new exchange, live")
+
+    terminal.press("f")
+    terminal.type("op:listTodos")
+    terminal.press("Enter")
+    terminal.wait_for(
+        lambda text: _rows(text, "addTodo") == 0 and _rows(text, "listTodos") == 1,
+        "only the listTodos row",
+    )
+
+    terminal.press("Enter", "2")  # the detail, its Response tab
+    terminal.wait_for(lambda text: "alpha web" in text, "the answer's body in the detail")
+    terminal.page.screenshot(path=str(artifacts / "web-view.png"))
+    assert (artifacts / "web-view.png").stat().st_size > 0
+
+    # the server logged the page's request (with the token in its query), never the token
+    logged = [line for line in web_view.lines if not line.startswith("open http")]
+    assert any(line.endswith("GET / 200") for line in logged)
+    assert not any(web_view.token in line for line in logged)
