@@ -148,8 +148,22 @@ class Terminal:
     def text(self) -> str:
         return str(self.page.evaluate(SCREEN_TEXT))
 
-    def wait_for(self, check: Callable[[str], bool], what: str) -> str:
-        deadline = time.monotonic() + SHOW_S
+    def wait_for_keys(self) -> None:
+        """Until the app takes keys (the first ones after the page opens can be lost): F1
+        until the help shows, F1 again to close it."""
+        for _ in range(int(SHOW_S)):
+            self.press("F1")
+            try:
+                self.wait_for(lambda text: "Keys here" in text, "the help", seconds=1.0)
+            except AssertionError:
+                continue
+            self.press("F1")
+            self.wait_for(lambda text: "Keys here" not in text, "the help closed")
+            return
+        raise AssertionError("the page never took a key")
+
+    def wait_for(self, check: Callable[[str], bool], what: str, seconds: float = SHOW_S) -> str:
+        deadline = time.monotonic() + seconds
         shown = ""
         while time.monotonic() < deadline:
             shown = self.text()
@@ -157,6 +171,45 @@ class Terminal:
                 return shown
             self.page.wait_for_timeout(100)
         raise AssertionError(f"the page never showed {what}; it shows:\n{shown}")
+
+    def click_status_line(self) -> None:
+        """Give the page the keyboard with a click where no widget takes focus (the status
+        line, above the footer's keys)."""
+        box = self.page.locator(".xterm-screen").bounding_box()
+        rows = int(self.page.evaluate("window.__terminal.rows"))
+        line = box["height"] / rows
+        self.page.mouse.click(box["x"] + 2 * line, box["y"] + box["height"] - 1.5 * line)
+
+    def set_filter(self, text: str) -> None:
+        """Type a filter and apply it. A key can race the app's focus moves (Textual gives the
+        focus back after a screen or the page's focus changes): the filter line is read back
+        before enter, and the typing done again (bounded) when it shows something else."""
+        for _ in range(5):
+            self.press("f", "Home", "Control+k")  # to the filter, emptied
+            self.type(text)
+            try:
+                self.wait_for(
+                    lambda shown: shown.splitlines()[0].rstrip().endswith(f"filter {text}"),
+                    "the filter typed",
+                    seconds=2.0,
+                )
+            except AssertionError:
+                continue
+            self.press("Enter")
+            return
+        raise AssertionError(f"the filter line never took {text!r}:\n{self.text()}")
+
+    def press_until(self, key: str, check: Callable[[str], bool], what: str) -> None:
+        """Press a key that only the focused widget knows until the page shows its effect
+        (bounded): the focus may still be on its way there."""
+        for _ in range(5):
+            self.press(key)
+            try:
+                self.wait_for(check, what, seconds=2.0)
+            except AssertionError:
+                continue
+            return
+        raise AssertionError(f"the page never showed {what}:\n{self.text()}")
 
     def press(self, *keys: str) -> None:
         for key in keys:
@@ -176,7 +229,8 @@ def terminal(browser: Any, web_view: WebView) -> Iterator[Terminal]:
     assert answer is not None and answer.status == 200
     shown = Terminal(page)
     shown.wait_for(lambda text: "web" in text and "addTodo" in text, "the recorded rows")
-    page.locator(".xterm-screen").click()
+    page.focus(".xterm-helper-textarea")  # the keyboard, without a click on a widget
+    shown.wait_for_keys()
     yield shown
     context.close()
 
@@ -217,9 +271,7 @@ def test_the_page_shows_live_rows_a_filter_narrows_them_enter_opens_the_detail(
         assert client.post("/todos/web", json={"title": "gamma web"}).status_code == 201
     terminal.wait_for(lambda text: _rows(text, "addTodo") == 3, "the new exchange, live")
 
-    terminal.press("f")
-    terminal.type("op:listTodos")
-    terminal.press("Enter")
+    terminal.set_filter("op:listTodos")
     terminal.wait_for(
         lambda text: _rows(text, "addTodo") == 0 and _rows(text, "listTodos") == 1,
         "only the listTodos row",
@@ -234,3 +286,36 @@ def test_the_page_shows_live_rows_a_filter_narrows_them_enter_opens_the_detail(
     logged = [line for line in web_view.lines if not line.startswith("open http")]
     assert any(line.endswith("GET / 200") for line in logged)
     assert not any(web_view.token in line for line in logged)
+
+
+def test_the_terminal_only_keys_work_in_the_browser(web_view: WebView, terminal: Terminal) -> None:
+    terminal.set_filter("op:addTodo body:alpha")
+    terminal.wait_for(lambda text: _rows(text, "addTodo") == 1, "the alpha exchange alone")
+
+    # copy as curl: to the browser's clipboard (a secure context: localhost)
+    terminal.press("y")
+    terminal.wait_for(lambda text: "copied as curl" in text, "the copy's notice")
+    copied = str(terminal.page.evaluate("navigator.clipboard.readText()"))
+    assert copied.startswith("curl ") and "/todos/web" in copied and "alpha web" in copied
+
+    # HAR export: a download through textual-serve's download route
+    with terminal.page.expect_download() as started:
+        terminal.press("x")
+    har = json.loads(Path(started.value.path()).read_text(encoding="utf-8"))
+    assert started.value.suggested_filename.endswith(".har")
+    (entry,) = har["log"]["entries"]
+    assert entry["request"]["url"].endswith("/todos/web")
+
+    # the pager key: an in-app viewer (nothing to suspend in a browser); escape closes it
+    terminal.press("Enter", "2")
+    terminal.wait_for(lambda text: '"title": "alpha web"' in text, "the response tab")
+    terminal.press_until("o", lambda text: "escape closes" in text, "the in-app viewer")
+    terminal.press("Escape")
+    terminal.wait_for(lambda text: "escape closes" not in text, "the viewer closed")
+
+    # edit and replay: an in-app editor; ctrl+s sends the edited request through the proxy
+    terminal.press("E")
+    terminal.wait_for(lambda text: "ctrl+s sends" in text, "the in-app editor")
+    terminal.press("Control+End")
+    terminal.press("Control+s")
+    terminal.wait_for(lambda text: "keeps the contract" in text and "sent" in text, "the replay")
