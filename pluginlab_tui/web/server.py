@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from textual_serve.server import Server
 
-from pluginlab_tui.web.access import AccessLog, Guard
+from pluginlab_tui.web.access import AccessLog, Guard, log
 
 #: How long open sessions get to end when the server stops.
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -34,6 +34,7 @@ class GuardedServer(Server):
     def __init__(self, command: str, host: str, port: int, *, guard: Guard, title: str) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self.guard = guard
+        self._stop: asyncio.Event | None = None
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -52,17 +53,23 @@ class GuardedServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         """textual-serve prints its logo and URL here; the command prints its own lines."""
 
+    def stop(self) -> None:
+        """End `run` (as SIGINT or SIGTERM does)."""
+        if self._stop is not None:
+            self._stop.set()
+
     async def run(self, ready: Callable[[], None]) -> None:
         """Serve until SIGINT or SIGTERM; `ready` is called once the port is bound."""
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         runner = web.AppRunner(
             await self._make_app(),
             access_log_class=AccessLog,
+            access_log=log,
             handle_signals=False,
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
         )
         await runner.setup()
-        stop = asyncio.Event()
+        stop = self._stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         try:
             await web.TCPSite(runner, self.host, self.port).start()

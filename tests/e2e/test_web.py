@@ -318,4 +318,4 @@ def test_the_terminal_only_keys_work_in_the_browser(web_view: WebView, terminal:
     terminal.wait_for(lambda text: "ctrl+s sends" in text, "the in-app editor")
     terminal.press("Control+End")
     terminal.press("Control+s")
-    terminal.wait_for(lambda text: "keeps the contract" in text and "sent" in text, "the replay")
+    terminal.wait_for(lambda text: "against the original's answer" in text, "the replay's result")
