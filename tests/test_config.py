@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from pluginlab_tui.cli import main
-from pluginlab_tui.config import Config, host_port, load_config
+from pluginlab_tui.config import Config, host_port, is_loopback_host, load_config
 from pluginlab_tui.errors import UsageError
 
 
@@ -292,3 +292,22 @@ def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str) -> Non
         load_config(None, {"mcp.endpoint": value})
     assert str(caught.value).startswith("command line: mcp.endpoint: ")
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.4", False),
+        ("example.com", False),
+        ("", False),
+    ],
+)
+def test_loopback_hosts_are_this_machine_only(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback

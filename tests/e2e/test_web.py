@@ -79,8 +79,16 @@ def web_view(tmp_path_factory: pytest.TempPathFactory, todo_backend: Backend) ->
     config = write_config(folder, sections)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pluginlab_tui", "web", "--config", str(config),
-         "--listen", f"127.0.0.1:{port}"],
+        [
+            sys.executable,
+            "-m",
+            "pluginlab_tui",
+            "web",
+            "--config",
+            str(config),
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -128,9 +136,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox"]
-        )
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
         launched.close()
 
@@ -241,8 +247,12 @@ def _rows(text: str, operation: str) -> int:
 
 
 def test_without_the_token_every_route_answers_403(web_view: WebView, browser: Any) -> None:
-    websocket = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    websocket = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
     with httpx.Client(base_url=web_view.base, trust_env=False, timeout=10) as client:
         for query in ("", "?token=", "?token=" + web_view.token[:-1], "?token=wrong"):
             for path, headers in (
