@@ -24,6 +24,8 @@ from pluginlab_tui.web.access import AccessLog, Guard, log
 
 #: How long open sessions get to end when the server stops.
 SHUTDOWN_TIMEOUT_S = 10.0
+#: How long aiohttp waits for requests still open once the sessions are ended.
+DRAIN_S = 2.0
 
 _OUTSIDE_FONT = re.compile(r"<link\b[^>]*https://fonts\.googleapis\.com[^>]*>", re.S)
 
@@ -35,6 +37,7 @@ class GuardedServer(Server):
         super().__init__(command, host=host, port=port, title=title)
         self.guard = guard
         self._stop: asyncio.Event | None = None
+        self._sessions: set[asyncio.Task[Any]] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -49,6 +52,25 @@ class GuardedServer(Server):
         if isinstance(response, web.Response) and response.text is not None:
             response.text = _OUTSIDE_FONT.sub("", response.text)
         return response
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # one browser's session (its app process lives as long as this task): kept, so that a
+        # stop ends each session as a closed browser tab does, before the server goes
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self._sessions.discard(task)
+
+    async def _end_sessions(self) -> None:
+        """Close every browser's websocket and wait (bounded) until its app process is gone."""
+        sessions = list(self._sessions)
+        for task in sessions:
+            task.cancel()  # textual-serve closes the websocket and tells its app to quit
+        if sessions:
+            await asyncio.wait(sessions, timeout=SHUTDOWN_TIMEOUT_S)
 
     async def on_startup(self, app: web.Application) -> None:
         """textual-serve prints its logo and URL here; the command prints its own lines."""
@@ -66,7 +88,7 @@ class GuardedServer(Server):
             access_log_class=AccessLog,
             access_log=log,
             handle_signals=False,
-            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            shutdown_timeout=DRAIN_S,
         )
         await runner.setup()
         stop = self._stop = asyncio.Event()
@@ -80,4 +102,5 @@ class GuardedServer(Server):
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+            await self._end_sessions()
             await runner.cleanup()

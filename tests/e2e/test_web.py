@@ -134,6 +134,9 @@ def web_view(tmp_path_factory: pytest.TempPathFactory, todo_backend: Backend) ->
         view.process.kill()
         view.process.wait()
     view.reader.join(5)
+    # stopped as by Ctrl+C: the sessions and the proxy end, in one piece
+    assert view.process.returncode == 0, "\n".join(view.lines)
+    assert not any("Traceback" in line or "Exception ignored" in line for line in view.lines)
 
 
 @pytest.fixture(scope="module")
