@@ -11,6 +11,7 @@ Changes to textual-serve's behaviour, each for the shared view:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import signal
@@ -37,7 +38,7 @@ class GuardedServer(Server):
         super().__init__(command, host=host, port=port, title=title)
         self.guard = guard
         self._stop: asyncio.Event | None = None
-        self._sessions: set[asyncio.Task[Any]] = set()
+        self._sessions: dict[asyncio.Task[Any], web.Request] = {}
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -58,19 +59,23 @@ class GuardedServer(Server):
         # stop ends each session as a closed browser tab does, before the server goes
         task = asyncio.current_task()
         assert task is not None
-        self._sessions.add(task)
+        self._sessions[task] = request
         try:
             return await super().handle_websocket(request)
         finally:
-            self._sessions.discard(task)
+            self._sessions.pop(task, None)
 
     async def _end_sessions(self) -> None:
-        """Close every browser's websocket and wait (bounded) until its app process is gone."""
-        sessions = list(self._sessions)
-        for task in sessions:
-            task.cancel()  # textual-serve closes the websocket and tells its app to quit
+        """End every browser's session as a closed tab would (its connection drops, textual-serve
+        tells the app to quit and reads it to the end); wait for them, bounded."""
+        sessions = dict(self._sessions)
+        for request in sessions.values():
+            if request.transport is not None:
+                request.transport.close()
         if sessions:
-            await asyncio.wait(sessions, timeout=SHUTDOWN_TIMEOUT_S)
+            _, late = await asyncio.wait(sessions, timeout=SHUTDOWN_TIMEOUT_S)
+            for task in late:
+                task.cancel()
 
     async def on_startup(self, app: web.Application) -> None:
         """textual-serve prints its logo and URL here; the command prints its own lines."""
@@ -104,3 +109,20 @@ class GuardedServer(Server):
                 loop.remove_signal_handler(sig)
             await self._end_sessions()
             await runner.cleanup()
+            _close_app_transports()
+            await asyncio.sleep(0)
+
+
+def _close_app_transports() -> None:
+    """Close the transports of the app processes textual-serve started and left open.
+
+    textual-serve never closes them (nor waits for a process that is still quitting when its
+    browser went): left to the garbage collector after the loop is closed, each prints
+    "Event loop is closed" at exit. Closing them here, while the loop runs, ends what is left.
+    """
+    from asyncio.base_subprocess import BaseSubprocessTransport
+
+    gc.collect()
+    for found in gc.get_objects():
+        if isinstance(found, BaseSubprocessTransport) and not found.is_closing():
+            found.close()
