@@ -1,10 +1,17 @@
-"""Proxy overhead: the example backend direct, plain mitmdump, and pluginlab-tui serve, in one run.
+"""Proxy overhead: the example backend direct, plain mitmdump, pluginlab-tui serve (and
+--strict), and optionally Stoplight Prism, in one run.
 
-    .venv/bin/python benchmarks/proxy_overhead.py [--requests 3000] [--concurrency 10] [--prism]
+    .venv/bin/python benchmarks/proxy_overhead.py [--requests 3000] [--concurrency 10]
+        [--sequential 1000] [--rounds 2] [--prism]
 
-Load comes from `hey` (Debian package `hey`; installed with apt-get when missing and run as
-root). Every target is on loopback; every load is bounded by --requests. Prints a table with each
-target's throughput and latency and the ratio of its throughput to plain mitmdump's.
+Every target is up at once, on loopback, in front of one todo backend. After a warm-up, each
+target is measured once per round, rounds interleaved (a, b, c, a, b, c); a target's concurrent
+figures (throughput, p99) come from its round with the higher throughput, its sequential p50
+from its round with the lower p50. Load comes from `hey` (Debian package `hey`; installed with
+apt-get when missing and run as root); every load is bounded (--requests at --concurrency, then
+--sequential one at a time). The table gives each target's ratios against mitmdump and, with
+--prism, against Prism, then the performance issue's targets: serve at 1.2x Prism's throughput
+or more with a p99 and a sequential p50 no higher than Prism's, serve --strict at 1.0x or more.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,21 +33,49 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import process, todo_config  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    Child,
+    best_of_rounds,
+    markdown_table,
+    process,
+    processes,
+    todo_config,
+)
 from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PATH = "/todos/bench?limit=10"
+DIRECT, MITMDUMP, SERVE, STRICT, PRISM = (
+    "backend direct",
+    "mitmdump -q (reverse)",
+    "pluginlab-tui serve",
+    "pluginlab-tui serve --strict",
+    "prism proxy --errors",
+)
+#: Requests per target (at --concurrency, then sequential) before the first round.
+WARM_UP = 200
+#: The issue's targets against Prism: serve's throughput, serve --strict's throughput.
+SERVE_TARGET, STRICT_TARGET = 1.2, 1.0
 
 
-@dataclass
-class Result:
-    name: str
+@dataclass(frozen=True)
+class Run:
     rps: float
     p50_ms: float
     p99_ms: float
-    seq_rps: float
-    seq_p50_ms: float
+
+
+@dataclass(frozen=True)
+class Result:
+    concurrent: Run
+    sequential: Run
+
+
+def better(a: Result, b: Result) -> Result:
+    """The concurrent run with the higher throughput, the sequential one with the lower p50."""
+    concurrent = a.concurrent if a.concurrent.rps >= b.concurrent.rps else b.concurrent
+    sequential = a.sequential if a.sequential.p50_ms <= b.sequential.p50_ms else b.sequential
+    return Result(concurrent, sequential)
 
 
 def ensure_hey() -> str:
@@ -55,7 +90,7 @@ def ensure_hey() -> str:
     return found
 
 
-def hey(url: str, requests: int, concurrency: int) -> tuple[float, float, float]:
+def hey(url: str, requests: int, concurrency: int) -> Run:
     out = subprocess.run(
         [
             ensure_hey(),
@@ -80,16 +115,7 @@ def hey(url: str, requests: int, concurrency: int) -> tuple[float, float, float]
     errors = re.search(r"Error distribution:(.*)", out, re.S)
     if errors:
         print(f"  ! errors against {url}:{errors.group(1)[:300]}", file=sys.stderr)
-    return rps, pct("50"), pct("99")
-
-
-def measure(name: str, base: str, requests: int, concurrency: int) -> Result:
-    url = base + PATH
-    hey(url, min(200, requests), concurrency)  # warm-up
-    rps, p50, p99 = hey(url, requests, concurrency)
-    seq_rps, seq_p50, _ = hey(url, max(requests // 3, 1), 1)
-    print(f"  {name}: {rps:.0f} req/s", file=sys.stderr)
-    return Result(name, rps, p50, p99, seq_rps, seq_p50)
+    return Run(rps, pct("50"), pct("99"))
 
 
 @contextmanager
@@ -138,79 +164,113 @@ def prism(spec: Path, backend: str, port: int) -> Iterator[bool]:
         yield True
 
 
+@contextmanager
+def targets(folder: Path, backend: str, with_prism: bool) -> Iterator[dict[str, str]]:
+    """Every target up at once in front of `backend`: its name to its base URL."""
+    found = {DIRECT: backend}
+    children: list[Child] = []
+    port = free_port()
+    mitm = [str(BIN / "mitmdump"), "-q", "--mode", f"reverse:{backend}"]
+    mitm += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
+    children.append(Child(mitm, f"http://127.0.0.1:{port}/health"))
+    found[MITMDUMP] = f"http://127.0.0.1:{port}"
+    for name, strict in ((SERVE, False), (STRICT, True)):
+        port = free_port()
+        place = folder / ("serve-strict" if strict else "serve")
+        place.mkdir()
+        config = todo_config(place, port, backend, proxy=f"strict = {str(strict).lower()}")
+        serve = [sys.executable, "-m", "pluginlab_tui", "serve", "--quiet", "--config", str(config)]
+        children.append(Child(serve, f"http://127.0.0.1:{port}/_pluginlab/health"))
+        found[name] = f"http://127.0.0.1:{port}"
+    with ExitStack() as stack:
+        stack.enter_context(processes(children))
+        if with_prism:
+            port = free_port()
+            spec = example_dir("todo") / "openapi.yaml"
+            if stack.enter_context(prism(spec, backend, port)):
+                found[PRISM] = f"http://127.0.0.1:{port}"
+        yield found
+
+
+def report(best: dict[str, Result]) -> str:
+    mitm, prism_result = best[MITMDUMP], best.get(PRISM)
+    header = ["target", "req/s", "p99 ms", "seq p50 ms", "req/s x mitmdump"]
+    header += ["seq p50 x mitmdump"] + (
+        ["req/s x Prism", "p99 x Prism", "seq p50 x Prism"] if prism_result else []
+    )
+    rows: list[list[str]] = []
+    for name, r in best.items():
+        row = [name, f"{r.concurrent.rps:.0f}", f"{r.concurrent.p99_ms:.1f}"]
+        row += [f"{r.sequential.p50_ms:.2f}", _ratio(r.concurrent.rps, mitm.concurrent.rps)]
+        row += [_ratio(r.sequential.p50_ms, mitm.sequential.p50_ms)]
+        if prism_result:
+            row += [_ratio(r.concurrent.rps, prism_result.concurrent.rps)]
+            row += [_ratio(r.concurrent.p99_ms, prism_result.concurrent.p99_ms)]
+            row += [_ratio(r.sequential.p50_ms, prism_result.sequential.p50_ms)]
+        rows.append(row)
+    lines = [markdown_table(header, rows), ""]
+    if prism_result is None:
+        lines.append("- targets against Prism: not measured (run with --prism)")
+        return "\n".join(lines)
+    for name, target in ((SERVE, SERVE_TARGET), (STRICT, STRICT_TARGET)):
+        r = best[name]
+        ratio = r.concurrent.rps / prism_result.concurrent.rps
+        checks = [f"throughput {ratio:.2f}x Prism (target {target:g}x): {_met(ratio >= target)}"]
+        if name == SERVE:
+            p99, ref = r.concurrent.p99_ms, prism_result.concurrent.p99_ms
+            checks.append(f"p99 {p99:.1f} ms vs Prism {ref:.1f} ms: {_met(p99 <= ref)}")
+            p50, ref = r.sequential.p50_ms, prism_result.sequential.p50_ms
+            checks.append(f"sequential p50 {p50:.2f} ms vs Prism {ref:.2f} ms: {_met(p50 <= ref)}")
+        lines.append(f"- {name}: " + "; ".join(checks))
+    return "\n".join(lines)
+
+
+def _ratio(value: float, reference: float) -> str:
+    return f"{value / reference:.2f}x" if reference > 0 else "-"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "missed"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--requests", type=int, default=3000, help="requests at --concurrency")
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--sequential", type=int, default=1000, help="requests one at a time")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument("--prism", action="store_true", help="also measure Stoplight Prism")
     args = parser.parse_args()
-    results: list[Result] = []
+    for name in ("requests", "concurrency", "sequential", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
     with Backend("todo") as backend, tempfile.TemporaryDirectory() as tmp:
         for title in ("milk", "bread", "eggs"):
             httpx.post(f"{backend.url}/todos/bench", json={"title": title}, trust_env=False)
-        results.append(measure("backend direct", backend.url, args.requests, args.concurrency))
+        with targets(Path(tmp), backend.url, args.prism) as found:
+            for base in found.values():
+                hey(base + PATH, min(WARM_UP, args.requests), args.concurrency)
+                hey(base + PATH, min(WARM_UP, args.sequential), 1)
 
-        port = free_port()
-        mitm = [str(BIN / "mitmdump"), "-q", "--mode", f"reverse:{backend.url}"]
-        mitm += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
-        with process(mitm, f"http://127.0.0.1:{port}/health"):
-            results.append(
-                measure(
-                    "mitmdump -q (reverse)",
-                    f"http://127.0.0.1:{port}",
-                    args.requests,
-                    args.concurrency,
+            def measure(name: str) -> Result:
+                url = found[name] + PATH
+                result = Result(
+                    hey(url, args.requests, args.concurrency), hey(url, args.sequential, 1)
                 )
-            )
-
-        for strict in (False, True):
-            port = free_port()
-            folder = Path(tmp) / f"serve-{strict}"
-            folder.mkdir()
-            config = todo_config(folder, port, backend.url, proxy=f"strict = {str(strict).lower()}")
-            serve = [
-                sys.executable,
-                "-m",
-                "pluginlab_tui",
-                "serve",
-                "--quiet",
-                "--config",
-                str(config),
-            ]
-            name = "pluginlab-tui serve" + (" --strict" if strict else "")
-            with process(serve, f"http://127.0.0.1:{port}/_pluginlab/health"):
-                results.append(
-                    measure(name, f"http://127.0.0.1:{port}", args.requests, args.concurrency)
+                print(
+                    f"  {name}: {result.concurrent.rps:.0f} req/s, "
+                    f"seq p50 {result.sequential.p50_ms:.2f} ms",
+                    file=sys.stderr,
                 )
+                return result
 
-        if args.prism:
-            port = free_port()
-            with prism(example_dir("todo") / "openapi.yaml", backend.url, port) as ok:
-                if ok:
-                    results.append(
-                        measure(
-                            "prism proxy --errors",
-                            f"http://127.0.0.1:{port}",
-                            args.requests,
-                            args.concurrency,
-                        )
-                    )
-
-    reference = next(r for r in results if r.name.startswith("mitmdump"))
+            best = best_of_rounds(list(found), args.rounds, measure, better)
     print(
-        f"\nGET {PATH} on the todo example; {args.requests} requests at "
-        f"{args.concurrency} concurrent, then {max(args.requests // 3, 1)} sequential\n"
+        f"\nGET {PATH} on the todo example; {args.requests} requests at {args.concurrency} "
+        f"concurrent, then {args.sequential} sequential; every target up at once, best of "
+        f"{args.rounds} interleaved round(s)\n"
     )
-    print(
-        f"| {'target':<28} | {'req/s':>7} | {'p50 ms':>7} | {'p99 ms':>7} | {'seq req/s':>9} "
-        f"| {'seq p50 ms':>10} | {'x mitmdump':>10} |"
-    )
-    print(f"|{'-' * 30}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 11}|{'-' * 12}|{'-' * 12}|")
-    for r in results:
-        print(
-            f"| {r.name:<28} | {r.rps:>7.0f} | {r.p50_ms:>7.1f} | {r.p99_ms:>7.1f} "
-            f"| {r.seq_rps:>9.0f} | {r.seq_p50_ms:>10.2f} | {r.rps / reference.rps:>9.2f}x |"
-        )
+    print(report(best))
 
 
 if __name__ == "__main__":

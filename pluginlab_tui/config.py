@@ -147,6 +147,21 @@ class OAuthSection(Section):
         "application/json"
     )
     """The manifest's authorization_content_type (the token endpoint accepts both)."""
+    issuer: str | None = None
+    """MCP: a real authorization server's issuer; the proxy issues nothing and checks its tokens."""
+    introspection_url: str | None = None
+    """MCP with an issuer: the RFC 7662 introspection endpoint for opaque tokens."""
+    introspection_client_id: str | None = None
+    """The client id the proxy introspects as (HTTP Basic)."""
+    introspection_client_secret: str | None = None
+    """Its secret (better given as PLUGINLAB_AUTH__OAUTH__INTROSPECTION_CLIENT_SECRET)."""
+
+    @field_validator("issuer", "introspection_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            base_url(value)  # kept as written: issuers are compared as exact strings
+        return value
 
 
 class JwtSection(Section):
@@ -226,19 +241,44 @@ class StoreSection(Section):
 class McpSection(Section):
     endpoint: str | None = None
     """The path of the MCP endpoint (e.g. "/mcp"): requests to it, or below it, are MCP traffic."""
+    sse_endpoint: str | None = None
+    """HTTP+SSE's stream path (e.g. "/sse"): it and the message path it announces are MCP."""
     stream_idle_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 300.0
     """An MCP event stream (SSE) ends after this many seconds without a chunk."""
+    tool_scopes: dict[str, list[str] | Literal["noauth"]] = Field(default_factory=dict)
+    """Per tool: the scopes its calls need, or "noauth"; overrides its securitySchemes."""
 
-    @field_validator("endpoint")
+    @field_validator("tool_scopes")
+    @classmethod
+    def _check_scopes(
+        cls, value: dict[str, list[str] | Literal["noauth"]]
+    ) -> dict[str, list[str] | Literal["noauth"]]:
+        for tool, scopes in value.items():
+            bad = [s for s in scopes if not _SCOPE.match(s)] if isinstance(scopes, list) else []
+            if bad:
+                raise ValueError(f"{tool}: {bad[0]!r} is not an OAuth scope (RFC 6749 3.3)")
+        return value
+
+    @field_validator("endpoint", "sse_endpoint")
     @classmethod
     def _check_endpoint(cls, value: str | None) -> str | None:
         return None if value is None else mcp_endpoint(value)
 
+    @property
+    def enabled(self) -> bool:
+        """MCP mode: an endpoint of either transport is set."""
+        return self.endpoint is not None or self.sse_endpoint is not None
+
     def covers(self, path: str) -> bool:
-        """Whether a request path (without its query) is MCP traffic: the endpoint or below it."""
-        if self.endpoint is None:
-            return False
-        return path == self.endpoint or path.startswith(self.endpoint.rstrip("/") + "/")
+        """Whether a request path (without its query) is MCP traffic: an endpoint or below it."""
+        return at_or_below(path, self.endpoint) or at_or_below(path, self.sse_endpoint)
+
+
+def at_or_below(path: str, endpoint: str | None) -> bool:
+    """Whether a request path is the endpoint or below it (False for no endpoint)."""
+    if endpoint is None:
+        return False
+    return path == endpoint or path.startswith(endpoint.rstrip("/") + "/")
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -296,7 +336,7 @@ class Config(BaseSettings):
     def has_plugin_files(self) -> bool:
         """Whether the proxy serves a manifest and a spec: always, except in MCP mode when no
         `[plugin]` table (nor a plugin flag or variable) is given."""
-        return self.mcp.endpoint is None or "plugin" in self.model_fields_set
+        return not self.mcp.enabled or "plugin" in self.model_fields_set
 
     @property
     def manifest_path(self) -> Path:
@@ -384,6 +424,8 @@ def base_url(value: str, *, query: bool = False) -> str:
 
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@-]+$")
+#: A scope token (RFC 6749 section 3.3): printable ASCII but space, quote and backslash.
+_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
 
 
 def mcp_endpoint(value: str) -> str:

@@ -56,3 +56,35 @@ IMPORT = "import"
 SIMULATE = "simulate"
 #: Every source, in the order the filter language lists them.
 SOURCES = (LIVE, REPLAY, IMPORT, SIMULATE)
+
+# -- the steps of the OAuth dance ---------------------------------------------------------------
+
+#: The steps an OAuth client of the MCP endpoint goes through, in the order of the dance.
+OAUTH_STEPS = (
+    "resource-metadata",
+    "server-metadata",
+    "register",
+    "authorize",
+    "consent",
+    "token",
+    "refresh",
+    "revoke",
+)
+
+
+def oauth_step(method: str, path: str, grant_type: str | None = None) -> str | None:
+    """The OAuth step a request to `path` (no query) is, or None when it is none: the
+    protected-resource metadata, the authorization server's (also as OpenID configuration),
+    registration, authorize (a GET; the POST of the sign-in page is the consent), the token
+    route (`grant_type` refresh_token: a refresh) and revocation."""
+    if path.startswith(PROTECTED_RESOURCE_ROUTE):
+        return "resource-metadata"
+    if path.startswith((AUTHORIZATION_SERVER_ROUTE, OPENID_CONFIGURATION_ROUTE)) or path.endswith(
+        OPENID_CONFIGURATION_ROUTE
+    ):
+        return "server-metadata"
+    if path == AUTHORIZE_ROUTE:
+        return "consent" if method == "POST" else "authorize"
+    if path == TOKEN_ROUTE:
+        return "refresh" if grant_type == "refresh_token" else "token"
+    return {REGISTER_ROUTE: "register", REVOKE_ROUTE: "revoke"}.get(path)

@@ -13,6 +13,7 @@ from hypothesis import settings
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.versions import Kind, VersionRecord, all_versions
 from tests.harness import ProxyProcess, todo_sections, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,6 +109,27 @@ def stored_events(db: Path) -> list[Event]:
     finally:
         conn.close()
     return [Event.from_row(dict(r)) for r in rows]
+
+
+def stored_event(db: Path, event_id: str) -> Event | None:
+    """One event of a store by its id (None: not stored yet), on a connection of its own."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else Event.from_row(dict(row))
+
+
+def stored_versions(db: Path, kind: Kind | None = None) -> list[VersionRecord]:
+    """Every version in a store (or those of one kind), oldest first, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return all_versions(conn, kind)
+    finally:
+        conn.close()
 
 
 def events_since(db: Path, earlier: set[str]) -> list[Event]:

@@ -157,7 +157,9 @@ def _numeric_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
         if field.exclude:
             continue
         if get_origin(field.annotation) is dict:  # plans: one table per name
-            found += _numeric_keys(get_args(field.annotation)[1], f"{prefix}{name}.free.")
+            value = get_args(field.annotation)[1]
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                found += _numeric_keys(value, f"{prefix}{name}.free.")
             continue
         kinds = [a for a in get_args(field.annotation) or (field.annotation,) if a is not None]
         for kind in kinds:
@@ -265,6 +267,19 @@ def test_without_a_plugin_table_mcp_mode_serves_no_plugin_files(tmp_path: Path) 
     assert load_config(bare, {"plugin.spec": tmp_path / "x.yaml"}).has_plugin_files
 
 
+def test_the_sse_endpoint_alone_is_mcp_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = write(tmp_path, '[mcp]\nsse_endpoint = "/sse/"\n')
+    config = load_config(bare)
+    assert config.mcp.sse_endpoint == "/sse" and config.mcp.endpoint is None
+    assert config.mcp.enabled and not config.has_plugin_files
+    assert config.mcp.covers("/sse") and not config.mcp.covers("/messages/")
+    monkeypatch.setenv("PLUGINLAB_MCP__SSE_ENDPOINT", "/from-env")
+    assert load_config(bare).mcp.sse_endpoint == "/from-env"
+    assert load_config(bare, {"mcp.sse_endpoint": "/flag"}).mcp.sse_endpoint == "/flag"
+
+
 def test_flags_beat_the_environment_which_beats_the_file_for_the_endpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -287,11 +302,36 @@ def test_flags_beat_the_environment_which_beats_the_file_for_the_endpoint(
         ("/_pluginlab/mcp", "the proxy's own namespace"),
     ],
 )
-def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str) -> None:
+@pytest.mark.parametrize("key", ["mcp.endpoint", "mcp.sse_endpoint"])
+def test_a_bad_mcp_endpoint_is_refused_in_one_line(value: str, said: str, key: str) -> None:
     with pytest.raises(UsageError) as caught:
-        load_config(None, {"mcp.endpoint": value})
-    assert str(caught.value).startswith("command line: mcp.endpoint: ")
+        load_config(None, {key: value})
+    assert str(caught.value).startswith(f"command line: {key}: ")
     assert said in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_tool_scopes_come_from_the_file_or_the_environment_and_bad_scopes_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        '[mcp]\nendpoint = "/mcp"\n[mcp.tool_scopes]\nsearch = "noauth"\nwrite = ["docs:write"]\n',
+    )
+    assert load_config(path).mcp.tool_scopes == {"search": "noauth", "write": ["docs:write"]}
+    monkeypatch.setenv("PLUGINLAB_MCP__TOOL_SCOPES", '{"write": ["a", "b"]}')
+    assert load_config(None).mcp.tool_scopes == {"write": ["a", "b"]}
+    monkeypatch.delenv("PLUGINLAB_MCP__TOOL_SCOPES")
+    with pytest.raises(UsageError, match=r"mcp\.tool_scopes: .*'a b' is not an OAuth scope"):
+        load_config(None, {"mcp.tool_scopes": {"write": ["a b"]}})
+    with pytest.raises(UsageError, match=r"mcp\.tool_scopes\.write"):
+        load_config(None, {"mcp.tool_scopes": {"write": "everyone"}})
+
+
+def test_an_issuer_is_kept_as_written() -> None:
+    config = load_config(None, {"auth.oauth.issuer": "https://login.example/tenant/"})
+    assert config.auth.oauth.issuer == "https://login.example/tenant/"
+    with pytest.raises(UsageError, match=r"auth\.oauth\.issuer: .*must start with"):
+        load_config(None, {"auth.oauth.issuer": "login.example"})
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The example ChatGPT app: a card board served over MCP, written with the official `mcp` SDK.
 
 `MCPServer` with the MCP Apps extension (`mcp.server.apps.Apps`): four tools with input and
-output schemas and annotations, three of them bound to the board widget (`ui://board/board.html`,
+output schemas and annotations (`list_cards` declares `securitySchemes` noauth: callable without
+signing in where the server has OAuth), three of them bound to the board widget (`ui://board/board.html`,
 `text/html;profile=mcp-app`, also named by `openai/outputTemplate`); the resource template
 `board://cards/{card_id}`; the prompt `triage`. Streamable HTTP at `/mcp` (answers on SSE, or
 JSON with APP_JSON_RESPONSE=1), the older HTTP+SSE transport at `/sse` (posts to `/messages/`),
@@ -110,6 +111,10 @@ def _widget_meta(invoking: str, invoked: str) -> dict[str, Any]:
     }
 
 
+#: The Apps SDK's per-tool auth policy: list_cards may be called without signing in (the SDK's
+#: Tool model has no top-level securitySchemes, so it goes in the `_meta` mirror).
+PUBLIC = [{"type": "noauth"}]
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: dict[str, LogLevel] = {
     "DEBUG": "DEBUG",
@@ -131,7 +136,7 @@ CardId = Annotated[int, Field(description="The card's number", ge=1)]
 
 @apps.tool(
     resource_uri=WIDGET_URI,
-    meta=_widget_meta("Opening the board", "Board ready"),
+    meta={**_widget_meta("Opening the board", "Board ready"), "securitySchemes": PUBLIC},
     name="list_cards",
     title="List cards",
     description="List the cards on the board, all of them or one column's.",

@@ -23,7 +23,7 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,7 +104,7 @@ class ClientRegistry:
     def __init__(
         self,
         conn: sqlite3.Connection,
-        scopes: tuple[str, ...],
+        scopes: Container[str],
         configured_redirects: list[str],
         clock: Callable[[], float] = time.time,
     ) -> None:

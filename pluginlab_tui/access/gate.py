@@ -8,7 +8,11 @@ stages (proxy/gate.py) read the request and write the answer.
 On an MCP endpoint with auth.mode oauth the challenges are the MCP authorization spec's: a 401
 names the protected-resource metadata and the scope (`error="invalid_token"` when a token was
 sent but is bad, including one issued for another resource: `wrong_audience`), and a token
-without every scope the endpoint asks for is a 403 `insufficient_scope`.
+without every scope the endpoint asks for is a 403 `insufficient_scope`. When some tool is
+noauth (access/tool_scopes.py) a request without a token passes here as an anonymous caller, and
+the scopes a token carries go on the verdict: each message's own needs are checked once it is
+read (proxy/messages.py). With `auth.oauth.issuer` the token is the issuer's, judged first
+(`external_check`, access/issuer.py).
 
 Replay seam: a request that the replay grant (access/grant.py) stamped as a replay or a
 simulation of a known user is taken as that user (`replayed`), without credentials and without
@@ -17,6 +21,7 @@ counting it against rate limits or quotas.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +33,7 @@ from pluginlab_tui.access.credentials import (
     parse_authorization,
     same_secret,
 )
+from pluginlab_tui.access.oauth import AccessCheck
 from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.access.users import get_user, user_by_key
@@ -52,6 +58,10 @@ class Verdict:
     challenge: str | None = None  # the WWW-Authenticate value, when it applies
     retry_after: int | None = None  # seconds, for 429
     extra: dict[str, Any] = field(default_factory=dict)  # more fields for the JSON body
+    #: MCP endpoint: the access token's scopes (None: no token, an anonymous caller).
+    scopes: tuple[str, ...] | None = None
+    #: The OAuth client the presented access token was issued to (MCP endpoint), when known.
+    client_id: str | None = None
 
 
 def refuse(result: str, message: str, challenge: str | None, status: int = 401) -> Verdict:
@@ -111,14 +121,21 @@ class Gate:
         if plan is None:
             user = get_user(self.state.conn, user_id)
             plan = self._plan_of(user.plan if user else None)
-        return Verdict("ok", user_id, plan)
+        resource = self.state.resource  # MCP: every scope, as the original caller had
+        return Verdict("ok", user_id, plan, scopes=None if resource is None else resource.supported)
 
     def _plan_of(self, plan: str | None) -> str | None:
         return plan if plan is not None else self.config.auth.default_plan
 
-    def authenticate(self, fields: Iterable[tuple[bytes, bytes]], mcp: bool = False) -> Verdict:
+    def authenticate(
+        self,
+        fields: Iterable[tuple[bytes, bytes]],
+        mcp: bool = False,
+        checked: AccessCheck | None = None,
+    ) -> Verdict:
         """The credentials of the mode, read from the request's header fields (raw bytes);
-        `mcp`: the request is to the MCP endpoint."""
+        `mcp`: the request is to the MCP endpoint; `checked`: its token as the external issuer
+        judged it (`external_check`)."""
         auth = self.config.auth
         mode = auth.mode
         if mode == "none":
@@ -126,7 +143,7 @@ class Gate:
         fields = list(fields)
         resource = self.state.resource
         if mcp and resource is not None:
-            return self._mcp(fields, resource)
+            return self._mcp(fields, resource, checked)
         if mode == "api_key" and auth.api_key_header.lower() != "authorization":
             name = auth.api_key_header
             value, problem = one_value(header_values(fields, name), name)
@@ -192,11 +209,32 @@ class Gate:
             return refuse("revoked", f"user {user.name!r} is revoked", bad)
         return Verdict("ok", check.user_name, self._plan_of(user.plan if user else None))
 
-    def _mcp(self, fields: list[tuple[bytes, bytes]], resource: ProtectedResource) -> Verdict:
-        """An MCP request's bearer token: valid, for this resource, with the endpoint's
-        scopes."""
+    async def external_check(self, fields: Iterable[tuple[bytes, bytes]]) -> AccessCheck | None:
+        """With auth.oauth.issuer: what the issuer's keys or introspection say of the bearer
+        token sent (None: no issuer, or no token to ask about)."""
+        issuer = self.state.issuer
+        if issuer is None:
+            return None
+        header, problem = one_value(header_values(list(fields), "Authorization"), "Authorization")
+        presented = None if problem is not None else parse_authorization(header, "bearer")
+        if presented is None or not presented.candidates:
+            return None
+        token = presented.candidates[0]
+        return await issuer.check(token if isinstance(token, str) else token.decode("latin-1"))
+
+    def _mcp(
+        self,
+        fields: list[tuple[bytes, bytes]],
+        resource: ProtectedResource,
+        checked: AccessCheck | None,
+    ) -> Verdict:
+        """An MCP request's bearer token: valid, for this resource, with the endpoint's scopes
+        (none is needed without a token when some tool is noauth: access/tool_scopes.py)."""
         header, problem = one_value(header_values(fields, "Authorization"), "Authorization")
         presented = None if problem is not None else parse_authorization(header, "bearer")
+        mixed = resource.tools is not None and resource.tools.mixed
+        if problem is None and presented is None and mixed:
+            return Verdict("ok", None, self._plan_of(None))
         if problem is None and presented is None:
             message = (
                 "this MCP endpoint needs an OAuth access token: sign in (see resource_metadata)"
@@ -210,14 +248,23 @@ class Gate:
                 resource.challenge("invalid_request", why),
                 resource,
             )
-        check = self.state.oauth.verify_access(presented.candidates[0])
+        if self.state.issuer is not None:
+            check = checked or AccessCheck("invalid", message="the issuer was not asked")
+        else:
+            check = self.state.oauth.verify_access(presented.candidates[0])
+        verdict = self._mcp_token(check, resource, mixed)
+        return dataclasses.replace(verdict, client_id=check.client_id)
+
+    def _mcp_token(self, check: AccessCheck, resource: ProtectedResource, mixed: bool) -> Verdict:
+        """The verdict on a known access token: for this resource, its user, its scopes (the
+        endpoint's are not asked for on a mixed endpoint: each message's needs are checked)."""
         messages = {
             "invalid": "the access token is not known",
             "expired": "the access token has expired: refresh it",
             "revoked": "the access token is revoked",
         }
         if check.result in messages:
-            message = messages[check.result]
+            message = check.message or messages[check.result]
             challenge = resource.challenge("invalid_token", message)
             return self._mcp_refusal(check.result, message, challenge, resource)
         if check.resource != resource.resource:
@@ -231,12 +278,14 @@ class Gate:
             message = f"user {user.name!r} is revoked"
             challenge = resource.challenge("invalid_token", message)
             return self._mcp_refusal("revoked", message, challenge, resource)
-        missing = [s for s in resource.scopes if s not in check.scope.split()]
+        granted = tuple(check.scope.split())
+        missing = [] if mixed else [s for s in resource.scopes if s not in granted]
         if missing:
             message = f"the access token lacks the scope {' '.join(missing)!r}"
             challenge = resource.challenge("insufficient_scope", message)
             return self._mcp_refusal("insufficient_scope", message, challenge, resource, status=403)
-        return Verdict("ok", check.user_name, self._plan_of(user.plan if user else None))
+        plan = self._plan_of(user.plan if user else None)
+        return Verdict("ok", check.user_name, plan, scopes=granted)
 
     @staticmethod
     def _mcp_refusal(

@@ -100,6 +100,10 @@ class AccessCheck:
     scope: str = ""
     #: The resource (audience) it was issued for, or None.
     resource: str | None = None
+    #: The client it was issued to.
+    client_id: str | None = None
+    #: Why it is refused, when more can be said than its result (an external issuer's token).
+    message: str | None = None
 
 
 def make_client_secret(conn: sqlite3.Connection) -> str:
@@ -156,7 +160,7 @@ class OAuthProvider:
         self.resource = resource
         self.registry = ClientRegistry(
             conn,
-            resource.scopes if resource else tuple(section.scope.split()),
+            (resource.tools or resource.scopes) if resource else tuple(section.scope.split()),
             section.redirect_uris,
             clock,
         )
@@ -273,11 +277,14 @@ class OAuthProvider:
         return self.resource.resource
 
     def granted_scope(self, requested: str) -> str:
-        """The scope granted: the configured one when none is asked; OAuthError when more is."""
-        offered = self.section.scope.split()
+        """The scope granted: the configured one when none is asked; OAuthError when more is
+        than is offered (for an MCP endpoint: its scopes_supported, the tools' included)."""
         asked = requested.split()
         if not asked:
-            return " ".join(offered)
+            return " ".join(self.section.scope.split())
+        offered = self.section.scope.split()
+        if self.resource is not None:
+            offered = list(self.resource.supported)
         extra = [s for s in asked if s not in offered]
         if extra:
             raise OAuthError("invalid_scope", f"scope {' '.join(extra)!r} is not offered")
@@ -405,7 +412,7 @@ class OAuthProvider:
         row = self._grant(token, "access")
         if row is None:
             return AccessCheck("invalid")
-        known = (row["user_name"], row["scope"], row["resource"])
+        known = (row["user_name"], row["scope"], row["resource"], row["client_id"])
         if row["revoked"] is not None:
             return AccessCheck("revoked", *known)
         if row["expires"] < self.clock():

@@ -13,6 +13,7 @@ backend.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Callable
@@ -41,6 +42,8 @@ from pluginlab_tui.wire import (
 )
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: The longest client_id an event keeps (a metadata document's URL, a registered id).
+MAX_CLIENT_ID = 512
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in (development)</title>
 <style>body{{font-family:sans-serif;max-width:32em;margin:3em auto}}fieldset{{margin:1em 0}}
@@ -79,6 +82,8 @@ class Reply:
     content: bytes = b""
     #: The auth_result the exchange's event records, when the answer decides one.
     auth_result: str | None = None
+    #: The OAuth client the request was for (asked for, or registered), its event's.
+    client_id: str | None = None
 
 
 def _no_body() -> bytes:
@@ -146,8 +151,38 @@ class OAuthEndpoints:
     def provider(self) -> OAuthProvider:
         return self.state.oauth
 
+    @property
+    def _external(self) -> bool:
+        """A real authorization server serves the MCP endpoint: the routes are off."""
+        resource = self.provider.resource
+        return resource is not None and resource.external
+
     def answer(self, call: Call) -> Reply:
-        """The reply for a proxy-owned route (404 for one the proxy does not have)."""
+        """The reply for a proxy-owned route (404 for one the proxy does not have), with the
+        OAuth client it was for when one is named."""
+        reply = self._answer(call)
+        client_id = self._client_of(call, reply)
+        return reply if client_id is None else dataclasses.replace(reply, client_id=client_id)
+
+    def _client_of(self, call: Call, reply: Reply) -> str | None:
+        """The client a registration made, or the one an authorize, token or revoke request
+        names (its Basic credentials, else its client_id), refused or not."""
+        found: str | bytes | None = None
+        try:
+            if call.route == REGISTER_ROUTE and isinstance(reply.json, dict):
+                found = reply.json.get("client_id") if reply.status == 201 else None
+            elif call.route == AUTHORIZE_ROUTE:
+                found = self._authorize_params(call).get("client_id")
+            elif call.route in (TOKEN_ROUTE, REVOKE_ROUTE) and call.method == "POST":
+                header, _ = one_value(header_values(call.fields, "authorization"), "Authorization")
+                basic = parse_client_basic(header) if header else None
+                found = basic[0] if basic else call.body().get("client_id")
+        except OAuthError:
+            return None
+        text = as_text(found) if isinstance(found, str | bytes) else ""
+        return text[:MAX_CLIENT_ID] or None
+
+    def _answer(self, call: Call) -> Reply:
         method, path = call.method, call.route
         if path == JWKS_ROUTE:
             if method not in ("GET", "HEAD"):
@@ -166,6 +201,13 @@ class OAuthEndpoints:
         if self.config.auth.mode != "oauth":
             return error_reply(
                 404, "oauth_disabled", "the development OAuth provider runs when auth.mode is oauth"
+            )
+        if self._external:
+            return error_reply(
+                404,
+                "oauth_external",
+                f"the authorization server is {self.config.auth.oauth.issuer} (auth.oauth.issuer):"
+                " the proxy issues nothing",
             )
         if path == REGISTER_ROUTE and self.provider.resource is None:
             return error_reply(
@@ -191,7 +233,7 @@ class OAuthEndpoints:
     async def prepare(self, call: Call) -> None:
         """What an answer needs from the network, fetched first: the metadata document of a
         client_id that is a URL (MCP mode)."""
-        if call.route != AUTHORIZE_ROUTE or self.provider.resource is None:
+        if call.route != AUTHORIZE_ROUTE or self.provider.resource is None or self._external:
             return
         try:
             client_id = self._authorize_params(call).get("client_id", "")

@@ -3,8 +3,9 @@
 Built once from the config, it cuts, wherever they are in a text (a header, a query, a body, a
 URL, an error message, a notice, a log line):
 
-- every configured secret (auth.service_token, auth.api_key, auth.oauth.client_secret and any
-  extra the caller adds, e.g. the JWT signing key), raw and in its URL-, JSON- and base64 forms;
+- every configured secret (auth.service_token, auth.api_key, auth.oauth.client_secret,
+  auth.oauth.introspection_client_secret and any extra the caller adds, e.g. the JWT signing
+  key), raw and in its URL-, JSON- and base64 forms;
 - every secret this proxy mints (user keys, OAuth codes, access and refresh tokens, client
   secrets, those of registered MCP clients too: `pl?_...`, wherever the prefix starts, even
   after a word character);
@@ -223,7 +224,14 @@ class Redactor:
     @classmethod
     def from_config(cls, config: Config, extra: Iterable[str | None] = ()) -> Redactor:
         auth = config.auth
-        secrets = [auth.service_token, auth.api_key, auth.oauth.client_secret, *extra]
+        oauth = auth.oauth
+        secrets = [
+            auth.service_token,
+            auth.api_key,
+            oauth.client_secret,
+            oauth.introspection_client_secret,
+            *extra,
+        ]
         return cls(secrets, config.redacted_headers, jwt=auth.jwt.enabled)
 
     # -- text ---------------------------------------------------------------------------------
@@ -348,6 +356,7 @@ class Redactor:
             replace(v, message=self.message(v.message), where=self.text(v.where))
             for v in event.violations
         ]
+        event.skipped = [self.message(why) for why in event.skipped]
         event.user_id = self.optional(event.user_id)
         event.plan = self.optional(event.plan)
         event.conversation_id = self.optional(event.conversation_id)

@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 from pluginlab_tui.access.ipallow import IpAllowList
+from pluginlab_tui.access.issuer import ExternalIssuer
 from pluginlab_tui.access.jwt import Signer
 from pluginlab_tui.access.limits import Limits
 from pluginlab_tui.access.oauth import OAuthProvider
 from pluginlab_tui.access.resource import ProtectedResource
 from pluginlab_tui.config import Config
 from pluginlab_tui.errors import UsageError
+from pluginlab_tui.mcp.catalogue import Catalogue
+from pluginlab_tui.store import versions
 from pluginlab_tui.wire import LIVE
 
 
@@ -30,6 +33,15 @@ def check_config(config: Config) -> None:
         )
     if auth.default_plan is not None and auth.default_plan not in config.plans:
         raise UsageError(f"auth.default_plan: no plan named {auth.default_plan!r} in plans")
+    oauth = auth.oauth
+    mcp = config.mcp.endpoint or config.mcp.sse_endpoint
+    if oauth.issuer is not None and (auth.mode != "oauth" or mcp is None):
+        raise UsageError(
+            "auth.oauth.issuer: an external authorization server serves an MCP endpoint"
+            ' (set [mcp] endpoint and auth.mode = "oauth")'
+        )
+    if oauth.introspection_url is not None and oauth.issuer is None:
+        raise UsageError("auth.oauth.introspection_url: needs auth.oauth.issuer")
 
 
 class AuthState:
@@ -40,6 +52,12 @@ class AuthState:
         self.allow = IpAllowList(config.auth.allow_ips)
         #: The MCP endpoint as an OAuth protected resource (auth.mode oauth in MCP mode).
         self.resource = ProtectedResource.from_config(config)
+        #: The tokens of a real authorization server (auth.oauth.issuer), else None.
+        self.issuer: ExternalIssuer | None = None
+        if self.resource is not None:
+            self._seed_tools(self.resource)
+            if self.resource.external:
+                self.issuer = ExternalIssuer(config.auth.oauth, self.resource.resource)
         self.oauth = OAuthProvider(conn, config.auth.oauth, resource=self.resource)
         self.limits = Limits(config.plans, used_since=self._used_since)
         self.signer: Signer | None = None
@@ -62,6 +80,18 @@ class AuthState:
                 file=sys.stderr,
                 flush=True,
             )
+
+    def _seed_tools(self, resource: ProtectedResource) -> None:
+        """The tools' schemes as the newest catalogue in the store has them, until the proxy
+        sees a tools/list of its own."""
+        assert resource.tools is not None
+        record = versions.latest(self.conn, versions.CATALOGUE)
+        if record is None or record.catalogue_text is None:
+            return
+        try:
+            resource.tools.learn(Catalogue.from_json(record.catalogue_text).tools)
+        except ValueError:
+            return
 
     def _used_since(self, caller: str, since: str) -> int:
         """Requests of `caller` that passed the gate since `since` (seeds the quotas)."""

@@ -5,11 +5,11 @@ the example backend), both proxies writing the one store (SQLite in WAL mode, ea
 retrying while the other holds the lock). The demo makes and migrates the store before either
 proxy starts, so they start side by side without racing to migrate it. For the todo plugin the
 simulator calls every operation in turn, now and then with the example's out-of-contract switch
-(X-Todo-Fault); for the board app (`--mcp`: the app alone) the MCP player
-(simulate/mcp_player.py) plays ChatGPT with the official SDK's client, now and then with
-X-App-Fault. Violations show up within seconds. The calls carry the store's simulate grant, so
-they are recorded as source=simulate. The store is a fresh temporary folder unless --db names
-one; its path is printed.
+(X-Todo-Fault); for the board app (`--mcp`: the app alone) the app simulator (simulate/app.py)
+plays ChatGPT with the official SDK's client, now and then with X-App-Fault, signing in as
+ChatGPT does when the app's proxy asks for OAuth. Violations show up within seconds. The calls
+carry the store's simulate grant, so they are recorded as source=simulate. The store is a fresh
+temporary folder unless --db names one; its path is printed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,7 +53,7 @@ BEHIND = {
     "app": "example app behind http://{}" + APP_ENDPOINT,
 }
 TUI_MODULE = "pluginlab_tui.tui.app"
-PLAYER_MODULE = "pluginlab_tui.simulate.mcp_player"
+PLAYER_MODULE = "pluginlab_tui.simulate.app"
 #: How `serve` announces itself: the demo prints its own line instead.
 SERVE_BANNER = "pluginlab-tui: proxy on "
 
@@ -211,37 +212,50 @@ class Traffic(Background):
 
 
 class AppTraffic(Background):
-    """The MCP player on the board app: conversations, with a fault every Nth request."""
+    """The app simulator on the board app: conversation after conversation (each a session of
+    its own, opened with the initialize handshake so that it shows as one), a fault every Nth
+    step; signed in as ChatGPT would be should the app's proxy ask (auth.mode oauth)."""
 
     def _run(self) -> None:
-        from pluginlab_tui.access.grant import Grant, sign
         from pluginlab_tui.commands.simulate import grant_secret
-        from pluginlab_tui.simulate.mcp_player import McpPlayer  # PLAYER_MODULE
-        from pluginlab_tui.wire import GRANT_HEADER, SIMULATE
+        from pluginlab_tui.simulate.app import MAX_CONVERSATIONS, AppSimulator  # PLAYER_MODULE
+        from pluginlab_tui.simulate.client import SimulationError
 
         try:
             secret = grant_secret(self.db)
         except UsageError as exc:
             self.error = str(exc)
             return
-
-        def grant() -> dict[str, str]:
-            return {GRANT_HEADER: sign(Grant(source=SIMULATE), secret)} if secret else {}
-
-        player = McpPlayer(
+        simulator = AppSimulator(
             self.url + APP_ENDPOINT,
+            grant_secret=secret,
+            era="handshake",
+            conversations=MAX_CONVERSATIONS,
             interval=self.interval,
-            fault_every=self.fault_every,
-            fault_header=APP_FAULT_HEADER,
-            faults=APP_FAULTS,
-            extra=grant,
-            on_step=self._count,
+            stop=self.stop_event,
+            fault=app_faults(self.fault_every),
+            on_call=self._count,
         )
-        player.run(self.stop_event)
-        self.error = player.error
+        try:
+            simulator.run()
+        except SimulationError as exc:
+            self.error = str(exc)
 
-    def _count(self, _step: object) -> None:
+    def _count(self, _call: object) -> None:
         self.calls += 1
+
+
+def app_faults(every: int) -> Callable[[str, str | None], dict[str, str]]:
+    """The fault switch of the board app: every Nth step asks for the next fault of its
+    method (APP_FAULTS), in turn; 0: never."""
+    turns = {method: itertools.cycle(names) for method, names in APP_FAULTS.items()}
+    steps = itertools.count(1)
+
+    def fault(method: str, _subject: str | None) -> dict[str, str]:
+        due = every > 0 and next(steps) % every == 0
+        return {APP_FAULT_HEADER: next(turns[method])} if due and method in turns else {}
+
+    return fault
 
 
 def tui_available() -> bool:

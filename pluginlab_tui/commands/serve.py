@@ -44,6 +44,12 @@ def add_parser(subparsers: Subparsers) -> None:
         " [plugin] table no plugin files are needed",
     )
     parser.add_argument(
+        "--mcp-sse",
+        metavar="PATH",
+        help="MCP mode, older HTTP+SSE transport: a GET on PATH (e.g. /sse) opens the event stream"
+        " and the message path it announces is MCP traffic too (mcp.sse_endpoint)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", default=None, help="answer contract violations (422/502)"
     )
     parser.add_argument(
@@ -67,6 +73,7 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
         "plugin.manifest": args.manifest.resolve() if args.manifest else None,
         "plugin.spec": args.spec.resolve() if args.spec else None,
         "mcp.endpoint": args.mcp,
+        "mcp.sse_endpoint": args.mcp_sse,
         "store.path": args.db.resolve() if args.db else None,
     }
 
@@ -120,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     def ready(server: Any) -> None:
         where = f"http://{config.proxy.listen}"
         target = config.proxy.backend if not config.proxy.mock and config.proxy.backend else "mock"
-        mcp = f"; MCP at {config.mcp.endpoint}" if config.mcp.endpoint is not None else ""
+        paths = [p for p in (config.mcp.endpoint, config.mcp.sse_endpoint) if p is not None]
+        mcp = f"; MCP at {' and '.join(paths)}" if paths else ""
         print(
             f"pluginlab-tui: proxy on {where} -> {target}{mcp}; store {config.store_path}",
             flush=True,

@@ -37,8 +37,10 @@ def add_parser(subparsers: Subparsers) -> None:
             "mode, configured credentials otherwise), then call every operation with arguments "
             "from the spec's examples or generated from its schemas, with ChatGPT's headers. "
             "With --mcp PATH (or mcp.endpoint in the config), play ChatGPT against an MCP "
-            "server instead: open the session, list tools, resources and templates, read every "
-            "widget template, call every tool (--fuzz N: and N invalid argument sets each). "
+            "server instead: sign in as ChatGPT when it answers 401 (discovery, registration, "
+            "PKCE, the sign-in page as --user), open the session, list tools, resources and "
+            "templates, read every widget template, call every tool (--fuzz N: and N invalid "
+            "argument sets each). "
             "Exit 1 if anything broke the contract. Through a local proxy its events are "
             "recorded with source=simulate."
         ),
@@ -56,7 +58,10 @@ def add_parser(subparsers: Subparsers) -> None:
         help=f"credentials: service token, user key or API key (default: ${TOKEN_ENV}, config)",
     )
     parser.add_argument(
-        "--user", default="simulated-user", metavar="NAME", help="OAuth: sign in as this user"
+        "--user",
+        default="simulated-user",
+        metavar="NAME",
+        help="OAuth: sign in as this user on the sign-in page",
     )
     parser.add_argument(
         "--client-secret", metavar="SECRET", help="OAuth: the client secret (auth.oauth...)"
@@ -189,18 +194,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_app(args: argparse.Namespace, config: Config, target: str, endpoint: str) -> int:
-    """The app simulator against `target` + `endpoint`."""
+    """The app simulator against `target` + `endpoint`: with a token when one is given (or the
+    mode's configured one), else signing in as ChatGPT does when the server asks (a 401)."""
     from pluginlab_tui.simulate.app import AppSimulator
+    from pluginlab_tui.simulate.app_signin import AppSignIn
 
-    if config.auth.mode == "oauth" and not (args.token or os.environ.get(TOKEN_ENV)):
-        raise UsageError(
-            "the app simulator does not sign in with OAuth yet: give an access token "
-            f"(--token or ${TOKEN_ENV})"
-        )
     token = auth_setup(config, args.token, args.user, args.client_secret).token
     simulator = AppSimulator(
         target.rstrip("/") + endpoint,
         token=token,
+        sign_in=AppSignIn(user=args.user),
         timeout_s=config.proxy.timeout_s + 5,
         era=args.era,
         fuzz=args.fuzz,

@@ -45,6 +45,8 @@ from pluginlab_tui.wire import IMPORT, REDACTED
 
 HAR_VERSION = "1.2"
 #: Imported entries get stable ids: the same entry imported twice is stored once.
+#: Checks skipped kept per imported message, at most.
+MAX_SKIPPED = 50
 _IMPORT_NAMESPACE = uuid.UUID("6f1c5a52-4d7e-4f7a-9a43-58c1e6a0b7d1")
 
 
@@ -101,6 +103,7 @@ def _message(event: Event) -> dict[str, Any]:
     out.update({name: getattr(event, name) for name in MCP_FIELDS})
     out["violations"] = [v.to_dict() for v in event.violations]
     out["frames"] = event.frames
+    out["skipped"] = event.skipped
     return out
 
 
@@ -353,6 +356,7 @@ def events_from_entry(entry: dict[str, Any], options: ImportOptions) -> list[Eve
             violations=_recorded_violations(item.get("violations")),
             exchange_id=event.event_id,
             frames=_frames(item.get("frames")),
+            skipped=_skipped(item.get("skipped")),
             raw=dict(event.raw),
         )
         for name in MCP_FIELDS:
@@ -379,6 +383,13 @@ def _recorded_violations(items: Any) -> list[Violation]:
             found = Violation.from_dict(item)
             out.append(replace(found, message=_clean(found.message), where=_clean(found.where)))
     return out
+
+
+def _skipped(items: Any) -> list[str]:
+    """The checks a recorded message could not run, each with why (strings, bounded)."""
+    if not isinstance(items, list):
+        return []
+    return [_clean(s)[:2000] for s in items if isinstance(s, str)][:MAX_SKIPPED]
 
 
 def _frames(items: Any) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from mcp_types.version import LATEST_HANDSHAKE_VERSION
 from pydantic import BaseModel, ValidationError
 
 from pluginlab_tui.contract.document import pointer
+from pluginlab_tui.mcp.first_error import first_error
 from pluginlab_tui.plugin.findings import Finding, Severity
 
 #: rule id -> (its severities, what it reports), as lint.RULES.
@@ -84,6 +85,8 @@ class _Run:
     findings: list[Finding] = field(default_factory=list)
     #: The server answered the unauthenticated initialize with 401.
     signs_in: bool = False
+    #: The protected resource metadata found (None: none, or not looked for).
+    resource: ProtectedResourceMetadata | None = None
 
     def add(self, rule: str, severity: Severity, where: str, message: str) -> None:
         self.findings.append(Finding(rule, severity, self.url, None, None, where, message))
@@ -112,19 +115,28 @@ class AuthLint:
     findings: list[Finding]
     #: The server wants a token (it answered 401 without one).
     signs_in: bool
+    #: Its protected resource metadata (None: none found, or not looked for).
+    resource: ProtectedResourceMetadata | None = None
+    #: The discovery was walked (a 401, or `walk`).
+    walked: bool = False
 
 
 def lint_auth(
-    url: str, *, timeout: float = 10.0, transport: httpx2.BaseTransport | None = None
+    url: str,
+    *,
+    timeout: float = 10.0,
+    transport: httpx2.BaseTransport | None = None,
+    walk: bool = False,
 ) -> AuthLint:
-    """The findings on the OAuth discovery of the MCP server at `url` (none: no sign-in)."""
+    """The findings on the OAuth discovery of the MCP server at `url` (none: no sign-in);
+    `walk`: walk it even when the server serves without a token (some tools want one)."""
     with httpx2.Client(timeout=timeout, transport=transport, follow_redirects=False) as client:
         run = _Run(url, client)
-        _lint(run)
-        return AuthLint(run.findings, run.signs_in)
+        walked = _lint(run, walk)
+        return AuthLint(run.findings, run.signs_in, run.resource, walked)
 
 
-def _lint(run: _Run) -> None:
+def _lint(run: _Run, walk: bool) -> bool:
     try:
         answer = run.client.post(
             run.url,
@@ -133,9 +145,14 @@ def _lint(run: _Run) -> None:
         )
     except httpx2.HTTPError as exc:
         run.add("auth-probe-failed", "error", pointer("challenge"), f"{type(exc).__name__}: {exc}")
-        return
+        return False
     if answer.status_code < 300:
-        return  # it serves without sign-in: ChatGPT connects with "No authentication"
+        if not walk:
+            return False  # it serves without sign-in: ChatGPT connects with "No authentication"
+        resource = _protected_resource(run, None)  # mixed: some tools sign in
+        if resource is not None:
+            _authorization_server(run, resource)
+        return True
     if answer.status_code != 401:
         run.add(
             "auth-challenge-status",
@@ -144,7 +161,7 @@ def _lint(run: _Run) -> None:
             f"an initialize without a token got HTTP {answer.status_code}, not 401: ChatGPT "
             "shows the connection as failed instead of offering to sign in",
         )
-        return
+        return False
     run.signs_in = True
     named = extract_field_from_www_auth(answer, "resource_metadata")
     if named is None:
@@ -166,15 +183,14 @@ def _lint(run: _Run) -> None:
     resource = _protected_resource(run, named)
     if resource is not None:
         _authorization_server(run, resource)
+    return True
 
 
 def _parsed[M: BaseModel](model: type[M], data: Any) -> tuple[M | None, str | None]:
     try:
         return model.model_validate(data), None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        return None, f"{where}: {first['msg']}"
+        return None, first_error(exc).text("(root)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +247,7 @@ def _protected_resource(run: _Run, named: str | None) -> ProtectedResourceMetada
             f"{found.url} names the resource {str(document.resource)!r}, not {run.url!r}: "
             "clients discard the document, and ChatGPT's token would name another audience",
         )
+    run.resource = document
     return document
 
 

@@ -26,6 +26,7 @@ from pluginlab_tui.mcp.sessions import (
     Direction,
     Era,
     Pending,
+    Transport,
     header,
     is_at_least,
     meta_version,
@@ -52,12 +53,18 @@ class Context:
     negotiated: str | None = None
     request: Pending | None = None
     catalogue: Catalogue | None = None
+    #: Why there is no catalogue to check against, beyond "none seen yet" (the proxy's own
+    #: tools/list could not be made, say); said in the checks skipped.
+    catalogue_note: str | None = None
     session_id: str | None = None
     session_known: bool = True
     sessions_issued: bool = False
     duplicate_id: bool = False
     duration_ms: float | None = None
     slow_ms: float | None = None
+    #: "sse": the older HTTP+SSE transport, whose POSTs carry no version header and name their
+    #: session in the query.
+    transport: Transport = "streamable-http"
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +247,11 @@ class _Run:
                     "header.MCP-Protocol-Version",
                     f"{show(sent)} differs from the negotiated {show(ctx.negotiated)}",
                 )
-            elif sent is None and is_at_least(ctx.negotiated, "2025-06-18"):
+            elif (
+                sent is None
+                and ctx.transport != "sse"
+                and is_at_least(ctx.negotiated, "2025-06-18")
+            ):
                 self.add(
                     "mcp_protocol_version",
                     "header.MCP-Protocol-Version",
@@ -258,12 +269,11 @@ class _Run:
         ctx = self.ctx
         if method == "initialize":
             return
-        if ctx.session_id is None and ctx.sessions_issued:
-            self.add("mcp_session", "header.Mcp-Session-Id", "missing: the server issued sessions")
+        where = "query.session_id" if ctx.transport == "sse" else "header.Mcp-Session-Id"
+        if ctx.session_id is None and (ctx.sessions_issued or ctx.transport == "sse"):
+            self.add("mcp_session", where, "missing: the server issued sessions")
         elif ctx.session_id is not None and not ctx.session_known:
-            self.add(
-                "mcp_session", "header.Mcp-Session-Id", f"unknown session {show(ctx.session_id)}"
-            )
+            self.add("mcp_session", where, f"unknown session {show(ctx.session_id)}")
 
     def routing_headers(self, method: str) -> None:
         if self.message.kind != "request":
@@ -303,7 +313,7 @@ class _Run:
         name = str(params.get("name"))
         catalogue = self.ctx.catalogue
         if catalogue is None or catalogue.tools is None:
-            self.skipped.append("mcp_unknown_tool: no tools/list seen yet")
+            self.skipped.append(f"mcp_unknown_tool: {self.no_tools()}")
             return
         tool = catalogue.tool(name)
         if tool is None:
@@ -319,6 +329,10 @@ class _Run:
         self.against(
             schema, {} if arguments is None else arguments, "mcp_invalid_arguments", "arguments"
         )
+
+    def no_tools(self) -> str:
+        note = self.ctx.catalogue_note
+        return "no tools/list seen yet" + (f" ({note})" if note else "")
 
     def against(self, schema: CompiledSchema, instance: Any, code: str, what: str) -> None:
         for failure in schema.failures(instance)[:MAX_PER_CHECK]:
@@ -406,7 +420,7 @@ class _Run:
         if result.get("isError") is True or name is None:
             return
         if catalogue is None or catalogue.tools is None:
-            self.skipped.append("mcp_invalid_structured_content: no tools/list seen yet")
+            self.skipped.append(f"mcp_invalid_structured_content: {self.no_tools()}")
             return
         tool = catalogue.tool(name)
         if tool is None or tool.get("outputSchema") is None:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import httpx2
@@ -27,8 +27,8 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
 
 from pluginlab_tui.errors import UsageError
-
-Transport = Literal["streamable-http", "sse"]
+from pluginlab_tui.mcp.first_error import first_error
+from pluginlab_tui.mcp.sessions import Transport
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_PAGES = 100
@@ -211,7 +211,7 @@ async def _pages(
             listing.errors[method] = _rpc_error(exc)
             return items
         except ValidationError as exc:
-            listing.errors[method] = f"the result is not a valid {method} result: {_first(exc)}"
+            listing.errors[method] = _not_valid(method, exc)
             return items
         found = page.get(key)
         if isinstance(found, list):
@@ -230,7 +230,7 @@ async def _read(client: Client, uri: str) -> Read:
     except MCPError as exc:
         return Read(uri, error=_rpc_error(exc))
     except ValidationError as exc:
-        return Read(uri, error=f"the result is not a valid resources/read result: {_first(exc)}")
+        return Read(uri, error=_not_valid("resources/read", exc))
     contents = result.get("contents")
     return Read(uri, contents=[c for c in contents if isinstance(c, dict)] if contents else [])
 
@@ -243,10 +243,8 @@ def _rpc_error(exc: MCPError) -> str:
     return f"JSON-RPC error {exc.code}: {exc.message}"
 
 
-def _first(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(p) for p in error.get("loc", ()))
-    return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+def _not_valid(method: str, exc: ValidationError) -> str:
+    return f"the result is not a valid {method} result: {first_error(exc).text('result')}"
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -10,6 +10,8 @@ import pydantic
 from mcp_types import DEFAULT_NEGOTIATED_VERSION
 from mcp_types.jsonrpc import JSONRPCError, JSONRPCNotification, JSONRPCRequest, JSONRPCResponse
 
+from pluginlab_tui.mcp.first_error import first_error
+
 Kind = Literal["request", "notification", "result", "error", "invalid"]
 RequestId = int | str
 
@@ -134,12 +136,6 @@ def _messages(value: Any, problem: str | None, version: str | None) -> list[Mess
     return [classify(value)]
 
 
-def _first_error(exc: pydantic.ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ())) or "message"
-    return f"{where}: {err.get('msg', 'invalid')}"
-
-
 def _unsafe_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_ID
 
@@ -171,7 +167,7 @@ def classify(value: Any) -> Message:
             err = JSONRPCError.model_validate(value)
             return Message("error", value, err.id, error=err.error.model_dump(exclude_none=True))
     except pydantic.ValidationError as exc:
-        msg = invalid(f"not a JSON-RPC 2.0 message ({_first_error(exc)})", value)
+        msg = invalid(f"not a JSON-RPC 2.0 message ({first_error(exc).text()})", value)
         if isinstance(raw_id, int | str) and not isinstance(raw_id, bool):
             return Message("invalid", value, raw_id, problem=msg.problem)
         return msg

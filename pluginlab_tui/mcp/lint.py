@@ -23,6 +23,7 @@ from mcp_types.version import is_version_at_least
 from pluginlab_tui.contract.document import escape, pointer
 from pluginlab_tui.mcp.auth_lint import lint_auth
 from pluginlab_tui.mcp.client import DEFAULT_TIMEOUT_S, UI_SCHEME, Listing, list_server, widget_uris
+from pluginlab_tui.mcp.scheme_lint import lint_schemes, wants_sign_in
 from pluginlab_tui.plugin.findings import Finding, Severity
 
 #: rule id -> (its severities, what it reports)
@@ -117,8 +118,9 @@ def lint_server(
     url: str, *, token: str | None = None, timeout: float = DEFAULT_TIMEOUT_S
 ) -> list[Finding]:
     """Findings for the MCP server at `url`: its OAuth discovery (mcp/auth_lint.py), then its
-    catalogue (skipped, and said so, when it wants a token and has none); UsageError when it
-    cannot be listed."""
+    catalogue (skipped, and said so, when it wants a token and has none) and its tools'
+    securitySchemes against that discovery (mcp/scheme_lint.py); UsageError when it cannot be
+    listed."""
     auth = lint_auth(url, timeout=timeout)
     if auth.signs_in and token is None:
         return [
@@ -133,7 +135,10 @@ def lint_server(
                 "the server wants a token: its tools were not linted (give --token T)",
             ),
         ]
-    return auth.findings + lint_listing(list_server(url, token=token, timeout=timeout))
+    listing = list_server(url, token=token, timeout=timeout)
+    if not auth.walked and wants_sign_in(listing):
+        auth = lint_auth(url, timeout=timeout, walk=True)  # mixed: some tools sign in
+    return auth.findings + lint_listing(listing) + lint_schemes(listing, auth)
 
 
 def lint_listing(listing: Listing) -> list[Finding]:

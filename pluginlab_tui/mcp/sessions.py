@@ -21,6 +21,8 @@ from mcp_types.version import (
 
 Direction = Literal["client", "server"]
 Era = Literal["handshake", "stateless"]
+#: Streamable HTTP, or the older HTTP+SSE transport (2024-11-05).
+Transport = Literal["streamable-http", "sse"]
 RequestId = int | str
 
 SESSION_HEADER = "mcp-session-id"

@@ -1,4 +1,5 @@
-"""Server-sent events: an incremental, bounded parser, a frame writer, the endpoint rewrite.
+"""Server-sent events: an incremental, bounded parser, a frame writer, the legacy transport's
+`endpoint` event read and pointed at the proxy.
 
 The parser follows the WHATWG event-stream rules (lines end in CRLF, LF or CR; `field: value`;
 comments start with `:`), with one difference a proxy needs: a frame with an id and no data
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 #: A frame (its field lines together) longer than this is an error, not a bigger buffer.
 MAX_FRAME_BYTES = 1024 * 1024
@@ -153,14 +154,61 @@ def write_frame(frame: Frame) -> bytes:
     return ("\n".join(lines) + "\n\n").encode("utf-8")
 
 
-def rewrite_endpoint(data: str, stream_url: str, public_url: str) -> str:
-    """The legacy transport's `endpoint` event data, pointed at the proxy's public URL.
+_FIELDS = frozenset({b"data", b"event", b"id", b"retry"})
 
-    `data` is resolved against `stream_url` (the SSE URL the client opened upstream); its path
-    and query are kept, its scheme and host become the public URL's (whose path, if any, is the
-    prefix the proxy is reached under).
-    """
+
+def first_event_end(buffer: bytes) -> int | None:
+    """Where the first event of a stream's start ends (just past its blank line), or None while
+    it has not ended in `buffer`: comment-only blocks are skipped, as the parser skips them."""
+    fields = False
+    start = 0
+    for match in _EOL.finditer(buffer):
+        if match.group() == b"\r" and match.end() == len(buffer):
+            return None  # a CR at the end may be the first half of a CRLF
+        line = buffer[start : match.start()]
+        start = match.end()
+        if not line:
+            if fields:
+                return start
+        elif line.split(b":", 1)[0] in _FIELDS:
+            fields = True
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where the legacy transport's `endpoint` event tells the client to POST its messages: a
+    path and query on the server that sent it."""
+
+    path: str
+    query: str
+
+    @property
+    def session_id(self) -> str | None:
+        """The session the path names (`session_id`, as the SDK spells it, or `sessionId`)."""
+        found = parse_qs(self.query)
+        for name in ("session_id", "sessionId"):
+            if found.get(name):
+                return found[name][0]
+        return None
+
+
+def endpoint_target(data: str, stream_url: str) -> Endpoint | None:
+    """The `endpoint` event's data resolved against the SSE URL the client opened upstream;
+    None when it names another origin (scheme, host, port) than that URL's."""
     target = urlsplit(urljoin(stream_url, data.strip()))
+    stream = urlsplit(stream_url)
+    if (target.scheme, target.netloc.lower()) != (stream.scheme, stream.netloc.lower()):
+        return None
+    return Endpoint(target.path or "/", target.query)
+
+
+def rewrite_endpoint(target: Endpoint, public_url: str, *, absolute: bool = True) -> str:
+    """The endpoint's data pointed at the proxy: the public URL (whose path, if any, is the
+    prefix the proxy is reached under) with the target's path and query; with `absolute`
+    False, only that path and query, which the client resolves against the URL it opened."""
     public = urlsplit(public_url)
-    prefix = public.path.rstrip("/")
-    return urlunsplit((public.scheme, public.netloc, prefix + target.path, target.query, ""))
+    path = public.path.rstrip("/") + target.path
+    if not absolute:
+        return urlunsplit(("", "", path, target.query, ""))
+    return urlunsplit((public.scheme, public.netloc, path, target.query, ""))

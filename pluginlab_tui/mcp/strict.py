@@ -31,6 +31,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pluginlab_tui.mcp.sessions import Era, is_at_least
 from pluginlab_tui.validation.violations import Violation
 
+#: Where a tool result carries a WWW-Authenticate challenge (the Apps SDK's key).
+WWW_AUTHENTICATE_META = "mcp/www_authenticate"
 #: -32002 (resource not found) up to 2025-11-25; 2026-07-28 uses -32602.
 RESOURCE_NOT_FOUND = -32002
 
@@ -49,10 +51,10 @@ _PRECEDENCE = (
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An HTTP status and the JSON-RPC body sent in place of the server's."""
+    """An HTTP status and the JSON-RPC body sent in place of the server's (a batch's: a list)."""
 
     status: int
-    body: dict[str, Any]
+    body: Any
 
 
 def _listing(violations: list[Violation]) -> str:
@@ -82,12 +84,27 @@ def invalid_arguments(
     text = f"Invalid arguments: {_listing(violations)}"
     if not is_at_least(version, "2025-11-25"):
         return error(request_id, INVALID_PARAMS, text, _data(violations), era)
-    result = CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+    return tool_error(request_id, version, text)
+
+
+def tool_error(
+    request_id: RequestId, version: str | None, text: str, meta: dict[str, Any] | None = None
+) -> Answer:
+    """A CallToolResult with isError, saying `text`, with `_meta` when given."""
+    result = CallToolResult(
+        content=[TextContent(type="text", text=text)], is_error=True, _meta=meta
+    )
     dumped = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     if version in MODERN_PROTOCOL_VERSIONS:
         dumped["resultType"] = "complete"
     body = JSONRPCResponse(jsonrpc="2.0", id=request_id, result=dumped)
     return Answer(200, body.model_dump(mode="json", exclude_none=True))
+
+
+def sign_in(request_id: RequestId, version: str | None, text: str, challenge: str) -> Answer:
+    """A tools/call refused for want of a token or a scope, as ChatGPT's linking UI reads it:
+    an isError result whose `_meta["mcp/www_authenticate"]` carries the challenge."""
+    return tool_error(request_id, version, text, {WWW_AUTHENTICATE_META: [challenge]})
 
 
 def invalid_result(request_id: RequestId, violations: list[Violation], era: Era) -> Answer:
@@ -98,6 +115,29 @@ def invalid_result(request_id: RequestId, violations: list[Violation], era: Era)
 
 def unknown_method(request_id: RequestId | None, method: str, era: Era) -> Answer:
     return error(request_id, METHOD_NOT_FOUND, f"Method not found: {method}", None, era)
+
+
+def for_batch(
+    messages: list[tuple[RequestId | None, bool, Answer | None]], era: Era
+) -> Answer | None:
+    """A batch (2025-03-26) is answered whole when any of its messages is refused: each
+    message (its id, whether it awaits an answer, its own refusal) gets its refusal, or -32600
+    "not sent" when it was fine; notifications get none. The server is not called. None: no
+    message is refused. The status is the gravest of the refusals' (404 over 400 over 200)."""
+    refused = [a for _, _, a in messages if a is not None]
+    if not refused:
+        return None
+    body: list[Any] = []
+    for n, (request_id, answered, answer) in enumerate(messages, start=1):
+        if answer is not None:
+            body.append(answer.body)
+        elif answered:
+            said = (
+                f"Not sent: strict mode answers the whole batch, and another of its messages"
+                f" broke the contract (this one, message {n}, did not)"
+            )
+            body.append(error(request_id, INVALID_REQUEST, said, None, era).body)
+    return Answer(max(a.status for a in refused), body)
 
 
 def for_request(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
@@ -27,6 +27,7 @@ from pluginlab_tui.mcp.sessions import (
     Direction,
     Pending,
     Sessions,
+    Transport,
     era_of,
     header,
     version_in_force,
@@ -67,12 +68,17 @@ class Record[C]:
     pending: Pending | None = None
     answer: Message | None = None
     answer_context: Context | None = None
-    #: The HTTP exchange the answer travelled in, when not the carrier (a client's POST).
+    #: The HTTP exchange the answer travelled in, when not the carrier (a client's POST, or
+    #: the event stream that answered a client's request).
     answer_carrier: C | None = None
+    #: The answer's own text, when it travelled alone in another exchange (an SSE frame's data).
+    answer_text: str | None = None
     #: Why no answer is recorded (the exchange ended, the wait was over), or None.
     unanswered: str | None = None
     #: The catalogue after its answer (a list result, a widget read), when it taught one.
     taught: Catalogue | None = None
+    #: What the proxy did around the message, for the notices (its own tools/list, say).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def direction(self) -> Direction:
@@ -118,14 +124,19 @@ class Tracker[C]:
         now: float,
         ts: str,
         first_id: str,
+        *,
+        query_session: str | None = None,
+        transport: Transport = "streamable-http",
     ) -> tuple[list[Record[C]], list[Record[C]]]:
         """A POST's body: (its records, the evicted ones now unanswered).
 
         Its records are its requests (waiting), its notifications, invalid messages and
         unmatched answers (done when the POST is answered), and the server requests it answers
-        (their `answer` set). The first new record gets `first_id`.
+        (their `answer` set). The first new record gets `first_id`. `query_session` is the session
+        the transport names when no Mcp-Session-Id does (the HTTP+SSE transport's query), and
+        `transport` which one it is.
         """
-        session_id = header(headers, SESSION_HEADER)
+        session_id = header(headers, SESSION_HEADER) or query_session
         sent_version = header(headers, VERSION_HEADER)
         session = self.sessions.get(session_id)
         negotiated = session.version if session is not None else None
@@ -144,6 +155,7 @@ class Tracker[C]:
             session_id=session_id,
             session_known=known,
             sessions_issued=self.sessions.issued,
+            transport=transport,
         )
         for message in messages:
             if message.kind in ("result", "error") and message.id is not None:
@@ -207,6 +219,8 @@ class Tracker[C]:
                 return Seen([Record(new_id(), message, ctx, carrier, now, ts, text)], [], [])
             record.answer = message
             record.answer_context = self._answer_context(record, now, "server")
+            if carrier is not record.carrier:
+                record.answer_carrier, record.answer_text = carrier, text
             self._learn(record, answer_session)
             return Seen([record], [], [])
         ctx = Context("server", version, session_id=session_id, catalogue=self.catalogue)
@@ -253,6 +267,7 @@ class Tracker[C]:
             era=asked.era,
             request=record.pending,
             catalogue=self.catalogue,
+            catalogue_note=asked.catalogue_note,
             session_id=asked.session_id,
             duration_ms=(now - record.started) * 1000,
             slow_ms=self.slow_ms if sender == "server" else None,
@@ -276,6 +291,20 @@ class Tracker[C]:
         elif pending.method == "resources/read" and pending.subject is not None:
             self.catalogue = (self.catalogue or Catalogue()).with_read(pending.subject, result)
             record.taught = self.catalogue
+
+    def has_tools(self) -> bool:
+        """Whether a tools/list result has been seen (or listed by the proxy itself)."""
+        return self.catalogue is not None and self.catalogue.tools is not None
+
+    def learn_tools(
+        self, pages: list[tuple[Mapping[str, Any] | None, Mapping[str, Any]]]
+    ) -> Catalogue:
+        """The tools the proxy listed itself (each page: its params, its result)."""
+        catalogue = self.catalogue or Catalogue()
+        for params, result in pages:
+            catalogue = catalogue.with_list("tools/list", params, result)
+        self.catalogue = catalogue
+        return catalogue
 
     # -- waiting -----------------------------------------------------------------------------
 

@@ -106,5 +106,5 @@ class PluginLab(Pipeline):
             ctx.options.update(body_size_limit=limit)
         # mitmproxy closes connections idle for tcp_timeout: never before mcp.stream_idle_s.
         idle = math.ceil(runtime.config.mcp.stream_idle_s) + 1
-        if runtime.config.mcp.endpoint is not None and ctx.options.tcp_timeout < idle:
+        if runtime.config.mcp.enabled and ctx.options.tcp_timeout < idle:
             ctx.options.update(tcp_timeout=idle)

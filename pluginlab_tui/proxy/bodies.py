@@ -23,3 +23,10 @@ def decoded(message: http.Message, limit: int, exchange: Exchange | None = None)
     if exchange is not None:
         exchange.bodies.append((message, body))
     return body
+
+
+def replace_content(message: http.Message, content: bytes, exchange: Exchange) -> None:
+    """Put `content` in place of the body (strict mode's answer), its old decoding forgotten so
+    that the event keeps what the caller gets."""
+    message.content = content
+    exchange.bodies[:] = [(seen, body) for seen, body in exchange.bodies if seen is not message]

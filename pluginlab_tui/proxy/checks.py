@@ -15,7 +15,7 @@ from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse, RequestCheck
-from pluginlab_tui.validation.violations import strict_status
+from pluginlab_tui.validation.violations import Violation, strict_status
 
 
 def request_of(flow: http.HTTPFlow, limit: int) -> HttpRequest:
@@ -72,6 +72,16 @@ def check_response(exchange: Exchange, response: http.Response, limit: int) -> N
         )
 
 
+def answer_strictly(flow: http.HTTPFlow, exchange: Exchange, violations: list[Violation]) -> None:
+    """Strict mode's answer to a request that breaks the contract: a problem listing the
+    violations, with the status the worst of them calls for; the backend is not called."""
+    exchange.answered_by = "proxy"
+    exchange.response_violations = []
+    flow.response = problem_response(
+        strict_status(violations), "The request breaks the contract", violations
+    )
+
+
 class RequestChecks:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -87,11 +97,7 @@ class RequestChecks:
         check = check_request(exchange, flow, limit)
         violations = [] if check is None else check.violations
         if violations and self.runtime.config.proxy.strict:
-            exchange.answered_by = "proxy"
-            exchange.response_violations = []
-            flow.response = problem_response(
-                strict_status(violations), "The request breaks the contract", violations
-            )
+            answer_strictly(flow, exchange, violations)
 
 
 #: A coded request body from this size on is inflated and checked in a worker thread.

@@ -14,6 +14,7 @@ from mitmproxy import http
 
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
+from pluginlab_tui.store.parts import Auth
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE
 
@@ -50,6 +51,10 @@ class Exchange:
     auth_result: str | None = None
     user_id: str | None = None
     plan: str | None = None
+    #: MCP endpoint in oauth mode: the access token's scopes (None: no token was accepted).
+    scopes: tuple[str, ...] | None = None
+    #: The OAuth client the exchange is part of, where known (events.oauth_client_id).
+    oauth_client_id: str | None = None
     recorded: bool = False
     #: `proxy_error` violations: a stage that raised (proxy/pipeline.py).
     faults: list[Violation] = field(default_factory=list)
@@ -81,6 +86,10 @@ class Exchange:
 
     def known_violations(self) -> int:
         return len(self.violations())
+
+    def auth(self) -> Auth:
+        """What the auth stages found, as its event records it."""
+        return Auth(self.auth_mode, self.auth_result, self.user_id, self.plan, self.oauth_client_id)
 
     @property
     def answer_header(self) -> str:

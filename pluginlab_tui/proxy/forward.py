@@ -74,6 +74,16 @@ def backend_url(backend: str, target: str) -> yarl.URL:
     )
 
 
+def told(runtime: Runtime, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:
+    """What the backend is told besides the caller's headers: who, from where."""
+    request = flow.request
+    said = runtime.identity_headers(exchange)
+    said += [("X-Forwarded-For", exchange.client_ip), ("X-Forwarded-Proto", request.scheme)]
+    if request.host_header:
+        said.append(("X-Forwarded-Host", request.host_header))
+    return said
+
+
 class Forward:
     """The last request stage: anything not answered yet goes to the backend (or the mock).
 
@@ -154,13 +164,7 @@ class Forward:
             return error_response(502, "backend_failed", exchange.error)
 
     def _told(self, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:
-        """What the backend is told besides the caller's headers: who, from where."""
-        request = flow.request
-        told = self.runtime.identity_headers(exchange)
-        told += [("X-Forwarded-For", exchange.client_ip), ("X-Forwarded-Proto", request.scheme)]
-        if request.host_header:
-            told.append(("X-Forwarded-Host", request.host_header))
-        return told
+        return told(self.runtime, flow, exchange)
 
     async def _exchange(
         self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes | None

@@ -54,7 +54,7 @@ class AuthGate:
         return self.runtime.auth
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if flow.request.path.startswith(PROXY_PREFIX):
             return  # proxy-owned: answered by the routes stages (CORS preflights are answered)
         gate = Gate(self.config, self.state)
@@ -64,7 +64,11 @@ class AuthGate:
             assert exchange.user_id is not None
             verdict = gate.replayed(exchange.user_id, exchange.plan)
         else:
-            verdict = gate.authenticate(flow.request.headers.fields, mcp=exchange.mcp)
+            fields = flow.request.headers.fields
+            checked = await gate.external_check(fields) if exchange.mcp else None
+            verdict = gate.authenticate(fields, mcp=exchange.mcp, checked=checked)
+        # Whatever the plan and limits say next, the token's client is the event's.
+        exchange.oauth_client_id = verdict.client_id
         if verdict.result == "ok" and gate.gates_operations(verdict):
             # No operation (MCP traffic): a plan that lists its operations refuses it.
             check_request(exchange, flow, self.config.proxy.max_inflated_bytes)
@@ -74,6 +78,7 @@ class AuthGate:
         exchange.auth_result = verdict.result
         exchange.user_id = verdict.user_id
         exchange.plan = verdict.plan
+        exchange.scopes = verdict.scopes
         if verdict.result != "ok":
             flow.response = _refusal(exchange, verdict)
             return

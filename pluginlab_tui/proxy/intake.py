@@ -56,7 +56,7 @@ class Intake:
             if self.runtime.auth.allow.allows(exchange.client_ip):
                 refuse_ambiguous(flow, exchange, str(exc))
             return
-        exchange.mcp = self.runtime.config.mcp.covers(flow.request.path.split("?", 1)[0])
+        exchange.mcp = self.runtime.mcp_paths.covers(flow.request.path.split("?", 1)[0])
         if probe and flow.request.method == "GET" and flow.request.path == HEALTH_ROUTE:
             exchange.recorded = True  # the launcher's readiness probe (launcher.py) is no event
         else:

@@ -101,6 +101,11 @@ class PendingMessage:
         except Exception:  # a version not registered never loses the event
             log.exception("the catalogue version could not be registered")
         event = self.finalize()
+        for note in self.record.notes:
+            try:
+                versions.tell(conn, "mcp", note)
+            except Exception:
+                log.exception("a notice could not be written")
         for why in self.skipped:
             try:
                 versions.tell(conn, "mcp", f"an MCP check was skipped: {why}")
@@ -165,4 +170,5 @@ class PendingMessage:
             error=error or record.unanswered or http.error,
             client_ip=http.client_ip,
             rpc=rpc,
+            skipped=asked.skipped + (answered.skipped if answered else []),
         )

@@ -4,9 +4,11 @@
 `MessagesOut` (after the relay) reads the answer: a JSON body when it has come, an SSE stream
 frame by frame as the relay tees it. mcp/track.py pairs them; each record done is handed to the
 writer as a PendingMessage, checked there. On the loop only what pairing and the session state
-need is parsed. An exchange whose messages are its events is not recorded itself; one without
-a message (a GET stream, a DELETE, an empty POST, a refusal) is, with rpc_method null and, for a
-stream, its frames.
+need is parsed. On an endpoint in oauth mode each message the client sent is held to what it
+needs (a tools/call to its tool's scopes: access/tool_scopes.py) before the server is called,
+and each catalogue seen teaches the tools' schemes. An exchange whose messages are its events
+is not recorded itself; one without a message (a GET stream, a DELETE, an empty POST, a refusal)
+is, with rpc_method null and, for a stream, its frames.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mitmproxy import http
@@ -25,22 +27,37 @@ from pluginlab_tui.mcp.checks import check
 from pluginlab_tui.mcp.jsonrpc import Message as RpcMessage
 from pluginlab_tui.mcp.jsonrpc import RequestId, parse_body
 from pluginlab_tui.mcp.sessions import SESSION_HEADER, VERSION_HEADER
-from pluginlab_tui.mcp.sse import Frame, Overflow, Parser, write_frame
+from pluginlab_tui.mcp.sse import (
+    Frame,
+    Overflow,
+    Parser,
+    endpoint_target,
+    first_event_end,
+    rewrite_endpoint,
+    write_frame,
+)
 from pluginlab_tui.mcp.track import Record, Tracker, parse_frame
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.answers import json_response
-from pluginlab_tui.proxy.bodies import decoded
+from pluginlab_tui.proxy.bodies import decoded, replace_content
+from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
+from pluginlab_tui.proxy.checks import answer_strictly
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
+from pluginlab_tui.proxy.forward import backend_url
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.proxy.pipeline import describe, fault
 from pluginlab_tui.proxy.relay import Relay, is_event_stream
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
-from pluginlab_tui.store.parts import Auth, Rpc
+from pluginlab_tui.store.parts import Rpc
+from pluginlab_tui.validation.validator import RequestCheck, too_large_to_check
 
 log = logging.getLogger(__name__)
 
 type Rec = Record["Carried"]
+
+#: An HTTP+SSE stream's start held back at most, waiting for its first event to be whole.
+MAX_HELD = 64 * 1024
 
 
 @dataclass(slots=True, eq=False)
@@ -60,6 +77,14 @@ class Carried:
     answer_session: str | None = None
     parser: Parser | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)
+    #: HTTP+SSE: a GET on the SSE endpoint, whose first event announces the message path.
+    announces: bool = False
+    #: HTTP+SSE: a POST to an announced message path (its answers come on the GET stream).
+    legacy: bool = False
+    #: The start of an announcing stream, held back until its first event is whole.
+    held: bytearray | None = None
+    #: Its body was too large to read: its answer is its own event's, answering nothing read.
+    unread: bool = False
     #: Records done, to be recorded once the bytes that completed them are kept.
     ready: list[Record[Carried]] = field(default_factory=list)
 
@@ -72,22 +97,39 @@ class Messages:
         self.relay = relay
         self.tracker: Tracker[Carried] = Tracker(slow_ms=runtime.config.proxy.slow_ms)
         self.carried: dict[int, Carried] = {}
-        #: Server requests waiting for the client's answer, with the timer that ends the wait.
-        self.timers: dict[int, asyncio.TimerHandle] = {}
+        #: Requests waiting for an answer outside their own exchange (a server's request for the
+        #: client's POST, an HTTP+SSE POST's request for its stream), with the timer that ends
+        #: the wait, by id(record).
+        self.timers: dict[int, tuple[asyncio.TimerHandle, Record[Carried]]] = {}
         #: The catalogue's versions: used in the writer thread only.
         self.versions = CatalogueVersions()
+        #: The proxy's own tools/list, before a catalogue-less session's first tools/call.
+        self.probe = CatalogueProbe(runtime)
 
     # -- the request ---------------------------------------------------------------------------
 
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
-        headers = flow.request.headers
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+        request = flow.request
+        headers = request.headers
         session_id = headers.get(SESSION_HEADER)
         carried = Carried(flow, exchange, session_id)
+        path = request.path.split("?", 1)[0]
+        if request.method == "GET" and self.runtime.mcp_paths.is_stream(path):
+            carried.announces = True
+        elif session_id is None and self.runtime.mcp_paths.is_messages(path):
+            carried.legacy = True  # HTTP+SSE: the session is the one the query names
+            carried.session_id = session_id = request.query.get("session_id")
         carried.version = self.tracker.sessions.version(session_id, headers.get(VERSION_HEADER))
         self.carried[id(flow)] = carried
-        if flow.request.method != "POST" or not flow.request.raw_content:
+        if request.method != "POST" or not request.raw_content:
             return
-        body = decoded(flow.request, self.runtime.config.proxy.max_inflated_bytes, exchange)
+        body = decoded(request, self.runtime.config.proxy.max_inflated_bytes, exchange)
+        if body.too_large:  # as on the OpenAPI path: not read, not called a bad message
+            carried.unread = True
+            exchange.check = RequestCheck(None, None, [too_large_to_check("request")])
+            if self.runtime.config.proxy.strict:
+                answer_strictly(flow, exchange, exchange.check.violations)
+            return
         records, evicted = self.tracker.client_body(
             carried,
             dict(headers.items()),
@@ -95,6 +137,8 @@ class Messages:
             time.monotonic(),
             exchange.ts,
             exchange.event_id,
+            query_session=session_id,
+            transport="sse" if carried.legacy else "streamable-http",
         )
         carried.records = records
         for record in records:
@@ -109,24 +153,125 @@ class Messages:
             exchange.messages = True
             exchange.answers = ",".join(dict.fromkeys(r.event_id for r in records))
         self._record_all(evicted)
-        if self.runtime.config.proxy.strict and len(records) == 1:
-            self._strict_request(flow, exchange, records[0])
+        if not self.tracker.has_tools():
+            try:
+                await self._list_tools(flow, exchange, records)
+            except Exception as exc:  # the call goes on, checked without a catalogue
+                log.exception("listing the tools for a tools/call failed")
+                note = f"the proxy could not list the tools: {describe(exc)}"
+                for record in records:
+                    record.context = replace(record.context, catalogue_note=note)
+        if self._refused(flow, exchange, records, legacy=carried.legacy):
+            return
+        # HTTP+SSE: the client reads answers on its stream only, so none is given in the POST's
+        if self.runtime.config.proxy.strict and records and not carried.legacy:
+            self._strict(flow, exchange, records, batch=body.content.lstrip()[:1] == b"[")
 
-    def _strict_request(self, flow: http.HTTPFlow, exchange: Exchange, record: Rec) -> None:
-        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
-        the server not called."""
+    def _refused(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, legacy: bool
+    ) -> bool:
+        """OAuth on the endpoint: a message that needs a token or scopes the caller lacks
+        (access/tool_scopes.py) is answered here, the server not called. A lone tools/call
+        gets the isError result ChatGPT acts on; anything else (and any HTTP+SSE POST, whose
+        answers the client reads on its stream only) the HTTP 401 or 403."""
+        resource = self.runtime.auth.resource
+        if resource is None or resource.tools is None:
+            return False
+        found = [
+            (record, refusal)
+            for record in records
+            if record.direction == "client"
+            and (refusal := resource.tools.refusal(record.message, exchange.scopes)) is not None
+        ]
+        if not found:
+            return False
+        record, refusal = found[0]
+        exchange.auth_result = refusal.result
+        exchange.answered_by = "proxy"
+        text = refusal.message
+        challenge = resource.challenge("insufficient_scope", text, refusal.scopes)
         message = record.message
-        if message.kind == "request" and record.pending is None:
+        if not legacy and len(records) == 1 and refusal.tool is not None and message.id is not None:
+            answer = strict.sign_in(message.id, record.context.version, text, challenge)
+            flow.response = json_response(answer.status, answer.body)
+            return True
+        status = 403
+        if refusal.result == "missing":
+            status, challenge = 401, resource.challenge(scopes=refusal.scopes)
+        metadata = resource.metadata_url
+        body = {"error": refusal.result, "message": text, "resource_metadata": metadata}
+        flow.response = json_response(status, body, {"WWW-Authenticate": challenge})
+        return True
+
+    async def _list_tools(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec]
+    ) -> None:
+        """No tools/list seen yet: the proxy lists the tools itself for the POST's tools/calls
+        (proxy/catalogue_probe.py), or each says why it could not."""
+        calls = [
+            r
+            for r in records
+            if r.direction == "client"
+            and r.pending is not None
+            and r.message.method == "tools/call"
+            and not check(r.message, r.context).violations
+        ]
+        if not calls:
+            return  # nothing to check, or a call that broke the contract: it is not listed for
+        first = calls[0]
+        listed = await self.probe.tools(flow, exchange, first.context, first.message.params)
+        if listed.why_not is not None:
+            for record in calls:
+                record.context = replace(record.context, catalogue_note=listed.why_not)
             return
-        if message.kind not in ("request", "invalid"):
-            return
-        verdict = check(message, record.context)
-        ctx = record.context
-        answer = strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
+        if not self.tracker.has_tools():  # none seen while the proxy listed them
+            catalogue = self.tracker.learn_tools(listed.pages)
+            self._learn()
+            count = len(catalogue.tools or ())
+            who = first.context.session_id
+            where = f" in session {who}" if who else ""
+            first.notes.append(
+                f"no tools/list seen yet{where}: the proxy listed the server's tools itself"
+                f" ({count} tool{'s' if count != 1 else ''})"
+            )
+        for record in calls:
+            record.context = replace(record.context, catalogue=self.tracker.catalogue)
+
+    def _strict(
+        self, flow: http.HTTPFlow, exchange: Exchange, records: list[Rec], *, batch: bool
+    ) -> None:
+        """Strict mode: a request that breaks the contract is answered here (mcp/strict.py),
+        the server not called; a batch with one is answered whole (strict.for_batch)."""
+        if not batch:
+            answer = self._strict_answer(records[0])
+        else:
+            answer = strict.for_batch(
+                [
+                    (
+                        r.message.id,
+                        r.message.kind == "request" and r.direction == "client",
+                        self._strict_answer(r),
+                    )
+                    for r in records
+                    if r.direction == "client"  # not a server request the batch answers
+                ],
+                records[0].context.era,
+            )
         if answer is None:
             return
         exchange.answered_by = "proxy"
         flow.response = json_response(answer.status, answer.body)
+
+    def _strict_answer(self, record: Rec) -> strict.Answer | None:
+        """Strict mode's answer to one message the client sent, or None (it goes through)."""
+        message = record.message
+        if record.direction != "client" or message.kind not in ("request", "invalid"):
+            return None
+        if message.kind == "request" and record.pending is None:
+            return None
+        ctx = record.context
+        verdict = check(message, ctx)
+        return strict.for_request(message.id, ctx.version, ctx.era, verdict.violations)
 
     # -- the answer ----------------------------------------------------------------------------
 
@@ -136,8 +281,10 @@ class Messages:
             return
         carried.answer_session = flow.response.headers.get(SESSION_HEADER)
         relayed = self.relay.relayed.get(id(flow))
-        if relayed is not None and relayed.tee is not None:
+        if relayed is not None and relayed.tee is not None and not carried.unread:
             carried.parser = Parser()
+            if carried.announces:
+                carried.held = bytearray()
             relayed.tee.listener = lambda chunk: self._chunk(carried, chunk)
             relayed.tee.settled = lambda: self._settled(carried)
 
@@ -179,25 +326,57 @@ class Messages:
             self._finish(carried, "the proxy stopped before the answer came", wait=True)
             carried.exchange.recorded = carried.exchange.recorded or carried.exchange.messages
         self.carried.clear()
-        for handle in self.timers.values():
+        for handle, record in list(self.timers.values()):
             handle.cancel()
+            if self.tracker.give_up(record, "the proxy stopped before the answer came"):
+                self._record(record, wait=True)
         self.timers.clear()
 
     def _json_answer(self, carried: Carried, response: http.Response) -> None:
         kind = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-        if kind != "application/json" or not response.raw_content:
+        if kind != "application/json" or not response.raw_content or carried.unread:
             return
         body = decoded(response, self.runtime.config.proxy.max_inflated_bytes, carried.exchange)
+        if body.too_large:
+            self._unread_answer(carried, response)
+            return
         messages = parse_body(body.content, carried.version)
+        answered: list[Any] = []
+        replaced = False
         for message in messages:
+            answered.append(message.value)
             if message.kind == "invalid" and not carried.own:
                 continue  # a JSON body that is not JSON-RPC, answering nothing: the exchange's
-            replaced = self._server(carried, message, None, rewrite=len(messages) == 1)
-            if replaced is not None:
-                response.content = json.dumps(replaced.body).encode()
-                response.headers["content-type"] = "application/json"
-            self._record_all(carried.ready)
-            carried.ready.clear()
+            replacement = self._server(carried, message, None, rewrite=True)
+            if replacement is not None:
+                answered[-1], replaced = replacement.body, True
+        if replaced:  # strict mode: the results that broke the contract, each replaced
+            batch = body.content.lstrip()[:1] == b"["
+            text = json.dumps(answered if batch else answered[0]).encode()
+            replace_content(response, text, carried.exchange)
+            response.headers["content-type"] = "application/json"
+        self._record_all(carried.ready)  # with the answer as the caller gets it
+        carried.ready.clear()
+
+    def _unread_answer(self, carried: Carried, response: http.Response) -> None:
+        """A JSON answer too large to read (proxy.max_inflated_bytes), flagged as on the OpenAPI
+        path: the requests of its POST are recorded unanswered with the violation; in strict
+        mode the answer to a lone request is replaced by -32603 naming it."""
+        violation = too_large_to_check("response")
+        carried.exchange.response_violations = [violation]
+        waiting = [r for r in carried.own.values() if r.waits]
+        lone = waiting[0] if len(waiting) == 1 else None
+        if self.runtime.config.proxy.strict and lone is not None and lone.message.id is not None:
+            answer = strict.invalid_result(lone.message.id, [violation], lone.context.era)
+            exchange = carried.exchange
+            exchange.bodies = [(m, b) for m, b in exchange.bodies if m is not response]
+            response.headers.pop("content-encoding", None)
+            response.content = json.dumps(answer.body).encode()
+            response.headers["content-type"] = "application/json"
+            exchange.answered_by = "proxy"
+        for record in waiting:
+            if self.tracker.give_up(record, f"{violation.message}: the answer was not read"):
+                self._record(record)
 
     def _chunk(self, carried: Carried, chunk: bytes) -> bytes | None:
         """One chunk of an SSE answer as it is relayed: the bytes to send instead (strict
@@ -205,7 +384,10 @@ class Messages:
         parser = carried.parser
         if parser is None:
             return None
+        held = carried.held
         try:
+            if held is not None:
+                return self._hold(carried, parser, held, chunk)
             whole = parser.idle
             items = parser.feed(chunk)
             out = [self._frame(carried, item) for item in items]
@@ -221,7 +403,25 @@ class Messages:
             carried.exchange.faults.append(fault(exc, self, "response"))
             carried.exchange.error = carried.exchange.error or describe(exc)
             carried.exchange.messages = False
+            if held is not None:
+                carried.held = None
+                return bytes(held)  # what was held back goes on as it came
         return None
+
+    def _hold(self, carried: Carried, parser: Parser, held: bytearray, chunk: bytes) -> bytes:
+        """An announcing stream's start: held back until its first event is whole (or
+        MAX_HELD bytes came, or the stream ended), then sent with that event pointed at the
+        proxy when it is the `endpoint` event, the rest as it came."""
+        held += chunk
+        end = first_event_end(bytes(held))
+        if end is None and chunk and len(held) <= MAX_HELD:
+            return b""
+        carried.held = None
+        start = bytes(held)
+        items = parser.feed(start)
+        out = [self._frame(carried, item) for item in items]
+        first = out[0] if end is not None and out and isinstance(items[0], Frame) else None
+        return start if first is None else write_frame(first) + start[end:]
 
     def _settled(self, carried: Carried) -> None:
         """The chunk is kept: the records it completed are recorded (with it)."""
@@ -238,6 +438,8 @@ class Messages:
             carried.frames.append(_frame_entry(item, at_ms))
         if isinstance(item, Overflow):
             return None
+        if item.event == "endpoint" and carried.announces:
+            return self._endpoint(carried, item)
         if item.event != "message":
             return None
         if item.id is not None and not self.tracker.sessions.first_sight(
@@ -252,11 +454,39 @@ class Messages:
             return None
         return Frame(json.dumps(replaced.body), item.event, item.id, item.retry)
 
+    def _endpoint(self, carried: Carried, frame: Frame) -> Frame | None:
+        """HTTP+SSE: the message path the stream announces is learned as MCP traffic, the
+        stream's session is the one it names, and the event is pointed at the proxy: at
+        proxy.public_url when it is set (a tunnel's URL, the one clients come by), else at a path
+        the client resolves against the URL it opened, whichever name of the proxy that was (the
+        SDK's client refuses an endpoint on another origin). An endpoint that is not a plain path
+        on the backend is passed on as it came, and the stream's event says so."""
+        relayed = self.relay.relayed.get(id(carried.flow))
+        if relayed is None:
+            return None
+        request = carried.flow.request
+        target = endpoint_target(frame.data, str(backend_url(relayed.backend, request.path)))
+        if target is None or self.runtime.mcp_paths.learn(target.path) is None:
+            exchange = carried.exchange
+            exchange.error = exchange.error or (
+                f"the endpoint event names {frame.data.strip()[:200]!r}, not a path on the backend"
+                " the proxy relays: passed on as it came, so the client's messages may not pass"
+                " through the proxy"
+            )
+            return None
+        carried.session_id = target.session_id
+        proxy = self.runtime.config.proxy
+        absolute = "public_url" in proxy.model_fields_set
+        data = rewrite_endpoint(target, proxy.public_url, absolute=absolute)
+        return Frame(data, frame.event, frame.id, frame.retry)
+
     def _server(
         self, carried: Carried, message: RpcMessage, text: str | None, *, rewrite: bool = False
     ) -> strict.Answer | None:
         """A server message: its records (recorded once `ready` is flushed); in strict mode
         with `rewrite`, the -32603 answer that replaces a result breaking the contract."""
+        if carried.announces:  # the session it names was opened on it after it began
+            carried.version = self.tracker.sessions.version(carried.session_id, None)
         seen = self.tracker.server_message(
             carried,
             message,
@@ -268,9 +498,18 @@ class Messages:
             own=carried.own,
             text=text,
         )
-        carried.ready += seen.done + seen.evicted
+        for record in seen.done:
+            owner = record.carrier
+            if owner is not carried and id(owner.flow) in self.carried:
+                owner.ready.append(record)  # its POST is still open: recorded when it ends
+            else:
+                carried.ready.append(record)
+        carried.ready += seen.evicted
+        if any(record.taught is not None for record in seen.done):
+            self._learn()
         for record in seen.waiting:
-            self._wait_for_client(record)
+            timeout = self.runtime.config.proxy.timeout_s
+            self._wait(record, f"the client did not answer within {timeout:g} s (proxy.timeout_s)")
         if not (rewrite and self.runtime.config.proxy.strict):
             return None
         for record in seen.done:
@@ -284,16 +523,33 @@ class Messages:
                 return strict.invalid_result(answer.id, found, ctx.era)
         return None
 
+    def _learn(self) -> None:
+        """A new catalogue: its tools' securitySchemes are what the scope checks follow."""
+        resource = self.runtime.auth.resource
+        catalogue = self.tracker.catalogue
+        if resource is not None and resource.tools is not None and catalogue is not None:
+            if catalogue.tools is not None:
+                resource.tools.learn(catalogue.tools)
+
     def _finish(self, carried: Carried, why: str, *, wait: bool = False) -> None:
         """The exchange is over: its records not recorded yet are recorded now."""
         self._record_all(carried.ready)
         carried.ready.clear()
+        response = carried.flow.response
+        accepted = response is not None and 200 <= response.status_code < 300
+        timeout = self.runtime.config.proxy.timeout_s
         for record in carried.records:
             if record.pending is not None and record.direction == "client":
-                if self.tracker.give_up(record, why):
+                if carried.legacy and accepted and record.waits and not wait:
+                    # HTTP+SSE: the answer comes on the session's stream, later
+                    why_late = f"no answer came on the event stream within {timeout:g} s"
+                    self._wait(record, why_late + " (proxy.timeout_s)")
+                elif self.tracker.give_up(record, why):
                     self._record(record, wait=wait)
             else:
                 self._record(record, wait=wait)
+        if carried.announces and carried.session_id is not None:
+            self._stream_ended(carried.session_id, wait=wait)
         exchange = carried.exchange
         exchange.rpc = Rpc(
             session_id=carried.session_id,
@@ -304,22 +560,31 @@ class Messages:
 
     # -- server requests waiting for the client -----------------------------------------------
 
-    def _wait_for_client(self, record: Record[Carried]) -> None:
-        timeout = self.runtime.config.proxy.timeout_s
+    def _wait(self, record: Record[Carried], why: str) -> None:
+        """Wait proxy.timeout_s for the answer; then the request is recorded unanswered."""
         loop = asyncio.get_running_loop()
 
         def expire() -> None:
             self.timers.pop(id(record), None)
-            why = f"the client did not answer within {timeout:g} s (proxy.timeout_s)"
             if self.tracker.give_up(record, why):
                 self._record(record)
 
-        self.timers[id(record)] = loop.call_later(timeout, expire)
+        handle = loop.call_later(self.runtime.config.proxy.timeout_s, expire)
+        self.timers[id(record)] = (handle, record)
 
     def _stop_waiting(self, record: Record[Carried]) -> None:
-        handle = self.timers.pop(id(record), None)
-        if handle is not None:
-            handle.cancel()
+        waiting = self.timers.pop(id(record), None)
+        if waiting is not None:
+            waiting[0].cancel()
+
+    def _stream_ended(self, session_id: str, *, wait: bool) -> None:
+        """An HTTP+SSE stream ended, and its session with it: its requests get no answer now."""
+        self.tracker.ended(session_id)
+        for _, record in list(self.timers.values()):
+            context = record.context
+            if record.direction == "client" and context.session_id == session_id:
+                if self.tracker.give_up(record, "the session's event stream ended first"):
+                    self._record(record, wait=wait)
 
     # -- to the writer -------------------------------------------------------------------------
 
@@ -356,6 +621,12 @@ class Messages:
             response_part = None if flow.response is None else self._answer_part(carrier, cap)
             status = None if flow.response is None else flow.response.status_code
             ts = exchange.ts
+            stream, answered = record.answer_carrier, record.answer
+            if stream is not None and answered is not None and stream.flow.response is not None:
+                # the answer came on another exchange's stream (HTTP+SSE): its frame is the body
+                text = record.answer_text or _dumps(answered.value)
+                stream_headers = list(stream.flow.response.headers.items(multi=True))
+                response_part = Part(stream_headers, write_frame(Frame(text))[:cap])
         else:
             text = record.text if record.text is not None else _dumps(record.message.value)
             request_part = Part(list(request.headers.items(multi=True)), text.encode())
@@ -384,14 +655,17 @@ class Messages:
             response=response_part,
             status=status,
             duration_ms=duration,
-            auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+            auth=exchange.auth(),
             source=exchange.source,
             replay_of=exchange.replay_of,
             client_ip=exchange.client_ip,
             error=exchange.error,
             exchange_id=exchange.event_id,
             frames=tuple(carrier.frames),
-            faults=list(exchange.faults) if client_sent else [],
+            # the proxy's faults, and what it could not read of the answer (too large)
+            faults=list(exchange.faults) + (exchange.response_violations or [])
+            if client_sent
+            else [],
         )
 
     def _part(self, message: http.Message, exchange: Exchange, cap: int) -> Part:
@@ -432,9 +706,9 @@ class MessagesIn:
         self.messages = messages
 
     @request_stage
-    def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
+    async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
         if exchange.mcp:
-            self.messages.request(flow, exchange)
+            await self.messages.request(flow, exchange)
 
 
 class MessagesOut:
@@ -453,5 +727,6 @@ class MessagesOut:
     def error(self, flow: http.HTTPFlow) -> None:
         self.messages.error(flow)
 
-    def done(self) -> None:
+    async def done(self) -> None:
         self.messages.done()
+        await self.messages.probe.done()

@@ -84,4 +84,5 @@ class OAuthRoutes:
         if reply.auth_result is not None:
             exchange.auth_mode = self.runtime.config.auth.mode
             exchange.auth_result = reply.auth_result
+        exchange.oauth_client_id = reply.client_id
         flow.response = response_of(reply)

@@ -20,7 +20,7 @@ from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.parts import Auth, Message, Rpc, event_from_parts
+from pluginlab_tui.store.parts import Message, Rpc, event_from_parts
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
@@ -117,7 +117,7 @@ def exchange_event(
         operation_id=exchange.operation_id,
         status=response.status_code if response is not None else status,
         duration_ms=exchange.duration_ms,
-        auth=Auth(exchange.auth_mode, exchange.auth_result, exchange.user_id, exchange.plan),
+        auth=exchange.auth(),
         version=None if exchange.served is None else exchange.served.number,
         violations=exchange.violations(),
         error=exchange.error or error,
@@ -171,7 +171,7 @@ class Recorder:
                 served=self.runtime.service.current, client_ip=str(peer[0]) if peer else ""
             )
             # The path as sent (no stage made it canonical): it only labels the event.
-            exchange.mcp = self.runtime.config.mcp.covers(flow.request.path.split("?", 1)[0])
+            exchange.mcp = self.runtime.mcp_paths.covers(flow.request.path.split("?", 1)[0])
             attach(flow, exchange)
         status = self._fill_error(flow, exchange)
         pending = self._pending(flow, exchange, sent=exchange.streamed, status=status)

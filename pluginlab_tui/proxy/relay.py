@@ -34,9 +34,10 @@ _NOT_FORWARDED = HOP_BY_HOP - {"transfer-encoding", "host", "content-length"}
 class Tee:
     """The stream callable: passes each chunk on, keeps a bounded copy, notes the time.
 
-    Its listener (the MCP messages stage) sees each chunk first and may give the bytes to
-    send in its place (strict mode's rewritten frames); `settled` runs once they are kept.
-    Neither may raise."""
+    Its listener (the MCP messages stage) sees each chunk first (the empty one that ends the
+    stream too) and may give the bytes to send in its place: strict mode's rewritten frames, a
+    legacy stream's rewritten `endpoint` event, or b"" to hold the chunk back for now. `settled`
+    runs once the bytes sent are kept. Neither may raise."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -46,18 +47,24 @@ class Tee:
         self.listener: Callable[[bytes], bytes | None] | None = None
         self.settled: Callable[[], None] | None = None
 
-    def __call__(self, chunk: bytes) -> bytes:
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        """The bytes to send for one chunk: [] for none (an empty chunk would end a chunked
+        answer)."""
         if chunk:
             self.last = time.monotonic()
-            if self.listener is not None:
-                chunk = self.listener(chunk) or chunk
-            self.size += len(chunk)
-            room = self.limit - len(self.kept)
-            if room > 0:
-                self.kept += chunk[:room]
-            if self.settled is not None:
-                self.settled()
-        return chunk
+        if self.listener is not None:
+            replaced = self.listener(chunk)
+            if replaced is not None:
+                chunk = replaced
+        if not chunk:
+            return []
+        self.size += len(chunk)
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+        if self.settled is not None:
+            self.settled()
+        return [chunk]
 
     @property
     def complete(self) -> bool:

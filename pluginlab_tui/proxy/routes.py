@@ -38,6 +38,13 @@ class Routes:
             document = resource.document(path)
             if document is not None:
                 response = json_response(200, document, {"Cache-Control": "max-age=60"})
+            elif resource.elsewhere(path):
+                response = error_response(
+                    404,
+                    "authorization_server_elsewhere",
+                    f"the authorization server is {resource.issuer}: read its own metadata",
+                    issuer=resource.issuer,
+                )
         if response is not None:
             exchange.answered_by = "proxy"
             flow.response = response
@@ -45,7 +52,8 @@ class Routes:
     def _manifest(self, served: Served | None) -> http.Response:
         public = self.runtime.config.proxy.public_url
         if served is None:
-            endpoint = self.runtime.config.mcp.endpoint or ""
+            mcp = self.runtime.config.mcp
+            endpoint = mcp.endpoint or mcp.sse_endpoint or ""
             return error_response(
                 404,
                 "no_manifest",

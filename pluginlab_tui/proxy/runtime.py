@@ -16,6 +16,7 @@ from pluginlab_tui.config import Config
 from pluginlab_tui.contract.service import PluginService
 from pluginlab_tui.contract.watch import FileWatcher
 from pluginlab_tui.proxy.exchange import Exchange
+from pluginlab_tui.proxy.mcp_paths import McpPaths
 from pluginlab_tui.store.database import connect, open_store
 from pluginlab_tui.store.writer import EventWriter
 from pluginlab_tui.wire import EVENT_HEADER, PLAN_HEADER, USER_HEADER
@@ -57,6 +58,8 @@ class Runtime:
             max_events=config.store.max_events,
             queue_max=config.store.queue_max,
         )
+        #: The paths whose traffic is MCP (the message paths of HTTP+SSE streams are learned).
+        self.mcp_paths = McpPaths(config.mcp)
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -145,7 +145,12 @@ class Client:
         return url
 
 
-def brief(answer: httpx.Response | None) -> str:
+class _Answer(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+def brief(answer: _Answer | None) -> str:
     """The start of an answer's body, on one line, for an error message."""
     if answer is None:
         return "no answer"

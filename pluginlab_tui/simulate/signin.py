@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -36,6 +37,32 @@ class AuthSetup:
         if self.header.lower() != "authorization":
             return self.token
         return f"{self.authorization_type.capitalize()} {self.token}"
+
+
+#: The development sign-in page's form (access/oauth_endpoints.py) is posted as this.
+FORM = "application/x-www-form-urlencoded"
+REDIRECTS = (302, 303, 307)
+
+
+def consent_form(params: Mapping[str, str], user: str) -> dict[str, str]:
+    """The answer to the development sign-in page (shown when auth.oauth.auto_approve is not
+    set): the authorization request's own parameters, signed in as `user`, allowed."""
+    return {**params, "user_name": user, "decision": "allow"}
+
+
+def redirected(status: int, location: str | None, params: Mapping[str, str]) -> dict[str, str]:
+    """The parameters an authorization response brought back to `params`' redirect_uri (with
+    its state and a code); SimulationError saying what went wrong otherwise."""
+    if status not in REDIRECTS or not location:
+        raise SimulationError(f"authorize answered {status}, not a redirect")
+    if not location.startswith(params["redirect_uri"]):
+        raise SimulationError(f"redirected to {location!r}, not to the redirect_uri")
+    back = dict(parse_qsl(urlsplit(location).query))
+    if back.get("state") != params.get("state"):
+        raise SimulationError("the state came back changed")
+    if "code" not in back:
+        raise SimulationError(f"no code: {back.get('error')}: {back.get('error_description', '')}")
+    return back
 
 
 def sign_in(
@@ -116,33 +143,23 @@ class OAuthFlow:
     def _authorize(self, authorize: str, params: dict[str, str]) -> str:
         """The code the authorize step redirects back with."""
         send = self.client.send
-        redirect_uri, state = params["redirect_uri"], params["state"]
         call, answer = send("oauth:authorize", "GET", authorize + "?" + urlencode(params))
         if answer is not None and answer.status_code == 200:
-            # The development sign-in page: sign in as the configured user and allow.
-            form = {**params, "user_name": self.auth.user, "decision": "allow"}
             call, answer = send(
                 "oauth:sign-in",
                 "POST",
                 authorize.split("?", 1)[0],
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                content=urlencode(form).encode("ascii"),
+                headers={"Content-Type": FORM},
+                content=urlencode(consent_form(params, self.auth.user)).encode("ascii"),
             )
-        if answer is None or answer.status_code not in (302, 303, 307):
-            call.error = call.error or f"authorize answered {call.status}, not a redirect"
-            raise SimulationError(f"OAuth sign-in failed: {call.error}: {brief(answer)}")
-        location = answer.headers.get("location", "")
-        if not location.startswith(redirect_uri):
-            call.error = f"redirected to {location!r}, not to the redirect_uri"
+        if answer is None:
             raise SimulationError(f"OAuth sign-in failed: {call.error}")
-        back = dict(parse_qsl(urlsplit(location).query))
-        if back.get("state") != state:
-            call.error = "the state came back changed"
-            raise SimulationError(f"OAuth sign-in failed: {call.error}")
-        if "code" not in back:
-            call.error = f"no code: {back.get('error')}: {back.get('error_description', '')}"
-            raise SimulationError(f"OAuth sign-in failed: {call.error}")
-        return str(back["code"])
+        try:
+            back = redirected(answer.status_code, answer.headers.get("location"), params)
+        except SimulationError as exc:
+            call.error = call.error or str(exc)
+            raise SimulationError(f"OAuth sign-in failed: {exc}: {brief(answer)}") from None
+        return back["code"]
 
     def _exchange(
         self, token_endpoint: str, content_type: str, code: str, redirect_uri: str
@@ -161,9 +178,9 @@ class OAuthFlow:
             "code": code,
             "redirect_uri": redirect_uri,
         }
-        if content_type.startswith("application/x-www-form-urlencoded"):
+        if content_type.startswith(FORM):
             content = urlencode(body).encode("ascii")
-            kind = "application/x-www-form-urlencoded"
+            kind = FORM
         else:
             content = json.dumps(body).encode("utf-8")
             kind = "application/json"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.store.schema import migrate
+
+#: How long opening waits out another process's lock (a second serve making the same new store:
+#: SQLite gives up at once, not after busy_timeout, on some steps of a store's first migration).
+LOCKED_WAIT_S = 15.0
 
 
 class CorruptStore(Exception):
@@ -94,10 +99,17 @@ def open_store(path: Path, *, create: bool = False) -> sqlite3.Connection:
     Whatever the filesystem or SQLite raises ends as one UsageError naming the path and why.
     """
     check_store_path(path)
-    try:
-        return _open(path, create)
-    except (OSError, ValueError, sqlite3.Error) as exc:
-        raise UsageError(f"cannot use {path} as the event store: {_reason(exc)}") from None
+    deadline = time.monotonic() + LOCKED_WAIT_S
+    while True:
+        try:
+            return _open(path, create)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise UsageError(f"cannot use {path} as the event store: {_reason(exc)}") from None
+        except (OSError, ValueError, sqlite3.Error) as exc:
+            raise UsageError(f"cannot use {path} as the event store: {_reason(exc)}") from None
 
 
 def _open(path: Path, create: bool) -> sqlite3.Connection:

@@ -37,6 +37,10 @@ def _write_frames(frames: list[Frame]) -> str | None:
     return json.dumps(frames) if frames else None
 
 
+def _write_skipped(skipped: list[str]) -> str | None:
+    return json.dumps(skipped) if skipped else None
+
+
 def _write_flag(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
@@ -123,6 +127,11 @@ class Event(Row):
     exchange_id: str | None = None
     #: The SSE frames this message (or stream) travelled in, with their times; at most MAX_FRAMES.
     frames: list[Frame] = field(default_factory=list, metadata=codec(_write_frames, json.loads))
+    #: The OAuth client the exchange is part of, where known (its dance: store/oauth_timeline.py).
+    oauth_client_id: str | None = None
+    #: The checks that could not run on this exchange, each with why ("mcp_unknown_tool: no
+    #: tools/list seen yet (...)"); empty when every check ran.
+    skipped: list[str] = field(default_factory=list, metadata=codec(_write_skipped, json.loads))
     #: The original bytes of fields that did not decode, as base64 by field key (store/lossless.py).
     raw: dict[str, str] = field(default_factory=dict, metadata=codec(_write_raw, json.loads))
     #: Only in rows read back from the store.

@@ -48,6 +48,7 @@ FIELDS: dict[str, str] = {
     "rpc": "rpc:tools/call, rpc:resources/* - the JSON-RPC method; * is one or more characters",
     "tool": "tool:search - the tool of a tools/call (or prompt of prompts/get); * as in rpc:",
     "session": "session:ID - the MCP session (Mcp-Session-Id)",
+    "client": "client:ID - the OAuth client (asked for, registered, or holding the token)",
 }
 
 #: The words and signs that combine terms, for the help screen.
@@ -476,6 +477,8 @@ def _term_sql(term: Term, now: datetime) -> _Piece:
         return f"{column} = ?", [value], True
     if name == "session":
         return "e.session_id = ?", [value], True
+    if name == "client":
+        return "e.oauth_client_id = ?", [value], True
     if name == "source":
         if value.lower() not in SOURCES:
             raise _BadValue(

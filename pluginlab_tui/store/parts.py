@@ -48,6 +48,8 @@ class Auth:
     result: str | None = None
     user_id: str | None = None
     plan: str | None = None
+    #: The OAuth client asked for, registered, or holding the token (events.oauth_client_id).
+    client_id: str | None = None
 
 
 NO_AUTH = Auth()
@@ -92,10 +94,12 @@ def event_from_parts(
     error: str | None = None,
     client_ip: str | None = None,
     rpc: Rpc | None = None,
+    skipped: list[str] | None = None,
 ) -> Event:
     """The event of an exchange; a message not given leaves its headers and body empty.
 
-    With `rpc` it is an MCP event (protocol "mcp"), else an HTTP one."""
+    With `rpc` it is an MCP event (protocol "mcp"), else an HTTP one. `skipped`: the checks that
+    could not run on it, each with why."""
     event = Event(
         event_id=event_id,
         ts=ts,
@@ -112,10 +116,12 @@ def event_from_parts(
         auth_result=auth.result,
         user_id=auth.user_id,
         plan=auth.plan,
+        oauth_client_id=auth.client_id,
         version=version,
         violations=violations or [],
         error=error,
         client_ip=client_ip,
+        skipped=list(skipped or ()),
     )
     if rpc is not None:
         event.protocol = "mcp"

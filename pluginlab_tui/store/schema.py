@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from sqlite_utils.db import ForeignKey
 
 #: The schema version this code writes. Older stores are migrated on open by `serve`.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 Migration = Callable[[Database], None]
 
@@ -242,8 +242,30 @@ def _v5(db: Database) -> None:
     )
 
 
+def _v6_oauth_client(db: Database) -> None:
+    """Version 6 (the OAuth timeline): the OAuth client an event is part of, where known (the
+    client_id a proxy-owned OAuth route was asked for or registered, the client an MCP call's
+    access token was issued to), indexed for the Auth tab's timeline of that client."""
+    events = db.table("events")
+    events.add_column("oauth_client_id", _TEXT)
+    events.create_index(["oauth_client_id"], index_name="events_oauth_client")
+
+
+def _v7(db: Database) -> None:
+    """Version 7: the checks that could not run on an event, and why (JSON list, or null)."""
+    db.table("events").add_column("skipped", _TEXT)
+
+
 #: MIGRATIONS[n] takes a store from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5}
+MIGRATIONS: dict[int, Migration] = {
+    0: _v1,
+    1: _v2,
+    2: _v3,
+    3: _v4,
+    4: _v5,
+    5: _v6_oauth_client,
+    6: _v7,
+}
 
 
 def database(conn: sqlite3.Connection) -> Database:

@@ -15,10 +15,11 @@ from pluginlab_tui.mcp.catalogue_diff import diff_catalogues
 from pluginlab_tui.plugin.diff import Change
 from pluginlab_tui.plugin.files import PluginFileError, parse_spec_text
 from pluginlab_tui.store import annotations as notes
-from pluginlab_tui.store import queries, stats, versions
+from pluginlab_tui.store import oauth_timeline, queries, stats, versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.store.filter import Filter
+from pluginlab_tui.store.oauth_timeline import Dance
 from pluginlab_tui.store.versions import VersionRecord
 
 __all__ = ["ReplayOutcome", "StatsReport", "StoreData"]
@@ -43,6 +44,10 @@ class StoreData:
     def event(self, row_id: int) -> Event | None:
         found = queries.events_by_ids(self.conn, [row_id])
         return found[0] if found else None
+
+    def oauth_dance(self, event: Event) -> Dance | None:
+        """The OAuth dance the event is a step of (the Auth tab's timeline), or None."""
+        return oauth_timeline.dance_of(self.conn, event)
 
     def version(self, number: int) -> VersionRecord | None:
         return versions.get(self.conn, number)

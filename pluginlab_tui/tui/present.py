@@ -12,6 +12,7 @@ import yaml
 from pluginlab_tui.contract.document import operations, resolve, split_pointer
 from pluginlab_tui.mcp.exchange_view import Found, find_answer, find_request, frame_rows, pretty
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.oauth_timeline import Dance
 from pluginlab_tui.validation.violations import Violation
 
 #: Bodies longer than this are cut for display (the pager shows them whole).
@@ -178,9 +179,44 @@ def auth_rows(event: Event) -> list[tuple[str, str]]:
         ("user", event.user_id or "-"),
         ("plan", event.plan or "-"),
         ("client ip", event.client_ip or "-"),
+        ("oauth client", event.oauth_client_id or "-"),
         ("conversation", event.conversation_id or "-"),
         *pluginlab,
     ]
+
+
+def dance_title(dance: Dance) -> str:
+    """The head of the Auth tab's timeline."""
+    count = f"{len(dance.steps)} step{'s' if len(dance.steps) != 1 else ''}"
+    if dance.client_id is None:
+        return f"OAuth dance, no client known yet ({count})"
+    return f"OAuth dance of client {dance.client_id} ({count})"
+
+
+def dance_rows(dance: Dance) -> list[tuple[str, str, str, str, str]]:
+    """The timeline's rows: time, step, status, auth_result, and the event id of each."""
+    rows = []
+    for step in dance.steps:
+        name = step.step if step.count == 1 else f"{step.step} ×{step.count}"
+        status = "---" if step.status is None else str(step.status)
+        rows.append((step.ts[11:23], name, status, step.auth_result or "-", step.event_id))
+    return rows
+
+
+def dance_end(dance: Dance) -> str:
+    """Where the dance stands: signed in and calling, or the step it stopped at and why."""
+    last = dance.last
+    if last is None:
+        return "no step recorded"
+    if last.step == "calls":
+        return "signed in: the calls go through"
+    failed = (last.status or 0) >= 400 or last.auth_result not in (None, "ok")
+    if dance.client_id is None and not failed:
+        return f"stopped after {last.step}: no client registered or named yet"
+    if failed:
+        why = f" ({last.auth_result})" if last.auth_result else ""
+        return f"stopped at {last.step}: {last.status}{why}"
+    return f"last step: {last.step} ({last.status})"
 
 
 def timing_rows(event: Event) -> list[tuple[str, str]]:

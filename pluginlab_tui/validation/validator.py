@@ -70,7 +70,8 @@ class HttpResponse:
     body_complete: bool = True
 
 
-def _too_large(location: Location) -> Violation:
+def too_large_to_check(location: Location) -> Violation:
+    """The body could not be decoded whole within proxy.max_inflated_bytes: not checked."""
     return Violation(
         "body_too_large_to_check",
         location,
@@ -130,7 +131,7 @@ class ContractValidator:
 
     def check_request(self, request: HttpRequest) -> RequestCheck:
         """Route and check a request. Never raises."""
-        out: list[Violation] = [] if request.body_complete else [_too_large("request")]
+        out: list[Violation] = [] if request.body_complete else [too_large_to_check("request")]
         try:
             match = self._compiled.router.match(request.path or "/", request.method or "")
         except Exception:
@@ -292,7 +293,7 @@ class ContractValidator:
         ctype = parse_content_type(headers.get("content-type"))
         body = response.body or b""
         if not response.body_complete:
-            out.append(_too_large("response"))
+            out.append(too_large_to_check("response"))
         if duration_ms > self.slow_ms:
             out.append(
                 Violation(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pluginlab_tui.access.gate import Gate, answer, ip_denied
+from pluginlab_tui.access.oauth import AccessCheck
 from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.access.users import add_user
 from pluginlab_tui.config import load_config
@@ -144,3 +145,61 @@ def test_the_mcp_endpoint_challenges_as_the_mcp_authorization_spec_says(make_gat
     # off the MCP endpoint the plugin flow's rules stand: no audience is asked for
     elsewhere = moved.authenticate([(b"Authorization", f"Bearer {_mcp_token(gate)}".encode())])
     assert elsewhere.result == "ok"
+
+
+def test_an_mcp_verdict_names_the_client_its_token_was_issued_to(make_gate: Any) -> None:
+    gate = make_gate(**MCP, **{"proxy.public_url": "http://127.0.0.1:8787"})
+    moved = make_gate(**MCP, **{"proxy.public_url": "http://localhost:8787"})
+    add_user(gate.state.conn, "alice", "pro")
+
+    def verdict(token: str | None) -> tuple[str, str | None]:
+        fields = [] if token is None else [(b"Authorization", f"Bearer {token}".encode())]
+        found = gate.authenticate(fields, mcp=True)
+        return found.result, found.client_id
+
+    def token_and_client(issuer: Gate, scope: str = "cards profile") -> tuple[str, str]:
+        """A token, and the client just registered for it (each _mcp_token registers one)."""
+        token = _mcp_token(issuer, scope)
+        (newest,) = issuer.state.conn.execute(
+            "SELECT client_id FROM oauth_clients ORDER BY created DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        return token, str(newest)
+
+    good, client = token_and_client(gate)
+    assert verdict(good) == ("ok", client)
+    scoped, narrow = token_and_client(gate, "cards")
+    assert narrow != client and verdict(scoped) == ("insufficient_scope", narrow)
+    other, elsewhere = token_and_client(moved)
+    assert verdict(other) == ("wrong_audience", elsewhere)
+    assert verdict(None) == ("missing", None) and verdict("pla_nope") == ("invalid", None)
+
+
+def test_with_a_noauth_tool_the_mcp_endpoint_lets_anonymous_callers_through(
+    make_gate: Any,
+) -> None:
+    gate = make_gate(**MCP, **{"mcp.tool_scopes": {"search": "noauth"}})
+    add_user(gate.state.conn, "alice", "pro")
+    anonymous = gate.authenticate([], mcp=True)
+    assert (anonymous.result, anonymous.user_id, anonymous.scopes) == ("ok", None, None)
+    # a token, if sent, must still be good; its scopes go on for each message's check
+    bad = gate.authenticate([(b"Authorization", b"Bearer pla_nope")], mcp=True)
+    assert (bad.result, bad.status) == ("invalid", 401)
+    narrow = _mcp_token(gate, "cards")
+    verdict = gate.authenticate([(b"Authorization", f"Bearer {narrow}".encode())], mcp=True)
+    assert (verdict.result, verdict.user_id, verdict.scopes) == ("ok", "alice", ("cards",))
+
+
+def test_with_an_external_issuer_its_judgement_is_the_gate_s(make_gate: Any) -> None:
+    gate = make_gate(**MCP, **{"auth.oauth.issuer": "https://as.example"})
+    resource = "http://localhost:8787/mcp"
+    fields = [(b"Authorization", b"Bearer eyJ.a.b")]
+    # the dev provider is never asked: without the issuer's word the token is refused
+    assert gate.authenticate(fields, mcp=True).result == "invalid"
+    said = AccessCheck("invalid", message="the JWT's signature does not verify")
+    refused = gate.authenticate(fields, mcp=True, checked=said)
+    assert refused.message == "the JWT's signature does not verify"
+    other = AccessCheck("ok", "bob", "cards profile", "https://elsewhere.example/mcp")
+    assert gate.authenticate(fields, mcp=True, checked=other).result == "wrong_audience"
+    good = AccessCheck("ok", "bob", "cards profile", resource)
+    verdict = gate.authenticate(fields, mcp=True, checked=good)
+    assert (verdict.result, verdict.user_id) == ("ok", "bob")

@@ -295,3 +295,26 @@ def test_the_consent_form_carries_the_resource_and_its_answer_names_the_issuer(
         reply = mcp_endpoints.answer(call("POST", "/_pluginlab/oauth/authorize", body=form))
         back = parse_qs(urlsplit(reply.headers["Location"]).query)
         assert expected in back and back["iss"] == [ISSUER] and back["state"] == ["st"]
+
+
+def test_each_answer_names_the_client_it_was_for_refused_or_not(
+    mcp_endpoints: OAuthEndpoints,
+) -> None:
+    client = register(mcp_endpoints, token_endpoint_auth_method="client_secret_basic")["client_id"]
+    bad = registration(b"{nope")
+    assert mcp_endpoints.answer(bad).client_id is None  # no client was made
+    query = urlencode({"client_id": client, "redirect_uri": "http://127.0.0.1:9/cb", "state": "s"})
+    refused = mcp_endpoints.answer(call("GET", "/_pluginlab/oauth/authorize", query.encode()))
+    assert (refused.status, refused.client_id) == (400, client)
+    basic = base64.b64encode(f"{client}:wrong".encode()).decode()
+    token = call(
+        "POST",
+        "/_pluginlab/oauth/token",
+        fields=[(b"Authorization", f"Basic {basic}".encode())],
+        body={"grant_type": "refresh_token", "refresh_token": "nope", "client_id": "other"},
+    )
+    answered = mcp_endpoints.answer(token)
+    # the Basic credentials name the client, whatever the body says
+    assert (answered.status, answered.client_id) == (401, client)
+    long = call("POST", "/_pluginlab/oauth/revoke", body={"client_id": "x" * 5000, "token": "t"})
+    assert mcp_endpoints.answer(long).client_id == "x" * 512

@@ -35,6 +35,13 @@ def test_only_oauth_in_mcp_mode_makes_a_protected_resource(tmp_path: Path) -> No
     assert found.metadata_url == "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp"
 
 
+def test_the_http_sse_stream_alone_is_the_protected_resource(tmp_path: Path) -> None:
+    found = resource(tmp_path, **{"mcp.endpoint": None, "mcp.sse_endpoint": "/sse"})
+    assert found is not None and found.resource == "http://127.0.0.1:8787/sse"
+    both = resource(tmp_path, **{"mcp.sse_endpoint": "/sse"})
+    assert both is not None and both.resource == "http://127.0.0.1:8787/mcp"
+
+
 def test_the_documents_are_what_the_sdk_client_reads(tmp_path: Path) -> None:
     found = resource(tmp_path)
     assert found is not None
@@ -104,3 +111,31 @@ def test_challenges_name_the_metadata_the_scope_and_what_went_wrong(tmp_path: Pa
     )
     unscoped = resource(tmp_path, **{"auth.oauth.scope": ""})
     assert unscoped is not None and unscoped.challenge() == f'Bearer resource_metadata="{url}"'
+
+
+def test_scopes_supported_follow_the_tools_and_the_challenge_can_name_a_tool_s(
+    tmp_path: Path,
+) -> None:
+    found = resource(tmp_path, **{"mcp.tool_scopes": {"delete": ["cards:delete"]}})
+    assert found is not None and found.tools is not None
+    found.tools.learn([{"name": "w", "securitySchemes": [{"type": "oauth2", "scopes": ["w"]}]}])
+    expected = ["cards", "profile", "w", "cards:delete"]
+    assert found.protected_resource_metadata()["scopes_supported"] == expected
+    assert found.authorization_server_metadata()["scopes_supported"] == expected
+    challenge = found.challenge("insufficient_scope", "no", scopes=("cards", "w"))
+    assert 'scope="cards w"' in challenge and 'error="insufficient_scope"' in challenge
+
+
+def test_an_external_issuer_is_named_and_its_metadata_is_not_served_here(tmp_path: Path) -> None:
+    found = resource(tmp_path, **{"auth.oauth.issuer": "https://login.example/tenant1/"})
+    assert found is not None and found.external
+    prm = found.document("/.well-known/oauth-protected-resource/mcp")
+    assert prm is not None
+    assert prm["authorization_servers"] == ["https://login.example/tenant1/"]
+    assert prm["resource"] == "http://127.0.0.1:8787/mcp"
+    assert found.metadata_url == "http://127.0.0.1:8787/.well-known/oauth-protected-resource/mcp"
+    assert found.document("/.well-known/oauth-authorization-server") is None
+    assert found.elsewhere("/.well-known/oauth-authorization-server/mcp")
+    assert not found.elsewhere("/.well-known/oauth-protected-resource")
+    assert found.document("/.well-known/openid-configuration") is None
+    assert found.document("/.well-known/oauth-protected-resource/tenant1") is None

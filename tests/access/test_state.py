@@ -14,6 +14,11 @@ from pluginlab_tui.errors import UsageError
         ({"auth.mode": "api_key"}, "auth.api_key: required"),
         ({"auth.default_plan": "gold"}, "auth.default_plan: no plan named 'gold'"),
         ({"plans": {"free": {"quota": -1}}}, "plans.free.quota: .*greater than or equal to 0"),
+        ({"auth.oauth.issuer": "https://as.example"}, "auth.oauth.issuer: an external"),
+        (
+            {"auth.mode": "oauth", "auth.oauth.introspection_url": "https://as.example/i"},
+            "auth.oauth.introspection_url: needs auth.oauth.issuer",
+        ),
     ],
 )
 def test_what_a_mode_needs_is_one_clear_line(overrides: dict[str, object], message: str) -> None:

@@ -11,6 +11,8 @@ from pluginlab_tui.examples import Backend
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import HealthServer, wait_for
+from tests.mcp.servers import lax_echo, serving, widget_server
+from tests.simulate.test_app_signin import oauth_proxy
 
 
 def test_a_store_the_proxy_names_but_that_cannot_be_opened_is_one_line_then_live(
@@ -93,3 +95,41 @@ def test_a_bad_mcp_path_is_refused_by_the_parser(capsys: pytest.CaptureFixture[s
         "pluginlab-tui simulate: argument --mcp: 'mcp' is not a path: it must start with /"
         " (see pluginlab-tui simulate --help)\n"
     )
+
+
+def test_in_oauth_mode_it_signs_in_as_chatgpt_then_calls_every_tool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], app_backend: Backend
+) -> None:
+    proxy = oauth_proxy(tmp_path, app_backend.url, auto_approve="alice")
+    try:
+        code = main(["simulate", "--config", str(proxy.config), "--mcp", "/mcp"])
+        out = capsys.readouterr().out
+        events = wait_for(
+            lambda: [e for e in stored_events(proxy.db) if e.tool == "delete_card"] or None
+        )
+    finally:
+        proxy.stop()
+    assert code == 0, out
+    lines = out.splitlines()
+    assert [line.split(" ")[0] for line in lines[:3]] == [
+        "oauth:challenge",
+        "oauth:resource-metadata",
+        "oauth:server-metadata",
+    ]
+    assert any(line.startswith("oauth:token") and " 200 ok" in line for line in lines)
+    assert out.rstrip().endswith("0 broke the contract or failed")
+    assert events and {(e.source, e.user_id) for e in events} == {("simulate", "alice")}
+
+
+def test_fuzz_against_a_server_that_takes_bad_arguments_lists_them_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with serving(widget_server(lax_echo).streamable_http_app()) as base:
+        code = main(["simulate", "--target", base, "--mcp", "/mcp", "--fuzz", "3"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    broke = out.split("\nwhat broke:\n", 1)[1].splitlines()
+    assert broke[0] == "  fuzz POST " + base + "/mcp echo"
+    assert broke[1].startswith("    accepted invalid arguments ('lang' left out): {")
+    assert out.rstrip().endswith("1 broke the contract or failed")

@@ -1,5 +1,6 @@
 """Bounded work for any input, through the real proxy: decompression bombs both ways, bodies over
-proxy.max_body_bytes, chunked requests with trailers, an alias bomb edited into the spec."""
+proxy.max_body_bytes, chunked requests with trailers, an alias bomb edited into the spec; a bomb
+on the MCP path answered and recorded as on the OpenAPI path."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from pluginlab_tui.store.event import Event
 from tests.bombs import alias_bomb, gzip_bomb
 from tests.conftest import ProxyFactory, stored_events
 from tests.e2e.lab import LabBackend, lab_sections
 from tests.e2e.test_hosting import editable_copy, notices
+from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import ProxyProcess, wait_for
+from tests.mcp.servers import http_app, serving, widget_server
 
 MiB = 1024 * 1024
 #: The proxy's peak RSS must stay far below what inflating 1 GiB costs (it took 3.3 GB).
@@ -272,3 +279,62 @@ def test_a_bombed_spec_at_start_is_one_line_and_exit_2(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "plugin.max_spec_bytes" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_gzip_bomb_on_the_mcp_path_is_too_large_to_check_as_on_the_openapi_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strict: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bomb = gzip_bomb(64 * MiB)
+    headers = {
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+        "accept": "application/json, text/event-stream",
+    }
+    flags = ["--strict"] if strict else []
+    with serving(http_app(widget_server())) as backend:
+        with Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend, *flags) as proxy:
+            with proxy.client() as client:
+                answer = client.post("/mcp", content=bomb, headers=headers)
+                assert client.get("/_pluginlab/health").status_code == 200
+            found = wait_for(lambda: [e for e in stored_events(proxy.db) if e.path == "/mcp"])
+    (event,) = found
+    assert codes(event) == [("body_too_large_to_check", "request")]
+    assert event.protocol == "mcp" and event.rpc_method is None
+    assert answer.headers["X-PluginLab-Violations"] == "1"
+    if strict:  # answered as the OpenAPI path answers it, the server not called
+        assert answer.status_code == event.status == 413
+        assert [v["code"] for v in answer.json()["violations"]] == ["body_too_large_to_check"]
+    else:
+        assert event.status == answer.status_code
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_an_mcp_server_answering_a_gzip_bomb_is_flagged_as_on_the_openapi_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, strict: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    bomb = gzip_bomb(64 * MiB)
+
+    async def answer(request: Request) -> Response:
+        headers = {"content-encoding": "gzip"}
+        return Response(bomb, media_type="application/json", headers=headers)
+
+    app = Starlette(routes=[Route("/mcp", answer, methods=["POST"])])
+    call = {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}
+    flags = ["--strict"] if strict else []
+    with serving(app) as backend:
+        with Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend, *flags) as proxy:
+            with proxy.client() as client:
+                got = client.post("/mcp", json=call, headers={"accept": "application/json"})
+            found = wait_for(lambda: [e for e in stored_events(proxy.db) if e.path == "/mcp"])
+    (event,) = found
+    assert event.rpc_method == "tools/list" and event.rpc_id == "3"
+    assert codes(event) == [("body_too_large_to_check", "response")]
+    assert event.error is not None and "not read" in event.error
+    if strict:  # a JSON-RPC error naming it, in place of what could not be read
+        assert got.json()["error"]["code"] == -32603
+        assert "body_too_large_to_check" in got.json()["error"]["message"]
+    else:  # relayed as it came
+        assert got.headers["content-encoding"] == "gzip"

@@ -18,9 +18,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.versions import VersionRecord, all_versions
 from pluginlab_tui.wire import EVENT_HEADER
-from tests.conftest import stored_events
+from tests.conftest import stored_events, stored_versions
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
 
@@ -301,43 +300,44 @@ def notices(db: Path, kind: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def catalogue_versions(db: Path) -> list[VersionRecord]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return all_versions(conn, "catalogue")
-    finally:
-        conn.close()
-
-
 async def list_and_read(client: Client) -> None:
     await client.list_tools()
     await client.read_resource("ui://board/board.html")
+
+
+#: How long a test waits for what the writer thread stores (generous: a loaded machine is slow).
+SETTLE_S = 60.0
 
 
 def test_a_changed_catalogue_is_a_new_version_and_the_sessions_that_listed_it_are_told(
     proxy: Proxy,
 ) -> None:
     run_session(proxy.url + "/mcp", "legacy", list_and_read)
-    first = wait_for(lambda: mcp_events(proxy.db, "tools/list", "resources/read"))
+    first = wait_for(lambda: mcp_events(proxy.db, "tools/list", "resources/read"), SETTLE_S)
     assert first is not None
     session = one(first, "tools/list").session_id
     listed_at = one(first, "tools/list").version
+    assert session is not None and listed_at is not None
     run_session(proxy.url + "/mcp", "legacy", list_and_read, {"X-App-Fault": "catalogue_v2"})
-    told = wait_for(
-        lambda: len(notices(proxy.db, "catalogue")) >= 2 and notices(proxy.db, "catalogue")
-    )
-    events = mcp_events(proxy.db, "tools/list", "tools/list")
-    assert told and events is not None and session is not None and listed_at is not None
+    tools_told = f"session {session} listed tools at version {listed_at}; the server now answers"
+    widget_told = f"session {session} listed the widget ui://board/board.html"
+
+    def settled() -> tuple[list[str], list[Event]] | None:
+        """Both notices written and the second session's events stored (notices are written
+        before the batch of events that brought them is committed)."""
+        told = notices(proxy.db, "catalogue")
+        if not (any(tools_told in n for n in told) and any(widget_told in n for n in told)):
+            return None
+        events = mcp_events(proxy.db, *("tools/list", "resources/read") * 2)
+        return None if events is None else (told, events)
+
+    found = wait_for(settled, SETTLE_S)
+    assert found is not None, notices(proxy.db, "catalogue")
+    told, events = found
     later = [e for e in events if e.rpc_method == "tools/list"][1]
     assert later.version is not None and later.version > listed_at
-    assert any(
-        f"session {session} listed tools at version {listed_at}; the server now answers" in n
-        and "until the connector is refreshed" in n
-        for n in told
-    )
-    assert any(f"session {session} listed the widget ui://board/board.html" in n for n in told)
-    versions = catalogue_versions(proxy.db)
+    assert any(tools_told in n and "until the connector is refreshed" in n for n in told)
+    versions = stored_versions(proxy.db, "catalogue")
     assert [v.number for v in versions][-1] >= later.version
     assert all(v.catalogue_text and v.catalogue_hash for v in versions)
     assert any('"board"' in (v.catalogue_text or "") for v in versions)  # v2's new argument

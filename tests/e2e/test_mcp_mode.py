@@ -18,11 +18,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from pluginlab_tui.examples import Backend, free_port
 from pluginlab_tui.launcher import ProxyChild
-from pluginlab_tui.store import versions
-from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
-from pluginlab_tui.store.versions import VersionRecord
-from tests.conftest import stored_events
+from tests.conftest import stored_events, stored_versions
 from tests.harness import ProxyProcess, wait_for, write_config
 
 
@@ -77,14 +74,6 @@ def session_through(url: str, mode: str = "auto") -> tuple[list[str], Any]:
     return result
 
 
-def catalogue_versions(db: Path) -> list[VersionRecord]:
-    conn = open_store(db)
-    try:
-        return versions.all_versions(conn)
-    finally:
-        conn.close()
-
-
 def _header(event: Event, name: str) -> str | None:
     return next((v for k, v in event.response_headers if k.lower() == name), None)
 
@@ -118,7 +107,7 @@ def test_the_sdk_client_lists_and_calls_tools_through_the_proxy_in_an_empty_fold
     called = next(e for e in events if '"tools/call"' in (e.request_body or ""))
     # checked against the catalogue the tools/list made, a version in the store's sequence
     assert called.version is not None
-    assert [v.kind for v in catalogue_versions(proxy.db)] == ["catalogue"]
+    assert [v.kind for v in stored_versions(proxy.db)] == ["catalogue"]
     assert "through the proxy" in (called.response_body or "")
     assert manifest.status_code == 404
     assert manifest.json()["error"] == "no_manifest"

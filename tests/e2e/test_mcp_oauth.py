@@ -35,6 +35,17 @@ from tests.harness import ProxyProcess, wait_for, write_config
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never called: the test reads the redirect itself
 CONNECTOR = "https://chatgpt.com/connector_platform_oauth_redirect"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "e2e", "version": "1"},
+    },
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
 
 
 class Storage:
@@ -80,26 +91,31 @@ class Browser:
         )
 
 
-def mcp_proxy(folder: Path, backend: str, db: Path, host: str = "127.0.0.1") -> ProxyProcess:
+def mcp_proxy(
+    folder: Path,
+    backend: str,
+    db: Path,
+    host: str = "127.0.0.1",
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> ProxyProcess:
     """serve (not started yet) for the MCP endpoint /mcp with auth.mode oauth, public_url on
-    `host`."""
+    `host`, with the `extra` sections' keys added."""
     folder.mkdir(exist_ok=True)
     port = free_port()
-    config = write_config(
-        folder,
-        {
-            "mcp": {"endpoint": "/mcp"},
-            "proxy": {
-                "listen": f"127.0.0.1:{port}",
-                "public_url": f"http://{host}:{port}",
-                "backend": backend,
-            },
-            "auth": {"mode": "oauth"},
-            "auth.oauth": {"auto_approve": "alice", "scope": "cards"},
-            "store": {"path": str(db), "flush_ms": 20},
+    sections: dict[str, dict[str, Any]] = {
+        "mcp": {"endpoint": "/mcp"},
+        "proxy": {
+            "listen": f"127.0.0.1:{port}",
+            "public_url": f"http://{host}:{port}",
+            "backend": backend,
         },
-    )
-    return ProxyProcess(config)
+        "auth": {"mode": "oauth"},
+        "auth.oauth": {"auto_approve": "alice", "scope": "cards"},
+        "store": {"path": str(db), "flush_ms": 20},
+    }
+    for name, values in (extra or {}).items():
+        sections[name] = {**sections.get(name, {}), **values}
+    return ProxyProcess(write_config(folder, sections))
 
 
 @pytest.fixture
@@ -229,8 +245,9 @@ def test_the_discovery_documents_and_the_401_are_what_clients_expect(
     assert "none" in (server.token_endpoint_auth_methods_supported or [])
 
 
-def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
-    """Register a public client, sign in with PKCE (auto-approved), redeem the code."""
+def public_tokens(client: httpx.Client, base: str, scope: str | None = None) -> dict[str, Any]:
+    """Register a public client, sign in with PKCE (auto-approved, asking for `scope` when
+    given), redeem the code."""
     registered = client.post(
         "/_pluginlab/oauth/register",
         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"},
@@ -245,6 +262,7 @@ def _public_tokens(client: httpx.Client, base: str) -> dict[str, Any]:
         "code_challenge": challenge.decode(),
         "code_challenge_method": "S256",
         "resource": base + "/mcp",
+        **({} if scope is None else {"scope": scope}),
     }
     location = client.get("/_pluginlab/oauth/authorize?" + urlencode(query)).headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
@@ -267,20 +285,10 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
     tmp_path: Path, app_backend: Backend
 ) -> None:
     db = tmp_path / "events.db"
-    call = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "e2e", "version": "1"},
-        },
-    }
-    accept = {"Accept": "application/json, text/event-stream"}
+    call, accept = INITIALIZE, ACCEPT
     with mcp_proxy(tmp_path / "a", app_backend.url, db) as first, first.client() as client:
         add_user(first, "alice")
-        tokens = _public_tokens(client, first.url)
+        tokens = public_tokens(client, first.url)
         rotated = client.post(
             "/_pluginlab/oauth/token",
             data={
@@ -307,7 +315,7 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
             headers={**accept, "Authorization": f"Bearer {rotated.json()['access_token']}"},
         )
         assert revoked.status_code == 401
-        fresh = _public_tokens(client, first.url)
+        fresh = public_tokens(client, first.url)
         ok = client.post(
             "/mcp",
             json=call,
@@ -389,7 +397,7 @@ def test_the_backend_learns_the_caller_and_never_sees_the_token(tmp_path: Path) 
         with mcp_proxy(tmp_path / "p", backend, tmp_path / "events.db") as proxy:
             add_user(proxy, "alice", plan="pro")
             with proxy.client() as client:
-                tokens = _public_tokens(client, proxy.url)
+                tokens = public_tokens(client, proxy.url)
                 answer = client.post(
                     "/mcp",
                     json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},

@@ -3,18 +3,11 @@ an idle stream ends after mcp.stream_idle_s, and each streamed exchange is one e
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import StreamingResponse
-from starlette.routing import Route
 
 from pluginlab_tui.examples import free_port
 from pluginlab_tui.store.event import Event
@@ -22,50 +15,12 @@ from pluginlab_tui.wire import EVENT_HEADER
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
-
-FRAME_1 = b'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress"}\n\n'
-FRAME_2 = b'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
-
-
-class SseServer:
-    """A loopback MCP-like server: each answer is an SSE stream that sends frame 1, then frame
-    2 only once `go` is set (a POST's stream then ends; a GET's waits for `go` and ends)."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-        async def frames(then: bytes | None) -> AsyncIterator[bytes]:
-            yield FRAME_1
-            while not self.go.is_set():
-                await asyncio.sleep(0.01)
-            if then is not None:
-                yield then
-
-        async def mcp(request: Request) -> StreamingResponse:
-            then = FRAME_2 if request.method == "POST" else None
-            return StreamingResponse(frames(then), media_type="text/event-stream")
-
-        app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> SseServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.go.set()
-        self.server.should_exit = True
-        self.thread.join(10)
+from tests.sse_servers import FRAME_1, FRAME_2, Gated, two_frames
 
 
 @pytest.fixture
-def sse_server() -> Iterator[SseServer]:
-    with SseServer() as server:
+def sse_server() -> Iterator[Gated]:
+    with Gated(two_frames) as server:
         yield server
 
 
@@ -90,7 +45,7 @@ def _frames(lines: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def test_a_post_answer_stream_reaches_the_caller_frame_by_frame(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
@@ -123,7 +78,7 @@ def test_a_post_answer_stream_reaches_the_caller_frame_by_frame(
 
 
 def test_an_idle_get_stream_ends_after_stream_idle_s_and_is_recorded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     env = {"PLUGINLAB_MCP__STREAM_IDLE_S": "1", "PLUGINLAB_PROXY__TIMEOUT_S": "0.5"}
@@ -150,7 +105,7 @@ def test_an_idle_get_stream_ends_after_stream_idle_s_and_is_recorded(
 
 
 def test_a_stream_the_caller_leaves_is_recorded_with_what_was_relayed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: SseServer
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sse_server: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with Proxy(tmp_path, "--mcp", "/mcp", "--backend", sse_server.url) as proxy:

@@ -140,3 +140,30 @@ def test_a_result_that_breaks_the_contract_is_replaced_in_a_json_body(proxy: Pro
 
     said = run_session(proxy.url + "/mcp", "auto", work, {"X-App-Fault": "bad_structured"})
     assert said.startswith("-32603") and "mcp_invalid_structured_content" in said
+
+
+def test_a_batch_with_a_message_that_breaks_the_contract_is_answered_whole(proxy: Proxy) -> None:
+    """2025-03-26 allows batches: one refused message and the batch is the proxy's to answer,
+    each message its own answer, the server not called (the valid card is never added)."""
+    with proxy.client() as client:
+        headers = opened(client, "2025-03-26")
+        batch = [
+            call(2, "add_card", {"title": "never added"}),
+            call(3, "add_card", {"title": 5}),
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 9}},
+        ]
+        answer = client.post("/mcp", json=batch, headers=headers)
+        cards = client.post("/mcp", json=call(4, "list_cards", {}), headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    first, second = answer.json()  # the notification gets no answer
+    assert first["id"] == 2 and first["error"]["code"] == -32600
+    assert "Not sent" in first["error"]["message"]
+    assert second["id"] == 3 and second["error"]["code"] == -32602
+    titles = [c["title"] for c in answer_of(cards)["result"]["structuredContent"]["cards"]]
+    assert "never added" not in titles  # the server never saw the batch
+    events = wait_for(lambda: mcp_events(proxy.db, "tools/call", "tools/call", "tools/call"))
+    assert events is not None
+    by_id = {e.rpc_id: e for e in events if e.rpc_method == "tools/call"}
+    assert {v.code for v in by_id["3"].violations} == {"mcp_invalid_arguments"}
+    assert by_id["2"].violations == [] and "Not sent" in (by_id["2"].response_body or "")

@@ -133,7 +133,8 @@ def test_a_handshake_era_mcp_call_runs_in_a_session_of_its_own(
     assert answer["id"] == 7
     result = answer["result"]
     assert isinstance(result, dict) and not result["isError"]
-    assert [c["column"] for c in result["structuredContent"]["cards"]] == ["todo"]
+    columns = [c["column"] for c in result["structuredContent"]["cards"]]
+    assert columns and set(columns) == {"todo"}  # the shared app may hold other tests' cards
 
 
 @needs_curl

@@ -392,6 +392,7 @@ def _mcp_store(db: Path) -> list[Event]:
         is_error=False,
         violations=[Violation("mcp_invalid_structured_content", "response", "/id", "not int")],
         frames=[{"at_ms": 3.5, "id": "1", "event": "message", "size": 120}],
+        skipped=["mcp_invalid_arguments: the inputSchema of 'add_card' cannot be used"],
     )
     note = recorded_call(
         "add_card",
@@ -435,6 +436,7 @@ _MCP_KEPT = (
     "rpc_error",
     "is_error",
     "frames",
+    "skipped",
     "request_body",
     "response_body",
     "status",

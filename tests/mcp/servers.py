@@ -8,6 +8,8 @@ the SDK has shaped them, so a test can put on the wire what an SDK server would 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -18,6 +20,7 @@ import uvicorn
 from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
@@ -80,6 +83,51 @@ def widget_server(patch: Patch | None = None, *, name: str = "test") -> MCPServe
     return server
 
 
+#: Seconds the `tools_slow` fault holds a tools/list.
+SLOW_LIST_S = 3.0
+#: `X-Test-Fault` values of `with_header_faults`: what each does to the server's answer.
+HEADER_FAULTS = {
+    "no_structured": "a tools/call result without its structuredContent",
+    "template_mime": "the widget template read as text/html",
+    "template_empty": "the widget template read with no contents",
+    "tools_invalid": "a tools/list result whose tools are not a list",
+    "tools_error": "a tools/list answered with a JSON-RPC error",
+    "tools_slow": f"a tools/list answered after {SLOW_LIST_S:g} s",
+}
+
+
+def with_header_faults(server: MCPServer, seen: list[str] | None = None) -> MCPServer:
+    """The server with the HEADER_FAULTS switched on per request by `X-Test-Fault: NAME`
+    (what the example app's X-App-Fault cannot do); each method it is sent goes in `seen`."""
+
+    async def faults(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if seen is not None:
+            seen.append(ctx.method)
+        headers = getattr(ctx.request, "headers", None) or {}
+        fault = headers.get("x-test-fault", "")
+        if fault == "tools_error" and ctx.method == "tools/list":
+            raise MCPError(code=-32000, message="the tools cannot be listed now")
+        if fault == "tools_slow" and ctx.method == "tools/list":
+            await asyncio.sleep(SLOW_LIST_S)
+        result = await call_next(ctx)
+        if not isinstance(result, dict):
+            return result
+        broken: dict[str, Any] = json.loads(json.dumps(result))
+        if fault == "no_structured" and ctx.method == "tools/call":
+            broken.pop("structuredContent", None)
+        elif fault == "template_mime" and ctx.method == "resources/read":
+            for item in broken.get("contents", []):
+                item["mimeType"] = "text/html"
+        elif fault == "template_empty" and ctx.method == "resources/read":
+            broken["contents"] = []
+        elif fault == "tools_invalid" and ctx.method == "tools/list":
+            broken["tools"] = "none"
+        return broken
+
+    server.middleware.append(faults)
+    return server
+
+
 def http_app(server: MCPServer, **options: Any) -> Any:
     """Streamable HTTP at /mcp and HTTP+SSE at /sse, as the example app mounts them."""
     app = server.streamable_http_app(streamable_http_path="/mcp", **options)
@@ -107,3 +155,14 @@ def serving(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def lax_echo(method: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A Patch: the listing says echo needs `lang` too; the tool itself takes anything with a
+    text (a server that accepts arguments its inputSchema refuses)."""
+    if method == "tools/list":
+        for tool in result["tools"]:
+            if tool["name"] == "echo":
+                tool["inputSchema"]["properties"]["lang"] = {"type": "string"}
+                tool["inputSchema"]["required"] = ["text", "lang"]
+    return result

@@ -133,6 +133,21 @@ def test_a_server_without_sign_in_has_no_auth_findings() -> None:
     assert report == type(report)([], signs_in=False)
 
 
+def test_walked_anyway_a_server_without_metadata_has_none() -> None:
+    """Some of its tools declare oauth2: the discovery is walked though it serves without a
+    token."""
+    with serving(widget_server().streamable_http_app()) as base:
+        report = lint_auth(f"{base}/mcp", timeout=5, walk=True)
+    assert report.walked and not report.signs_in and report.resource is None
+    assert rules(report.findings) == {"auth-prm-missing": "error"}
+
+
+def test_the_walk_keeps_the_metadata_found(resource_server: str, docs: Documents) -> None:
+    report = lint_auth(resource_server, timeout=5)
+    assert report.walked and report.resource is not None
+    assert str(report.resource.resource).rstrip("/") == resource_server.rstrip("/")
+
+
 @pytest.mark.parametrize(
     ("change", "rule", "severity", "says"),
     [

@@ -418,6 +418,15 @@ def test_no_catalogue_yet_skips_the_catalogue_checks_and_says_so() -> None:
     assert verdict.skipped == ["mcp_unknown_tool: no tools/list seen yet"]
     verdict = client(request("resources/read", {"uri": "a://b"}), "handshake", catalogue=None)
     assert verdict.skipped == ["mcp_unknown_resource: no resources/list seen yet"]
+    noted = client(
+        request("tools/call", {"name": "x"}),
+        "handshake",
+        catalogue=None,
+        catalogue_note="the proxy's own tools/list failed: HTTP 500",
+    )
+    assert noted.skipped == [
+        "mcp_unknown_tool: no tools/list seen yet (the proxy's own tools/list failed: HTTP 500)"
+    ]
 
 
 def test_sessions_are_checked_in_the_handshake_era_only() -> None:
@@ -432,6 +441,18 @@ def test_sessions_are_checked_in_the_handshake_era_only() -> None:
     assert (
         client(request("initialize", _initialize()), "handshake", session_id=None).violations == []
     )
+
+
+def test_the_http_sse_transport_names_its_session_in_the_query_and_sends_no_version_header() -> (
+    None
+):
+    legacy = {"transport": "sse", "headers": {}}
+    # no MCP-Protocol-Version header, whatever was negotiated: the transport has none
+    assert client(request("tools/list"), "handshake", **legacy).violations == []
+    missing = client(request("tools/list"), "handshake", session_id=None, **legacy)
+    assert [(v.code, v.where) for v in missing.violations] == [("mcp_session", "query.session_id")]
+    unknown = client(request("tools/list"), "handshake", session_known=False, **legacy)
+    assert [(v.code, v.where) for v in unknown.violations] == [("mcp_session", "query.session_id")]
 
 
 def _initialize(version: str = "2025-11-25") -> dict[str, Any]:

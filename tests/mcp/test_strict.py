@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from mcp_types import CallToolResult
 from mcp_types.jsonrpc import JSONRPCError, JSONRPCResponse
 from mcp_types.methods import validate_server_result
 
@@ -10,6 +11,7 @@ from pluginlab_tui.mcp import strict
 from pluginlab_tui.mcp.sessions import Era
 from pluginlab_tui.validation.violations import Violation
 
+INVALID = Violation("mcp_invalid_message", "request", "message", "not JSON-RPC")
 BAD_ARG = Violation("mcp_invalid_arguments", "request", "/a", "arguments/a must be an integer")
 
 
@@ -83,3 +85,38 @@ def test_the_first_code_in_precedence_picks_the_answer() -> None:
     ]
     answer = strict.for_request(1, "2025-11-25", "handshake", violations)
     assert answer is not None and answer.status == 404
+
+
+def test_a_batch_with_a_refused_message_is_answered_whole() -> None:
+    refused = strict.for_request(2, "2025-03-26", "handshake", [BAD_ARG])
+    unknown = strict.unknown_method(3, "tools/explode", "handshake")
+    answer = strict.for_batch(
+        [(1, True, None), (2, True, refused), (None, False, None), (3, True, unknown)],
+        "handshake",
+    )
+    assert answer is not None and answer.status == 200
+    errors = [JSONRPCError.model_validate(item) for item in answer.body]
+    # the notification gets no answer; the valid request is not sent, and says so
+    assert [(e.id, e.error.code) for e in errors] == [(1, -32600), (2, -32602), (3, -32601)]
+    assert "Not sent" in errors[0].error.message and "message 1" in errors[0].error.message
+
+
+def test_a_batch_takes_the_gravest_status_and_none_when_nothing_is_refused() -> None:
+    session = Violation("mcp_session", "request", "header.Mcp-Session-Id", "unknown session 'x'")
+    lost = strict.for_request(1, "2025-03-26", "handshake", [session])
+    assert lost is not None and lost.status == 404
+    invalid = strict.for_request(None, "2025-03-26", "handshake", [INVALID])
+    answer = strict.for_batch([(None, False, invalid), (1, True, lost)], "handshake")
+    assert answer is not None and answer.status == 404 and len(answer.body) == 2
+    assert strict.for_batch([(1, True, None), (None, False, None)], "handshake") is None
+
+
+def test_a_sign_in_answer_carries_the_challenge_where_chatgpt_reads_it() -> None:
+    answer = strict.sign_in(
+        7, "2025-06-18", "sign in to add cards", 'Bearer error="insufficient_scope"'
+    )
+    assert answer.status == 200 and answer.body["id"] == 7
+    result = CallToolResult.model_validate(answer.body["result"])
+    assert result.is_error and result.meta == {
+        "mcp/www_authenticate": ['Bearer error="insufficient_scope"']
+    }

@@ -149,3 +149,60 @@ def test_an_empty_frame_is_no_message() -> None:
     assert parse_frame("") is None and parse_frame("  ") is None
     message = parse_frame('{"jsonrpc":"2.0","method":"notifications/progress"}')
     assert message is not None and message.kind == "notification"
+
+
+def test_an_http_sse_post_is_answered_on_the_stream_of_the_session_its_query_names() -> None:
+    tracker: Tracker[str] = Tracker()
+    init = request(
+        0,
+        "initialize",
+        protocolVersion="2024-11-05",
+        capabilities={},
+        clientInfo={"name": "t", "version": "1"},
+    )
+    (asked,), _ = tracker.client_body(
+        "post", {}, body(init), 0.0, TS, "e0", query_session="q1", transport="sse"
+    )
+    assert asked.context.session_id == "q1" and asked.context.transport == "sse"
+    answer = result(
+        0,
+        protocolVersion="2024-11-05",
+        capabilities={},
+        serverInfo={"name": "s", "version": "1"},
+    )
+    text = json.dumps(answer)
+    seen = tracker.server_message(
+        "stream", classify(answer), 0.2, TS, session_id="q1", version=None, text=text
+    )
+    assert seen.done == [asked]
+    # the answer came on another exchange: its carrier and its own text are kept
+    assert asked.answer_carrier == "stream" and asked.answer_text == text
+    assert tracker.sessions.version("q1", None) == "2024-11-05"
+    (listed,), _ = tracker.client_body(
+        "post2",
+        {},
+        body(request(1, "tools/list")),
+        0.3,
+        TS,
+        "e1",
+        query_session="q1",
+        transport="sse",
+    )
+    assert listed.context.version == "2024-11-05" and listed.context.session_known
+    assert not check(listed.message, listed.context).violations
+
+
+def test_the_tools_the_proxy_listed_itself_are_the_catalogue_until_a_list_is_seen() -> None:
+    tracker: Tracker[str] = Tracker()
+    assert not tracker.has_tools()
+    tool = {"name": "echo", "inputSchema": {"type": "object"}}
+    more = {"name": "more", "inputSchema": {"type": "object"}}
+    catalogue = tracker.learn_tools(
+        [(None, {"tools": [tool], "nextCursor": "2"}), ({"cursor": "2"}, {"tools": [more]})]
+    )
+    assert tracker.has_tools() and tracker.catalogue is catalogue
+    assert [t["name"] for t in catalogue.tools or ()] == ["echo", "more"]
+    (record,), _ = tracker.client_body(
+        "post", {}, body(request(1, "tools/call", name="echo")), 0.0, TS, "e1"
+    )
+    assert record.context.catalogue is catalogue

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import inspect
 from typing import Any
 
 from mitmproxy import http
@@ -25,7 +27,9 @@ def flow(method: str, path: str, headers: dict[str, str] | None = None) -> http.
 def run(runtime: Runtime, f: http.HTTPFlow) -> http.HTTPFlow:
     for stage in (Intake(runtime), IpGate(runtime), AuthGate(runtime)):
         if f.response is None:
-            stage.request(f)
+            done = stage.request(f)
+            if inspect.isawaitable(done):
+                asyncio.run(done)
     return f
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from pluginlab_tui.access.redaction import Redactor
 from pluginlab_tui.mcp.catalogue import Catalogue
@@ -10,7 +11,9 @@ from pluginlab_tui.mcp.checks import Context
 from pluginlab_tui.mcp.jsonrpc import classify
 from pluginlab_tui.mcp.sessions import Pending
 from pluginlab_tui.mcp.track import Record
+from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
+from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.parts import Auth
 
 TOOLS = Catalogue().with_list(
@@ -89,3 +92,22 @@ def test_the_fallback_keeps_what_is_certain() -> None:
     event = pending(CALL, None).fallback("RuntimeError: no")
     assert event.error is not None and "RuntimeError" in event.error
     assert event.rpc_method == "tools/call" and event.violations == []
+
+
+def test_the_checks_skipped_are_on_the_event_and_what_the_proxy_did_is_a_notice(
+    tmp_path: Path,
+) -> None:
+    item = pending(CALL, None)
+    item.record.context = Context("client", "2025-11-25", catalogue_note="it timed out")
+    item.record.notes.append("the proxy listed the server's tools itself (1 tool)")
+    item.versions = CatalogueVersions()
+    conn = open_store(tmp_path / "events.db", create=True)
+    try:
+        event = item.finalize_with(conn)
+        told = [m for (m,) in conn.execute("SELECT message FROM notices WHERE kind = 'mcp'")]
+    finally:
+        conn.close()
+    assert event.skipped == ["mcp_unknown_tool: no tools/list seen yet (it timed out)"]
+    assert event.to_json()["skipped"] == event.skipped and event.violations == []
+    assert "the proxy listed the server's tools itself (1 tool)" in told
+    assert pending(CALL, None).finalize().skipped == []

@@ -5,92 +5,27 @@ is never answered is recorded after proxy.timeout_s; a batch is one event per me
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 
-from pluginlab_tui.examples import free_port
 from pluginlab_tui.store.event import Event
 from pluginlab_tui.wire import EVENT_HEADER
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
+from tests.sse_servers import Gated
+from tests.sse_servers import scripted as scripted_app
 
 SESSION = {"Mcp-Session-Id": "s-1", "MCP-Protocol-Version": "2025-03-26"}
 ACCEPT = {"Accept": "application/json, text/event-stream", **SESSION}
 
 
-def frame(message: dict[str, object], event_id: str) -> bytes:
-    return f"id: {event_id}\nevent: message\ndata: {json.dumps(message)}\n\n".encode()
-
-
-class Scripted:
-    """GET /mcp: a notification and two server requests, then held open until `go`.
-    POST /mcp: an answer or notification gets 202; a request (or batch) gets JSON answers."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-        async def stream() -> AsyncIterator[bytes]:
-            yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
-            yield frame({"jsonrpc": "2.0", "id": "srv-1", "method": "roots/list"}, "2")
-            yield frame({"jsonrpc": "2.0", "id": "srv-2", "method": "ping"}, "3")
-            while not self.go.is_set():
-                await asyncio.sleep(0.01)
-
-        async def replay() -> AsyncIterator[bytes]:
-            # a resumed stream: what was sent after Last-Event-ID 0 (all of it), then one more
-            yield frame({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}, "1")
-            yield frame({"jsonrpc": "2.0", "method": "notifications/resources/list_changed"}, "4")
-
-        async def mcp(request: Request) -> Response:
-            if request.method == "GET" and "last-event-id" in request.headers:
-                return StreamingResponse(replay(), media_type="text/event-stream")
-            if request.method == "GET":
-                return StreamingResponse(stream(), media_type="text/event-stream")
-            if request.method == "DELETE":
-                return Response(status_code=200)
-            value = json.loads(await request.body())
-            items = value if isinstance(value, list) else [value]
-            answers = [
-                {"jsonrpc": "2.0", "id": m["id"], "result": {}}
-                for m in items
-                if "method" in m and "id" in m
-            ]
-            if not answers:
-                return Response(status_code=202)
-            return JSONResponse(answers if isinstance(value, list) else answers[0])
-
-        app = Starlette(routes=[Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Scripted:
-        self.thread.start()
-        wait_for(lambda: self.server.started)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.go.set()
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    with Scripted() as server:
+def scripted() -> Iterator[Gated]:
+    with Gated(scripted_app) as server:
         yield server
 
 
@@ -102,7 +37,7 @@ def _by_method(db: Path) -> dict[str | None, list[Event]]:
 
 
 def test_a_get_streams_messages_are_events_as_they_arrive_and_the_stream_one_when_it_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     env = {"PLUGINLAB_PROXY__TIMEOUT_S": "2"}
@@ -147,7 +82,7 @@ def test_a_get_streams_messages_are_events_as_they_arrive_and_the_stream_one_whe
 
 
 def test_a_batch_is_one_event_per_message_sharing_the_exchange(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     batch = [
@@ -173,7 +108,7 @@ def test_a_batch_is_one_event_per_message_sharing_the_exchange(
 
 
 def test_a_resumed_stream_is_relayed_whole_and_its_replayed_frames_not_recorded_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Scripted
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Gated
 ) -> None:
     monkeypatch.chdir(tmp_path)
     stream_headers = {**SESSION, "Accept": "text/event-stream"}
@@ -196,3 +131,27 @@ def test_a_resumed_stream_is_relayed_whole_and_its_replayed_frames_not_recorded_
     assert len(events["notifications/resources/list_changed"]) == 1
     second = [e for e in events[None] if e.method == "GET"][-1]
     assert [f["id"] for f in second.frames] == ["1", "4"]
+
+
+def test_in_strict_mode_each_result_of_a_batch_answer_that_breaks_the_contract_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scripted: Gated
+) -> None:
+    """The scripted server answers every request `{}`: a fine ping result, no tools/list one."""
+    monkeypatch.chdir(tmp_path)
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ]
+    plain = {"Accept": ACCEPT["Accept"]}  # no session: the default version, 2025-03-26
+    with Proxy(tmp_path, "--strict", "--mcp", "/mcp", "--backend", scripted.url) as proxy:
+        with proxy.client() as client:
+            answer = client.post("/mcp", json=batch, headers=plain)
+        events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 2 and e)
+    pong, listing = answer.json()
+    assert pong == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    assert listing["id"] == 2 and listing["error"]["code"] == -32603
+    assert "mcp_invalid_message" in listing["error"]["message"]
+    assert events
+    (listed,) = [e for e in events if e.rpc_method == "tools/list"]
+    assert {v.code for v in listed.violations} == {"mcp_invalid_message"}
+    assert "-32603" in (listed.response_body or "")  # what the caller got

@@ -8,8 +8,23 @@ from pluginlab_tui.proxy.relay import Tee, is_event_stream
 def test_the_tee_passes_every_chunk_on_and_keeps_at_most_its_limit() -> None:
     tee = Tee(limit=5)
     passed = [tee(b"abc"), tee(b"defg"), tee(b"")]
-    assert passed == [b"abc", b"defg", b""]
+    assert passed == [[b"abc"], [b"defg"], []]
     assert bytes(tee.kept) == b"abcde" and tee.size == 7 and not tee.complete
+
+
+def test_a_listener_may_replace_a_chunk_or_hold_it_back() -> None:
+    tee = Tee(limit=100)
+    held: list[bytes] = []
+
+    def listener(chunk: bytes) -> bytes | None:
+        if chunk == b"b":
+            return b"".join(held) + b"B"
+        held.append(chunk)
+        return b""
+
+    tee.listener = listener
+    assert [tee(b"a"), tee(b"b")] == [[], [b"aB"]]
+    assert bytes(tee.kept) == b"aB" and tee.size == 2
 
 
 def test_a_tee_under_its_limit_is_complete() -> None:

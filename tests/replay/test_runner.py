@@ -3,7 +3,7 @@ and MCP calls replayed straight to the real example app."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -179,18 +179,26 @@ def test_an_unreadable_spec_gives_no_validator(tmp_path: Path) -> None:
 _VOLATILE = ["$.result.content", "$.result.structuredContent.cards[*].created_at"]
 
 
+@pytest.fixture(scope="module")
+def board_app() -> Iterator[Backend]:
+    """An example app of this module's own: its board as the app starts it (the session's shared
+    app gets cards added by other tests), which the recorded answers are compared with."""
+    with Backend("app") as backend:
+        yield backend
+
+
 def _mcp_replayer(app: Backend) -> Replayer:
     return Replayer(app.url, through_proxy=False, ignore_paths=_VOLATILE)
 
 
 @pytest.mark.parametrize("version", ["2024-11-05", "2025-06-18", "2025-11-25"])
 def test_a_handshake_era_call_is_replayed_in_a_session_of_its_own(
-    app_backend: Backend, version: str
+    board_app: Backend, version: str
 ) -> None:
     """initialize at the recorded version, the notification, the call in the new session (the
     recorded one ended long ago), answered on SSE; the answer compared by its result."""
     recorded = recorded_call(version=version, result={"structuredContent": BOARD, "isError": False})
-    with _mcp_replayer(app_backend) as replayer:
+    with _mcp_replayer(board_app) as replayer:
         result = replayer.replay(recorded)
     assert result.error is None and result.status == 200
     assert result.call is not None and result.call.method == "tools/call"
@@ -200,12 +208,12 @@ def test_a_handshake_era_call_is_replayed_in_a_session_of_its_own(
 
 
 def test_a_stateless_call_is_sent_as_recorded_and_a_changed_answer_differs(
-    app_backend: Backend,
+    board_app: Backend,
 ) -> None:
     """2026-07-28: the one request with its `_meta` and headers, a JSON answer."""
     board = {"cards": BOARD["cards"][:1], "count": 1}
     recorded = recorded_call(version="2026-07-28", result={"structuredContent": board})
-    with _mcp_replayer(app_backend) as replayer:
+    with _mcp_replayer(board_app) as replayer:
         result = replayer.replay(recorded)
     assert result.status == 200 and result.error is None
     assert result.call is not None and not result.call.needs_session
@@ -214,24 +222,24 @@ def test_a_stateless_call_is_sent_as_recorded_and_a_changed_answer_differs(
     assert content == {"$.result.structuredContent.cards[1]", "$.result.structuredContent.count"}
 
 
-def test_a_message_of_a_batch_is_replayed_alone(app_backend: Backend) -> None:
+def test_a_message_of_a_batch_is_replayed_alone(board_app: Backend) -> None:
     recorded = recorded_call(version="2025-03-26", batch=True)
-    with _mcp_replayer(app_backend) as replayer:
+    with _mcp_replayer(board_app) as replayer:
         result = replayer.replay(recorded)
     assert result.status == 200 and result.answer["id"] == 7
     assert "structuredContent" in result.answer["result"]
 
 
-def test_a_session_that_cannot_be_opened_is_an_error(app_backend: Backend) -> None:
+def test_a_session_that_cannot_be_opened_is_an_error(board_app: Backend) -> None:
     recorded = recorded_call(path="/nowhere", url="http://127.0.0.1:8787/nowhere")
-    with _mcp_replayer(app_backend) as replayer:
+    with _mcp_replayer(board_app) as replayer:
         result = replayer.replay(recorded)
     assert result.broke_contract and result.status is None
     assert result.error == "initialize at 2025-06-18 was refused: HTTP 404"
 
 
-def test_a_message_the_server_sent_is_not_replayed(app_backend: Backend) -> None:
+def test_a_message_the_server_sent_is_not_replayed(board_app: Backend) -> None:
     pushed = recorded_call(rpc_direction="server", rpc_method="sampling/createMessage")
-    with _mcp_replayer(app_backend) as replayer:
+    with _mcp_replayer(board_app) as replayer:
         result = replayer.replay(pushed)
     assert result.status is None and result.error is not None and "server sent" in result.error

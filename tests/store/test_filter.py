@@ -623,14 +623,14 @@ def test_body_search_reads_the_fts_index(store: sqlite3.Connection) -> None:
 
 # --- MCP messages ---------------------------------------------------------------------------
 
-# id, protocol, rpc method, tool, session
+# id, protocol, rpc method, tool, session, OAuth client
 MCP_ROWS = [
-    (1, "http", None, None, None),
-    (2, "mcp", "initialize", None, None),
-    (3, "mcp", "tools/call", "search", "s-1"),
-    (4, "mcp", "tools/call", "fetch", "s-1"),
-    (5, "mcp", "resources/read", None, "s-2"),
-    (6, "mcp", None, None, "s-2"),
+    (1, "http", None, None, None, "c1"),
+    (2, "mcp", "initialize", None, None, None),
+    (3, "mcp", "tools/call", "search", "s-1", "c1"),
+    (4, "mcp", "tools/call", "fetch", "s-1", "c2"),
+    (5, "mcp", "resources/read", None, "s-2", None),
+    (6, "mcp", None, None, "s-2", None),
 ]
 
 
@@ -639,11 +639,12 @@ def mcp_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Conn
     conn = sqlite3.connect(tmp_path_factory.mktemp("mcp") / "store.db")
     migrate(conn)
     with conn:
-        for ident, protocol, rpc, tool, session in MCP_ROWS:
+        for ident, protocol, rpc, tool, session, client in MCP_ROWS:
             conn.execute(
                 "INSERT INTO events (id, event_id, ts, method, url, path, protocol, rpc_method,"
-                " tool, session_id) VALUES (?, ?, ?, 'POST', 'http://h/mcp', '/mcp', ?, ?, ?, ?)",
-                (ident, f"m-{ident}", ago(ident), protocol, rpc, tool, session),
+                " tool, session_id, oauth_client_id)"
+                " VALUES (?, ?, ?, 'POST', 'http://h/mcp', '/mcp', ?, ?, ?, ?, ?)",
+                (ident, f"m-{ident}", ago(ident), protocol, rpc, tool, session, client),
             )
     yield conn
     conn.close()
@@ -661,6 +662,8 @@ def mcp_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Conn
         ("tool:f*", {4}),
         ("session:s-2", {5, 6}),
         ("protocol:mcp not session:s-1", {2, 5, 6}),
+        ("client:c1", {1, 3}),
+        ("not client:c1", {2, 4, 5, 6}),
     ],
 )
 def test_mcp_fields_pick_their_messages(
@@ -675,6 +678,7 @@ def test_mcp_fields_pick_their_messages(
         ("rpc:tools/call", "events_rpc"),
         ("tool:search", "events_tool"),
         ("session:s", "events_session"),
+        ("client:c1", "events_oauth_client"),
     ],
 )
 def test_mcp_filters_use_their_index(mcp_store: sqlite3.Connection, expr: str, index: str) -> None:

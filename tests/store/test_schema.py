@@ -81,7 +81,7 @@ def test_a_version_4_store_gets_the_mcp_fields_and_keeps_its_plugin_versions(
     )
     conn.close()
     upgraded = open_store(path, create=True)
-    assert current_version(upgraded) == SCHEMA_VERSION == 5
+    assert current_version(upgraded) == SCHEMA_VERSION
     event = Event.from_row(dict(upgraded.execute("SELECT * FROM events").fetchone()))
     assert (event.protocol, event.rpc_method, event.is_error, event.frames) == (
         "http",
@@ -102,6 +102,44 @@ def test_a_version_4_store_gets_the_mcp_fields_and_keeps_its_plugin_versions(
     latest = versions.latest(upgraded, versions.CATALOGUE)
     assert latest is not None and latest.spec_text is None and latest.catalogue_hash == "c1"
     assert versions.latest(upgraded) == record
+
+
+def test_a_version_5_store_gets_the_oauth_client_column_and_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(5):
+        MIGRATIONS[version](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path)"
+        " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp')"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    assert current_version(upgraded) == SCHEMA_VERSION
+    event = Event.from_row(dict(upgraded.execute("SELECT * FROM events").fetchone()))
+    assert event.event_id == "e1" and event.oauth_client_id is None
+    plan = upgraded.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM events WHERE oauth_client_id = 'c'"
+    ).fetchall()
+    assert "events_oauth_client" in " ".join(str(tuple(row)) for row in plan)
+
+
+def test_a_version_6_store_gets_the_checks_skipped_column(tmp_path: Path) -> None:
+    path = tmp_path / "v6.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(6):
+        MIGRATIONS[version](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '6')")
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path, protocol)"
+        " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp', 'mcp')"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    assert current_version(upgraded) == SCHEMA_VERSION == 7
+    event = Event.from_row(dict(upgraded.execute("SELECT * FROM events").fetchone()))
+    assert event.skipped == [] and event.to_json()["skipped"] == []
 
 
 # What the store's DDL was before it went through sqlite-utils: stores written then must open.

@@ -1,10 +1,13 @@
-"""What the detail tabs show, as text: the JSON-RPC tab of MCP messages."""
+"""What the detail tabs show, as text: the JSON-RPC tab of MCP messages, the end of an OAuth
+dance."""
 
 from __future__ import annotations
 
 import json
 
-from pluginlab_tui.tui.present import RpcView, jsonrpc_view
+from pluginlab_tui.store.oauth_timeline import Dance
+from pluginlab_tui.store.oauth_timeline import Step as DanceStep
+from pluginlab_tui.tui.present import RpcView, dance_end, dance_rows, jsonrpc_view
 from tests.tui.conftest import (
     MCP_SESSION,
     MCP_VERSION,
@@ -85,3 +88,33 @@ def test_messages_of_one_exchange_say_so() -> None:
     view = jsonrpc_view(second)
     assert view is not None
     assert dict(view.facts)["HTTP exchange"].endswith(first.event_id)
+
+
+def _dance(client: str | None, *steps: tuple[str, int | None, str | None]) -> Dance:
+    found = [
+        DanceStep(f"2026-12-01T09:00:0{n}.000Z", s, st, r, f"e{n}")
+        for n, (s, st, r) in enumerate(steps)
+    ]
+    return Dance(client, found)
+
+
+def test_the_end_of_a_dance_says_where_it_stopped_and_why() -> None:
+    assert dance_end(_dance("c1", ("token", 200, "ok"), ("calls", 200, "ok"))) == (
+        "signed in: the calls go through"
+    )
+    assert dance_end(_dance("c1", ("authorize", 302, "ok"), ("token", 400, "invalid_grant"))) == (
+        "stopped at token: 400 (invalid_grant)"
+    )
+    assert dance_end(
+        _dance(None, ("challenge", 401, "missing"), ("resource-metadata", 404, None))
+    ) == ("stopped at resource-metadata: 404")
+    assert dance_end(_dance(None, ("server-metadata", 200, None))) == (
+        "stopped after server-metadata: no client registered or named yet"
+    )
+    assert dance_end(_dance("c1", ("authorize", 200, None))) == "last step: authorize (200)"
+    assert dance_rows(_dance("c1", ("token", 200, "ok")))[0][:4] == (
+        "09:00:00.000",
+        "token",
+        "200",
+        "ok",
+    )

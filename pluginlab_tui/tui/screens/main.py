@@ -137,16 +137,14 @@ class MainScreen(Screen[None]):
         self._shown_id: int | None = None
         #: Whether the catalogue screen has something to show (MCP mode, or catalogue versions).
         self._catalogue = (
-            settings is not None
-            and settings.config is not None
-            and (settings.config.mcp.endpoint is not None)
+            settings is not None and settings.config is not None and settings.config.mcp.enabled
         )
 
     def compose(self) -> ComposeResult:
         blink = self.settings.cursor_blink
         yield FilterBar(self.model, blink=blink, id="filter-bar")
         yield EventList(self.model, id="events")
-        yield DetailPane(self.data.spec, blink=blink, id="detail")
+        yield DetailPane(self.data.spec, dance_of=self.data.oauth_dance, blink=blink, id="detail")
         yield Static(id="status-line")
         yield Footer()
 

@@ -19,11 +19,15 @@ from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.oauth_timeline import Dance
 from pluginlab_tui.tui.present import (
     RpcView,
     as_yaml,
     auth_rows,
     body_value,
+    dance_end,
+    dance_rows,
+    dance_title,
     jsonrpc_view,
     operation_schema,
     schema_at,
@@ -47,6 +51,8 @@ def tab_label(tab: str) -> str:
 _BORDER = {"2xx": "success", "3xx": "accent", "4xx": "warning", "5xx": "error", "none": "error"}
 
 SpecLookup = Callable[[int | None], dict[str, Any] | None]
+#: The OAuth dance an event is a step of (store/oauth_timeline.py), or None.
+DanceLookup = Callable[[Event], Dance | None]
 
 
 def _pairs(rows: list[tuple[str, str]]) -> Table:
@@ -54,7 +60,7 @@ def _pairs(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, Text(value))  # what a caller sent is text, never markup
     return table
 
 
@@ -69,11 +75,20 @@ def _syntax(text: str, language: str, dark: bool) -> Padding:
 
 
 class DetailPane(Vertical):
-    """Shows one event; `spec_of(version)` gives the spec the exchange met."""
+    """Shows one event; `spec_of(version)` gives the spec the exchange met, `dance_of(event)`
+    the OAuth dance it is a step of (the Auth tab's timeline)."""
 
-    def __init__(self, spec_of: SpecLookup, *, blink: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self,
+        spec_of: SpecLookup,
+        *,
+        dance_of: DanceLookup | None = None,
+        blink: bool = True,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.spec_of = spec_of
+        self.dance_of = dance_of
         self.blink = blink
         self.event: Event | None = None
         self._filled: set[str] = set()
@@ -209,7 +224,7 @@ class DetailPane(Vertical):
         elif tab == "validation":
             text.update(self._validation(event))
         elif tab == "auth":
-            text.update(_pairs(auth_rows(event)))
+            text.update(self._auth(event))
         elif tab == RPC_TAB:
             text.update(self._jsonrpc(jsonrpc_view(event)))
         else:
@@ -233,9 +248,19 @@ class DetailPane(Vertical):
             self.styles.clear_rule("border")
 
     def _validation(self, event: Event) -> RenderableType:
+        checked = self._checked(event)
+        if not event.skipped:
+            return checked
+        lines = [Text(f"Checks skipped ({len(event.skipped)}):", style="bold yellow")]
+        lines += [Text(f"   {why}") for why in event.skipped]
+        return Group(checked, Text(""), *lines)
+
+    def _checked(self, event: Event) -> RenderableType:
         if not event.violations:
             if event.operation_id is None and event.status is not None and event.protocol != "mcp":
                 return Text("No violations. (No operation of the spec matched this exchange.)")
+            if event.skipped:
+                return Text("No violations found by the checks that ran.", style="green")
             return Text("✓ No violations: this exchange keeps the contract.", style="green")
         dark = self.app.current_theme.dark
         spec = self.spec_of(event.version)
@@ -270,6 +295,26 @@ class DetailPane(Vertical):
                 parts.append(_syntax(as_yaml(fragment), "yaml", dark))
             parts.append(Text(""))
         return Group(*parts)
+
+    def _auth(self, event: Event) -> RenderableType:
+        """The auth gate's decision, then the OAuth dance the exchange is a step of."""
+        facts = _pairs(auth_rows(event))
+        dance = None if self.dance_of is None else self.dance_of(event)
+        if dance is None:
+            return facts
+        steps = Table("time", "step", "status", "auth_result", box=None, padding=(0, 2, 0, 0))
+        for time, step, status, result, event_id in dance_rows(dance):
+            refused = result not in ("ok", "-") or (status.isdigit() and int(status) >= 400)
+            style = "bold reverse" if event_id == event.event_id else ("red" if refused else "")
+            steps.add_row(Text(time), Text(step), Text(status), Text(result), style=style)
+        return Group(
+            facts,
+            Text(""),
+            Text(dance_title(dance), style="bold"),
+            steps,
+            Text(""),
+            Text(dance_end(dance), style="bold"),
+        )
 
     def _jsonrpc(self, view: RpcView | None) -> RenderableType:
         if view is None:

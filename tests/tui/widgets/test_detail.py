@@ -1,14 +1,19 @@
-"""Detail pane: its tabs are filled when first shown, and still follow the selection."""
+"""Detail pane: its tabs are filled when first shown, and still follow the selection; the Auth
+tab's timeline of the OAuth dance."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Static
 
+from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.writer import insert_events
 from pluginlab_tui.tui.screens.main import MainScreen
 from pluginlab_tui.tui.widgets.detail import DetailPane
-from tests.tui.conftest import make_app, settle, shown
+from tests.store.test_oauth_timeline import chatgpt_dance, stopped_dance
+from tests.tui.conftest import make_app, mcp_events, settle, shown
 
 
 async def test_lazy_tabs_show_the_selected_exchange(store: Path) -> None:
@@ -86,3 +91,77 @@ async def test_no_json_rpc_tab_among_http_exchanges(store: Path) -> None:
         await settle(pilot)
         assert detail.active == "jsonrpc"
         assert "Not an MCP message" in shown(app.screen.query_one("#jsonrpc-text", Static))
+
+
+async def test_the_auth_tab_shows_the_oauth_dance_of_the_selected_exchange_s_client(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "dance.db"
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, stopped_dance() + chatgpt_dance())
+    finally:
+        conn.close()
+    app = make_app(db)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        detail = main.query_one(DetailPane)
+        await pilot.press("4")
+        await settle(pilot)
+        assert detail.event is not None and detail.event.event_id == "e13"
+        text = shown(main.query_one("#auth-text", Static))
+        assert "oauth client  c1" in text
+        assert "OAuth dance of client c1 (10 steps)" in text
+        steps = [line.split()[1:4] for line in text.splitlines() if line[:3] == "09:"]
+        assert steps[:6] == [
+            ["challenge", "401", "missing"],
+            ["resource-metadata", "200", "-"],
+            ["server-metadata", "200", "-"],
+            ["register", "201", "ok"],
+            ["authorize", "302", "ok"],
+            ["token", "200", "ok"],
+        ]
+        assert steps[6:] == [
+            ["calls", "×3", "200"],
+            ["refused", "401", "expired"],
+            ["refresh", "200", "ok"],
+            ["calls", "×2", "200"],
+        ]
+        assert text.rstrip().endswith("signed in: the calls go through")
+        await pilot.press("escape")  # back to the list
+        for _ in range(40):  # up to the registration the other client was refused
+            if detail.event is not None and detail.event.event_id == "e22":
+                break
+            await pilot.press("k")
+            await settle(pilot, 0.1)
+        text = shown(main.query_one("#auth-text", Static))
+        assert "OAuth dance, no client known yet (3 steps)" in text
+        assert text.rstrip().endswith("stopped at register: 400")
+        await pilot.press("j")  # GET /todos: no step of a dance, no timeline
+        await settle(pilot)
+        text = shown(main.query_one("#auth-text", Static))
+        assert detail.event is not None and detail.event.path == "/todos"
+        assert "OAuth dance" not in text and "decision" in text
+
+
+async def test_the_validation_tab_says_which_checks_were_skipped_and_why(tmp_path: Path) -> None:
+    db = tmp_path / "skipped.db"
+    why = "mcp_unknown_tool: no tools/list seen yet (the proxy's own tools/list failed: HTTP 500)"
+    call = replace(mcp_events()[-1], event_id="skipped-call", skipped=[why], violations=[])
+    conn = open_store(db, create=True)
+    try:
+        insert_events(conn, [call])
+    finally:
+        conn.close()
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("enter", "3")
+        await settle(pilot)
+        text = shown(main.query_one("#validation-text", Static))
+        assert "Checks skipped (1)" in text and "HTTP 500" in text
+        assert "keeps the contract" not in text  # not while a check could not run

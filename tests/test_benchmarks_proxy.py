@@ -1,0 +1,48 @@
+"""benchmarks/proxy_overhead.py runs end to end with tiny counts and prints its table.
+
+Without --prism (npm and a Prism install are a benchmark's business, not the suite's): every other
+target, the ratios against mitmdump, and the line saying the Prism targets were not measured.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "proxy_overhead.py"
+
+
+def test_proxy_overhead_prints_every_target_with_ratios() -> None:
+    if shutil.which("hey") is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "hey"], check=False, capture_output=True)
+    if shutil.which("hey") is None:
+        pytest.skip(
+            "the benchmark's load generator `hey` is not installed and apt-get cannot add it"
+        )
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--requests", "20", "--concurrency", "2"]
+        + ["--sequential", "5", "--rounds", "2"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
+    names = [cells[1].strip() for cells in rows[1:]]
+    assert names == [
+        "backend direct",
+        "mitmdump -q (reverse)",
+        "pluginlab-tui serve",
+        "pluginlab-tui serve --strict",
+    ]
+    mitm = next(cells for cells in rows if "mitmdump" in cells[1])
+    assert mitm[5].strip() == "1.00x" and mitm[6].strip() == "1.00x"
+    for cells in rows[1:]:
+        assert float(cells[2]) > 0, cells  # every target answered its load
+    assert re.search(r"targets against Prism: not measured", done.stdout)
