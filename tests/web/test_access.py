@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from pluginlab_tui.web.access import QUERY, AccessLog, Guard, log, new_token
 
-TOKEN = new_token()
+#: Fixed, so that every xdist worker collects the same tests (new_token is tested below).
+TOKEN = "Zt2n1yq8W0a3kVx7cQe5Rb9mLp4sHd6uJf0gTi2oYw8"
 PORT = 8790
 
 
@@ -52,6 +53,7 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
         f"?{QUERY}={TOKEN.upper()}",
         f"?Token={TOKEN}",
     ],
+    ids=["none", "empty", "wrong", "short", "longer", "upper", "other-name"],
 )
 async def test_a_missing_or_wrong_token_is_403_and_nothing_else(
     client: TestClient[web.Request, web.Application], path: str, query: str
