@@ -23,6 +23,8 @@ from textual_serve.server import Server
 
 from pluginlab_tui.web.access import AccessLog, Guard, log
 
+#: Browser sessions at once (each is an app process of its own); one more is answered 503.
+MAX_SESSIONS = 16
 #: How long open sessions get to end when the server stops.
 SHUTDOWN_TIMEOUT_S = 10.0
 #: How long aiohttp waits for requests still open once the sessions are ended.
@@ -34,9 +36,19 @@ _OUTSIDE_FONT = re.compile(r"<link\b[^>]*https://fonts\.googleapis\.com[^>]*>", 
 class GuardedServer(Server):
     """Serves `command` (a shell command line: one app process per browser connection)."""
 
-    def __init__(self, command: str, host: str, port: int, *, guard: Guard, title: str) -> None:
+    def __init__(
+        self,
+        command: str,
+        host: str,
+        port: int,
+        *,
+        guard: Guard,
+        title: str,
+        max_sessions: int = MAX_SESSIONS,
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self.guard = guard
+        self.max_sessions = max_sessions
         self._stop: asyncio.Event | None = None
         self._sessions: dict[asyncio.Task[Any], web.Request] = {}
 
@@ -54,9 +66,11 @@ class GuardedServer(Server):
             response.text = _OUTSIDE_FONT.sub("", response.text)
         return response
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         # one browser's session (its app process lives as long as this task): kept, so that a
         # stop ends each session as a closed browser tab does, before the server goes
+        if len(self._sessions) >= self.max_sessions:
+            return web.Response(status=503, text=f"at most {self.max_sessions} sessions at once\n")
         task = asyncio.current_task()
         assert task is not None
         self._sessions[task] = request

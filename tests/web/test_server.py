@@ -27,7 +27,9 @@ class Running:
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
     token, port = new_token(), free_port()
-    server = GuardedServer("true", "127.0.0.1", port, guard=Guard(token, port), title="test")
+    server = GuardedServer(
+        "true", "127.0.0.1", port, guard=Guard(token, port), title="test", max_sessions=0
+    )
     ready = asyncio.Event()
     task = asyncio.ensure_future(server.run(ready.set))
     await asyncio.wait_for(ready.wait(), 30)
@@ -74,3 +76,12 @@ async def test_the_log_holds_paths_never_the_token(
     lines = [record.getMessage() for record in caplog.records]
     assert any(line.endswith("GET /static/css/xterm.css 200") for line in lines), lines
     assert not any(running.token in line for line in lines)
+
+
+async def test_sessions_past_the_bound_are_refused_without_an_app_process(
+    running: Running,
+) -> None:
+    # this server takes no session at all: the websocket is answered 503, nothing is started
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await running.session.ws_connect(f"{running.base}/ws?{QUERY}={running.token}")
+    assert refused.value.status == 503
