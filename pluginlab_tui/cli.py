@@ -28,6 +28,7 @@ VERBS = (
     "init",
     "spec",
     "prompt",
+    "web",
 )
 
 

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from pluginlab_tui.cli import main
-from pluginlab_tui.config import Config, host_port, load_config
+from pluginlab_tui.config import Config, host_port, is_loopback_host, load_config
 from pluginlab_tui.errors import UsageError
 
 
@@ -332,3 +332,22 @@ def test_an_issuer_is_kept_as_written() -> None:
     assert config.auth.oauth.issuer == "https://login.example/tenant/"
     with pytest.raises(UsageError, match=r"auth\.oauth\.issuer: .*must start with"):
         load_config(None, {"auth.oauth.issuer": "login.example"})
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.4", False),
+        ("example.com", False),
+        ("", False),
+    ],
+)
+def test_loopback_hosts_are_this_machine_only(host: str, loopback: bool) -> None:
+    assert is_loopback_host(host) is loopback

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from pluginlab_tui.access.clients import Client, is_loopback_url
 from pluginlab_tui.access.oauth_errors import OAuthError
+from pluginlab_tui.access.tls import client_context
 
 MAX_BYTES = 65_536
 TIMEOUT_S = 5.0
@@ -118,7 +119,12 @@ async def _fetch(url: str) -> tuple[bytes, float]:
     try:
         async with (
             asyncio.timeout(TIMEOUT_S),
-            httpx.AsyncClient(timeout=TIMEOUT_S, trust_env=False, follow_redirects=False) as http,
+            httpx.AsyncClient(
+                timeout=TIMEOUT_S,
+                trust_env=False,
+                follow_redirects=False,
+                verify=client_context(),
+            ) as http,
             http.stream("GET", url, headers=headers) as answer,
         ):
             if answer.status_code != 200:

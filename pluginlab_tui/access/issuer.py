@@ -30,6 +30,7 @@ import httpx
 import jwt as pyjwt
 
 from pluginlab_tui.access.oauth import AccessCheck
+from pluginlab_tui.access.tls import client_context
 from pluginlab_tui.config import OAuthSection
 
 #: Asymmetric algorithms only: a token signed with a shared secret or none is refused.
@@ -93,6 +94,8 @@ class ExternalIssuer:
         self._last_refetch = float("-inf")
         self._lock = asyncio.Lock()
         self._jwks_uri: str | None = None
+        #: The issuer's metadata document, and when it was read.
+        self._metadata: tuple[float, dict[str, Any]] | None = None
         #: When fetching the keys last failed, and why (an issuer down is not asked each time).
         self._failed: tuple[float, str] | None = None
         self._active: OrderedDict[str, tuple[float, AccessCheck]] = OrderedDict()
@@ -116,10 +119,23 @@ class ExternalIssuer:
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            timeout=TIMEOUT_S, transport=self.transport, trust_env=False, follow_redirects=False
+            timeout=TIMEOUT_S,
+            transport=self.transport,
+            trust_env=False,
+            follow_redirects=False,
+            verify=client_context(),
         )
 
-    async def _metadata_jwks_uri(self, client: httpx.AsyncClient) -> str:
+    async def metadata(self) -> dict[str, Any]:
+        """The issuer's own metadata document (RFC 8414, else OpenID Connect discovery), kept for
+        KEYS_TTL_S: what the MCP host answers at the authorization-server metadata paths, since
+        ChatGPT has been seen asking the MCP host for it. IssuerError when none can be read."""
+        if self._metadata is not None and self.clock() - self._metadata[0] < KEYS_TTL_S:
+            return self._metadata[1]
+        async with self._client() as client:
+            return await self._discover(client)
+
+    async def _discover(self, client: httpx.AsyncClient) -> dict[str, Any]:
         tried: list[str] = []
         for url in discovery_urls(self.issuer):
             try:
@@ -130,11 +146,15 @@ class ExternalIssuer:
             if not isinstance(document, dict) or document.get("issuer") != self.issuer:
                 found = document.get("issuer") if isinstance(document, dict) else None
                 raise IssuerError(f"{url} names the issuer {found!r}, not {self.issuer!r}")
-            jwks_uri = document.get("jwks_uri")
-            if not isinstance(jwks_uri, str):
-                raise IssuerError(f"{url} names no jwks_uri")
-            return jwks_uri
+            self._metadata = (self.clock(), document)
+            return document
         raise IssuerError("no metadata for the issuer at " + "; ".join(tried))
+
+    async def _metadata_jwks_uri(self, client: httpx.AsyncClient) -> str:
+        jwks_uri = (await self._discover(client)).get("jwks_uri")
+        if not isinstance(jwks_uri, str):
+            raise IssuerError(f"the metadata of {self.issuer} names no jwks_uri")
+        return jwks_uri
 
     async def _fetch_keys(self) -> _Keys:
         async with self._client() as client:

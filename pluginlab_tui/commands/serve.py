@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from pluginlab_tui.commands.common import (
     listen_arg,
     url_arg,
 )
-from pluginlab_tui.config import Config, host_port, load_config
+from pluginlab_tui.config import Config, host_port, is_loopback_host, load_config
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.examples import SERVED_EXAMPLES, Backend, example_dir
 from pluginlab_tui.store.event import Event
@@ -97,11 +96,7 @@ def print_lines(events: list[Event]) -> None:
 
 def warn_if_exposed(config: Config) -> None:
     host, _ = host_port(config.proxy.listen)
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         print(
             f"pluginlab-tui: warning: listening on {host}, reachable from other machines",
             file=sys.stderr,

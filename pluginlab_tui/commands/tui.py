@@ -71,6 +71,16 @@ def run_default(args: argparse.Namespace) -> int:
     if args.attach:
         check_store_path(db)
         return _run_app(db, f"attached to the proxy on {config.proxy.listen}", config)
+    child, log_path = start_proxy(path, config)
+    try:
+        return _run_app(db, f"proxy on {config.proxy.listen} (log: {log_path})", config)
+    finally:
+        child.stop(timeout=10.0)
+
+
+def start_proxy(path: Path, config: Config) -> tuple[ProxyChild, Path]:
+    """The proxy of the config at `path` as a child process, ready; (the child, its log)."""
+    db = config.store_path
     log_path = db.parent / "proxy.log"
     open_store(db, create=True).close()  # what the proxy would make; a bad path said here
     child = ProxyChild(
@@ -85,7 +95,4 @@ def run_default(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the proxy did not start within {START_TIMEOUT_S:.0f} s (see {log_path})"
         ) from None
-    try:
-        return _run_app(db, f"proxy on {config.proxy.listen} (log: {log_path})", config)
-    finally:
-        child.stop(timeout=10.0)
+    return child, log_path

@@ -25,6 +25,7 @@ from pluginlab_tui.proxy.forward import Forward
 from pluginlab_tui.proxy.gate import AuthGate, IpGate
 from pluginlab_tui.proxy.head import HeadAnswers
 from pluginlab_tui.proxy.intake import Intake
+from pluginlab_tui.proxy.issuer_metadata import IssuerMetadata
 from pluginlab_tui.proxy.messages import Messages, MessagesIn, MessagesOut
 from pluginlab_tui.proxy.oauth_routes import OAuthRoutes
 from pluginlab_tui.proxy.pipeline import Pipeline
@@ -39,11 +40,13 @@ def stages(runtime: Runtime) -> list[Any]:
     """The addons, in the order an exchange meets them."""
     relay = Relay(runtime)
     messages = Messages(runtime, relay)
+    external = [IssuerMetadata(runtime)] if runtime.auth.issuer is not None else []
     return [
         Intake(runtime),
         IpGate(runtime),
         Cors(runtime),
         Routes(runtime),
+        *external,
         OAuthRoutes(runtime),
         AuthGate(runtime),
         RequestChecks(runtime),

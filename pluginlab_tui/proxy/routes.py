@@ -38,13 +38,6 @@ class Routes:
             document = resource.document(path)
             if document is not None:
                 response = json_response(200, document, {"Cache-Control": "max-age=60"})
-            elif resource.elsewhere(path):
-                response = error_response(
-                    404,
-                    "authorization_server_elsewhere",
-                    f"the authorization server is {resource.issuer}: read its own metadata",
-                    issuer=resource.issuer,
-                )
         if response is not None:
             exchange.answered_by = "proxy"
             flow.response = response

@@ -92,6 +92,11 @@ def edit_in_editor(request: ReplayRequest, editor: str | None = None) -> ReplayR
         if done.returncode != 0:
             raise UsageError(f"the editor {command!r} exited with {done.returncode}; not sent")
         text = path.read_text(encoding="utf-8")
+    return read_document(text)
+
+
+def read_document(text: str) -> ReplayRequest | None:
+    """The request of an edited document; None when it was emptied (or left only comments)."""
     if not text.strip() or all(line.startswith("#") for line in text.strip().splitlines()):
         return None
     return parse_document(text)

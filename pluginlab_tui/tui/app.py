@@ -128,8 +128,15 @@ class PluginLabApp(App[int]):
         self.open_externally(message.text, message.suffix, editor=message.editor)
 
     def open_externally(self, text: str, suffix: str, *, editor: bool) -> None:
-        """Show text in $PAGER (less) or $EDITOR (vi) while the app is suspended."""
+        """Show text in $PAGER (less) or $EDITOR (vi) while the app is suspended; in a browser
+        (nothing to suspend) in the app's own viewer."""
         variable = "EDITOR" if editor else "PAGER"
+        if self.is_web:
+            from pluginlab_tui.tui.screens.text_view import TextScreen
+
+            title = "the whole body (in the browser, in place of $PAGER or $EDITOR); escape closes"
+            self.push_screen(TextScreen(text, title))
+            return
         command = shlex.split(os.environ.get(variable) or ("vi" if editor else "less -R"))
         with tempfile.NamedTemporaryFile(
             "w", suffix=suffix, prefix="pluginlab-", delete=False, encoding="utf-8"

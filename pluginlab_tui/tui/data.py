@@ -150,8 +150,8 @@ def curl_for(event: Event) -> str:
     return curl_command(event, base or "http://localhost:8787")
 
 
-def export_har(conn: sqlite3.Connection, ids: list[int], folder: Path) -> tuple[Path, int]:
-    """Write the events with these row ids to a new HAR file in `folder`; (path, count)."""
+def har_document(conn: sqlite3.Connection, ids: list[int]) -> tuple[str, str, int]:
+    """The events with these row ids as a HAR; (a new file name, the text, the count)."""
     import json as _json
     from datetime import UTC, datetime
 
@@ -159,13 +159,20 @@ def export_har(conn: sqlite3.Connection, ids: list[int], folder: Path) -> tuple[
 
     events = queries.events_by_ids(conn, ids[:HAR_LIMIT])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    path = folder / f"pluginlab-{stamp}.har"
+    text = _json.dumps(to_har(events), ensure_ascii=False, indent=1)
+    return f"pluginlab-{stamp}.har", text, len(events)
+
+
+def export_har(conn: sqlite3.Connection, ids: list[int], folder: Path) -> tuple[Path, int]:
+    """Write the events with these row ids to a new HAR file in `folder`; (path, count)."""
+    name, text, count = har_document(conn, ids)
+    path = folder / name
     n = 1
     while path.exists():
         n += 1
-        path = folder / f"pluginlab-{stamp}-{n}.har"
-    path.write_text(_json.dumps(to_har(events), ensure_ascii=False, indent=1), encoding="utf-8")
-    return path, len(events)
+        path = folder / f"{name.removesuffix('.har')}-{n}.har"
+    path.write_text(text, encoding="utf-8")
+    return path, count
 
 
 def marked_ids(conn: sqlite3.Connection, limit: int = HAR_LIMIT) -> list[int]:
@@ -214,6 +221,13 @@ def request_document(event: Event) -> str:
     from pluginlab_tui.replay.request import ReplayRequest
 
     return to_document(ReplayRequest.from_event(event))
+
+
+def read_request(text: str) -> Any:
+    """The ReplayRequest of an edited document, or None when it was emptied (EditError)."""
+    from pluginlab_tui.replay.document import read_document
+
+    return read_document(text)
 
 
 def edit_request(event: Event) -> Any:

@@ -1,11 +1,14 @@
 """Helpers for the auth tests: a header-echo backend, CLI calls, the secrets search, a server
-of client metadata documents."""
+of client metadata documents (over http, or https with a loopback CA of the test's own)."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
+import ipaddress
 import json
+import ssl
 import threading
 import time
 import uuid
@@ -16,6 +19,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -118,11 +125,78 @@ def body(event: Event) -> Any:
     return json.loads(event.response_body or "null")
 
 
-class DocumentServer:
-    """A loopback HTTP server answering GET /PATH with the documents set in `.documents`
-    (path -> (status, body, headers)); `.hits` counts requests by path."""
+_KEY_USAGES = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
 
-    def __init__(self) -> None:
+
+def loopback_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A CA of the test's own and a certificate it signed for 127.0.0.1: the server's TLS
+    context, and the CA's PEM file (for SSL_CERT_FILE)."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(
+        name: str,
+        key: ec.EllipticCurvePrivateKey,
+        issuer: x509.Name,
+        signer: ec.EllipticCurvePrivateKey,
+        ca: bool,
+    ) -> x509.Certificate:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer if not ca else subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
+            )
+        )
+        if ca:  # what Python 3.13's strict verification asks of a CA and of a server
+            usage = dict.fromkeys(_KEY_USAGES, False) | {"key_cert_sign": True, "crl_sign": True}
+            builder = builder.add_extension(x509.KeyUsage(**usage), critical=True)
+        else:
+            ip = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+            builder = builder.add_extension(x509.SubjectAlternativeName([ip]), critical=False)
+            server = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH])
+            builder = builder.add_extension(server, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("pluginlab test CA", ca_key, x509.Name([]), ca_key, ca=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certificate("127.0.0.1", leaf_key, ca.subject, ca_key, ca=False)
+    ca_file, chain = folder / "ca.pem", folder / "server.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    key_pem = leaf_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + key_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain)
+    return context, ca_file
+
+
+class DocumentServer:
+    """A loopback HTTP server (HTTPS with `tls`) answering GET /PATH with the documents set in
+    `.documents` (path -> (status, body, headers)); `.hits` counts requests by path."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.documents: dict[str, tuple[int, bytes, dict[str, str]]] = {}
         self.hits: dict[str, int] = {}
         served = self
@@ -142,7 +216,10 @@ class DocumentServer:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def serve(

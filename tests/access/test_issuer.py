@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from pluginlab_tui.access.issuer import REFETCH_COOLDOWN_S, ExternalIssuer
+from pluginlab_tui.access.issuer import KEYS_TTL_S, REFETCH_COOLDOWN_S, ExternalIssuer, IssuerError
 from pluginlab_tui.access.oauth import AccessCheck
 from pluginlab_tui.config import OAuthSection
 from tests.access.issuer_server import CLIENT_ID, CLIENT_SECRET, IssuerServer, Key
@@ -154,3 +154,22 @@ def test_metadata_naming_another_issuer_is_not_trusted(issuer: IssuerServer) -> 
     first, again = run(ExternalIssuer(section, RESOURCE), *[issuer.token(RESOURCE)] * 2)
     assert first.result == "invalid" and "keys could not be had" in (first.message or "")
     assert again == first and issuer.hits["metadata"] == 1  # a failed issuer is not hammered
+
+
+def test_the_issuer_s_metadata_is_read_once_a_while_and_a_dead_issuer_says_why(
+    issuer: IssuerServer,
+) -> None:
+    """What the MCP host answers at the authorization-server metadata paths (the issuer's own
+    document), kept for a while; an issuer that cannot be read is an IssuerError naming where."""
+    clock = [time.time()]
+    verifier = checker(issuer, clock)
+    first = asyncio.run(verifier.metadata())
+    again = asyncio.run(verifier.metadata())
+    assert first == again and first["issuer"] == issuer.url and "jwks_uri" in first
+    assert issuer.hits["metadata"] == 1
+    clock[0] += KEYS_TTL_S + 1
+    asyncio.run(verifier.metadata())
+    assert issuer.hits["metadata"] == 2
+    dead = ExternalIssuer(OAuthSection(issuer="http://127.0.0.1:9"), RESOURCE)
+    with pytest.raises(IssuerError, match="no metadata for the issuer at http://127.0.0.1:9/"):
+        asyncio.run(dead.metadata())

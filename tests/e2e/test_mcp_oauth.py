@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from mcp.shared.auth import (
 
 from pluginlab_tui.examples import Backend, free_port
 from pluginlab_tui.store.event import Event
-from tests.access.helpers import DocumentServer, add_user, assert_no_secrets, echo_backend
+from tests.access.helpers import (
+    DocumentServer,
+    add_user,
+    assert_no_secrets,
+    echo_backend,
+    loopback_tls,
+)
 from tests.conftest import stored_events
 from tests.harness import ProxyProcess, wait_for, write_config
 
@@ -97,9 +104,10 @@ def mcp_proxy(
     db: Path,
     host: str = "127.0.0.1",
     extra: dict[str, dict[str, Any]] | None = None,
+    env: dict[str, str] | None = None,
 ) -> ProxyProcess:
     """serve (not started yet) for the MCP endpoint /mcp with auth.mode oauth, public_url on
-    `host`, with the `extra` sections' keys added."""
+    `host`, with the `extra` sections' keys added (and `env` added to its environment)."""
     folder.mkdir(exist_ok=True)
     port = free_port()
     sections: dict[str, dict[str, Any]] = {
@@ -115,7 +123,9 @@ def mcp_proxy(
     }
     for name, values in (extra or {}).items():
         sections[name] = {**sections.get(name, {}), **values}
-    return ProxyProcess(write_config(folder, sections))
+    return ProxyProcess(
+        write_config(folder, sections), env=None if env is None else {**os.environ, **env}
+    )
 
 
 @pytest.fixture
@@ -245,15 +255,17 @@ def test_the_discovery_documents_and_the_401_are_what_clients_expect(
     assert "none" in (server.token_endpoint_auth_methods_supported or [])
 
 
-def public_tokens(client: httpx.Client, base: str, scope: str | None = None) -> dict[str, Any]:
-    """Register a public client, sign in with PKCE (auto-approved, asking for `scope` when
-    given), redeem the code."""
+VERIFIER = "e2e-" + "v" * 60
+
+
+def signed_code(client: httpx.Client, base: str, scope: str | None = None) -> dict[str, str]:
+    """Register a public client and sign in with PKCE (auto-approved, asking for `scope` when
+    given): its client id and the authorization code."""
     registered = client.post(
         "/_pluginlab/oauth/register",
         json={"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"},
     ).json()
-    verifier = "e2e-" + "v" * 60
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=")
     query = {
         "response_type": "code",
         "client_id": registered["client_id"],
@@ -266,19 +278,32 @@ def public_tokens(client: httpx.Client, base: str, scope: str | None = None) -> 
     }
     location = client.get("/_pluginlab/oauth/authorize?" + urlencode(query)).headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
-    tokens = client.post(
+    return {"client_id": registered["client_id"], "code": code}
+
+
+def redeem(
+    client: httpx.Client, base: str, signed: dict[str, str], verifier: str = VERIFIER
+) -> httpx.Response:
+    """The token endpoint's answer to the code of `signed_code`."""
+    return client.post(
         "/_pluginlab/oauth/token",
         data={
             "grant_type": "authorization_code",
-            "code": code,
+            "code": signed["code"],
             "redirect_uri": CALLBACK,
-            "client_id": registered["client_id"],
+            "client_id": signed["client_id"],
             "code_verifier": verifier,
             "resource": base + "/mcp",
         },
     )
+
+
+def public_tokens(client: httpx.Client, base: str, scope: str | None = None) -> dict[str, Any]:
+    """A public client's tokens: signed in (`signed_code`) and the code redeemed."""
+    signed = signed_code(client, base, scope)
+    tokens = redeem(client, base, signed)
     assert tokens.status_code == 200, tokens.text
-    return {"client_id": registered["client_id"], **tokens.json()}
+    return {"client_id": signed["client_id"], **tokens.json()}
 
 
 def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience(
@@ -340,16 +365,23 @@ def test_refresh_rotates_and_a_token_of_another_public_url_is_the_wrong_audience
         assert found and found[0].auth_result == "wrong_audience"
 
 
-def test_a_client_id_metadata_document_over_loopback_http_signs_in(
+def test_a_client_id_metadata_document_over_loopback_https_signs_in(
     tmp_path: Path, app_backend: Backend
 ) -> None:
-    """CIMD needs https in production; the development provider also takes a loopback http URL,
-    so this runs without TLS."""
+    """CIMD as ChatGPT does it: the client id is an https URL; the document is served over TLS
+    on loopback with a certificate of the test's own CA, which the proxy trusts through
+    SSL_CERT_FILE (as it would a company's CA)."""
     verifier = "cimd-" + "v" * 60
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    tls, ca_file = loopback_tls(tmp_path)
     with (
-        DocumentServer() as docs,
-        mcp_proxy(tmp_path / "p", app_backend.url, tmp_path / "events.db") as proxy,
+        DocumentServer(tls) as docs,
+        mcp_proxy(
+            tmp_path / "p",
+            app_backend.url,
+            tmp_path / "events.db",
+            env={"SSL_CERT_FILE": str(ca_file)},
+        ) as proxy,
         proxy.client() as client,
     ):
         url = docs.serve(
@@ -387,7 +419,7 @@ def test_a_client_id_metadata_document_over_loopback_http_signs_in(
             },
         )
         assert tokens.status_code == 200, tokens.text
-        assert docs.hits["/oauth/client.json"] == 1
+        assert url.startswith("https://127.0.0.1:") and docs.hits["/oauth/client.json"] == 1
         events = events_of(proxy.db, 3)
     assert [e.auth_result for e in events[-3:]] == ["ok", "invalid_redirect", "ok"]
 

@@ -11,6 +11,7 @@ from pluginlab_tui.replay.document import (
     EditError,
     edit_in_editor,
     parse_document,
+    read_document,
     to_document,
 )
 from pluginlab_tui.replay.request import ReplayRequest
@@ -62,3 +63,14 @@ def test_edit_in_editor_runs_the_editor_and_reads_the_file(tmp_path: Path) -> No
     empty.write_text('#!/bin/sh\n: > "$1"\n', encoding="utf-8")
     empty.chmod(0o755)
     assert edit_in_editor(request, editor=str(empty)) is None
+
+
+def test_an_emptied_document_is_no_request_and_a_kept_one_is_read() -> None:
+    assert read_document("") is None
+    assert read_document("# only comments\n# left\n") is None
+    request = read_document("# a comment\nPOST /todos/alice\nX-A: 1\n\n{}\n")
+    assert request is not None and (request.method, request.path, request.body) == (
+        "POST",
+        "/todos/alice",
+        b"{}",
+    )

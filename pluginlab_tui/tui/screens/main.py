@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -15,15 +16,19 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from pluginlab_tui.config import Config
+from pluginlab_tui.store.event import Event
 from pluginlab_tui.tui.data import (
     ReplayOutcome,
     StoreData,
     curl_for,
     edit_request,
     export_har,
+    har_document,
     marked_ids,
+    read_request,
     replay,
     replay_edited,
+    request_document,
 )
 from pluginlab_tui.tui.paging import Job, PagedRows, Result
 from pluginlab_tui.tui.view_model import ViewModel
@@ -349,6 +354,13 @@ class MainScreen(Screen[None]):
         ids = marked_ids(self.data.conn) or ([self._shown_id] if self._shown_id else [])
         if not ids:
             return
+        if self.app.is_web:  # the browser downloads it (textual-serve's download route)
+            name, text, count = har_document(self.data.conn, ids)
+            self.app.deliver_text(
+                io.StringIO(text), save_filename=name, mime_type="application/json"
+            )
+            self.notify(f"{count} exchange(s) sent to the browser as {name}", timeout=4)
+            return
         path, count = export_har(self.data.conn, ids, Path.cwd())
         self.notify(f"{count} exchange(s) written to {path}", timeout=4)
 
@@ -368,6 +380,9 @@ class MainScreen(Screen[None]):
 
         from pluginlab_tui.errors import UsageError
 
+        if self.app.is_web:  # no terminal to hand to $EDITOR: the app's own editor
+            self._edit_in_app(event, self._shown_id, config)
+            return
         try:
             try:
                 with self.app.suspend():
@@ -384,6 +399,34 @@ class MainScreen(Screen[None]):
             return
         self.notify("replaying the edited request...", timeout=1)
         self._edit_replay(self._shown_id, config, request)
+
+    def _edit_in_app(self, event: Event, row_id: int, config: Config) -> None:
+        from pluginlab_tui.errors import UsageError
+        from pluginlab_tui.tui.screens.text_view import TextScreen
+
+        try:
+            document = request_document(event)
+        except UsageError as exc:  # a binary body
+            self.notify(f"not sent: {exc}", severity="error", timeout=6)
+            return
+
+        def send(text: str | None) -> None:
+            if text is None:
+                self.notify("edit cancelled: nothing sent", timeout=3)
+                return
+            try:
+                request = read_request(text)
+            except UsageError as exc:  # the line that is not a request, named
+                self.notify(f"not sent: {exc}", severity="error", timeout=6)
+                return
+            if request is None:
+                self.notify("the request was emptied: nothing sent", timeout=3)
+                return
+            self.notify("replaying the edited request...", timeout=1)
+            self._edit_replay(row_id, config, request)
+
+        title = "Edit the request; ctrl+s sends it through the proxy, escape cancels"
+        self.app.push_screen(TextScreen(document, title, editable=True), send)
 
     @work(thread=True, group="replay")
     def _edit_replay(self, row_id: int, config: Config, request: object) -> None:

@@ -1,0 +1,1 @@
+"""`pluginlab-tui web`: the TUI served to browsers by textual-serve, behind a token."""
