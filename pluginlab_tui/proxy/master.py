@@ -155,8 +155,10 @@ def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None
 def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     """uvloop's runner where it is installed (about 1.3x the throughput here), else asyncio's.
 
-    PLUGINLAB_UVLOOP=0 chooses asyncio's loop, and so does a uvloop that cannot run mitmproxy's
-    eager tasks (uvloop 0.23 on Python 3.13.0 passes an argument that its factory refuses).
+    PLUGINLAB_UVLOOP=0 chooses asyncio's loop. uvloop 0.23 hands task factories an `eager_start`
+    argument that Python 3.13.0's `asyncio.eager_task_factory` (the one mitmproxy 12 installs)
+    refuses; its loop then gets a factory that takes the argument and starts tasks eagerly all
+    the same. A uvloop that still cannot run mitmproxy's tasks falls back to asyncio's loop.
     """
     if os.environ.get("PLUGINLAB_UVLOOP", "1") != "0":
         try:
@@ -164,9 +166,30 @@ def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
         except ImportError:
             pass
         else:
-            if uvloop.run(runs_eager_tasks()):
-                return uvloop.run
+
+            class Loop(uvloop.Loop):
+                def set_task_factory(self, factory: Any) -> None:
+                    if factory is asyncio.eager_task_factory:
+                        factory = eager_task_factory
+                    super().set_task_factory(factory)
+
+            def run(main: Coroutine[Any, Any, None]) -> None:
+                asyncio.run(main, loop_factory=Loop)
+
+            if uvloop.run(runs_eager_tasks(), loop_factory=Loop):
+                return run
     return asyncio.run
+
+
+def eager_task_factory(
+    loop: asyncio.AbstractEventLoop,
+    coro: Coroutine[Any, Any, Any],
+    *,
+    eager_start: bool | None = None,
+    **kwargs: Any,
+) -> asyncio.Task[Any]:
+    """asyncio's eager task factory, taking (and ignoring) the `eager_start` uvloop passes."""
+    return asyncio.eager_task_factory(loop, coro, **kwargs)
 
 
 async def runs_eager_tasks() -> bool:
