@@ -129,11 +129,21 @@ class ExternalIssuer:
     async def metadata(self) -> dict[str, Any]:
         """The issuer's own metadata document (RFC 8414, else OpenID Connect discovery), kept for
         KEYS_TTL_S: what the MCP host answers at the authorization-server metadata paths, since
-        ChatGPT has been seen asking the MCP host for it. IssuerError when none can be read."""
-        if self._metadata is not None and self.clock() - self._metadata[0] < KEYS_TTL_S:
-            return self._metadata[1]
-        async with self._client() as client:
-            return await self._discover(client)
+        ChatGPT has been seen asking the MCP host for it. IssuerError when none can be read; an
+        issuer that failed is not asked again within REFETCH_COOLDOWN_S, and one fetch at a time
+        goes out (callers on the MCP host cannot make the proxy hammer it)."""
+        async with self._lock:
+            now = self.clock()
+            if self._metadata is not None and now - self._metadata[0] < KEYS_TTL_S:
+                return self._metadata[1]
+            if self._failed is not None and now - self._failed[0] < REFETCH_COOLDOWN_S:
+                raise IssuerError(self._failed[1])
+            try:
+                async with self._client() as client:
+                    return await self._discover(client)
+            except IssuerError as exc:
+                self._failed = (now, str(exc))
+                raise
 
     async def _discover(self, client: httpx.AsyncClient) -> dict[str, Any]:
         tried: list[str] = []

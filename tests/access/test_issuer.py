@@ -170,6 +170,16 @@ def test_the_issuer_s_metadata_is_read_once_a_while_and_a_dead_issuer_says_why(
     clock[0] += KEYS_TTL_S + 1
     asyncio.run(verifier.metadata())
     assert issuer.hits["metadata"] == 2
+    issuer.hits["metadata"] = 0
+    down = ExternalIssuer(OAuthSection(issuer=issuer.url + "/"), RESOURCE, clock=lambda: clock[0])
+    for _ in range(3):  # the metadata names another issuer string: refused, asked once
+        with pytest.raises(IssuerError, match="names the issuer"):
+            asyncio.run(down.metadata())
+    assert issuer.hits["metadata"] == 1
+    clock[0] += REFETCH_COOLDOWN_S + 1
+    with pytest.raises(IssuerError):
+        asyncio.run(down.metadata())
+    assert issuer.hits["metadata"] == 2
     dead = ExternalIssuer(OAuthSection(issuer="http://127.0.0.1:9"), RESOURCE)
     with pytest.raises(IssuerError, match="no metadata for the issuer at http://127.0.0.1:9/"):
         asyncio.run(dead.metadata())
