@@ -19,6 +19,7 @@ from mitmproxy.master import Master
 from pluginlab_tui.config import Config, host_port
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.proxy.addon import PluginLab
+from pluginlab_tui.proxy.front import Front
 from pluginlab_tui.proxy.runtime import Runtime
 
 #: How long a stopping proxy waits for exchanges in flight before recording them as cut short.
@@ -50,11 +51,16 @@ class ProxyServer:
         self.host, self.port = host_port(config.proxy.listen)
         self.runtime = runtime or Runtime(config)
         self.master: Master | None = None
+        self.front: Front | None = None
+        self._bound = self.port
+        self._stopped = asyncio.Event()
         self.ready = asyncio.Event()
 
     @property
     def listen_port(self) -> int:
         """The bound port (useful when listen asked for port 0)."""
+        if self.front is not None:
+            return self._bound
         assert self.master is not None
         server = self.master.addons.get("proxyserver")
         for instance in server.servers:
@@ -64,6 +70,31 @@ class ProxyServer:
 
     async def run(self) -> None:
         check_port_free(self.host, self.port)
+        if self.config.proxy.engine == "aiohttp":
+            await self._run_front()
+        else:
+            await self._run_mitmproxy()
+
+    async def _run_front(self) -> None:
+        """aiohttp's server drives the addon (proxy/front.py) until `shutdown()`."""
+        self.addon = PluginLab(self.runtime)
+        self.runtime.start()
+        backend = self.config.proxy.backend or "http://127.0.0.1:9"
+        front = Front(self.addon, self.runtime, backend, close_s=CLOSE_S)
+        try:
+            self._bound = await front.start(self.host, self.port)
+        except OSError as exc:
+            await front.close()
+            self.runtime.close()
+            raise UsageError(
+                f"cannot listen on {self.config.proxy.listen}: {exc.strerror or exc}"
+            ) from None
+        self.front = front
+        await self.addon.running()
+        self.ready.set()
+        await self._stopped.wait()
+
+    async def _run_mitmproxy(self) -> None:
         backend = self.config.proxy.backend or "http://127.0.0.1:9"
         opts = options.Options(
             mode=[f"reverse:{backend}"],
@@ -103,6 +134,9 @@ class ProxyServer:
 
     def shutdown(self) -> None:
         """Stop taking connections, let exchanges in flight finish (a few seconds), then stop."""
+        if self.front is not None:
+            self._stopping = asyncio.ensure_future(self._stop_front(self.front))
+            return
         if self.master is None:
             return
         master = self.master
@@ -117,6 +151,17 @@ class ProxyServer:
             master.shutdown()
 
         self._stopping = asyncio.ensure_future(stop())
+
+    async def _stop_front(self, front: Front) -> None:
+        if self._stopped.is_set():
+            return
+        await front.stop_listening()
+        deadline = time.monotonic() + GRACE_S
+        while self.runtime.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await front.close()
+        await self.addon.done()
+        self._stopped.set()
 
 
 async def close_connections(ps: Proxyserver, timeout_s: float = CLOSE_S) -> None:

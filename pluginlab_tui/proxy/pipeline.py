@@ -50,20 +50,43 @@ class Pipeline:
         self.runtime = runtime
         self.stages = stages
 
+    @property
+    def stages(self) -> list[Any]:
+        return self._stages
+
+    @stages.setter
+    def stages(self, stages: list[Any]) -> None:
+        self._stages = stages
+        self._hooks: dict[str, list[tuple[Any, Any, bool]]] = {}
+
+    def _having(self, hook: str) -> list[tuple[Any, Any, bool]]:
+        """The stages that have `hook`, with the method and whether it is a coroutine function:
+        found once, not looked up on every exchange."""
+        found = self._hooks.get(hook)
+        if found is None:
+            found = [
+                (stage, method, inspect.iscoroutinefunction(method))
+                for stage in self._stages
+                if (method := getattr(stage, hook, None)) is not None
+            ]
+            self._hooks[hook] = found
+        return found
+
     async def _run(self, hook: str, flow: http.HTTPFlow) -> None:
-        for stage in self.stages:
-            method = getattr(stage, hook, None)
-            if method is None:
-                continue
-            if hook in _REQUEST_HOOKS and flow.response is not None:
+        before_answer = hook in _REQUEST_HOOKS
+        for stage, method, is_async in self._having(hook):
+            if before_answer and flow.response is not None:
                 return  # answered: no later request stage runs
             try:
-                result = method(flow)
-                if inspect.isawaitable(result):
-                    await result
+                if is_async:
+                    await method(flow)
+                else:
+                    result = method(flow)
+                    if inspect.isawaitable(result):
+                        await result
             except Exception as exc:
                 self._failed(flow, stage, hook, exc)
-                if hook in _REQUEST_HOOKS:
+                if before_answer:
                     return
 
     def _failed(self, flow: http.HTTPFlow, stage: object, hook: str, exc: Exception) -> None:

@@ -218,8 +218,16 @@ def _target(url: yarl.URL) -> str:
     return url.raw_path + (f"?{query}" if query else "")
 
 
+#: Where the front (proxy/front.py) leaves the callable that closes a flow's backend connection.
+CLOSE_BACKEND = "pluginlab.close_backend"
+
+
 def _close_backend(flow: http.HTTPFlow) -> None:
-    """Close the flow's backend connection: mitmproxy then ends the exchange with an error."""
+    """Close the flow's backend connection: the proxy then ends the exchange with an error."""
+    close = flow.metadata.get(CLOSE_BACKEND)
+    if close is not None:
+        close()
+        return
     server = ctx.master.addons.get("proxyserver")
     handler = None if server is None else server.connections.get(flow.client_conn.id)
     io = None if handler is None else handler.transports.get(flow.server_conn)

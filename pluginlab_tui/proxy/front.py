@@ -1,0 +1,400 @@
+"""serve's HTTP/1.1 front: aiohttp's server (its C parser) takes the connections in place of
+mitmproxy's proxy server, and drives the same pluginlab addon with mitmproxy's own flow objects.
+
+mitmproxy's proxy core costs about 600 µs of the loop per exchange here (its sans-io layers, in
+Python), more than everything pluginlab does; aiohttp's server about a tenth of that. The addon
+and its stages are unchanged: each request becomes an `http.HTTPFlow` as mitmproxy's reverse
+mode would make it (host, port and Host header the backend's), and the front calls the hooks
+mitmproxy would, in its order: `request`; then `responseheaders` and `response` for an answer a
+stage made; for a request a stage aimed at the backend (MCP traffic, proxy/relay.py) the front
+sends it, calls `responseheaders` on the head, relays an event stream chunk by chunk through
+`flow.response.stream`, and calls `response`, or `error` when either side fails. The stock
+`mitmdump -s addons/pluginlab.py` path and `serve --engine mitmproxy` keep mitmproxy's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import yarl
+from aiohttp import hdrs, web
+from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
+from mitmproxy import connection, http
+from mitmproxy import flow as mflow
+from mitmproxy.net.http import url
+from multidict import CIMultiDict
+
+from pluginlab_tui.proxy.addon import PluginLab
+from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.forward import HOP_BY_HOP
+from pluginlab_tui.proxy.http1 import LenientRequestParser
+from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
+from pluginlab_tui.proxy.relay import CLOSE_BACKEND
+from pluginlab_tui.proxy.runtime import Runtime
+
+#: Bytes read from either side at a time.
+_READ = 256 * 1024
+#: Request heads: a line or one header field up to this size (mitmproxy sets no smaller limit;
+#: the stages refuse what they must, and record it).
+_MAX_HEAD_FIELD = 1024 * 1024
+#: Header fields in one request head, and its bytes in all.
+_MAX_HEADERS = 10_000
+_MAX_HEAD = 4 * 1024 * 1024
+_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Server(web.Server):
+    """aiohttp's low-level server, reading request heads as mitmproxy does (proxy/http1.py)."""
+
+    def __call__(self) -> RequestHandler:
+        handler = super().__call__()
+        handler._parser = LenientRequestParser(
+            handler,
+            self._loop,
+            _READ,
+            max_line_size=_MAX_HEAD_FIELD,
+            max_field_size=_MAX_HEAD_FIELD,
+            max_headers=_MAX_HEADERS,
+            max_head_bytes=_MAX_HEAD,
+            payload_exception=RequestPayloadError,
+            auto_decompress=False,
+            max_msg_queue_size=MAX_MSG_QUEUE_SIZE,
+        )
+        return handler
+
+
+def skip_message_typecheck() -> None:
+    """Turn off the check of every field's type that mitmproxy runs on each message it builds
+    unless Python runs with -O (`if __debug__:` in mitmproxy/http.py). Measured here: a fifth of
+    the loop's time on an exchange. serve's messages are built from typed values (and mypy
+    checks that code), so serve turns it off as -O would; the stock mitmdump path keeps it."""
+    http.MessageData.__post_init__ = _unchecked  # type: ignore[method-assign]
+
+
+def _unchecked(self: http.MessageData) -> None:
+    return None
+
+
+class Front:
+    """Listens on HOST:PORT and runs each request through `addon`, one flow per request."""
+
+    def __init__(
+        self, addon: PluginLab, runtime: Runtime, backend: str, close_s: float = 1.0
+    ) -> None:
+        self.addon = addon
+        self.close_s = close_s
+        skip_message_typecheck()
+        self.runtime = runtime
+        self.backend = yarl.URL(backend)
+        self.backend_hostport = url.hostport(
+            self.backend.scheme, self.backend.raw_host or "", self.backend.port or 80
+        )
+        self.runner: web.ServerRunner | None = None
+        self.site: web.TCPSite | None = None
+        self.session: aiohttp.ClientSession | None = None
+        #: error hooks of exchanges whose caller left, run after their handler was cancelled
+        self.ending: set[asyncio.Future[None]] = set()
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; the bound port."""
+        server = _Server(
+            self._handle,
+            handler_cancellation=True,  # a caller that leaves ends its exchange, as in mitmproxy
+            auto_decompress=False,  # bodies reach the stages as sent (they bound the inflating)
+            max_line_size=_MAX_HEAD_FIELD,
+            max_field_size=_MAX_HEAD_FIELD,
+            max_headers=_MAX_HEADERS,
+            read_bufsize=_READ,
+        )
+        self.runner = web.ServerRunner(
+            server, handle_signals=False, access_log=None, shutdown_timeout=self.close_s
+        )
+        await self.runner.setup()
+        self.site = web.TCPSite(self.runner, host, port, reuse_address=True)
+        await self.site.start()
+        sockets = self.runner.addresses
+        return int(sockets[0][1]) if sockets else port
+
+    async def stop_listening(self) -> None:
+        if self.site is not None:
+            await self.site.stop()
+            self.site = None
+
+    async def close(self) -> None:
+        """Close the connections left (idle keep-alive ones, mostly), then the client; the
+        error hooks of the exchanges that cut short have run on return."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+        if self.ending:
+            await asyncio.wait(self.ending, timeout=self.close_s)
+        if self.session is not None:
+            await self.session.close()
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None or self.session.closed:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
+                auto_decompress=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+                trust_env=False,
+                skip_auto_headers=_NO_AUTO_HEADERS,
+            )
+        return self.session
+
+    # -- one exchange ---------------------------------------------------------------------------
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        flow = self._flow(request)
+        try:
+            return await self._exchange(request, flow)
+        except asyncio.CancelledError:
+            # the caller left (or the proxy stops): mitmproxy's error hook, in a task of its own
+            if flow.error is None:
+                flow.error = mflow.Error("Client disconnected.")
+            ending = asyncio.ensure_future(self.addon.error(flow))
+            self.ending.add(ending)
+            ending.add_done_callback(self.ending.discard)
+            raise
+
+    def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        sock = transport.get_extra_info("sockname") if transport is not None else None
+        now = time.time()
+        client = connection.Client(
+            peername=tuple(peer) if peer else ("", 0),
+            sockname=tuple(sock) if sock else ("", 0),
+            timestamp_start=now,
+        )
+        server = connection.Server(address=(self.backend.host or "", self.backend.port or 80))
+        flow = http.HTTPFlow(client, server, live=True)
+        version = request.version
+        flow.request = http.Request(
+            host=self.backend.host or "",
+            port=self.backend.port or 80,
+            method=request.method.encode("latin-1", "replace"),
+            scheme=self.backend.scheme.encode(),
+            authority=b"",
+            path=request.raw_path.encode("utf-8", "surrogateescape"),
+            http_version=f"HTTP/{version.major}.{version.minor}".encode(),
+            headers=http.Headers(list(request.raw_headers)),
+            content=None,
+            trailers=None,
+            timestamp_start=now,
+            timestamp_end=None,
+        )
+        # mitmproxy's reverse mode: the Host header names the backend (keep_host_header off)
+        flow.request.host_header = self.backend_hostport
+        return flow
+
+    async def _exchange(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
+        try:
+            body = await self._request_body(request)
+        except _BodyTooLarge:
+            flow.error = mflow.Error(BODY_LIMIT_ERROR)
+            await self.addon.error(flow)
+            answer = error_response(413, "body_too_large", BODY_LIMIT_ERROR)
+            return _whole(answer, close=True)
+        flow.request.data.content = body
+        flow.request.timestamp_end = time.time()
+        await self.addon.request(flow)
+        if flow.response is None:
+            return await self._relay(request, flow)
+        flow.response.timestamp_start = time.time()
+        await self.addon.responseheaders(flow)
+        await self.addon.response(flow)
+        assert flow.response is not None
+        return _whole(flow.response)
+
+    async def _request_body(self, request: web.BaseRequest) -> bytes:
+        """The body as sent, refused past proxy.max_body_bytes (by Content-Length first)."""
+        limit = self.runtime.config.proxy.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise _BodyTooLarge
+        if request.headers.get("Expect", "").lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if not request.body_exists:
+            return b""
+        body = bytearray()
+        while True:
+            piece = await request.content.read(min(_READ, limit + 1 - len(body)))
+            if not piece:
+                return bytes(body)
+            body += piece
+            if len(body) > limit:
+                raise _BodyTooLarge
+
+    async def _relay(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
+        """Send a request a stage aimed at the backend, as mitmproxy would, and relay the answer."""
+        aimed = flow.request
+        headers: CIMultiDict[str] = CIMultiDict(
+            (k, v) for k, v in aimed.headers.items(multi=True) if k.lower() not in HOP_BY_HOP
+        )
+        target = yarl.URL(aimed.url, encoded=True)
+        try:
+            upstream = await self._session().request(
+                aimed.method,
+                target,
+                headers=headers,
+                data=aimed.raw_content or None,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return await self._failed(flow, _describe(exc))
+        try:
+            flow.metadata[CLOSE_BACKEND] = upstream.close
+            fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _HOP_BY_HOP_BYTES]
+            flow.response = http.Response(
+                http_version=f"HTTP/{upstream.version.major}.{upstream.version.minor}".encode()
+                if upstream.version
+                else b"HTTP/1.1",
+                status_code=upstream.status,
+                reason=(upstream.reason or "").encode("latin-1", "replace"),
+                headers=http.Headers(fields),
+                content=None,
+                trailers=None,
+                timestamp_start=time.time(),
+                timestamp_end=None,
+            )
+            await self.addon.responseheaders(flow)
+            stream = flow.response.stream
+            if callable(stream):
+                return await self._stream(request, flow, upstream, stream)
+            try:
+                flow.response.data.content = await self._response_body(upstream)
+            except _BodyTooLarge:
+                return await self._failed(
+                    flow, "Response body exceeds mitmproxy's body_size_limit."
+                )
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                return await self._failed(flow, _describe(exc))
+            flow.response.timestamp_end = time.time()
+            flow.response.headers["content-length"] = str(len(flow.response.raw_content or b""))
+            await self.addon.response(flow)
+            assert flow.response is not None
+            return _whole(flow.response)
+        finally:
+            upstream.release()
+
+    async def _stream(
+        self,
+        request: web.BaseRequest,
+        flow: http.HTTPFlow,
+        upstream: aiohttp.ClientResponse,
+        stream: Callable[[bytes], Any],
+    ) -> web.StreamResponse:
+        assert flow.response is not None
+        answer = _prepared(flow.response)
+        await answer.prepare(request)
+        try:
+            while True:
+                chunk = await upstream.content.readany()
+                for piece in _pieces(stream(chunk)):
+                    await answer.write(piece)
+                if not chunk:
+                    break
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            # the backend ended (or the proxy closed it: relay.py's limits) before the end
+            flow.error = mflow.Error(_describe(exc) or "Server disconnected.")
+            await self.addon.error(flow)
+            request.transport and request.transport.close()  # type: ignore[func-returns-value]
+            return answer
+        flow.response.timestamp_end = time.time()
+        await self.addon.response(flow)
+        await answer.write_eof()
+        return answer
+
+    async def _response_body(self, upstream: aiohttp.ClientResponse) -> bytes:
+        limit = self.runtime.config.proxy.max_body_bytes
+        if upstream.content_length is not None and upstream.content_length > limit:
+            raise _BodyTooLarge
+        body = bytearray()
+        while True:
+            piece = await upstream.content.read(min(_READ, limit + 1 - len(body)))
+            if not piece:
+                return bytes(body)
+            body += piece
+            if len(body) > limit:
+                raise _BodyTooLarge
+
+    async def _failed(self, flow: http.HTTPFlow, message: str) -> web.StreamResponse:
+        """No answer from the backend: mitmproxy's error hook, and its 502."""
+        flow.response = None
+        flow.error = mflow.Error(message)
+        await self.addon.error(flow)
+        return _whole(error_response(502, "backend_failed", message))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _pieces(chunks: Any) -> list[bytes]:
+    if isinstance(chunks, bytes):
+        return [chunks] if chunks else []
+    return [c for c in chunks if c]
+
+
+def _headers(response: http.Response) -> CIMultiDict[str]:
+    return CIMultiDict(
+        (k.decode("latin-1"), v.decode("latin-1"))
+        for k, v in response.headers.fields
+        if k.lower() not in _HOP_BY_HOP_BYTES
+    )
+
+
+class _Unbranded(web.StreamResponse):
+    """An answer without aiohttp's own Server header (mitmproxy adds none): a backend's Server
+    header passes, the proxy's own answers name no software."""
+
+    async def _prepare_headers(self) -> None:
+        given = hdrs.SERVER in self.headers
+        await super()._prepare_headers()
+        if not given:
+            self.headers.popall(hdrs.SERVER, None)
+
+
+class _UnbrandedWhole(_Unbranded, web.Response):
+    pass
+
+
+def _prepared(response: http.Response) -> web.StreamResponse:
+    return _Unbranded(
+        status=response.status_code,
+        reason=response.reason or None,
+        headers=_headers(response),
+    )
+
+
+def _whole(response: http.Response, close: bool = False) -> web.StreamResponse:
+    """The answer, sent whole. Without a body (HEAD) it keeps the Content-Length it was given:
+    the length a GET would have had."""
+    body = response.raw_content or b""
+    answer: web.StreamResponse
+    if body:
+        answer = _UnbrandedWhole(
+            status=response.status_code,
+            reason=response.reason or None,
+            headers=_headers(response),
+            body=body,
+        )
+    else:
+        answer = _Unbranded(
+            status=response.status_code, reason=response.reason or None, headers=_headers(response)
+        )
+        length = response.headers.get("content-length")
+        answer.content_length = int(length) if length and length.isdigit() else 0
+    if close:
+        answer.force_close()
+    return answer

@@ -1,0 +1,118 @@
+"""The front's request parser: aiohttp's framing with mitmproxy's leniency about the head.
+
+aiohttp's parsers refuse, with a 400 of their own, request lines and header fields that
+mitmproxy takes: bytes that are not ASCII or are controls in the target, NUL or obs-text in a
+value, a header name that is not a token, HTTP/1.1 without Host. mitmproxy hands such requests
+to the addon, whose stages decide (a path made canonical or refused as ambiguous, a credential
+refused by the gate) and record them: a debugger must see hostile bytes, not lose them in the
+parser. So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a
+header at its first colon, a folded line joined to the one before, with a space), and
+everything that frames the message (Content-Length, chunked, keep-alive, the limits on sizes)
+stays aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a
+transfer coding other than chunked. A protocol upgrade is not taken: the proxy answers the
+request itself, as any other.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import http_parser
+from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, InvalidHeader, LineTooLong
+from aiohttp.http_parser import HeadersParser, RawRequestMessage
+from aiohttp.http_writer import HttpVersion
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from pluginlab_tui.urlpath import sendable
+
+_VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
+#: Fields that frame the message: one of each at most (as aiohttp requires; two that differ
+#: are how requests are smuggled past a proxy).
+_ONCE = frozenset({"content-length", "transfer-encoding"})
+
+
+class LenientHeaders(HeadersParser):
+    def parse_headers(self, lines: list[bytes]) -> tuple[CIMultiDictProxy[str], Any]:
+        fields: list[tuple[bytes, bytes]] = []
+        for line in lines:
+            if not line:
+                break
+            if line[0] in b" \t":  # an obsolete folded line continues the field before
+                if not fields:
+                    raise InvalidHeader(line)
+                name, value = fields[-1]
+                fields[-1] = (name, value + b" " + line.strip(b" \t"))
+                if len(fields[-1][1]) > self.max_field_size:
+                    raise LineTooLong(name[:100] + b"...", self.max_field_size)
+                continue
+            name, colon, value = line.partition(b":")
+            if not colon or not name:
+                raise InvalidHeader(line)
+            fields.append((name, value.strip(b" \t")))
+        headers: CIMultiDict[str] = CIMultiDict()
+        for name, value in fields:
+            key = name.decode("utf-8", "surrogateescape")
+            if key.lower() in _ONCE and key in headers:
+                raise BadHttpMessage(f"Duplicate '{key}' header found.")
+            headers.add(key, value.decode("utf-8", "surrogateescape"))
+        return CIMultiDictProxy(headers), tuple(fields)
+
+
+class LenientRequestParser(http_parser.HttpRequestParserPy):
+    def __init__(self, *args: Any, max_head_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._headers_parser = LenientHeaders(
+            self.max_line_size, self.max_headers, self.max_field_size
+        )
+        self.max_head_bytes = max_head_bytes
+        #: Bytes received since the last head was complete, while one is being read.
+        self._head_bytes = 0
+
+    def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        """aiohttp bounds a line and the count of fields, not the whole head: bounded here."""
+        if self._payload_parser is None:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_head_bytes:
+                raise LineTooLong(b"the request head", self.max_head_bytes)
+        found = super().feed_data(data, *args, **kwargs)
+        if found[0] or self._payload_parser is not None:
+            self._head_bytes = len(self._tail)
+        return found
+
+    def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
+        parts = lines[0].split()
+        if len(parts) != 3:
+            raise BadStatusLine(lines[0].decode("latin-1"))
+        method, target, version = parts
+        found = _VERSION.fullmatch(version)
+        if found is None:
+            raise BadStatusLine(lines[0].decode("latin-1"))
+        if not target.startswith(b"/") and b"://" in target:  # absolute-form: its path
+            target = b"/" + target.split(b"://", 1)[1].partition(b"/")[2]
+        path = target.decode("utf-8", "surrogateescape")
+        headers, raw, close, compression, _upgrade, chunked = self.parse_headers(lines[1:])
+        http_version = HttpVersion(int(found.group(1)), int(found.group(2)))
+        if close is None:
+            close = http_version <= HttpVersion(1, 0)
+        return RawRequestMessage(
+            method.decode("latin-1"),
+            path,
+            http_version,
+            headers,
+            raw,
+            close,
+            compression,
+            False,
+            chunked,
+            _url(target),
+        )
+
+
+def _url(target: bytes) -> URL:
+    """aiohttp's URL of the request (the front reads raw_path, never this): a valid one."""
+    try:
+        return URL(sendable(target.decode("utf-8", "surrogateescape")), encoded=True)
+    except ValueError:
+        return URL("/", encoded=True)
