@@ -230,6 +230,9 @@ class StoreSection(Section):
     """Prune the oldest events beyond this count."""
     queue_max: int = Field(default=10_000, ge=1)
     """Events waiting for the writer at most; past it an exchange waits (queue_wait_ms)."""
+    queue_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """Bytes the events waiting for the writer may hold (bodies, about 1 KiB more each); past it
+    an exchange waits as for a full queue. One larger event alone is still taken."""
     queue_wait_ms: int = Field(default=1000, ge=0)
     """How long an exchange waits for room in a full queue before its event is not stored."""
     redact_headers: list[str] = Field(
