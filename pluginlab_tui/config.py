@@ -233,6 +233,8 @@ class StoreSection(Section):
     """Prune the oldest events beyond this count."""
     queue_max: int = Field(default=10_000, ge=1)
     """Events waiting for the writer at most; past it an exchange waits (queue_wait_ms)."""
+    queue_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """Bytes the waiting events may hold (bodies + 1 KiB each); past it an exchange waits too."""
     queue_wait_ms: int = Field(default=1000, ge=0)
     """How long an exchange waits for room in a full queue before its event is not stored."""
     redact_headers: list[str] = Field(

@@ -123,6 +123,7 @@ REFUSED = [
     ("store.max_events", -3, "greater than or equal to 1"),
     ("store.max_events", 0, "greater than or equal to 1"),
     ("store.queue_max", 0, "greater than or equal to 1"),
+    ("store.queue_max_bytes", 0, "greater than or equal to 1"),
     ("store.queue_wait_ms", -1, "greater than or equal to 0"),
     ("proxy.max_body_bytes", 0, "greater than 0"),
     ("proxy.max_inflated_bytes", -1, "greater than 0"),

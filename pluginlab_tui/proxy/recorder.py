@@ -19,7 +19,7 @@ from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.event import ITEM_BYTES, Event
 from pluginlab_tui.store.parts import Message, Rpc, event_from_parts
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
@@ -43,6 +43,19 @@ class PendingEvent:
     inflate_limit: int
     #: The status mitmproxy answered with itself when there is no response (413), or None.
     status: int | None = None
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what the pending event holds while it waits for the writer: the bodies as
+        received and those decoded for the checks (cut at body_cap by Recorder._pending), each
+        object once, plus ITEM_BYTES."""
+        held = {id(b): len(b) for b in (self.request.raw_content, self._response_content) if b}
+        held.update((id(body.content), len(body.content)) for _, body in self.exchange.bodies)
+        return ITEM_BYTES + sum(held.values())
+
+    @property
+    def _response_content(self) -> bytes | None:
+        return None if self.response is None else self.response.raw_content
 
     def _kept(self, message: http.Message) -> Message:
         """A message's headers and its body as stored (redacted later, with the rest)."""
@@ -188,10 +201,12 @@ class Recorder:
         while pending is not None and not writer.offer(pending):
             if time.monotonic() >= deadline:
                 store = self.runtime.config.store
+                full = f"was full (store.queue_max={store.queue_max})"
+                if writer.refused_by() == "queue_max_bytes":
+                    budget = store.queue_max_bytes
+                    full = f"was over its byte budget (store.queue_max_bytes={budget})"
                 writer.not_stored(
-                    1,
-                    f"the writer's queue was full (store.queue_max={store.queue_max})"
-                    f" for store.queue_wait_ms={store.queue_wait_ms}",
+                    1, f"the writer's queue {full} for store.queue_wait_ms={store.queue_wait_ms}"
                 )
                 return
             await asyncio.sleep(0.005)

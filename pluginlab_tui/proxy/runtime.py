@@ -57,6 +57,7 @@ class Runtime:
             flush_ms=config.store.flush_ms,
             max_events=config.store.max_events,
             queue_max=config.store.queue_max,
+            queue_max_bytes=config.store.queue_max_bytes,
         )
         #: The paths whose traffic is MCP (the message paths of HTTP+SSE streams are learned).
         self.mcp_paths = McpPaths(config.mcp)

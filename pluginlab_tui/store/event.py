@@ -20,6 +20,9 @@ Frame = dict[str, Any]
 MAX_FRAMES = 1000
 #: events.protocol: an MCP message (mcp.endpoint) or any other HTTP exchange.
 PROTOCOLS = ("http", "mcp")
+#: What an event waiting for the writer is counted as holding besides its bodies (its other
+#: fields and the headers of an ordinary exchange), in bytes: see `Event.nbytes`.
+ITEM_BYTES = 1024
 
 
 def _headers(text: str) -> Headers:
@@ -159,6 +162,13 @@ class Event(Row):
     @property
     def violation_count(self) -> int:
         return len(self.violations)
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what the event holds, for the writer's byte budget: its bodies (and the
+        original bytes of fields that did not decode) plus ITEM_BYTES; lengths only."""
+        bodies = len(self.request_body or "") + len(self.response_body or "")
+        return ITEM_BYTES + bodies + sum(len(v) for v in self.raw.values())
 
     def to_json(self) -> dict[str, Any]:
         """The event as the `events --format json` object (DESIGN.md's field list)."""

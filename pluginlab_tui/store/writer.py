@@ -3,6 +3,13 @@
 Nothing here runs on the proxy's event loop. An item is an Event, or a Pending whose finalize()
 builds the Event in this thread (response validation and serialisation happen here).
 
+The queue is bounded twice: in items (queue_max) and in the bytes they hold (queue_max_bytes,
+each item's `nbytes`, see item_bytes). An item that would take the bytes waiting past the budget
+is refused like one that finds the queue full; one larger than the whole budget is still taken
+when nothing else waits (else it could never be stored). The bytes are given back as the thread
+takes the items: what waits is within the budget (or one oversized item alone), and what the
+thread holds besides is the batch it is writing.
+
 Nothing one event or batch does stops the writer: a batch that fails to insert is retried event
 by event, and an event that still cannot be stored (or built) is counted as not stored, with a
 notice saying why. The thread is supervised: if it dies anyway, the next call (offer, submit,
@@ -22,7 +29,7 @@ from typing import Literal, Protocol, TypedDict
 
 from pluginlab_tui.store import queries
 from pluginlab_tui.store.database import open_store
-from pluginlab_tui.store.event import Event, iso_now
+from pluginlab_tui.store.event import ITEM_BYTES, Event, iso_now
 from pluginlab_tui.store.lossless import make_storable
 from pluginlab_tui.store.retention import keep_newest
 
@@ -51,7 +58,8 @@ _BUSY_TRIES = 5
 
 class Pending(Protocol):
     """An event to be built in the writer thread. One that also has `finalize_with(conn)` is
-    given the writer's connection instead (for what it registers beside the event)."""
+    given the writer's connection instead (for what it registers beside the event); one that has
+    `nbytes` says roughly how many bytes it holds while it waits (see item_bytes)."""
 
     def finalize(self) -> Event: ...
 
@@ -62,12 +70,23 @@ class Pending(Protocol):
 
 Item = Event | Pending
 State = Literal["running", "restarted", "failed"]
+#: Why an offer or submit was refused: the limit it hit, or the writer was closed.
+Refusal = Literal["queue_max", "queue_max_bytes", "closed"]
 
 
 class Health(TypedDict):
     writer: State
     queue_depth: int
+    #: The bytes the items waiting in the queue hold (their nbytes).
+    queue_bytes: int
     events_not_stored: int
+
+
+def item_bytes(item: object) -> int:
+    """The bytes an item is counted as holding: its `nbytes`, at least ITEM_BYTES (which is also
+    what an item that does not say is counted as)."""
+    size = getattr(item, "nbytes", None)
+    return max(size, ITEM_BYTES) if isinstance(size, int) else ITEM_BYTES
 
 
 def insert_events(conn: sqlite3.Connection, events: list[Event]) -> int:
@@ -112,13 +131,21 @@ class EventWriter:
         max_events: int | None = None,
         on_written: Callable[[list[Event]], None] | None = None,
         queue_max: int = 10_000,
+        queue_max_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self.path = path
         self.flush_s = max(flush_ms, 1) / 1000
         self.max_events = max_events
         self.on_written = on_written
         self.written = 0
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(queue_max, 1))
+        self.queue_max_bytes = max(queue_max_bytes, 1)
+        #: Each item with the bytes it was counted as holding.
+        self._queue: queue.Queue[tuple[object, int]] = queue.Queue(maxsize=max(queue_max, 1))
+        #: The bytes the queued items hold; guarded by `_room`, which says when some are given back.
+        self._bytes = 0
+        self._room = threading.Condition()
+        #: Per thread: why its last offer or submit was refused (see refused_by).
+        self._refusal = threading.local()
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -142,37 +169,66 @@ class EventWriter:
         self._spawn()
 
     def offer(self, item: Item) -> bool:
-        """Queue an item without waiting; False when the queue is full (or the writer closed)."""
+        """Queue an item without waiting; False when the queue is full, in items or in bytes (or
+        the writer closed): refused_by() then says which."""
         self._ensure_running()
         if self._closed:
-            return False
+            return self._refused("closed")
+        size = item_bytes(item)
+        if not self._reserve(size, 0.0):
+            return self._refused("queue_max_bytes")
         try:
-            self._queue.put_nowait(item)
+            self._queue.put_nowait((item, size))
         except queue.Full:
-            return False
+            self._give_back(size)
+            return self._refused("queue_max")
+        self._refusal.limit = None
         return True
 
     def submit(self, item: Item, timeout_s: float | None = None) -> bool:
-        """Queue an item, waiting for room up to timeout_s (None: as long as it takes).
+        """Queue an item, waiting for room (items and bytes) up to timeout_s (None: as long as it
+        takes).
 
         An item that finds no room in time is counted as not stored; returns whether it was queued.
         """
+        size = item_bytes(item)
         deadline = None if timeout_s is None else time.monotonic() + max(timeout_s, 0.0)
+        limit: Refusal = "queue_max"
         while not self._closed:
             self._ensure_running()
-            wait = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
-            try:
-                if wait <= 0:
-                    self._queue.put_nowait(item)
-                else:
-                    self._queue.put(item, timeout=wait)
-                return True
-            except queue.Full:
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-        why = "the writer is closed" if self._closed else f"the queue stayed full for {timeout_s} s"
+            if self._reserve(size, _slice(deadline)):
+                try:
+                    wait = _slice(deadline)
+                    if wait <= 0:
+                        self._queue.put_nowait((item, size))
+                    else:
+                        self._queue.put((item, size), timeout=wait)
+                    self._refusal.limit = None
+                    return True
+                except queue.Full:
+                    self._give_back(size)
+                    limit = "queue_max"
+            else:
+                limit = "queue_max_bytes"
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+        if self._closed:
+            limit = "closed"
+        self._refused(limit)
+        why = {
+            "closed": "the writer is closed",
+            "queue_max": f"the queue stayed full for {timeout_s} s",
+            "queue_max_bytes": f"the queue stayed over its byte budget"
+            f" (store.queue_max_bytes={self.queue_max_bytes}) for {timeout_s} s",
+        }[limit]
         self.not_stored(1, why)
         return False
+
+    def refused_by(self) -> Refusal | None:
+        """Why this thread's last offer or submit was refused: the limit that was hit, or
+        "closed" (None: it was queued, or none was made)."""
+        limit: Refusal | None = getattr(self._refusal, "limit", None)
+        return limit
 
     def not_stored(self, count: int, why: str) -> None:
         """Count events that will not be stored; a notice says why (at most one a second)."""
@@ -192,6 +248,7 @@ class EventWriter:
         return {
             "writer": self._state,
             "queue_depth": self._queue.qsize(),
+            "queue_bytes": self._bytes,
             "events_not_stored": self._not_stored,
         }
 
@@ -213,6 +270,33 @@ class EventWriter:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    # -- the byte budget ----------------------------------------------------------------------
+
+    def _fits(self, size: int) -> bool:
+        """Whether `size` more bytes may wait (always when none do: an oversized item alone)."""
+        return self._bytes == 0 or self._bytes + size <= self.queue_max_bytes
+
+    def _reserve(self, size: int, wait_s: float) -> bool:
+        """Count `size` bytes as waiting, when they fit within wait_s seconds; False if not."""
+        with self._room:
+            if wait_s > 0 and not self._fits(size):
+                self._room.wait_for(lambda: self._fits(size), wait_s)
+            if not self._fits(size):
+                return False
+            self._bytes += size
+            return True
+
+    def _give_back(self, size: int) -> None:
+        if size <= 0:
+            return
+        with self._room:
+            self._bytes -= size
+            self._room.notify_all()
+
+    def _refused(self, limit: Refusal) -> bool:
+        self._refusal.limit = limit
+        return False
 
     # -- supervision ---------------------------------------------------------------------------
 
@@ -269,7 +353,7 @@ class EventWriter:
 
     def _wake(self) -> None:
         try:
-            self._queue.put_nowait(_WAKE)
+            self._queue.put_nowait((_WAKE, 0))
         except queue.Full:
             pass  # the thread has work and will see the closing flag
 
@@ -286,9 +370,10 @@ class EventWriter:
                 return
 
     def _next_batch(self) -> list[object]:
-        """What is queued, up to _BATCH items, waiting up to flush_s for more after the first."""
+        """What is queued, up to _BATCH items, waiting up to flush_s for more after the first;
+        the bytes of each item are given back as it is taken."""
         try:
-            batch = [self._queue.get(timeout=0.25)]
+            batch = [self._take(self._queue.get(timeout=0.25))]
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.flush_s
@@ -296,14 +381,19 @@ class EventWriter:
             remaining = deadline - time.monotonic()
             try:
                 if self._closing.is_set() or remaining <= 0:
-                    batch.append(self._queue.get_nowait())
+                    batch.append(self._take(self._queue.get_nowait()))
                 else:
-                    batch.append(self._queue.get(timeout=remaining))
+                    batch.append(self._take(self._queue.get(timeout=remaining)))
             except queue.Empty:
                 break
         items = [b for b in batch if b is not _WAKE]
         self._taken = len(items)
         return items
+
+    def _take(self, entry: tuple[object, int]) -> object:
+        item, size = entry
+        self._give_back(size)
+        return item
 
     def _write(self, batch: list[object]) -> None:
         """Store a batch; `_taken` counts what is neither stored nor counted as not stored yet."""
@@ -388,6 +478,12 @@ class EventWriter:
                 queries.add_notice(self._conn, iso_now(), kind, message)
         except Exception:
             log.exception("notices could not be written: %s", notes)
+
+
+def _slice(deadline: float | None) -> float:
+    """Seconds to wait at most in one step: 0.25 (the supervisor checks between), or until the
+    deadline (0 or less: it has passed)."""
+    return 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
 
 
 def _finalize(item: object, conn: sqlite3.Connection | None) -> Event:

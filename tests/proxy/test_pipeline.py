@@ -7,6 +7,7 @@ port, in front of the lab backend, which logs every call it receives.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,9 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from mitmproxy import http
+from mitmproxy.proxy.layers.http import HttpRequestHook, HttpResponseHook
+from mitmproxy.test import taddons, tflow
 
 from pluginlab_tui.access.users import add_user
 from pluginlab_tui.config import load_config
+from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.checks import RequestChecks, ResponseChecks
 from pluginlab_tui.proxy.cors import Cors
 from pluginlab_tui.proxy.forward import Forward
@@ -34,6 +38,8 @@ from pluginlab_tui.store.event import Event
 from tests.conftest import stored_events
 from tests.e2e.lab import LabBackend, lab_sections
 from tests.harness import todo_sections, wait_for, write_config
+from tests.store.test_writer import Held
+from tests.store.test_writer import event as make_event
 
 CALLBACK = "https://chat.openai.com/aip/plugin-abc/oauth/callback"
 SECRET = "svc-token-for-the-fault-test"
@@ -199,3 +205,36 @@ def test_every_stage_that_raises_ends_the_exchange_closed(
 def test_describe_is_one_line() -> None:
     assert describe(ValueError("two\nlines")) == "ValueError: two lines"
     assert describe(KeyError()) == "KeyError"
+
+
+async def test_the_last_resort_says_which_limit_refused_its_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sections = todo_sections(tmp_path, None, store={"queue_max_bytes": 2000})
+    runtime = Runtime(load_config(write_config(tmp_path, sections)))
+    runtime.start()
+    held = Held()
+    assert runtime.writer.offer(held) and held.entered.wait(10)
+    filler = make_event(path="/todos/filler", request_body="f" * 1000)
+    assert runtime.writer.offer(filler)  # its 2,024 bytes wait alone: nothing more fits
+
+    async def broken(self: Recorder, flow: http.HTTPFlow) -> None:
+        raise RuntimeError("the recorder is down")
+
+    monkeypatch.setattr(Recorder, "response", broken)
+    with taddons.context(PluginLab(runtime)) as tctx:
+        flow = tflow.tflow()
+        flow.request.path = "/todos/alice"
+        await tctx.master.addons.handle_lifecycle(HttpRequestHook(flow))
+        await tctx.master.addons.handle_lifecycle(HttpResponseHook(flow))
+    assert flow.response is not None and flow.response.status_code == 500
+    held.release.set()
+    runtime.close()
+    assert [e.path for e in stored_events(runtime.config.store_path)] == ["/held", "/todos/filler"]
+    conn = sqlite3.connect(runtime.config.store_path)
+    told = [m for (m,) in conn.execute("SELECT message FROM notices WHERE kind = 'not_stored'")]
+    conn.close()
+    assert told == [
+        "1 event(s) not stored: the recorder failed and the queue was over its byte budget"
+        " (store.queue_max_bytes=2000)"
+    ]

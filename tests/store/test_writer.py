@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pluginlab_tui.store import writer as writer_module
-from pluginlab_tui.store.event import Event, iso_now
+from pluginlab_tui.store.event import ITEM_BYTES, Event, iso_now
 from pluginlab_tui.store.lossless import original
-from pluginlab_tui.store.writer import EventWriter, insert_events
+from pluginlab_tui.store.writer import EventWriter, insert_events, item_bytes
 from pluginlab_tui.validation.violations import Violation
 from tests.harness import wait_for
 
@@ -216,7 +216,12 @@ def test_a_writer_thread_that_dies_is_restarted_and_says_so(tmp_path: Path) -> N
     writer.submit(event(path="/todos/after"))
     writer.close()
     assert [e.path for e in stored(db)] == ["/todos/before", "/todos/after"]
-    assert writer.health() == {"writer": "restarted", "queue_depth": 0, "events_not_stored": 1}
+    assert writer.health() == {
+        "writer": "restarted",
+        "queue_depth": 0,
+        "queue_bytes": 0,
+        "events_not_stored": 1,
+    }
     assert ("writer", "the writer thread stopped (SystemExit: killed); restarted") in notices(db)
     assert any("lost when the writer thread stopped" in m for _, m in notices(db))
 
@@ -251,7 +256,12 @@ def test_a_full_queue_refuses_offers_and_counts_what_is_not_stored(tmp_path: Pat
     assert writer.offer(event(path="/todos/1")) and writer.offer(event(path="/todos/2"))
     assert not writer.offer(event(path="/todos/3"))
     assert not writer.submit(event(path="/todos/4"), timeout_s=0.05)
-    assert writer.health() == {"writer": "running", "queue_depth": 2, "events_not_stored": 1}
+    assert writer.health() == {
+        "writer": "running",
+        "queue_depth": 2,
+        "queue_bytes": 2 * ITEM_BYTES,
+        "events_not_stored": 1,
+    }
     for _ in range(1000):  # a flood of refusals is counted, not a notice each
         writer.not_stored(1, "the writer's queue was full")
     held.release.set()
@@ -277,3 +287,134 @@ def test_a_listener_that_raises_does_not_stop_the_writer(tmp_path: Path) -> None
     writer.close()
     assert rows(db, "SELECT count(*) FROM events") == [(2,)]
     assert writer.health()["writer"] == "running"
+
+
+class Sized(Later):
+    """A pending event that says how many bytes it holds."""
+
+    def __init__(self, made: Event, nbytes: object) -> None:
+        super().__init__(made)
+        self.nbytes = nbytes
+
+
+def test_an_item_is_counted_as_its_nbytes_and_never_less_than_the_constant() -> None:
+    assert event(request_body="x" * 5000, response_body="y" * 300).nbytes == ITEM_BYTES + 5300
+    undecoded = event(raw={"request_body": "A" * 800})
+    assert undecoded.nbytes == ITEM_BYTES + 800
+    assert item_bytes(event(response_body="z" * 10)) == ITEM_BYTES + 10
+    assert item_bytes(Sized(event(), 50_000)) == 50_000
+    assert item_bytes(Sized(event(), 3)) == ITEM_BYTES
+    assert item_bytes(Sized(event(), "many")) == ITEM_BYTES  # says nothing usable
+    assert item_bytes(Later(event())) == ITEM_BYTES  # says nothing
+
+
+def test_the_queue_refuses_what_would_take_its_bytes_past_the_budget(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, queue_max=100, queue_max_bytes=5000)
+    writer.start()
+    held = Held()
+    assert writer.offer(held)
+    assert held.entered.wait(10)  # taken: its bytes are given back
+    assert wait_for(lambda: writer.health()["queue_bytes"] == 0)
+    first, second = event(path="/todos/1", request_body="a" * 1000), event(path="/todos/2")
+    assert writer.offer(first) and writer.offer(second)
+    assert writer.refused_by() is None
+    assert writer.health()["queue_bytes"] == first.nbytes + second.nbytes == 3048
+    assert not writer.offer(event(path="/todos/3", response_body="b" * 2000))  # 6072 bytes
+    assert writer.refused_by() == "queue_max_bytes"
+    assert not writer.submit(event(path="/todos/4", response_body="c" * 1000), timeout_s=0.05)
+    assert writer.refused_by() == "queue_max_bytes"
+    assert writer.offer(event(path="/todos/5", response_body="d" * 928))  # 5000 bytes: fits
+    assert writer.health() == {
+        "writer": "running",
+        "queue_depth": 3,
+        "queue_bytes": 5000,
+        "events_not_stored": 1,
+    }
+    held.release.set()
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/held", "/todos/1", "/todos/2", "/todos/5"]
+    assert writer.health()["queue_bytes"] == 0
+    assert (
+        "not_stored",
+        "1 event(s) not stored: the queue stayed over its byte budget"
+        " (store.queue_max_bytes=5000) for 0.05 s",
+    ) in notices(db)
+
+
+def test_an_item_over_the_whole_budget_is_queued_only_alone(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, queue_max_bytes=10_000)
+    writer.start()
+    held = Held()
+    assert writer.offer(held) and held.entered.wait(10)
+    assert wait_for(lambda: writer.health()["queue_bytes"] == 0)
+    huge = event(path="/todos/huge", request_body="h" * 50_000)
+    assert writer.offer(huge)  # nothing waits: it is taken, or it could never be stored
+    assert writer.health()["queue_bytes"] == huge.nbytes
+    assert not writer.offer(event(path="/todos/small"))  # nothing more, however small
+    assert writer.refused_by() == "queue_max_bytes"
+    assert not writer.offer(event(path="/todos/huge2", request_body="h" * 50_000))
+    held.release.set()
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/held", "/todos/huge"]
+
+
+def test_a_count_limit_still_refuses_before_the_bytes_run_out(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, queue_max=1, queue_max_bytes=1 << 20)
+    writer.start()
+    held = Held()
+    assert writer.offer(held) and held.entered.wait(10)
+    assert writer.offer(event(path="/todos/1"))
+    assert not writer.offer(event(path="/todos/2"))
+    assert writer.refused_by() == "queue_max"
+    assert writer.health()["queue_bytes"] == ITEM_BYTES  # the refused item's bytes are not kept
+    held.release.set()
+    writer.close()
+    assert writer.health()["queue_bytes"] == 0
+    writer.offer(event(path="/todos/late"))
+    assert writer.refused_by() == "closed"
+
+
+def test_a_submit_waits_for_the_bytes_the_writer_gives_back(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, flush_ms=10, queue_max_bytes=4000)
+    writer.start()
+    held = Held()
+    assert writer.offer(held) and held.entered.wait(10)
+    assert writer.offer(event(path="/todos/1", request_body="a" * 2000))
+    queued: list[bool] = []
+    waiting = threading.Thread(
+        target=lambda: queued.append(
+            writer.submit(event(path="/todos/2", request_body="b" * 2000), timeout_s=30)
+        )
+    )
+    waiting.start()
+    assert not queued  # no room: it waits (it cannot have been queued)
+    held.release.set()  # the writer takes /todos/1, giving its bytes back
+    waiting.join(30)
+    assert queued == [True]
+    writer.close()
+    assert [e.path for e in stored(db)] == ["/held", "/todos/1", "/todos/2"]
+    assert writer.health()["events_not_stored"] == 0
+
+
+def test_offers_from_many_threads_keep_the_byte_count_exact(tmp_path: Path) -> None:
+    db = tmp_path / "events.db"
+    writer = EventWriter(db, flush_ms=1, queue_max_bytes=20 * (ITEM_BYTES + 100))
+    writer.start()
+    accepted: list[int] = []
+
+    def flood() -> None:
+        taken = sum(writer.offer(event(request_body="x" * 100)) for _ in range(300))
+        accepted.append(taken)
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    writer.close()
+    assert writer.health()["queue_bytes"] == 0
+    assert rows(db, "SELECT count(*) FROM events") == [(sum(accepted),)]
