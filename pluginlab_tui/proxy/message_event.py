@@ -14,7 +14,7 @@ from pluginlab_tui.mcp.checks import Verdict, check
 from pluginlab_tui.mcp.track import Record
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.pipeline import describe
-from pluginlab_tui.store.event import Event, Frame
+from pluginlab_tui.store.event import ITEM_BYTES, Event, Frame
 from pluginlab_tui.store.parts import Auth, Message, Rpc, event_from_parts
 from pluginlab_tui.validation.violations import Violation
 
@@ -72,6 +72,15 @@ class PendingMessage:
     version: int | None = None
     #: The checks that could not run, and why (known once finalized).
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what the pending event holds while it waits for the writer (store/writer.py's
+        byte budget): the message (its bytes as it came), the HTTP bodies (cut at what the store
+        keeps already), plus ITEM_BYTES."""
+        parts = (self.http.request, self.http.response)
+        bodies = sum(len(p.content) for p in parts if p is not None and p.content)
+        return ITEM_BYTES + self.record.size + bodies
 
     def verdicts(self) -> tuple[Verdict, Verdict | None]:
         record = self.record

@@ -671,8 +671,7 @@ class Messages:
         if wait:
             writer.submit(pending, timeout_s=self.runtime.config.store.queue_wait_ms / 1000)
         elif not writer.offer(pending):
-            store = self.runtime.config.store
-            writer.not_stored(1, f"the writer's queue was full (store.queue_max={store.queue_max})")
+            writer.not_stored(1, writer.refusal())
 
     def _http(self, record: Record[Carried]) -> Http:
         """The HTTP side of a record's event, taken now (bodies at most what the store keeps)."""

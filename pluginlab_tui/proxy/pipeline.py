@@ -150,11 +150,7 @@ class Pipeline:
                 error="the exchange could not be recorded in full",
             )
             if not writer.offer(self.runtime.redactor.event(event)):
-                full = "was full"
-                if writer.refused_by() == "queue_max_bytes":
-                    budget = writer.queue_max_bytes
-                    full = f"was over its byte budget (store.queue_max_bytes={budget})"
-                writer.not_stored(1, f"the recorder failed and the queue {full}")
+                writer.not_stored(1, f"the recorder failed and {writer.refusal()}")
         except Exception as exc:
             writer.not_stored(
                 1, f"the recorder failed, and so did its last resort ({describe(exc)})"

@@ -200,14 +200,8 @@ class Recorder:
         deadline = time.monotonic() + self._wait_s
         while pending is not None and not writer.offer(pending):
             if time.monotonic() >= deadline:
-                store = self.runtime.config.store
-                full = f"was full (store.queue_max={store.queue_max})"
-                if writer.refused_by() == "queue_max_bytes":
-                    budget = store.queue_max_bytes
-                    full = f"was over its byte budget (store.queue_max_bytes={budget})"
-                writer.not_stored(
-                    1, f"the writer's queue {full} for store.queue_wait_ms={store.queue_wait_ms}"
-                )
+                wait = self.runtime.config.store.queue_wait_ms
+                writer.not_stored(1, f"{writer.refusal()} for store.queue_wait_ms={wait}")
                 return
             await asyncio.sleep(0.005)
 

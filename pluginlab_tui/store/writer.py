@@ -230,6 +230,17 @@ class EventWriter:
         limit: Refusal | None = getattr(self._refusal, "limit", None)
         return limit
 
+    def refusal(self) -> str:
+        """This thread's last refusal in words, for a not-stored notice: "the writer's queue was
+        full (store.queue_max=N)", or over its byte budget, or closed."""
+        limit = self.refused_by()
+        if limit == "queue_max_bytes":
+            budget = self.queue_max_bytes
+            return f"the writer's queue was over its byte budget (store.queue_max_bytes={budget})"
+        if limit == "closed":
+            return "the writer was closed"
+        return f"the writer's queue was full (store.queue_max={self._queue.maxsize})"
+
     def not_stored(self, count: int, why: str) -> None:
         """Count events that will not be stored; a notice says why (at most one a second)."""
         if count <= 0:

@@ -14,6 +14,7 @@ from pluginlab_tui.mcp.track import Record
 from pluginlab_tui.mcp.versions import CatalogueVersions
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.store.database import open_store
+from pluginlab_tui.store.event import ITEM_BYTES
 from pluginlab_tui.store.parts import Auth
 
 TOOLS = Catalogue().with_list(
@@ -111,3 +112,16 @@ def test_the_checks_skipped_are_on_the_event_and_what_the_proxy_did_is_a_notice(
     assert event.to_json()["skipped"] == event.skipped and event.violations == []
     assert "the proxy listed the server's tools itself (1 tool)" in told
     assert pending(CALL, None).finalize().skipped == []
+
+
+def test_a_pending_message_counts_its_message_and_bodies_for_the_writers_byte_budget() -> None:
+    answer = {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "result": {"content": [{"type": "text", "text": "x" * 900}]},
+    }
+    made = pending(CALL, answer)
+    made.record.size = 5000
+    body = len(json.dumps(CALL)) + len(json.dumps(answer))
+    assert made.nbytes == ITEM_BYTES + 5000 + body
+    assert pending(CALL, None).nbytes == ITEM_BYTES + len(json.dumps(CALL))

@@ -235,6 +235,6 @@ async def test_the_last_resort_says_which_limit_refused_its_event(
     told = [m for (m,) in conn.execute("SELECT message FROM notices WHERE kind = 'not_stored'")]
     conn.close()
     assert told == [
-        "1 event(s) not stored: the recorder failed and the queue was over its byte budget"
+        "1 event(s) not stored: the recorder failed and the writer's queue was over its byte budget"
         " (store.queue_max_bytes=2000)"
     ]

@@ -255,6 +255,7 @@ def test_a_full_queue_refuses_offers_and_counts_what_is_not_stored(tmp_path: Pat
     assert held.entered.wait(10)
     assert writer.offer(event(path="/todos/1")) and writer.offer(event(path="/todos/2"))
     assert not writer.offer(event(path="/todos/3"))
+    assert writer.refusal() == "the writer's queue was full (store.queue_max=2)"
     assert not writer.submit(event(path="/todos/4"), timeout_s=0.05)
     assert writer.health() == {
         "writer": "running",
@@ -322,6 +323,9 @@ def test_the_queue_refuses_what_would_take_its_bytes_past_the_budget(tmp_path: P
     assert writer.health()["queue_bytes"] == first.nbytes + second.nbytes == 3048
     assert not writer.offer(event(path="/todos/3", response_body="b" * 2000))  # 6072 bytes
     assert writer.refused_by() == "queue_max_bytes"
+    assert writer.refusal() == (
+        "the writer's queue was over its byte budget (store.queue_max_bytes=5000)"
+    )
     assert not writer.submit(event(path="/todos/4", response_body="c" * 1000), timeout_s=0.05)
     assert writer.refused_by() == "queue_max_bytes"
     assert writer.offer(event(path="/todos/5", response_body="d" * 928))  # 5000 bytes: fits
