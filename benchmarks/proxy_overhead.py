@@ -1,5 +1,6 @@
 """Proxy overhead: the example backend direct, plain mitmdump, pluginlab-tui serve (and
---strict), and optionally Stoplight Prism, in one run.
+--strict, and on mitmproxy's own server with --engine mitmproxy, to show what the front gives),
+and optionally Stoplight Prism, in one run.
 
     .venv/bin/python benchmarks/proxy_overhead.py [--requests 3000] [--concurrency 10]
         [--sequential 1000] [--rounds 2] [--prism]
@@ -45,11 +46,12 @@ from pluginlab_tui.examples import Backend, example_dir, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PATH = "/todos/bench?limit=10"
-DIRECT, MITMDUMP, SERVE, STRICT, PRISM = (
+DIRECT, MITMDUMP, SERVE, STRICT, ON_MITMPROXY, PRISM = (
     "backend direct",
     "mitmdump -q (reverse)",
     "pluginlab-tui serve",
     "pluginlab-tui serve --strict",
+    "pluginlab-tui serve --engine mitmproxy",
     "prism proxy --errors",
 )
 #: Requests per target (at --concurrency, then sequential) before the first round.
@@ -174,11 +176,15 @@ def targets(folder: Path, backend: str, with_prism: bool) -> Iterator[dict[str, 
     mitm += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
     children.append(Child(mitm, f"http://127.0.0.1:{port}/health"))
     found[MITMDUMP] = f"http://127.0.0.1:{port}"
-    for name, strict in ((SERVE, False), (STRICT, True)):
+    for name, setting in (
+        (SERVE, ""),
+        (STRICT, "strict = true"),
+        (ON_MITMPROXY, 'engine = "mitmproxy"'),
+    ):
         port = free_port()
-        place = folder / ("serve-strict" if strict else "serve")
+        place = folder / name.rsplit(" ", 1)[-1].strip("-")
         place.mkdir()
-        config = todo_config(place, port, backend, proxy=f"strict = {str(strict).lower()}")
+        config = todo_config(place, port, backend, proxy=setting)
         serve = [sys.executable, "-m", "pluginlab_tui", "serve", "--quiet", "--config", str(config)]
         children.append(Child(serve, f"http://127.0.0.1:{port}/_pluginlab/health"))
         found[name] = f"http://127.0.0.1:{port}"

@@ -40,6 +40,7 @@ def test_proxy_overhead_prints_every_target_with_ratios() -> None:
         "mitmdump -q (reverse)",
         "pluginlab-tui serve",
         "pluginlab-tui serve --strict",
+        "pluginlab-tui serve --engine mitmproxy",
     ]
     mitm = next(cells for cells in rows if "mitmdump" in cells[1])
     assert mitm[5].strip() == "1.00x" and mitm[6].strip() == "1.00x"

@@ -38,12 +38,10 @@ from pluginlab_tui.proxy.runtime import Runtime
 
 #: Bytes read from either side at a time.
 _READ = 256 * 1024
-#: Request heads: a line or one header field up to this size (mitmproxy sets no smaller limit;
-#: the stages refuse what they must, and record it).
-_MAX_HEAD_FIELD = 1024 * 1024
-#: Header fields in one request head, and its bytes in all.
-_MAX_HEADERS = 10_000
+#: A request head's bytes in all (its line and each field may take all of it), and its fields:
+#: mitmproxy sets no bound; the stages refuse what they must (a 1 MB session id), and record it.
 _MAX_HEAD = 4 * 1024 * 1024
+_MAX_HEADERS = 10_000
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
@@ -61,8 +59,8 @@ class _Server(web.Server):
             handler,
             self._loop,
             _READ,
-            max_line_size=_MAX_HEAD_FIELD,
-            max_field_size=_MAX_HEAD_FIELD,
+            max_line_size=_MAX_HEAD,
+            max_field_size=_MAX_HEAD,
             max_headers=_MAX_HEADERS,
             max_head_bytes=_MAX_HEAD,
             payload_exception=RequestPayloadError,
@@ -110,10 +108,11 @@ class Front:
             self._handle,
             handler_cancellation=True,  # a caller that leaves ends its exchange, as in mitmproxy
             auto_decompress=False,  # bodies reach the stages as sent (they bound the inflating)
-            max_line_size=_MAX_HEAD_FIELD,
-            max_field_size=_MAX_HEAD_FIELD,
+            max_line_size=_MAX_HEAD,
+            max_field_size=_MAX_HEAD,
             max_headers=_MAX_HEADERS,
             read_bufsize=_READ,
+            lingering_time=0,  # a body left unread (over the limit) is not waited for: closed
         )
         self.runner = web.ServerRunner(
             server, handle_signals=False, access_log=None, shutdown_timeout=self.close_s

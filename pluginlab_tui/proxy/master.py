@@ -78,6 +78,7 @@ class ProxyServer:
     async def _run_front(self) -> None:
         """aiohttp's server drives the addon (proxy/front.py) until `shutdown()`."""
         self.addon = PluginLab(self.runtime)
+        self.runtime.engine = "aiohttp"
         self.runtime.start()
         backend = self.config.proxy.backend or "http://127.0.0.1:9"
         front = Front(self.addon, self.runtime, backend, close_s=CLOSE_S)

@@ -76,6 +76,7 @@ class Routes:
         found: dict[str, object] = {
             "status": "ok",
             "version": None if current is None else current.number,
+            "engine": self.runtime.engine,
         }
         found.update(self.runtime.writer.health())
         if self.runtime.config.mcp.enabled:

@@ -38,6 +38,9 @@ class Runtime:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        #: What takes the connections: "mitmproxy" (its proxy server, stock mitmdump too) or
+        #: "aiohttp" (serve's front, proxy/front.py, which sets it); health reports it.
+        self.engine = "mitmproxy"
         self.conn: sqlite3.Connection = open_store(config.store_path, create=True)
         #: Auth and access: users, the dev OAuth provider, limits, allow-list, JWT signer.
         self.auth = AuthState(config, self.conn)

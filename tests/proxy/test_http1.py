@@ -1,0 +1,113 @@
+"""The front's request parser: heads read as leniently as mitmproxy reads them, framing kept
+strict (aiohttp's), the whole head bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, LineTooLong
+from aiohttp.http_parser import RawRequestMessage
+
+from pluginlab_tui.proxy.http1 import LenientRequestParser
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    running = asyncio.new_event_loop()
+    yield running
+    running.close()
+
+
+def parser(loop: asyncio.AbstractEventLoop, head_bytes: int = 1 << 20) -> LenientRequestParser:
+    return LenientRequestParser(
+        BaseProtocol(loop),
+        loop,
+        2**16,
+        max_line_size=1 << 20,
+        max_field_size=1 << 20,
+        max_headers=1000,
+        max_head_bytes=head_bytes,
+        auto_decompress=False,
+    )
+
+
+def parse(loop: asyncio.AbstractEventLoop, data: bytes) -> list[RawRequestMessage]:
+    messages, _upgraded, _tail = parser(loop).feed_data(data)
+    return [message for message, _payload in messages]
+
+
+def test_hostile_bytes_in_the_target_and_the_fields_reach_the_stages_byte_for_byte(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    target = b"/todos/\xff\x7f?q=%FF\xfe"
+    (message,) = parse(
+        loop,
+        b"GET " + target + b" HTTP/1.1\r\n"
+        b"Authorization: Bearer tok\x00en\r\n"
+        b"User-Agent: \xff\xfe ChatGPT\r\n"
+        b"X Note: not a token\r\n\r\n",
+    )
+    assert message.path.encode("utf-8", "surrogateescape") == target
+    assert message.raw_headers == (
+        (b"Authorization", b"Bearer tok\x00en"),
+        (b"User-Agent", b"\xff\xfe ChatGPT"),
+        (b"X Note", b"not a token"),
+    )
+    assert "Host" not in message.headers  # HTTP/1.1 without Host: the stages decide
+
+
+def test_a_folded_field_is_joined_with_a_space_and_absolute_form_keeps_its_path(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    (message,) = parse(
+        loop,
+        b"GET http://elsewhere.example:81/todos/x?limit=1 HTTP/1.1\r\n"
+        b"X-Long: first\r\n   second\r\nHost: x\r\n\r\n",
+    )
+    assert message.path == "/todos/x?limit=1"
+    assert message.headers["X-Long"] == "first second"
+
+
+@pytest.mark.parametrize(
+    ("head", "error"),
+    [
+        (
+            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            BadHttpMessage,
+        ),
+        (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", BadHttpMessage),
+        (b"POST / HTTP/1.1\r\nContent-Length: 3x\r\n\r\n", BadHttpMessage),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", BadHttpMessage),
+        (b"GET /only-two-parts\r\n\r\n", BadStatusLine),
+        (b"GET / SPDY/3\r\n\r\n", BadStatusLine),
+        (b"GET / HTTP/1.1\r\n: no name\r\n\r\n", BadHttpMessage),
+        (b"GET / HTTP/1.1\r\n folded-first: x\r\n\r\n", BadHttpMessage),
+    ],
+)
+def test_what_frames_the_message_stays_strict(
+    loop: asyncio.AbstractEventLoop, head: bytes, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        parse(loop, head)
+
+
+def test_the_whole_head_is_bounded_even_when_each_line_is_within_its_own_bound(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    reading = parser(loop, head_bytes=100_000)
+    reading.feed_data(b"GET / HTTP/1.1\r\n")
+    with pytest.raises(LineTooLong):
+        for i in range(100):
+            reading.feed_data(b"X-Field-%d: " % i + b"v" * 5000 + b"\r\n")
+
+
+def test_the_bound_starts_again_with_each_request_on_a_connection(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    reading = parser(loop, head_bytes=10_000)
+    request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 4000 + b"\r\n\r\n"
+    found = [reading.feed_data(request)[0] for _ in range(10)]  # 40 KB in all, 4 KB a head
+    assert all(len(messages) == 1 for messages in found)
