@@ -12,7 +12,6 @@ oldest first).
 
 from __future__ import annotations
 
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -34,15 +33,12 @@ from pluginlab_tui.mcp.sessions import (
     header,
     version_in_force,
 )
+from pluginlab_tui.store.ids import new_id
 
 #: Records waiting for an answer, at most; the oldest is let go (recorded as unanswered).
 MAX_WAITING = 1000
 #: The bytes of the messages waiting, at most (two of proxy.max_inflated_bytes' default).
 MAX_WAITING_BYTES = 32 * 1024 * 1024
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
@@ -14,6 +13,7 @@ from mitmproxy import http
 
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
+from pluginlab_tui.store.ids import new_id
 from pluginlab_tui.store.parts import Auth
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE
@@ -30,7 +30,7 @@ _KEY = "pluginlab"
 class Exchange:
     #: The plugin version in service; None when the proxy serves no plugin files (MCP mode).
     served: Served | None
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event_id: str = field(default_factory=new_id)
     ts: str = field(default_factory=iso_now)
     started: float = field(default_factory=time.perf_counter)
     client_ip: str = ""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
 from pluginlab_tui.proxy.relay import CLOSE_BACKEND
 from pluginlab_tui.proxy.runtime import Runtime
+from pluginlab_tui.store import ids
 
 #: Bytes read from either side at a time.
 _READ = 256 * 1024
@@ -70,12 +72,17 @@ class _Server(web.Server):
         return handler
 
 
-def skip_message_typecheck() -> None:
-    """Turn off the check of every field's type that mitmproxy runs on each message it builds
-    unless Python runs with -O (`if __debug__:` in mitmproxy/http.py). Measured here: a fifth of
-    the loop's time on an exchange. serve's messages are built from typed values (and mypy
-    checks that code), so serve turns it off as -O would; the stock mitmdump path keeps it."""
+def lighten_mitmproxy() -> None:
+    """Two things mitmproxy does on every exchange that serve does without, measured here:
+    - the check of every field's type on each message it builds, unless Python runs with -O
+      (`if __debug__:` in mitmproxy/http.py): a fifth of the loop's time on an exchange.
+      serve's messages are built from typed values (mypy checks that code), so serve turns it
+      off as -O would;
+    - a system call for the random id of each flow (uuid.uuid4 in mitmproxy/flow.py): taken
+      from the store's pool of the same random bytes instead (store/ids.py).
+    The stock mitmdump path keeps both."""
     http.MessageData.__post_init__ = _unchecked  # type: ignore[method-assign]
+    mflow.uuid = ids
 
 
 def _unchecked(self: http.MessageData) -> None:
@@ -90,7 +97,7 @@ class Front:
     ) -> None:
         self.addon = addon
         self.close_s = close_s
-        skip_message_typecheck()
+        lighten_mitmproxy()
         self.runtime = runtime
         self.backend = yarl.URL(backend)
         self.backend_hostport = url.hostport(
@@ -99,6 +106,12 @@ class Front:
         self.runner: web.ServerRunner | None = None
         self.site: web.TCPSite | None = None
         self.session: aiohttp.ClientSession | None = None
+        #: The backend's side of every flow (the front sends and reads it; no stage does).
+        self.server = connection.Server(address=(self.backend.host or "", self.backend.port or 80))
+        #: The caller's side, one per connection while it is open.
+        self.clients: weakref.WeakKeyDictionary[asyncio.Transport, connection.Client] = (
+            weakref.WeakKeyDictionary()
+        )
         #: error hooks of exchanges whose caller left, run after their handler was cancelled
         self.ending: set[asyncio.Future[None]] = set()
 
@@ -139,6 +152,22 @@ class Front:
         if self.session is not None:
             await self.session.close()
 
+    def _client(self, transport: asyncio.Transport | None, now: float) -> connection.Client:
+        """The caller's connection, made once per connection as mitmproxy makes it."""
+        if transport is None:
+            return connection.Client(peername=("", 0), sockname=("", 0), timestamp_start=now)
+        client = self.clients.get(transport)
+        if client is None:
+            peer = transport.get_extra_info("peername")
+            sock = transport.get_extra_info("sockname")
+            client = connection.Client(
+                peername=tuple(peer) if peer else ("", 0),
+                sockname=tuple(sock) if sock else ("", 0),
+                timestamp_start=now,
+            )
+            self.clients[transport] = client
+        return client
+
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
             self.session = aiohttp.ClientSession(
@@ -166,17 +195,8 @@ class Front:
             raise
 
     def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
-        transport = request.transport
-        peer = transport.get_extra_info("peername") if transport is not None else None
-        sock = transport.get_extra_info("sockname") if transport is not None else None
         now = time.time()
-        client = connection.Client(
-            peername=tuple(peer) if peer else ("", 0),
-            sockname=tuple(sock) if sock else ("", 0),
-            timestamp_start=now,
-        )
-        server = connection.Server(address=(self.backend.host or "", self.backend.port or 80))
-        flow = http.HTTPFlow(client, server, live=True)
+        flow = http.HTTPFlow(self._client(request.transport, now), self.server, live=True)
         version = request.version
         flow.request = http.Request(
             host=self.backend.host or "",

@@ -82,7 +82,7 @@ class Pipeline:
                     await method(flow)
                 else:
                     result = method(flow)
-                    if inspect.isawaitable(result):
+                    if result is not None and inspect.isawaitable(result):
                         await result
             except Exception as exc:
                 self._failed(flow, stage, hook, exc)
