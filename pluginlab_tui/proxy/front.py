@@ -1,8 +1,9 @@
-"""serve's HTTP/1.1 front: aiohttp's server (its C parser) takes the connections in place of
-mitmproxy's proxy server, and drives the same pluginlab addon with mitmproxy's own flow objects.
+"""serve's HTTP/1.1 front: aiohttp's server takes the connections in place of mitmproxy's proxy
+server, and drives the same pluginlab addon with mitmproxy's own flow objects.
 
-mitmproxy's proxy core costs about 600 µs of the loop per exchange here (its sans-io layers, in
-Python), more than everything pluginlab does; aiohttp's server about a tenth of that. The addon
+mitmproxy's proxy core took about 600 us of the loop per exchange here (its sans-io layers, in
+Python), more than everything pluginlab does; aiohttp's server (its framing and writer, heads
+read by proxy/http1.py) takes a fraction of that. The addon
 and its stages are unchanged: each request becomes an `http.HTTPFlow` as mitmproxy's reverse
 mode would make it (host, port and Host header the backend's), and the front calls the hooks
 mitmproxy would, in its order: `request`; then `responseheaders` and `response` for an answer a
@@ -15,6 +16,7 @@ sends it, calls `responseheaders` on the head, relays an event stream chunk by c
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections.abc import Callable
@@ -33,10 +35,13 @@ from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.forward import HOP_BY_HOP
 from pluginlab_tui.proxy.http1 import LenientRequestParser
+from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
 from pluginlab_tui.proxy.relay import CLOSE_BACKEND
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store import ids
+
+log = logging.getLogger(__name__)
 
 #: Bytes read from either side at a time.
 _READ = 256 * 1024
@@ -193,6 +198,13 @@ class Front:
             self.ending.add(ending)
             ending.add_done_callback(self.ending.discard)
             raise
+        except Exception as exc:  # the front's own failure: still an answer, and an event
+            log.exception("the front failed on an exchange")
+            if flow.error is None:
+                flow.error = mflow.Error(f"the proxy failed: {describe(exc)}")
+            await self.addon.error(flow)
+            message = f"The proxy failed on this exchange ({type(exc).__name__})"
+            return _whole(error_response(500, "proxy_error", message), close=True)
 
     def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
         now = time.time()

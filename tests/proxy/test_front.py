@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from aiohttp import web
+from mitmproxy import http
 
+from pluginlab_tui.examples import Backend
+from pluginlab_tui.proxy import front
 from tests.conftest import ProxyFactory, stored_events
-from tests.harness import ProxyProcess, wait_for
+from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
+from tests.proxy.test_pipeline import InProcessProxy
 
 
 def _connect(proxy: ProxyProcess) -> socket.socket:
@@ -167,3 +173,25 @@ def test_either_engine_forwards_checks_and_records(
     assert invalid.headers["X-PluginLab-Violations"] == "1"
     events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 3 and e)
     assert [e.violation_count for e in events] == [0, 0, 1]
+
+
+def test_a_failure_of_the_front_itself_is_answered_500_and_recorded(
+    tmp_path: Path, todo_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = front._whole
+
+    def failing(response: http.Response, close: bool = False) -> web.StreamResponse:
+        if response.status_code == 200:  # the backend's answer cannot be sent: the front fails
+            raise RuntimeError("injected into the front")
+        return sent(response, close)
+
+    monkeypatch.setattr(front, "_whole", failing)
+    config = write_config(tmp_path, todo_sections(tmp_path, todo_backend.url))
+    with InProcessProxy(config) as proxy, httpx.Client(trust_env=False, timeout=10) as client:
+        answer = client.get(proxy.url + "/todos/failing?limit=5")
+        assert answer.status_code == 500 and answer.json()["error"] == "proxy_error"
+        assert "Traceback" not in answer.text
+        (event,) = wait_for(lambda: (e := stored_events(proxy.config.store_path)) and e)
+        assert event.path == "/todos/failing" and event.status == 200  # what the backend said
+        monkeypatch.setattr(front, "_whole", sent)
+        assert client.get(proxy.url + "/todos/after?limit=5").status_code == 200  # still up
