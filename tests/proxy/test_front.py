@@ -28,7 +28,7 @@ def _connect(proxy: ProxyProcess) -> socket.socket:
 
 def _answers(sock: socket.socket, count: int) -> list[bytes]:
     """`count` answers read off one connection (each head and its Content-Length body)."""
-    buffer, found = b"", []
+    buffer, found = b"", list[bytes]()
     while len(found) < count:
         while b"\r\n\r\n" not in buffer:
             chunk = sock.recv(65536)
