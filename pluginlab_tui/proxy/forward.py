@@ -187,16 +187,20 @@ class Forward:
         )
 
     async def _read(self, upstream: aiohttp.ClientResponse) -> bytes:
-        """The body as sent, refused (BodyTooLarge) past proxy.max_body_bytes: by its
-        Content-Length before reading, else as it arrives; never more is held."""
         limit = self.runtime.config.proxy.max_body_bytes
-        if upstream.content_length is not None and upstream.content_length > limit:
+        return await read_bounded(upstream.content, upstream.content_length, limit)
+
+
+async def read_bounded(content: aiohttp.StreamReader, length: int | None, limit: int) -> bytes:
+    """A body as sent (either side's), refused (BodyTooLarge) past `limit`: by its declared
+    Content-Length before reading, else as it arrives; never more is held."""
+    if length is not None and length > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    while True:
+        piece = await content.read(min(_READ, limit + 1 - len(body)))
+        if not piece:
+            return bytes(body)
+        body += piece
+        if len(body) > limit:
             raise BodyTooLarge
-        body = bytearray()
-        while True:
-            piece = await upstream.content.read(min(_READ, limit + 1 - len(body)))
-            if not piece:
-                return bytes(body)
-            body += piece
-            if len(body) > limit:
-                raise BodyTooLarge

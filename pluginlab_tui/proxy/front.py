@@ -33,7 +33,7 @@ from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.forward import HOP_BY_HOP
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, BodyTooLarge, read_bounded
 from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
@@ -51,10 +51,6 @@ _MAX_HEAD = 4 * 1024 * 1024
 _MAX_HEADERS = 10_000
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class _Server(web.Server):
@@ -231,7 +227,7 @@ class Front:
     async def _exchange(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
         try:
             body = await self._request_body(request)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             flow.error = mflow.Error(BODY_LIMIT_ERROR)
             await self.addon.error(flow)
             answer = error_response(413, "body_too_large", BODY_LIMIT_ERROR)
@@ -251,19 +247,12 @@ class Front:
         """The body as sent, refused past proxy.max_body_bytes (by Content-Length first)."""
         limit = self.runtime.config.proxy.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
-            raise _BodyTooLarge
+            raise BodyTooLarge
         if request.headers.get("Expect", "").lower() == "100-continue":
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if not request.body_exists:
             return b""
-        body = bytearray()
-        while True:
-            piece = await request.content.read(min(_READ, limit + 1 - len(body)))
-            if not piece:
-                return bytes(body)
-            body += piece
-            if len(body) > limit:
-                raise _BodyTooLarge
+        return await read_bounded(request.content, request.content_length, limit)
 
     async def _relay(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
         """Send a request a stage aimed at the backend, as mitmproxy would, and relay the answer."""
@@ -302,8 +291,12 @@ class Front:
             if callable(stream):
                 return await self._stream(request, flow, upstream, stream)
             try:
-                flow.response.data.content = await self._response_body(upstream)
-            except _BodyTooLarge:
+                flow.response.data.content = await read_bounded(
+                    upstream.content,
+                    upstream.content_length,
+                    self.runtime.config.proxy.max_body_bytes,
+                )
+            except BodyTooLarge:
                 return await self._failed(
                     flow, "Response body exceeds mitmproxy's body_size_limit."
                 )
@@ -344,19 +337,6 @@ class Front:
         await self.addon.response(flow)
         await answer.write_eof()
         return answer
-
-    async def _response_body(self, upstream: aiohttp.ClientResponse) -> bytes:
-        limit = self.runtime.config.proxy.max_body_bytes
-        if upstream.content_length is not None and upstream.content_length > limit:
-            raise _BodyTooLarge
-        body = bytearray()
-        while True:
-            piece = await upstream.content.read(min(_READ, limit + 1 - len(body)))
-            if not piece:
-                return bytes(body)
-            body += piece
-            if len(body) > limit:
-                raise _BodyTooLarge
 
     async def _failed(self, flow: http.HTTPFlow, message: str) -> web.StreamResponse:
         """No answer from the backend: mitmproxy's error hook, and its 502."""
