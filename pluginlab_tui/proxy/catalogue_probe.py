@@ -24,7 +24,7 @@ from pluginlab_tui.mcp import probe
 from pluginlab_tui.mcp.checks import Context
 from pluginlab_tui.mcp.probe import Page, Params
 from pluginlab_tui.proxy.exchange import Exchange
-from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_url, told
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_session, backend_url, told
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -153,12 +153,7 @@ class CatalogueProbe:
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=20),
-                timeout=aiohttp.ClientTimeout(total=None),
-                trust_env=False,
-                skip_auto_headers=("User-Agent", "Accept-Encoding"),
-            )
+            self.session = backend_session(limit=20)
         return self.session
 
     async def done(self) -> None:

@@ -48,6 +48,21 @@ _READ = 256 * 1024
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
+def backend_session(limit: int = 200) -> aiohttp.ClientSession:
+    """A client for the backend as a proxy needs one: bodies as sent (no decompression), no
+    headers of its own, no proxy from the environment, the proxy's own timeouts, and no cookie
+    jar (a jar would keep what the backend set for one caller and send it with the requests of
+    every other)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300),
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(total=None),
+        trust_env=False,
+        skip_auto_headers=_NO_AUTO_HEADERS,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
 class BodyTooLarge(Exception):
     """The backend's response body is over proxy.max_body_bytes."""
 
@@ -97,13 +112,7 @@ class Forward:
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
-                auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(total=None),
-                trust_env=False,
-                skip_auto_headers=_NO_AUTO_HEADERS,
-            )
+            self.session = backend_session()
         return self.session
 
     async def done(self) -> None:

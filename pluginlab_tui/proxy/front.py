@@ -33,7 +33,7 @@ from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.forward import HOP_BY_HOP, BodyTooLarge, read_bounded
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, BodyTooLarge, backend_session, read_bounded
 from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
@@ -50,7 +50,6 @@ _READ = 256 * 1024
 _MAX_HEAD = 4 * 1024 * 1024
 _MAX_HEADERS = 10_000
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
-_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class _Server(web.Server):
@@ -171,13 +170,7 @@ class Front:
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None or self.session.closed:
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300),
-                auto_decompress=False,
-                timeout=aiohttp.ClientTimeout(total=None),
-                trust_env=False,
-                skip_auto_headers=_NO_AUTO_HEADERS,
-            )
+            self.session = backend_session()
         return self.session
 
     # -- one exchange ---------------------------------------------------------------------------

@@ -192,8 +192,9 @@ class Seen:
 
 
 @contextlib.contextmanager
-def recording_backend() -> Iterator[tuple[str, list[Seen]]]:
-    """A backend that keeps each request line and header block exactly as it arrived."""
+def recording_backend(answer_head: bytes = b"") -> Iterator[tuple[str, list[Seen]]]:
+    """A backend that keeps each request line and header block exactly as it arrived (and adds
+    `answer_head`, header lines, to its answers)."""
     seen: list[Seen] = []
 
     class Handler(socketserver.StreamRequestHandler):
@@ -209,7 +210,8 @@ def recording_backend() -> Iterator[tuple[str, list[Seen]]]:
             seen.append(Seen(line, fields))
             self.wfile.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+                + answer_head
+                + b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
             )
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", free_port()), Handler)
@@ -267,6 +269,20 @@ def test_the_backend_gets_the_gated_path_and_only_the_proxys_headers(
         assert ours == [("x-pluginlab-event-id", answer.headers[EVENT_HEADER])]
         event = events[answer.headers[EVENT_HEADER]]
         assert event.user_id is None and event.plan is None and event.source == "live"
+
+
+def test_a_cookie_the_backend_sets_for_one_caller_never_goes_with_anothers_request(
+    start_proxy: ProxyFactory,
+) -> None:
+    session = b"Set-Cookie: session=alice-secret; Path=/\r\n"
+    with recording_backend(session) as (backend, seen):
+        # by name, not by IP: an HTTP client's cookie jar takes cookies from names only
+        proxy = start_proxy(backend=backend.replace("127.0.0.1", "localhost"))
+        alice = send_raw(proxy, "GET", b"/todos/alice", [])
+        bob = send_raw(proxy, "GET", b"/todos/bob", [])
+    assert alice.headers["set-cookie"].startswith("session=alice-secret")  # passed on to her
+    assert bob.status == 200 and len(seen) == 2
+    assert [k for k, _ in seen[1].headers if k == "cookie"] == []
 
 
 def test_a_known_caller_is_told_as_the_proxy_knows_them(start_proxy: ProxyFactory) -> None:
