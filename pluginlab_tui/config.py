@@ -101,8 +101,7 @@ class ProxySection(Section):
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
     engine: Literal["aiohttp", "mitmproxy"] = "aiohttp"
-    """What takes serve's connections: aiohttp's server driving the pluginlab addon (about
-    twice the throughput), or mitmproxy's own proxy server."""
+    """What takes serve's connections: aiohttp's server driving the addon, or mitmproxy's."""
     max_inflated_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     """Bodies are decoded and checked up to this size (bytes), then body_too_large_to_check."""
     cors_origins: list[str] = Field(
