@@ -5,12 +5,17 @@ mitmproxy takes: bytes that are not ASCII or are controls in the target, NUL or 
 value, a header name that is not a token, HTTP/1.1 without Host. mitmproxy hands such requests
 to the addon, whose stages decide (a path made canonical or refused as ambiguous, a credential
 refused by the gate) and record them: a debugger must see hostile bytes, not lose them in the
-parser. So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a
+parser. (A header name that is not a token, and a malformed framing field, mitmproxy's server
+then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.) So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a
 header at its first colon, a folded line joined to the one before, with a space), and
 everything that frames the message (Content-Length, chunked, keep-alive, the limits on sizes)
 stays aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a
 transfer coding other than chunked. A protocol upgrade is not taken: the proxy answers the
-request itself, as any other.
+request itself, as any other. The request target takes mitmproxy's forms only: origin-form
+(`/...`), `*`, absolute-form with a valid authority (its path is the target), and CONNECT's
+authority-form (which the front refuses, with an event, as mitmproxy's reverse mode does); any
+other target (`foo`, `@host/x`) is refused here with 400, as mitmproxy refuses it, for the
+backend would read it otherwise than the stages.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from aiohttp import http_parser
 from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, InvalidHeader, LineTooLong
 from aiohttp.http_parser import HeadersParser, RawRequestMessage
 from aiohttp.http_writer import HttpVersion
+from mitmproxy.net.http import url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -89,8 +95,7 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         found = _VERSION.fullmatch(version)
         if found is None:
             raise BadStatusLine(lines[0].decode("latin-1"))
-        if not target.startswith(b"/") and b"://" in target:  # absolute-form: its path
-            target = b"/" + target.split(b"://", 1)[1].partition(b"/")[2]
+        target = _target(method, target, lines[0])
         path = target.decode("utf-8", "surrogateescape")
         headers, raw, close, compression, _upgrade, chunked = self.parse_headers(lines[1:])
         http_version = HttpVersion(int(found.group(1)), int(found.group(2)))
@@ -108,6 +113,25 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
             chunked,
             _url(target),
         )
+
+
+def _target(method: bytes, target: bytes, line: bytes) -> bytes:
+    """The target the stages see, read as mitmproxy reads it; BadStatusLine for any other."""
+    if target == b"*" or target.startswith(b"/"):
+        return target
+    try:
+        if method == b"CONNECT":  # authority-form, with its port
+            if url.parse_authority(target, check=True)[1] is None:
+                raise ValueError(target)
+            return target
+        scheme, sep, rest = target.partition(b"://")  # absolute-form: its path
+        authority, _, path = rest.partition(b"/")
+        if not sep or scheme.lower() not in (b"http", b"https"):
+            raise ValueError(target)
+        url.parse_authority(authority, check=True)
+    except ValueError:
+        raise BadStatusLine(line.decode("latin-1")) from None
+    return b"/" + path
 
 
 def _url(target: bytes) -> URL:

@@ -28,6 +28,17 @@ log = logging.getLogger(__name__)
 
 #: flow.error.msg when mitmproxy refused a request body over its body_size_limit (with a 413).
 BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
+#: The front's refusal of a head mitmproxy's validate_inbound_headers refuses (with mitmproxy's
+#: words, less its advice to turn the check off), and of CONNECT (a reverse proxy opens no
+#: tunnel). Each was answered 400.
+SMUGGLING_ERROR = "Received {} from client, refusing to prevent request smuggling attacks."
+CONNECT_ERROR = "an HTTP CONNECT request: the proxy runs in reverse mode and opens no tunnel"
+#: What flow.error says of a head refused with 400, by the front or by mitmproxy's server.
+_REFUSED_HEAD = (
+    "from client, refusing to prevent request smuggling attacks.",
+    "received an HTTP CONNECT request",
+    CONNECT_ERROR,
+)
 
 
 @dataclass
@@ -41,7 +52,7 @@ class PendingEvent:
     #: Cuts the secrets out of the event (headers, query, bodies, error...) before it is stored.
     redactor: Redactor
     inflate_limit: int
-    #: The status mitmproxy answered with itself when there is no response (413), or None.
+    #: The status mitmproxy answered with itself when there is no response (413, 400), or None.
     status: int | None = None
 
     @property
@@ -214,6 +225,8 @@ class Recorder:
             limit = self.runtime.config.proxy.max_body_bytes
             exchange.error = f"the request body is over proxy.max_body_bytes ({limit:,} bytes)"
             status = 413
+        elif flow.error is not None and any(m in flow.error.msg for m in _REFUSED_HEAD):
+            status = 400
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
         return status

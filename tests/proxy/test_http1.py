@@ -111,3 +111,34 @@ def test_the_bound_starts_again_with_each_request_on_a_connection(
     request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 4000 + b"\r\n\r\n"
     found = [reading.feed_data(request)[0] for _ in range(10)]  # 40 KB in all, 4 KB a head
     assert all(len(messages) == 1 for messages in found)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"foo",
+        b"@evil.example/x",
+        b"ftp://x/y",
+        b"http:///x",
+        b"http://x:99999/",
+        b"evil.example:443",
+    ],
+)
+def test_a_target_mitmproxy_cannot_read_is_refused(
+    loop: asyncio.AbstractEventLoop, target: bytes
+) -> None:
+    with pytest.raises(BadStatusLine):
+        parse(loop, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_the_targets_mitmproxy_reads_reach_the_front_as_it_reads_them(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    heads = [
+        b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET HTTP://[::1]:81/todos/x HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"CONNECT evil.example:443 HTTP/1.1\r\nHost: x\r\n\r\n",  # the front refuses it
+    ]
+    assert [parse(loop, head)[0].path for head in heads] == ["*", "/todos/x", "evil.example:443"]
+    with pytest.raises(BadStatusLine):  # CONNECT names a port
+        parse(loop, b"CONNECT evil.example HTTP/1.1\r\nHost: x\r\n\r\n")
