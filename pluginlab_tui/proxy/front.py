@@ -40,7 +40,12 @@ from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import HOP_BY_HOP
 from pluginlab_tui.proxy.http1 import LenientRequestParser
-from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR, CONNECT_ERROR, SMUGGLING_ERROR
+from pluginlab_tui.proxy.recorder import (
+    BODY_LIMIT_ERROR,
+    CONNECT_ERROR,
+    SMUGGLING_ERROR,
+    STOPPED_ERROR,
+)
 from pluginlab_tui.proxy.relay import CLOSE_BACKEND
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.wire import EVENT_HEADER
@@ -138,6 +143,8 @@ class Front:
         self.session: aiohttp.ClientSession | None = None
         #: error hooks of exchanges whose caller left, run after their handler was cancelled
         self.ending: set[asyncio.Future[None]] = set()
+        #: Set once the proxy closes the connections left: what it cuts then, it cut itself.
+        self.stopping = False
 
     async def start(self, host: str, port: int) -> int:
         """Listen; the bound port."""
@@ -168,6 +175,7 @@ class Front:
     async def close(self) -> None:
         """Close the connections left (idle keep-alive ones, mostly), then the client; the
         error hooks of the exchanges that cut short have run on return."""
+        self.stopping = True
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -196,7 +204,7 @@ class Front:
         except asyncio.CancelledError:
             # the caller left (or the proxy stops): mitmproxy's error hook, in a task of its own
             if flow.error is None:
-                flow.error = mflow.Error("Client disconnected.")
+                flow.error = mflow.Error(STOPPED_ERROR if self.stopping else "Client disconnected.")
             ending = asyncio.ensure_future(self.addon.error(flow))
             self.ending.add(ending)
             ending.add_done_callback(self.ending.discard)

@@ -6,13 +6,14 @@ value, a header name that is not a token, HTTP/1.1 without Host. mitmproxy hands
 to the addon, whose stages decide (a path made canonical or refused as ambiguous, a credential
 refused by the gate) and record them: a debugger must see hostile bytes, not lose them in the
 parser. (A header name that is not a token, and a malformed framing field, mitmproxy's server
-then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.) So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a
-header at its first colon, a folded line joined to the one before, with a space), and
-everything that frames the message (Content-Length, chunked, keep-alive, the limits on sizes)
-stays aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a
-transfer coding other than chunked. A protocol upgrade is not taken: the proxy answers the
-request itself, as any other. The request target takes mitmproxy's forms only: origin-form
-(`/...`), `*`, absolute-form with a valid authority (its path is the target), and CONNECT's
+then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.)
+So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a header at
+its first colon, a folded line joined to the one before, with a space), and everything that
+frames the message (Content-Length, chunked, keep-alive, the limits on sizes) stays
+aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a transfer
+coding other than chunked. A protocol upgrade is not taken: the proxy answers the request
+itself, as any other. The request target takes mitmproxy's forms only: origin-form (`/...`),
+`*`, absolute-form with a valid authority (its path is the target), and CONNECT's
 authority-form (which the front refuses, with an event, as mitmproxy's reverse mode does); any
 other target (`foo`, `@host/x`) is refused here with 400, as mitmproxy refuses it, for the
 backend would read it otherwise than the stages.

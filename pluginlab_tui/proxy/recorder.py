@@ -33,6 +33,8 @@ BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
 #: tunnel). Each was answered 400.
 SMUGGLING_ERROR = "Received {} from client, refusing to prevent request smuggling attacks."
 CONNECT_ERROR = "an HTTP CONNECT request: the proxy runs in reverse mode and opens no tunnel"
+#: The error of an exchange the proxy's stop cut short.
+STOPPED_ERROR = "the proxy stopped before the exchange ended"
 #: What flow.error says of a head refused with 400, by the front or by mitmproxy's server.
 _REFUSED_HEAD = (
     "from client, refusing to prevent request smuggling attacks.",
@@ -180,7 +182,7 @@ class Recorder:
         for flow in list(self.runtime.inflight.values()):
             exchange = exchange_of(flow)
             if exchange is not None and not exchange.recorded:
-                exchange.error = exchange.error or "the proxy stopped before the exchange ended"
+                exchange.error = exchange.error or STOPPED_ERROR
                 status = self._fill_error(flow, exchange)
                 pending = self._pending(flow, exchange, sent=False, status=status)
                 if pending is not None:  # the loop serves no one now: waiting here is fine

@@ -223,6 +223,20 @@ def test_a_caller_that_leaves_before_the_answer_is_still_one_event(
     assert event.response_body is None
 
 
+def test_an_exchange_the_proxys_stop_cuts_short_is_recorded_as_cut_by_the_stop(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    with _connect(proxy) as sock:
+        sock.sendall(b"GET /todos/stopping HTTP/1.1\r\nHost: x\r\nX-Todo-Delay: 30\r\n\r\n")
+        time.sleep(0.3)  # in flight at the backend
+        assert proxy.stop() == 0  # past its grace (5 s), the stop cuts the exchange
+        assert _until_closed(sock) == b""
+    (event,) = stored_events(proxy.db)
+    assert event.path == "/todos/stopping" and event.status is None
+    assert event.error == "the proxy stopped before the exchange ended"
+
+
 def test_the_proxys_own_answers_name_no_server_and_the_backends_header_passes(
     start_proxy: ProxyFactory,
 ) -> None:
