@@ -41,6 +41,7 @@ from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import HOP_BY_HOP
 from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.recorder import (
+    ANSWERED_STATUS,
     BODY_LIMIT_ERROR,
     CONNECT_ERROR,
     SMUGGLING_ERROR,
@@ -58,6 +59,10 @@ _READ = 256 * 1024
 #: mitmproxy sets no bound; the stages refuse what they must (a 1 MB session id), and record it.
 _MAX_HEAD = 4 * 1024 * 1024
 _MAX_HEADERS = 10_000
+#: Seconds a caller may send nothing while the proxy waits for it (the rest of a body, the next
+#: request on a kept-alive connection): then its connection closes, as mitmproxy's tcp_timeout
+#: closes it.
+CALLER_IDLE_S = 600.0
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 _NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 #: Head bytes that aiohttp's writer cannot send as they are: controls (but tab) and non-ASCII.
@@ -157,6 +162,7 @@ class Front:
             max_headers=_MAX_HEADERS,
             read_bufsize=_READ,
             lingering_time=0,  # a body left unread (over the limit) is not waited for: closed
+            keepalive_timeout=CALLER_IDLE_S,
         )
         self.runner = web.ServerRunner(
             server, handle_signals=False, access_log=None, shutdown_timeout=self.close_s
@@ -249,6 +255,13 @@ class Front:
             body = await self._request_body(request)
         except _BodyTooLarge:
             return await self._refuse(flow, 413, "body_too_large", BODY_LIMIT_ERROR)
+        except TimeoutError:
+            why = f"the caller sent nothing more of its body for {CALLER_IDLE_S:g} s"
+            return await self._refuse(flow, 408, "request_timeout", why)
+        except RequestPayloadError as exc:  # a malformed chunked body, say
+            text = " ".join(str(exc).split()).removeprefix("400, message:").strip()
+            why = f"the request body could not be read: {text or type(exc).__name__}"
+            return await self._refuse(flow, 400, "bad_request", why)
         flow.request.data.content = body
         flow.request.timestamp_end = time.time()
         await self.addon.request(flow)
@@ -266,6 +279,7 @@ class Front:
         """mitmproxy's own refusal of a request, before any stage: its error hook (the event),
         and an answer naming that event. The body is left unread: the connection closes."""
         flow.error = mflow.Error(why)
+        flow.metadata[ANSWERED_STATUS] = status
         await self.addon.error(flow)
         answer = error_response(status, code, why)
         exchange = exchange_of(flow)
@@ -284,7 +298,8 @@ class Front:
             return b""
         body = bytearray()
         while True:
-            piece = await request.content.read(min(_READ, limit + 1 - len(body)))
+            async with asyncio.timeout(CALLER_IDLE_S):  # TimeoutError: the caller stalled
+                piece = await request.content.read(min(_READ, limit + 1 - len(body)))
             if not piece:
                 return bytes(body)
             body += piece
@@ -388,6 +403,7 @@ class Front:
         """No answer from the backend: mitmproxy's error hook, and its 502."""
         flow.response = None
         flow.error = mflow.Error(message)
+        flow.metadata[ANSWERED_STATUS] = 502
         await self.addon.error(flow)
         return _whole(error_response(502, "backend_failed", message))
 

@@ -25,9 +25,17 @@ import re
 from typing import Any
 
 from aiohttp import http_parser
-from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, InvalidHeader, LineTooLong
+from aiohttp.http_exceptions import (
+    BadHttpMessage,
+    BadStatusLine,
+    HttpProcessingError,
+    InvalidHeader,
+    LineTooLong,
+)
 from aiohttp.http_parser import HeadersParser, RawRequestMessage
 from aiohttp.http_writer import HttpVersion
+from aiohttp.streams import EMPTY_PAYLOAD
+from aiohttp.web_protocol import _ErrInfo
 from mitmproxy.net.http import url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -78,6 +86,25 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         self._head_bytes = 0
 
     def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        """aiohttp's, with a head read apart from what follows it. aiohttp reads them in one go,
+        and a body it cannot read (a bad chunk size) loses the request it belongs to: answered
+        400, with no event. Read apart, the request reaches the front, which reads the failure
+        from its body (and records it); a later request that cannot be read is answered 400
+        after the ones before it."""
+        end = data.find(b"\r\n\r\n") + 4 if self._payload_parser is None else 0
+        if not 4 <= end < len(data):
+            return self._feed(data, *args, **kwargs)
+        messages, upgraded, tail = self._feed(data[:end], *args, **kwargs)
+        if not messages:
+            return self._feed(data[end:], *args, **kwargs)
+        try:
+            more, upgraded, tail = self._feed(data[end:], *args, **kwargs)
+        except HttpProcessingError as exc:
+            failed = _ErrInfo(status=400, exc=exc, message=exc.message)
+            return [*messages, (failed, EMPTY_PAYLOAD)], False, b""
+        return [*messages, *more], upgraded, tail
+
+    def _feed(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         """aiohttp bounds a line and the count of fields, not the whole head: bounded here."""
         if self._payload_parser is None:
             self._head_bytes += len(data)

@@ -35,6 +35,9 @@ SMUGGLING_ERROR = "Received {} from client, refusing to prevent request smugglin
 CONNECT_ERROR = "an HTTP CONNECT request: the proxy runs in reverse mode and opens no tunnel"
 #: The error of an exchange the proxy's stop cut short.
 STOPPED_ERROR = "the proxy stopped before the exchange ended"
+#: Where the front leaves the status it answered with itself when no stage answered (no
+#: flow.response): a refused head, a body over the limit or too slow, a backend that failed.
+ANSWERED_STATUS = "pluginlab.answered_status"
 #: What flow.error says of a head refused with 400, by the front or by mitmproxy's server.
 _REFUSED_HEAD = (
     "from client, refusing to prevent request smuggling attacks.",
@@ -222,12 +225,16 @@ class Recorder:
         """The error of an exchange that got no response; the status mitmproxy sent, if any."""
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
-        status = None
+        status: int | None = flow.metadata.get(ANSWERED_STATUS)
         if flow.error is not None and flow.error.msg == BODY_LIMIT_ERROR:
             limit = self.runtime.config.proxy.max_body_bytes
             exchange.error = f"the request body is over proxy.max_body_bytes ({limit:,} bytes)"
             status = 413
-        elif flow.error is not None and any(m in flow.error.msg for m in _REFUSED_HEAD):
+        elif (
+            status is None
+            and flow.error is not None
+            and any(m in flow.error.msg for m in _REFUSED_HEAD)
+        ):
             status = 400
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg

@@ -7,15 +7,18 @@ import json
 import re
 import socket
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from tests.conftest import ProxyFactory, stored_events
+from pluginlab_tui.proxy import front
+from tests.conftest import Backend, ProxyFactory, stored_events
 from tests.e2e.test_paths import recording_backend
-from tests.harness import ProxyProcess, wait_for
+from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
+from tests.proxy.test_pipeline import InProcessProxy
 from tests.rogue import RogueBackend
 
 
@@ -111,6 +114,21 @@ def test_a_head_the_backend_could_read_otherwise_is_refused_recorded_and_never_f
     assert "/todos/smuggled" not in [e.path for e in events]
     if not args:  # the front's answer names its event
         assert "X-PluginLab-Event-Id: " + events[-1].event_id in received.decode()
+
+
+def test_a_chunked_body_that_cannot_be_read_is_400_and_one_event(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    head = b"POST /todos/chunks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for framing in (b"-2\r\n{}\r\n0\r\n\r\n", b"2\n{}\n0\n\n", b"2\r\n{}\n0\r\n\r\n"):
+        with _connect(proxy) as sock:
+            sock.sendall(head + framing + SMUGGLED)
+            received = _until_closed(sock)
+        assert [line.split(b" ")[1] for line in _status_lines(received)] == [b"400"], framing
+    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 3 and e)
+    assert [(e.path, e.status) for e in events] == [("/todos/chunks", 400)] * 3
+    assert all((e.error or "").startswith("the request body could not be read: ") for e in events)
 
 
 def test_a_head_that_cannot_be_read_is_a_json_400_naming_no_server_and_logging_no_traceback(
@@ -235,6 +253,41 @@ def test_an_exchange_the_proxys_stop_cuts_short_is_recorded_as_cut_by_the_stop(
     (event,) = stored_events(proxy.db)
     assert event.path == "/todos/stopping" and event.status is None
     assert event.error == "the proxy stopped before the exchange ended"
+
+
+def test_a_body_the_caller_stops_sending_is_answered_408_and_recorded(
+    tmp_path: Path, todo_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(front, "CALLER_IDLE_S", 0.5)  # mitmproxy's tcp_timeout: 600 s
+    config = write_config(tmp_path, todo_sections(tmp_path, todo_backend.url))
+    with InProcessProxy(config) as proxy:
+        where = urlsplit(proxy.url)
+        with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /todos/stalled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"title": '
+            )
+            received = _until_closed(sock)
+        db = proxy.config.store_path
+        (event,) = wait_for(lambda: (e := stored_events(db)) and len(e) == 1 and e)
+    assert [line.split(b" ")[1] for line in _status_lines(received)] == [b"408"]
+    assert event.path == "/todos/stalled" and event.status == 408
+    assert event.error == "the caller sent nothing more of its body for 0.5 s"
+
+
+def test_an_mcp_request_the_backend_fails_is_a_502_and_its_event_says_so(
+    start_proxy: ProxyFactory,
+) -> None:
+    with RogueBackend("garbage") as rogue:
+        proxy = start_proxy(backend=rogue.url, mcp={"endpoint": "/mcp"})
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        with proxy.client() as client:
+            answer = client.post("/mcp", json=call, headers={"Accept": "application/json"})
+        events = wait_for(
+            lambda: [e for e in stored_events(proxy.db) if e.path == "/mcp" and e.rpc_id]
+        )
+    assert answer.status_code == 502
+    assert [(e.status, bool(e.error)) for e in events] == [(502, True)]
 
 
 def test_the_proxys_own_answers_name_no_server_and_the_backends_header_passes(

@@ -142,3 +142,25 @@ def test_the_targets_mitmproxy_reads_reach_the_front_as_it_reads_them(
     assert [parse(loop, head)[0].path for head in heads] == ["*", "/todos/x", "evil.example:443"]
     with pytest.raises(BadStatusLine):  # CONNECT names a port
         parse(loop, b"CONNECT evil.example HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_a_body_that_cannot_be_read_keeps_its_request_and_the_error_is_the_body_s(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    head = b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    messages, _upgraded, _tail = parser(loop).feed_data(head + b"-2\r\n{}\r\n0\r\n\r\n")
+    (message, payload), (failed, _) = messages
+    assert message.path == "/todos/a"
+    assert isinstance(payload.exception(), BadHttpMessage)  # what the front reads from the body
+    assert failed.status == 400
+
+
+def test_a_request_that_cannot_be_read_is_answered_after_those_before_it(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    messages, _upgraded, _tail = parser(loop).feed_data(
+        b"GET /todos/first HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP AT ALL\r\n\r\n"
+    )
+    (first, _), (failed, _) = messages
+    assert first.path == "/todos/first"
+    assert failed.status == 400 and isinstance(failed.exc, BadStatusLine)
