@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from pluginlab_tui.examples import Backend
 from pluginlab_tui.proxy import front
-from tests.conftest import Backend, ProxyFactory, stored_events
+from tests.conftest import ProxyFactory, stored_events
 from tests.e2e.test_paths import recording_backend
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
 from tests.proxy.test_pipeline import InProcessProxy
@@ -29,7 +30,7 @@ def _connect(proxy: ProxyProcess) -> socket.socket:
 
 def _answers(sock: socket.socket, count: int) -> list[bytes]:
     """`count` answers read off one connection (each head and its Content-Length body)."""
-    buffer, found = b"", []
+    buffer, found = b"", list[bytes]()
     while len(found) < count:
         while b"\r\n\r\n" not in buffer:
             chunk = sock.recv(65536)
@@ -137,7 +138,7 @@ def test_a_head_that_cannot_be_read_is_a_json_400_naming_no_server_and_logging_n
     heads = [
         b"GET foo HTTP/1.1\r\nHost: x\r\n\r\n",  # no form of target mitmproxy reads
         b"GET @evil.example/x HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",  # HTTP/2's preface
+        b"GET /todos/a HTTP/1.1\r\nHost: x\r\nX-Folded-First\r\n\r\n",  # a field without colon
         b"GET /todos/a HTTP/1.1\nHost: x\n\n",  # bare line feeds
     ]
     with recording_backend() as (url, seen):
