@@ -6,17 +6,21 @@ value, a header name that is not a token, HTTP/1.1 without Host. mitmproxy hands
 to the addon, whose stages decide (a path made canonical or refused as ambiguous, a credential
 refused by the gate) and record them: a debugger must see hostile bytes, not lose them in the
 parser. (A header name that is not a token, and a malformed framing field, mitmproxy's server
-then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.)
-So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a header at
-its first colon, a folded line joined to the one before, with a space), and everything that
-frames the message (Content-Length, chunked, keep-alive, the limits on sizes) stays
-aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a transfer
-coding other than chunked. A protocol upgrade is not taken: the proxy answers the request
-itself, as any other. The request target takes mitmproxy's forms only: origin-form (`/...`),
-`*`, absolute-form with a valid authority (its path is the target), and CONNECT's
-authority-form (which the front refuses, with an event, as mitmproxy's reverse mode does); any
-other target (`foo`, `@host/x`) is refused here with 400, as mitmproxy refuses it, for the
-backend would read it otherwise than the stages.
+then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.) So
+the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a header at its
+first colon, a folded line joined to the one before, with a space), and everything that frames
+the message (Content-Length, chunked, keep-alive, the limits on sizes) stays aiohttp's. Framing
+that mitmproxy's server refuses with an event is not refused here: Content-Length with
+Transfer-Encoding, or a coding other than chunked, is read as not chunked, on a connection that
+closes; two lengths or two codings, by the first. The front refuses each, with an event,
+before it reads a byte of the body. A protocol upgrade is not taken: the proxy answers the request
+itself, as any other.
+
+The request target takes mitmproxy's forms only: origin-form (`/...`), `*`, absolute-form with
+a valid authority (its path is the target), and CONNECT's authority-form (which the front
+refuses, with an event, as mitmproxy's reverse mode does); any other target (`foo`, `@host/x`)
+is refused here with 400, as mitmproxy refuses it, for the backend would read it otherwise than
+the stages.
 """
 
 from __future__ import annotations
@@ -43,9 +47,6 @@ from yarl import URL
 from pluginlab_tui.urlpath import sendable
 
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
-#: Fields that frame the message: one of each at most (as aiohttp requires; two that differ
-#: are how requests are smuggled past a proxy).
-_ONCE = frozenset({"content-length", "transfer-encoding"})
 
 
 class LenientHeaders(HeadersParser):
@@ -68,10 +69,9 @@ class LenientHeaders(HeadersParser):
             fields.append((name, value.strip(b" \t")))
         headers: CIMultiDict[str] = CIMultiDict()
         for name, value in fields:
-            key = name.decode("utf-8", "surrogateescape")
-            if key.lower() in _ONCE and key in headers:
-                raise BadHttpMessage(f"Duplicate '{key}' header found.")
-            headers.add(key, value.decode("utf-8", "surrogateescape"))
+            headers.add(
+                name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")
+            )
         return CIMultiDictProxy(headers), tuple(fields)
 
 
@@ -114,6 +114,18 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         if found[0] or self._payload_parser is not None:
             self._head_bytes = len(self._tail)
         return found
+
+    def parse_headers(self, lines: list[bytes]) -> Any:
+        """aiohttp's, but framing it refuses (Content-Length with Transfer-Encoding, a coding
+        other than chunked) is read as not chunked, on a connection that closes: the front
+        refuses the message before it reads any body (proxy/front.py), and records it."""
+        try:
+            return super().parse_headers(lines)
+        except BadHttpMessage as exc:
+            if type(exc) is not BadHttpMessage:  # the fields themselves (InvalidHeader...)
+                raise
+            headers, raw = self._headers_parser.parse_headers(lines)
+            return headers, raw, True, None, False, False
 
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
         parts = lines[0].split()

@@ -89,6 +89,20 @@ REFUSED_HEADS = {
         b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\n\r\n"
     ),
     "CONNECT": b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+    "a length and chunked": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    ),
+    "two lengths": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\n"
+    ),
+    "two codings": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: identity\r\n\r\n0\r\n\r\n"
+    ),
+    "a coding other than chunked": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+    ),
 }
 SMUGGLED = b"GET /todos/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 

@@ -74,13 +74,7 @@ def test_a_folded_field_is_joined_with_a_space_and_absolute_form_keeps_its_path(
 @pytest.mark.parametrize(
     ("head", "error"),
     [
-        (
-            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-            BadHttpMessage,
-        ),
-        (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", BadHttpMessage),
         (b"POST / HTTP/1.1\r\nContent-Length: 3x\r\n\r\n", BadHttpMessage),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", BadHttpMessage),
         (b"GET /only-two-parts\r\n\r\n", BadStatusLine),
         (b"GET / SPDY/3\r\n\r\n", BadStatusLine),
         (b"GET / HTTP/1.1\r\n: no name\r\n\r\n", BadHttpMessage),
@@ -92,6 +86,22 @@ def test_what_frames_the_message_stays_strict(
 ) -> None:
     with pytest.raises(error):
         parse(loop, head)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+        b"Transfer-Encoding: gzip\r\n",
+        b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+    ],
+)
+def test_framing_aiohttp_refuses_is_read_as_not_chunked_on_a_connection_that_closes(
+    loop: asyncio.AbstractEventLoop, fields: bytes
+) -> None:
+    """The front refuses such a message, with an event, before it reads its body."""
+    (message,) = parse(loop, b"POST /todos/a HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+    assert message.path == "/todos/a" and message.should_close and not message.chunked
 
 
 def test_the_whole_head_is_bounded_even_when_each_line_is_within_its_own_bound(
