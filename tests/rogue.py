@@ -8,7 +8,15 @@ import threading
 import time
 from typing import Literal
 
-Mode = Literal["reset", "garbage", "short", "close", "hang"]
+Mode = Literal["reset", "garbage", "short", "close", "hang", "odd_fields"]
+
+#: What the `odd_fields` mode answers with: fields that HTTP/1 parsers take and writers refuse
+#: (controls) or may re-encode (UTF-8, and a byte that is not UTF-8).
+ODD_FIELDS = (
+    (b"X-Control", b"a\x01b\x7fc"),
+    (b"X-Utf8", "caf\u00e9".encode()),
+    (b"X-Latin1", b"caf\xe9"),
+)
 
 
 class RogueBackend:
@@ -59,6 +67,13 @@ class RogueBackend:
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b'Content-Length: 100\r\n\r\n{"todos": ['
+                )
+            elif self.mode == "odd_fields":
+                fields = b"".join(name + b": " + value + b"\r\n" for name, value in ODD_FIELDS)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + fields
+                    + b"Content-Length: 2\r\nConnection: close\r\n\r\n[]"
                 )
             elif self.mode == "hang":
                 time.sleep(10)

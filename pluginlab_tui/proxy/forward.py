@@ -200,14 +200,18 @@ class Forward:
         return await read_bounded(upstream.content, upstream.content_length, limit)
 
 
-async def read_bounded(content: aiohttp.StreamReader, length: int | None, limit: int) -> bytes:
+async def read_bounded(
+    content: aiohttp.StreamReader, length: int | None, limit: int, idle_s: float | None = None
+) -> bytes:
     """A body as sent (either side's), refused (BodyTooLarge) past `limit`: by its declared
-    Content-Length before reading, else as it arrives; never more is held."""
+    Content-Length before reading, else as it arrives; never more is held. With `idle_s`, a
+    TimeoutError when the sender sends nothing for that long."""
     if length is not None and length > limit:
         raise BodyTooLarge
     body = bytearray()
     while True:
-        piece = await content.read(min(_READ, limit + 1 - len(body)))
+        async with asyncio.timeout(idle_s):
+            piece = await content.read(min(_READ, limit + 1 - len(body)))
         if not piece:
             return bytes(body)
         body += piece

@@ -9,7 +9,11 @@ mode would make it (host, port and Host header the backend's), and the front cal
 mitmproxy would, in its order: `request`; then `responseheaders` and `response` for an answer a
 stage made; for a request a stage aimed at the backend (MCP traffic, proxy/relay.py) the front
 sends it, calls `responseheaders` on the head, relays an event stream chunk by chunk through
-`flow.response.stream`, and calls `response`, or `error` when either side fails. The stock
+`flow.response.stream`, and calls `response`, or `error` when either side fails. Before any
+of that it checks the head as mitmproxy does (its `validate_inbound_headers`, on by default,
+and its reverse mode's refusal of CONNECT): a header name that is not a token, a framing field
+that is malformed or repeated or sent over HTTP/1.0, get a 400 and an event, never the backend
+(which would read the head otherwise than the proxy: a smuggled request). The stock
 `mitmdump -s addons/pluginlab.py` path and `serve --engine mitmproxy` keep mitmproxy's server.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable
@@ -29,17 +34,26 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayl
 from mitmproxy import connection, http
 from mitmproxy import flow as mflow
 from mitmproxy.net.http import url
+from mitmproxy.net.http.validate import validate_headers
 from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import HOP_BY_HOP, BodyTooLarge, backend_session, read_bounded
 from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.pipeline import describe
-from pluginlab_tui.proxy.recorder import BODY_LIMIT_ERROR
+from pluginlab_tui.proxy.recorder import (
+    ANSWERED_STATUS,
+    BODY_LIMIT_ERROR,
+    CONNECT_ERROR,
+    SMUGGLING_ERROR,
+    STOPPED_ERROR,
+)
 from pluginlab_tui.proxy.relay import CLOSE_BACKEND
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store import ids
+from pluginlab_tui.wire import EVENT_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +63,44 @@ _READ = 256 * 1024
 #: mitmproxy sets no bound; the stages refuse what they must (a 1 MB session id), and record it.
 _MAX_HEAD = 4 * 1024 * 1024
 _MAX_HEADERS = 10_000
+#: Seconds a caller may send nothing while the proxy waits for it (the rest of a body, the next
+#: request on a kept-alive connection): then its connection closes, as mitmproxy's tcp_timeout
+#: closes it.
+CALLER_IDLE_S = 600.0
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+#: Head bytes that aiohttp's writer cannot send as they are: controls (but tab) and non-ASCII.
+_UNWRITABLE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f-\xff]")
+#: Of those, once decoded: the controls it refuses, and the bytes that were not UTF-8.
+_ESCAPED = re.compile("[\x00-\x08\x0a-\x1f\x7f\udc80-\udcff]")
+
+
+class _Handler(RequestHandler):
+    """aiohttp's connection handler, answering a head it cannot read as the proxy answers
+    (JSON, no Server header) and without a traceback in serve's output for each: a caller's
+    bad bytes are its own error (mitmproxy answers them 400 too, and records no event, having
+    no request). The proxy's own failures (500) are logged as aiohttp logs them."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        log.debug("refused a request head from %s: %s", request.remote, message)
+        if request.writer.output_size > 0:
+            raise ConnectionError("an answer is on its way already: the connection is cut")
+        text = " ".join((message or "the request could not be read").split())
+        return _whole(error_response(status, "bad_request", text), close=True)
 
 
 class _Server(web.Server):
     """aiohttp's low-level server, reading request heads as mitmproxy does (proxy/http1.py)."""
 
     def __call__(self) -> RequestHandler:
-        handler = super().__call__()
+        handler = _Handler(self, loop=self._loop, **self._kwargs)
         handler._parser = LenientRequestParser(
             handler,
             self._loop,
@@ -114,6 +158,8 @@ class Front:
         )
         #: error hooks of exchanges whose caller left, run after their handler was cancelled
         self.ending: set[asyncio.Future[None]] = set()
+        #: Set once the proxy closes the connections left: what it cuts then, it cut itself.
+        self.stopping = False
 
     async def start(self, host: str, port: int) -> int:
         """Listen; the bound port."""
@@ -126,6 +172,7 @@ class Front:
             max_headers=_MAX_HEADERS,
             read_bufsize=_READ,
             lingering_time=0,  # a body left unread (over the limit) is not waited for: closed
+            keepalive_timeout=CALLER_IDLE_S,
         )
         self.runner = web.ServerRunner(
             server, handle_signals=False, access_log=None, shutdown_timeout=self.close_s
@@ -144,6 +191,7 @@ class Front:
     async def close(self) -> None:
         """Close the connections left (idle keep-alive ones, mostly), then the client; the
         error hooks of the exchanges that cut short have run on return."""
+        self.stopping = True
         if self.runner is not None:
             await self.runner.cleanup()
             self.runner = None
@@ -182,7 +230,7 @@ class Front:
         except asyncio.CancelledError:
             # the caller left (or the proxy stops): mitmproxy's error hook, in a task of its own
             if flow.error is None:
-                flow.error = mflow.Error("Client disconnected.")
+                flow.error = mflow.Error(STOPPED_ERROR if self.stopping else "Client disconnected.")
             ending = asyncio.ensure_future(self.addon.error(flow))
             self.ending.add(ending)
             ending.add_done_callback(self.ending.discard)
@@ -218,13 +266,20 @@ class Front:
         return flow
 
     async def _exchange(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
+        refusal = _refusal(flow.request)
+        if refusal is not None:
+            return await self._refuse(flow, 400, "bad_request", refusal)
         try:
             body = await self._request_body(request)
         except BodyTooLarge:
-            flow.error = mflow.Error(BODY_LIMIT_ERROR)
-            await self.addon.error(flow)
-            answer = error_response(413, "body_too_large", BODY_LIMIT_ERROR)
-            return _whole(answer, close=True)
+            return await self._refuse(flow, 413, "body_too_large", BODY_LIMIT_ERROR)
+        except TimeoutError:
+            why = f"the caller sent nothing more of its body for {CALLER_IDLE_S:g} s"
+            return await self._refuse(flow, 408, "request_timeout", why)
+        except RequestPayloadError as exc:  # a malformed chunked body, say
+            text = " ".join(str(exc).split()).removeprefix("400, message:").strip()
+            why = f"the request body could not be read: {text or type(exc).__name__}"
+            return await self._refuse(flow, 400, "bad_request", why)
         flow.request.data.content = body
         flow.request.timestamp_end = time.time()
         await self.addon.request(flow)
@@ -236,6 +291,20 @@ class Front:
         assert flow.response is not None
         return _whole(flow.response)
 
+    async def _refuse(
+        self, flow: http.HTTPFlow, status: int, code: str, why: str
+    ) -> web.StreamResponse:
+        """mitmproxy's own refusal of a request, before any stage: its error hook (the event),
+        and an answer naming that event. The body is left unread: the connection closes."""
+        flow.error = mflow.Error(why)
+        flow.metadata[ANSWERED_STATUS] = status
+        await self.addon.error(flow)
+        answer = error_response(status, code, why)
+        exchange = exchange_of(flow)
+        if exchange is not None:
+            answer.headers[EVENT_HEADER] = exchange.event_id
+        return _whole(answer, close=True)
+
     async def _request_body(self, request: web.BaseRequest) -> bytes:
         """The body as sent, refused past proxy.max_body_bytes (by Content-Length first)."""
         limit = self.runtime.config.proxy.max_body_bytes
@@ -245,7 +314,9 @@ class Front:
             await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         if not request.body_exists:
             return b""
-        return await read_bounded(request.content, request.content_length, limit)
+        return await read_bounded(
+            request.content, request.content_length, limit, idle_s=CALLER_IDLE_S
+        )
 
     async def _relay(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
         """Send a request a stage aimed at the backend, as mitmproxy would, and relay the answer."""
@@ -335,8 +406,20 @@ class Front:
         """No answer from the backend: mitmproxy's error hook, and its 502."""
         flow.response = None
         flow.error = mflow.Error(message)
+        flow.metadata[ANSWERED_STATUS] = 502
         await self.addon.error(flow)
         return _whole(error_response(502, "backend_failed", message))
+
+
+def _refusal(request: http.Request) -> str | None:
+    """Why mitmproxy would refuse this request head (in reverse mode), or None."""
+    if request.method == "CONNECT":
+        return CONNECT_ERROR
+    try:
+        validate_headers(request)
+    except ValueError as exc:
+        return SMUGGLING_ERROR.format(exc)
+    return None
 
 
 def _describe(exc: BaseException) -> str:
@@ -352,10 +435,31 @@ def _pieces(chunks: Any) -> list[bytes]:
 
 def _headers(response: http.Response) -> CIMultiDict[str]:
     return CIMultiDict(
-        (k.decode("latin-1"), v.decode("latin-1"))
+        (_field(k), _field(v))
         for k, v in response.headers.fields
         if k.lower() not in _HOP_BY_HOP_BYTES
     )
+
+
+def _reason(response: http.Response) -> str | None:
+    return _field(response.data.reason) or None
+
+
+def _field(raw: bytes) -> str:
+    """Head bytes as aiohttp writes them (text, as UTF-8): the bytes as they came, but for those
+    it cannot write, percent-encoded: the controls it refuses (the whole answer would be lost),
+    and bytes that are not UTF-8 (they would be dropped, or doubled as Latin-1)."""
+    if _UNWRITABLE.search(raw) is None:
+        return raw.decode("ascii")
+    text = raw.decode("utf-8", "surrogateescape")
+    return "".join(_wire(ch) for ch in text) if _ESCAPED.search(text) else text
+
+
+def _wire(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as surrogateescape keeps it
+        return f"%{code - 0xDC00:02X}"
+    return f"%{code:02X}" if _ESCAPED.fullmatch(ch) else ch
 
 
 class _Unbranded(web.StreamResponse):
@@ -376,7 +480,7 @@ class _UnbrandedWhole(_Unbranded, web.Response):
 def _prepared(response: http.Response) -> web.StreamResponse:
     return _Unbranded(
         status=response.status_code,
-        reason=response.reason or None,
+        reason=_reason(response),
         headers=_headers(response),
     )
 
@@ -389,13 +493,13 @@ def _whole(response: http.Response, close: bool = False) -> web.StreamResponse:
     if body:
         answer = _UnbrandedWhole(
             status=response.status_code,
-            reason=response.reason or None,
+            reason=_reason(response),
             headers=_headers(response),
             body=body,
         )
     else:
         answer = _Unbranded(
-            status=response.status_code, reason=response.reason or None, headers=_headers(response)
+            status=response.status_code, reason=_reason(response), headers=_headers(response)
         )
         length = response.headers.get("content-length")
         answer.content_length = int(length) if length and length.isdigit() else 0

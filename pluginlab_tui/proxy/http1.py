@@ -5,12 +5,22 @@ mitmproxy takes: bytes that are not ASCII or are controls in the target, NUL or 
 value, a header name that is not a token, HTTP/1.1 without Host. mitmproxy hands such requests
 to the addon, whose stages decide (a path made canonical or refused as ambiguous, a credential
 refused by the gate) and record them: a debugger must see hostile bytes, not lose them in the
-parser. So the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a
-header at its first colon, a folded line joined to the one before, with a space), and
-everything that frames the message (Content-Length, chunked, keep-alive, the limits on sizes)
-stays aiohttp's, with its refusals: Content-Length with Transfer-Encoding, two lengths, a
-transfer coding other than chunked. A protocol upgrade is not taken: the proxy answers the
-request itself, as any other.
+parser. (A header name that is not a token, and a malformed framing field, mitmproxy's server
+then refuses with 400 and an event, before any stage: so does the front, proxy/front.py.) So
+the head is read as mitmproxy's HTTP/1 reader reads it (split at whitespace, a header at its
+first colon, a folded line joined to the one before, with a space), and everything that frames
+the message (Content-Length, chunked, keep-alive, the limits on sizes) stays aiohttp's. Framing
+that mitmproxy's server refuses with an event is not refused here: Content-Length with
+Transfer-Encoding, or a coding other than chunked, is read as not chunked, on a connection that
+closes; two lengths or two codings, by the first. The front refuses each, with an event,
+before it reads a byte of the body. A protocol upgrade is not taken: the proxy answers the request
+itself, as any other.
+
+The request target takes mitmproxy's forms only: origin-form (`/...`), `*`, absolute-form with
+a valid authority (its path is the target), and CONNECT's authority-form (which the front
+refuses, with an event, as mitmproxy's reverse mode does); any other target (`foo`, `@host/x`)
+is refused here with 400, as mitmproxy refuses it, for the backend would read it otherwise than
+the stages.
 """
 
 from __future__ import annotations
@@ -19,18 +29,24 @@ import re
 from typing import Any
 
 from aiohttp import http_parser
-from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, InvalidHeader, LineTooLong
+from aiohttp.http_exceptions import (
+    BadHttpMessage,
+    BadStatusLine,
+    HttpProcessingError,
+    InvalidHeader,
+    LineTooLong,
+)
 from aiohttp.http_parser import HeadersParser, RawRequestMessage
 from aiohttp.http_writer import HttpVersion
+from aiohttp.streams import EMPTY_PAYLOAD
+from aiohttp.web_protocol import _ErrInfo
+from mitmproxy.net.http import url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from pluginlab_tui.urlpath import sendable
 
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
-#: Fields that frame the message: one of each at most (as aiohttp requires; two that differ
-#: are how requests are smuggled past a proxy).
-_ONCE = frozenset({"content-length", "transfer-encoding"})
 
 
 class LenientHeaders(HeadersParser):
@@ -53,10 +69,9 @@ class LenientHeaders(HeadersParser):
             fields.append((name, value.strip(b" \t")))
         headers: CIMultiDict[str] = CIMultiDict()
         for name, value in fields:
-            key = name.decode("utf-8", "surrogateescape")
-            if key.lower() in _ONCE and key in headers:
-                raise BadHttpMessage(f"Duplicate '{key}' header found.")
-            headers.add(key, value.decode("utf-8", "surrogateescape"))
+            headers.add(
+                name.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")
+            )
         return CIMultiDictProxy(headers), tuple(fields)
 
 
@@ -71,6 +86,25 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         self._head_bytes = 0
 
     def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
+        """aiohttp's, with a head read apart from what follows it. aiohttp reads them in one go,
+        and a body it cannot read (a bad chunk size) loses the request it belongs to: answered
+        400, with no event. Read apart, the request reaches the front, which reads the failure
+        from its body (and records it); a later request that cannot be read is answered 400
+        after the ones before it."""
+        end = data.find(b"\r\n\r\n") + 4 if self._payload_parser is None else 0
+        if not 4 <= end < len(data):
+            return self._feed(data, *args, **kwargs)
+        messages, upgraded, tail = self._feed(data[:end], *args, **kwargs)
+        if not messages:
+            return self._feed(data[end:], *args, **kwargs)
+        try:
+            more, upgraded, tail = self._feed(data[end:], *args, **kwargs)
+        except HttpProcessingError as exc:
+            failed = _ErrInfo(status=400, exc=exc, message=exc.message)
+            return [*messages, (failed, EMPTY_PAYLOAD)], False, b""
+        return [*messages, *more], upgraded, tail
+
+    def _feed(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         """aiohttp bounds a line and the count of fields, not the whole head: bounded here."""
         if self._payload_parser is None:
             self._head_bytes += len(data)
@@ -81,6 +115,18 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
             self._head_bytes = len(self._tail)
         return found
 
+    def parse_headers(self, lines: list[bytes]) -> Any:
+        """aiohttp's, but framing it refuses (Content-Length with Transfer-Encoding, a coding
+        other than chunked) is read as not chunked, on a connection that closes: the front
+        refuses the message before it reads any body (proxy/front.py), and records it."""
+        try:
+            return super().parse_headers(lines)
+        except BadHttpMessage as exc:
+            if type(exc) is not BadHttpMessage:  # the fields themselves (InvalidHeader...)
+                raise
+            headers, raw = self._headers_parser.parse_headers(lines)
+            return headers, raw, True, None, False, False
+
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
         parts = lines[0].split()
         if len(parts) != 3:
@@ -89,8 +135,7 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         found = _VERSION.fullmatch(version)
         if found is None:
             raise BadStatusLine(lines[0].decode("latin-1"))
-        if not target.startswith(b"/") and b"://" in target:  # absolute-form: its path
-            target = b"/" + target.split(b"://", 1)[1].partition(b"/")[2]
+        target = _target(method, target, lines[0])
         path = target.decode("utf-8", "surrogateescape")
         headers, raw, close, compression, _upgrade, chunked = self.parse_headers(lines[1:])
         http_version = HttpVersion(int(found.group(1)), int(found.group(2)))
@@ -108,6 +153,25 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
             chunked,
             _url(target),
         )
+
+
+def _target(method: bytes, target: bytes, line: bytes) -> bytes:
+    """The target the stages see, read as mitmproxy reads it; BadStatusLine for any other."""
+    if target == b"*" or target.startswith(b"/"):
+        return target
+    try:
+        if method == b"CONNECT":  # authority-form, with its port
+            if url.parse_authority(target, check=True)[1] is None:
+                raise ValueError(target)
+            return target
+        scheme, sep, rest = target.partition(b"://")  # absolute-form: its path
+        authority, _, path = rest.partition(b"/")
+        if not sep or scheme.lower() not in (b"http", b"https"):
+            raise ValueError(target)
+        url.parse_authority(authority, check=True)
+    except ValueError:
+        raise BadStatusLine(line.decode("latin-1")) from None
+    return b"/" + path
 
 
 def _url(target: bytes) -> URL:

@@ -47,6 +47,7 @@ from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
 from pluginlab_tui.proxy.forward import backend_url
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.proxy.pipeline import describe, fault
+from pluginlab_tui.proxy.recorder import ANSWERED_STATUS
 from pluginlab_tui.proxy.relay import Relay, is_event_stream
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import MAX_FRAMES, iso_now
@@ -684,7 +685,12 @@ class Messages:
         if client_sent:
             request_part = self._part(request, exchange, cap)
             response_part = None if flow.response is None else self._answer_part(carrier, cap)
-            status = None if flow.response is None else flow.response.status_code
+            # without a response, the status the front answered with itself (its 502), if any
+            status = (
+                flow.metadata.get(ANSWERED_STATUS)
+                if flow.response is None
+                else flow.response.status_code
+            )
             ts = exchange.ts
             stream, answered = record.answer_carrier, record.answer
             if stream is not None and answered is not None and stream.flow.response is not None:

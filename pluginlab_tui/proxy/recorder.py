@@ -28,6 +28,22 @@ log = logging.getLogger(__name__)
 
 #: flow.error.msg when mitmproxy refused a request body over its body_size_limit (with a 413).
 BODY_LIMIT_ERROR = "Request body exceeds mitmproxy's body_size_limit."
+#: The front's refusal of a head mitmproxy's validate_inbound_headers refuses (with mitmproxy's
+#: words, less its advice to turn the check off), and of CONNECT (a reverse proxy opens no
+#: tunnel). Each was answered 400.
+SMUGGLING_ERROR = "Received {} from client, refusing to prevent request smuggling attacks."
+CONNECT_ERROR = "an HTTP CONNECT request: the proxy runs in reverse mode and opens no tunnel"
+#: The error of an exchange the proxy's stop cut short.
+STOPPED_ERROR = "the proxy stopped before the exchange ended"
+#: Where the front leaves the status it answered with itself when no stage answered (no
+#: flow.response): a refused head, a body over the limit or too slow, a backend that failed.
+ANSWERED_STATUS = "pluginlab.answered_status"
+#: What flow.error says of a head refused with 400, by the front or by mitmproxy's server.
+_REFUSED_HEAD = (
+    "from client, refusing to prevent request smuggling attacks.",
+    "received an HTTP CONNECT request",
+    CONNECT_ERROR,
+)
 
 
 @dataclass
@@ -41,7 +57,7 @@ class PendingEvent:
     #: Cuts the secrets out of the event (headers, query, bodies, error...) before it is stored.
     redactor: Redactor
     inflate_limit: int
-    #: The status mitmproxy answered with itself when there is no response (413), or None.
+    #: The status mitmproxy answered with itself when there is no response (413, 400), or None.
     status: int | None = None
 
     @property
@@ -169,7 +185,7 @@ class Recorder:
         for flow in list(self.runtime.inflight.values()):
             exchange = exchange_of(flow)
             if exchange is not None and not exchange.recorded:
-                exchange.error = exchange.error or "the proxy stopped before the exchange ended"
+                exchange.error = exchange.error or STOPPED_ERROR
                 status = self._fill_error(flow, exchange)
                 pending = self._pending(flow, exchange, sent=False, status=status)
                 if pending is not None:  # the loop serves no one now: waiting here is fine
@@ -209,11 +225,17 @@ class Recorder:
         """The error of an exchange that got no response; the status mitmproxy sent, if any."""
         if exchange.duration_ms is None:
             exchange.duration_ms = (time.perf_counter() - exchange.started) * 1000
-        status = None
+        status: int | None = flow.metadata.get(ANSWERED_STATUS)
         if flow.error is not None and flow.error.msg == BODY_LIMIT_ERROR:
             limit = self.runtime.config.proxy.max_body_bytes
             exchange.error = f"the request body is over proxy.max_body_bytes ({limit:,} bytes)"
             status = 413
+        elif (
+            status is None
+            and flow.error is not None
+            and any(m in flow.error.msg for m in _REFUSED_HEAD)
+        ):
+            status = 400
         if exchange.error is None and flow.error is not None:
             exchange.error = flow.error.msg
         return status

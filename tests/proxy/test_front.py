@@ -3,6 +3,8 @@ every exchange is still one event, through a real serve process in front of the 
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -17,8 +19,10 @@ from mitmproxy import http
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.proxy import front
 from tests.conftest import ProxyFactory, stored_events
+from tests.e2e.test_paths import recording_backend
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
 from tests.proxy.test_pipeline import InProcessProxy
+from tests.rogue import RogueBackend
 
 
 def _connect(proxy: ProxyProcess) -> socket.socket:
@@ -50,6 +54,140 @@ def _answers(sock: socket.socket, count: int) -> list[bytes]:
         found.append(head + b"\r\n\r\n" + buffer[:length])
         buffer = buffer[length:]
     return found
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """All the proxy sends until it closes the connection."""
+    sock.settimeout(10)
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def _status_lines(received: bytes) -> list[bytes]:
+    return re.findall(rb"HTTP/1\.[01] \d{3} [^\r\n]*\r\n", received)
+
+
+#: Heads mitmproxy's server refuses (its validate_inbound_headers, and CONNECT in reverse mode):
+#: a backend could read each otherwise than the proxy, and run what the proxy took for a body
+#: or for nothing as a request of its own.
+REFUSED_HEADS = {
+    "chunked, named with a space before its colon": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
+    ),
+    "a length, named with a space before its colon": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length : 44\r\nContent-Length: 0\r\n\r\n"
+    ),
+    "a field name that is not a token": b"GET /todos/a HTTP/1.1\r\nHost: x\r\nX Note: hi\r\n\r\n",
+    "chunked over HTTP/1.0": (
+        b"POST /todos/a HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    ),
+    "a coding before chunked": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked\r\n\r\n"
+        b"0\r\n\r\n"
+    ),
+    "a length with a leading zero": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\n\r\n"
+    ),
+    "CONNECT": b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+    "a length and chunked": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    ),
+    "two lengths": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 44\r\n\r\n"
+    ),
+    "two codings": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: identity\r\n\r\n0\r\n\r\n"
+    ),
+    "a coding other than chunked": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+    ),
+}
+SMUGGLED = b"GET /todos/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+@pytest.mark.parametrize("args", [(), ("--engine", "mitmproxy")], ids=["front", "mitmproxy"])
+def test_a_head_the_backend_could_read_otherwise_is_refused_recorded_and_never_forwarded(
+    start_proxy: ProxyFactory, args: tuple[str, ...]
+) -> None:
+    with recording_backend() as (url, seen):
+        proxy = start_proxy(*args, backend=url)
+        for why, head in REFUSED_HEADS.items():
+            with _connect(proxy) as sock:
+                # (after an HTTP/1.0 head, which closes, more bytes are refused of themselves)
+                sock.sendall(head + SMUGGLED if b" HTTP/1.1\r\n" in head else head)
+                received = _until_closed(sock)
+            # one answer, then closed: what came behind the head is never read as a request
+            assert [line.split(b" ")[1] for line in _status_lines(received)] == [b"400"], why
+        events = wait_for(
+            lambda: (e := stored_events(proxy.db)) and len(e) == len(REFUSED_HEADS) and e
+        )
+        assert seen == []
+    assert [e.status for e in events] == [400] * len(REFUSED_HEADS)
+    assert all(e.error for e in events)
+    assert "/todos/smuggled" not in [e.path for e in events]
+    if not args:  # the front's answer names its event
+        assert "X-PluginLab-Event-Id: " + events[-1].event_id in received.decode()
+
+
+def test_a_chunked_body_that_cannot_be_read_is_400_and_one_event(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    head = b"POST /todos/chunks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for framing in (b"-2\r\n{}\r\n0\r\n\r\n", b"2\n{}\n0\n\n", b"2\r\n{}\n0\r\n\r\n"):
+        with _connect(proxy) as sock:
+            sock.sendall(head + framing + SMUGGLED)
+            received = _until_closed(sock)
+        assert [line.split(b" ")[1] for line in _status_lines(received)] == [b"400"], framing
+    events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 3 and e)
+    assert [(e.path, e.status) for e in events] == [("/todos/chunks", 400)] * 3
+    assert all((e.error or "").startswith("the request body could not be read: ") for e in events)
+
+
+def test_a_head_that_cannot_be_read_is_a_json_400_naming_no_server_and_logging_no_traceback(
+    start_proxy: ProxyFactory,
+) -> None:
+    heads = [
+        b"GET foo HTTP/1.1\r\nHost: x\r\n\r\n",  # no form of target mitmproxy reads
+        b"GET @evil.example/x HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /todos/a HTTP/1.1\r\nHost: x\r\nX-Folded-First\r\n\r\n",  # a field without colon
+        b"GET /todos/a HTTP/1.1\nHost: x\n\n",  # bare line feeds
+    ]
+    with recording_backend() as (url, seen):
+        proxy = start_proxy(backend=url)
+        for head in heads:
+            with _connect(proxy) as sock:
+                sock.sendall(head)
+                received = _until_closed(sock)
+            fields, _, body = received.partition(b"\r\n\r\n")
+            assert fields.split(b" ")[1] == b"400", head
+            assert b"\r\nserver:" not in fields.lower()
+            assert json.loads(body)["error"] == "bad_request"
+        assert httpx.get(proxy.url + "/_pluginlab/health", trust_env=False).status_code == 200
+        proxy.stop()
+        assert seen == []
+    assert "Traceback" not in proxy.output
+
+
+def test_backend_fields_aiohttp_cannot_write_reach_the_caller_percent_encoded(
+    start_proxy: ProxyFactory,
+) -> None:
+    with RogueBackend("odd_fields") as rogue:
+        proxy = start_proxy(backend=rogue.url)
+        with _connect(proxy) as sock:
+            sock.sendall(b"GET /todos/odd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = _until_closed(sock)
+    fields = received.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    assert fields[0].startswith(b"HTTP/1.1 200 ")
+    assert b"X-Control: a%01b%7Fc" in fields  # controls: the answer is not lost
+    assert "X-Utf8: café".encode() in fields  # UTF-8: as it came, not doubled as Latin-1
+    assert b"X-Latin1: caf%E9" in fields  # not UTF-8: kept, encoded
+    (event,) = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 1 and e)
+    assert event.status == 200
 
 
 def test_pipelined_requests_on_one_connection_are_answered_in_order_and_each_recorded(
@@ -118,6 +256,55 @@ def test_a_caller_that_leaves_before_the_answer_is_still_one_event(
     (event,) = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 1 and e)
     assert event.path == "/todos/leaving" and event.error == "Client disconnected."
     assert event.response_body is None
+
+
+def test_an_exchange_the_proxys_stop_cuts_short_is_recorded_as_cut_by_the_stop(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    with _connect(proxy) as sock:
+        sock.sendall(b"GET /todos/stopping HTTP/1.1\r\nHost: x\r\nX-Todo-Delay: 30\r\n\r\n")
+        time.sleep(0.3)  # in flight at the backend
+        assert proxy.stop() == 0  # past its grace (5 s), the stop cuts the exchange
+        assert _until_closed(sock) == b""
+    (event,) = stored_events(proxy.db)
+    assert event.path == "/todos/stopping" and event.status is None
+    assert event.error == "the proxy stopped before the exchange ended"
+
+
+def test_a_body_the_caller_stops_sending_is_answered_408_and_recorded(
+    tmp_path: Path, todo_backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(front, "CALLER_IDLE_S", 0.5)  # mitmproxy's tcp_timeout: 600 s
+    config = write_config(tmp_path, todo_sections(tmp_path, todo_backend.url))
+    with InProcessProxy(config) as proxy:
+        where = urlsplit(proxy.url)
+        with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+            sock.sendall(
+                b"POST /todos/stalled HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"title": '
+            )
+            received = _until_closed(sock)
+        db = proxy.config.store_path
+        (event,) = wait_for(lambda: (e := stored_events(db)) and len(e) == 1 and e)
+    assert [line.split(b" ")[1] for line in _status_lines(received)] == [b"408"]
+    assert event.path == "/todos/stalled" and event.status == 408
+    assert event.error == "the caller sent nothing more of its body for 0.5 s"
+
+
+def test_an_mcp_request_the_backend_fails_is_a_502_and_its_event_says_so(
+    start_proxy: ProxyFactory,
+) -> None:
+    with RogueBackend("garbage") as rogue:
+        proxy = start_proxy(backend=rogue.url, mcp={"endpoint": "/mcp"})
+        call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        with proxy.client() as client:
+            answer = client.post("/mcp", json=call, headers={"Accept": "application/json"})
+        events = wait_for(
+            lambda: [e for e in stored_events(proxy.db) if e.path == "/mcp" and e.rpc_id]
+        )
+    assert answer.status_code == 502
+    assert [(e.status, bool(e.error)) for e in events] == [(502, True)]
 
 
 def test_the_proxys_own_answers_name_no_server_and_the_backends_header_passes(

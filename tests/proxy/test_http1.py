@@ -74,13 +74,7 @@ def test_a_folded_field_is_joined_with_a_space_and_absolute_form_keeps_its_path(
 @pytest.mark.parametrize(
     ("head", "error"),
     [
-        (
-            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-            BadHttpMessage,
-        ),
-        (b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", BadHttpMessage),
         (b"POST / HTTP/1.1\r\nContent-Length: 3x\r\n\r\n", BadHttpMessage),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", BadHttpMessage),
         (b"GET /only-two-parts\r\n\r\n", BadStatusLine),
         (b"GET / SPDY/3\r\n\r\n", BadStatusLine),
         (b"GET / HTTP/1.1\r\n: no name\r\n\r\n", BadHttpMessage),
@@ -92,6 +86,22 @@ def test_what_frames_the_message_stays_strict(
 ) -> None:
     with pytest.raises(error):
         parse(loop, head)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+        b"Transfer-Encoding: gzip\r\n",
+        b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+    ],
+)
+def test_framing_aiohttp_refuses_is_read_as_not_chunked_on_a_connection_that_closes(
+    loop: asyncio.AbstractEventLoop, fields: bytes
+) -> None:
+    """The front refuses such a message, with an event, before it reads its body."""
+    (message,) = parse(loop, b"POST /todos/a HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n")
+    assert message.path == "/todos/a" and message.should_close and not message.chunked
 
 
 def test_the_whole_head_is_bounded_even_when_each_line_is_within_its_own_bound(
@@ -111,3 +121,56 @@ def test_the_bound_starts_again_with_each_request_on_a_connection(
     request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 4000 + b"\r\n\r\n"
     found = [reading.feed_data(request)[0] for _ in range(10)]  # 40 KB in all, 4 KB a head
     assert all(len(messages) == 1 for messages in found)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"foo",
+        b"@evil.example/x",
+        b"ftp://x/y",
+        b"http:///x",
+        b"http://x:99999/",
+        b"evil.example:443",
+    ],
+)
+def test_a_target_mitmproxy_cannot_read_is_refused(
+    loop: asyncio.AbstractEventLoop, target: bytes
+) -> None:
+    with pytest.raises(BadStatusLine):
+        parse(loop, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_the_targets_mitmproxy_reads_reach_the_front_as_it_reads_them(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    heads = [
+        b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET HTTP://[::1]:81/todos/x HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"CONNECT evil.example:443 HTTP/1.1\r\nHost: x\r\n\r\n",  # the front refuses it
+    ]
+    assert [parse(loop, head)[0].path for head in heads] == ["*", "/todos/x", "evil.example:443"]
+    with pytest.raises(BadStatusLine):  # CONNECT names a port
+        parse(loop, b"CONNECT evil.example HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_a_body_that_cannot_be_read_keeps_its_request_and_the_error_is_the_body_s(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    head = b"POST /todos/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    messages, _upgraded, _tail = parser(loop).feed_data(head + b"-2\r\n{}\r\n0\r\n\r\n")
+    (message, payload), (failed, _) = messages
+    assert message.path == "/todos/a"
+    assert isinstance(payload.exception(), BadHttpMessage)  # what the front reads from the body
+    assert failed.status == 400
+
+
+def test_a_request_that_cannot_be_read_is_answered_after_those_before_it(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    messages, _upgraded, _tail = parser(loop).feed_data(
+        b"GET /todos/first HTTP/1.1\r\nHost: x\r\n\r\nNOT HTTP AT ALL\r\n\r\n"
+    )
+    (first, _), (failed, _) = messages
+    assert first.path == "/todos/first"
+    assert failed.status == 400 and isinstance(failed.exc, BadStatusLine)
