@@ -44,8 +44,6 @@ from mitmproxy.net.http import url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from pluginlab_tui.urlpath import sendable
-
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
 
 
@@ -151,7 +149,7 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
             compression,
             False,
             chunked,
-            _url(target),
+            _URL,
         )
 
 
@@ -174,9 +172,7 @@ def _target(method: bytes, target: bytes, line: bytes) -> bytes:
     return b"/" + path
 
 
-def _url(target: bytes) -> URL:
-    """aiohttp's URL of the request (the front reads raw_path, never this): a valid one."""
-    try:
-        return URL(sendable(target.decode("utf-8", "surrogateescape")), encoded=True)
-    except ValueError:
-        return URL("/", encoded=True)
+#: aiohttp's URL of every request. The front reads the target as sent (raw_path) and nothing
+#: reads this; a URL parsed from the target would be the attacker's to shape (`//ώ` names a
+#: host that yarl cannot decode, and aiohttp's request then failed before the front saw it).
+_URL = URL("/", encoded=True)

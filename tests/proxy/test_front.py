@@ -382,3 +382,15 @@ def test_a_failure_of_the_front_itself_is_answered_500_and_recorded(
         assert event.path == "/todos/failing" and event.status == 200  # what the backend said
         monkeypatch.setattr(front, "_whole", sent)
         assert client.get(proxy.url + "/todos/after?limit=5").status_code == 200  # still up
+
+
+def test_a_target_that_reads_as_a_host_yarl_cannot_decode_is_answered_and_recorded(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    with _connect(proxy) as sock:  # `//ώ` would name a host, were the target parsed as a URL
+        sock.sendall(b"GET //\xcf\x8e HTTP/1.1\r\nHost: x\r\n\r\n")
+        (answer,) = _answers(sock, 1)
+    assert answer.startswith(b"HTTP/1.1 ")
+    (event,) = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 1 and e)
+    assert event.method == "GET" and event.path == "/%CF%8E"  # made canonical, as recorded
