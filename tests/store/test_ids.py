@@ -6,6 +6,8 @@ import os
 import threading
 import uuid
 
+import pytest
+
 from pluginlab_tui.store import ids
 
 
@@ -31,6 +33,7 @@ def test_threads_taking_ids_at_once_get_distinct_ones() -> None:
     assert len(set(every)) == len(every) == 8000
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_does_not_take_the_ids_left_in_its_parents_pool() -> None:
     ids.new_id()  # the pool now holds ids not yet taken
     read, write = os.pipe()
