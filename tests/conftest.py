@@ -111,6 +111,16 @@ def stored_events(db: Path) -> list[Event]:
     return [Event.from_row(dict(r)) for r in rows]
 
 
+def stored_notices(db: Path, kind: str) -> list[str]:
+    """The messages of a store's notices of one kind, oldest first, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute("SELECT message FROM notices WHERE kind = ? ORDER BY id", (kind,))
+        return [str(message) for (message,) in rows]
+    finally:
+        conn.close()
+
+
 def stored_event(db: Path, event_id: str) -> Event | None:
     """One event of a store by its id (None: not stored yet), on a connection of its own."""
     conn = sqlite3.connect(db)

@@ -41,7 +41,7 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: Bytes read from the backend at a time.
 _READ = 256 * 1024
 #: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
@@ -181,23 +181,30 @@ class Forward:
         async with self._session().request(
             method, url, headers=headers, data=body or None, allow_redirects=False
         ) as upstream:
-            content = await self._read(upstream)
-            fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _HOP_BY_HOP_BYTES]
-        fields.append((b"content-length", str(len(content)).encode()))
-        return http.Response(
-            http_version=b"HTTP/1.1",
-            status_code=upstream.status,
-            reason=(upstream.reason or "").encode("latin-1", "replace"),
-            headers=http.Headers(fields),
-            content=content,
-            trailers=None,
-            timestamp_start=time.time(),
-            timestamp_end=time.time(),
-        )
+            return backend_response(upstream, await self._read(upstream))
 
     async def _read(self, upstream: aiohttp.ClientResponse) -> bytes:
         limit = self.runtime.config.proxy.max_body_bytes
         return await read_bounded(upstream.content, upstream.content_length, limit)
+
+
+def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) -> http.Response:
+    """The backend's answer as mitmproxy's Response: its head, less what belongs to one
+    connection, and `content` with its length (None: the body is not read yet)."""
+    fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in HOP_BY_HOP_BYTES]
+    if content is not None:
+        fields.append((b"content-length", str(len(content)).encode()))
+    now = time.time()
+    return http.Response(
+        http_version=b"HTTP/1.1",
+        status_code=upstream.status,
+        reason=(upstream.reason or "").encode("latin-1", "replace"),
+        headers=http.Headers(fields),
+        content=content,
+        trailers=None,
+        timestamp_start=now,
+        timestamp_end=None if content is None else now,
+    )
 
 
 async def read_bounded(

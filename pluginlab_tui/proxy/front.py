@@ -40,7 +40,14 @@ from multidict import CIMultiDict
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import exchange_of
-from pluginlab_tui.proxy.forward import HOP_BY_HOP, BodyTooLarge, backend_session, read_bounded
+from pluginlab_tui.proxy.forward import (
+    HOP_BY_HOP,
+    HOP_BY_HOP_BYTES,
+    BodyTooLarge,
+    backend_response,
+    backend_session,
+    read_bounded,
+)
 from pluginlab_tui.proxy.http1 import LenientRequestParser
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import (
@@ -67,7 +74,6 @@ _MAX_HEADERS = 10_000
 #: request on a kept-alive connection): then its connection closes, as mitmproxy's tcp_timeout
 #: closes it.
 CALLER_IDLE_S = 600.0
-_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: Head bytes that aiohttp's writer cannot send as they are: controls (but tab) and non-ASCII.
 _UNWRITABLE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f-\xff]")
 #: Of those, once decoded: the controls it refuses, and the bytes that were not UTF-8.
@@ -337,19 +343,7 @@ class Front:
             return await self._failed(flow, _describe(exc))
         try:
             flow.metadata[CLOSE_BACKEND] = upstream.close
-            fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in _HOP_BY_HOP_BYTES]
-            flow.response = http.Response(
-                http_version=f"HTTP/{upstream.version.major}.{upstream.version.minor}".encode()
-                if upstream.version
-                else b"HTTP/1.1",
-                status_code=upstream.status,
-                reason=(upstream.reason or "").encode("latin-1", "replace"),
-                headers=http.Headers(fields),
-                content=None,
-                trailers=None,
-                timestamp_start=time.time(),
-                timestamp_end=None,
-            )
+            flow.response = backend_response(upstream, None)
             await self.addon.responseheaders(flow)
             stream = flow.response.stream
             if callable(stream):
@@ -437,7 +431,7 @@ def _headers(response: http.Response) -> CIMultiDict[str]:
     return CIMultiDict(
         (_field(k), _field(v))
         for k, v in response.headers.fields
-        if k.lower() not in _HOP_BY_HOP_BYTES
+        if k.lower() not in HOP_BY_HOP_BYTES
     )
 
 

@@ -7,7 +7,6 @@ port, in front of the lab backend, which logs every call it receives.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,7 +34,7 @@ from pluginlab_tui.proxy.recorder import Recorder
 from pluginlab_tui.proxy.routes import Routes
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import Event
-from tests.conftest import stored_events
+from tests.conftest import stored_events, stored_notices
 from tests.e2e.lab import LabBackend, lab_sections
 from tests.harness import todo_sections, wait_for, write_config
 from tests.store.test_writer import Held
@@ -231,9 +230,7 @@ async def test_the_last_resort_says_which_limit_refused_its_event(
     held.release.set()
     runtime.close()
     assert [e.path for e in stored_events(runtime.config.store_path)] == ["/held", "/todos/filler"]
-    conn = sqlite3.connect(runtime.config.store_path)
-    told = [m for (m,) in conn.execute("SELECT message FROM notices WHERE kind = 'not_stored'")]
-    conn.close()
+    told = stored_notices(runtime.config.store_path, "not_stored")
     assert told == [
         "1 event(s) not stored: the recorder failed and the writer's queue was over its byte budget"
         " (store.queue_max_bytes=2000)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 
 from mitmproxy import http
@@ -15,7 +14,7 @@ from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.recorder import PendingEvent
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import ITEM_BYTES
-from tests.conftest import stored_events
+from tests.conftest import stored_events, stored_notices
 from tests.harness import todo_sections, write_config
 from tests.store.test_writer import Held, event
 
@@ -54,9 +53,7 @@ async def test_a_full_queue_makes_the_exchange_wait_then_counts_it_not_stored(
     held.release.set()
     runtime.close()
     assert [e.path for e in stored_events(runtime.config.store_path)] == ["/held", "/todos/filler"]
-    conn = sqlite3.connect(runtime.config.store_path)
-    told = [m for (m,) in conn.execute("SELECT message FROM notices WHERE kind = 'not_stored'")]
-    conn.close()
+    told = stored_notices(runtime.config.store_path, "not_stored")
     assert told == [
         "1 event(s) not stored: the writer's queue was full (store.queue_max=1)"
         " for store.queue_wait_ms=200"
