@@ -389,7 +389,8 @@ class Front:
             # the backend ended (or the proxy closed it: relay.py's limits) before the end
             flow.error = mflow.Error(_describe(exc) or "Server disconnected.")
             await self.addon.error(flow)
-            request.transport and request.transport.close()  # type: ignore[func-returns-value]
+            if request.transport is not None:  # the caller must see the stream end short
+                request.transport.close()
             return answer
         flow.response.timestamp_end = time.time()
         await self.addon.response(flow)
