@@ -19,6 +19,7 @@ from typing import Any
 
 from mcp_types.version import KNOWN_PROTOCOL_VERSIONS
 
+from pluginlab_tui.ids import new_id
 from pluginlab_tui.mcp.catalogue import LISTS, Catalogue
 from pluginlab_tui.mcp.checks import Context, subject
 from pluginlab_tui.mcp.jsonrpc import Message, RequestId, parse_body, parse_text
@@ -33,7 +34,6 @@ from pluginlab_tui.mcp.sessions import (
     header,
     version_in_force,
 )
-from pluginlab_tui.store.ids import new_id
 
 #: Records waiting for an answer, at most; the oldest is let go (recorded as unanswered).
 MAX_WAITING = 1000

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, overload
 
 from mitmproxy import http
 
+from pluginlab_tui.ids import new_id
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.store.event import iso_now
-from pluginlab_tui.store.ids import new_id
 from pluginlab_tui.store.parts import Auth
 from pluginlab_tui.validation.violations import Violation
 from pluginlab_tui.wire import LIVE

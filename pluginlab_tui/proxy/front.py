@@ -37,6 +37,7 @@ from mitmproxy.net.http import url
 from mitmproxy.net.http.validate import validate_headers
 from multidict import CIMultiDict
 
+from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import exchange_of
@@ -59,7 +60,6 @@ from pluginlab_tui.proxy.recorder import (
 )
 from pluginlab_tui.proxy.relay import CLOSE_BACKEND
 from pluginlab_tui.proxy.runtime import Runtime
-from pluginlab_tui.store import ids
 from pluginlab_tui.wire import EVENT_HEADER
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def lighten_mitmproxy() -> None:
       serve's messages are built from typed values (mypy checks that code), so serve turns it
       off as -O would;
     - a system call for the random id of each flow (uuid.uuid4 in mitmproxy/flow.py): taken
-      from the store's pool of the same random bytes instead (store/ids.py).
+      from a pool of the same random bytes instead (pluginlab_tui/ids.py).
     The stock mitmdump path keeps both."""
     http.MessageData.__post_init__ = _unchecked  # type: ignore[method-assign]
     mflow.uuid = ids

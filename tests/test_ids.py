@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from pluginlab_tui.store import ids
+from pluginlab_tui import ids
 
 
 def test_ids_are_version_4_uuids_and_never_repeat_across_many_pools() -> None:
