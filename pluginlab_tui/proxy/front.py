@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import weakref
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from typing import Any
 
 import aiohttp
 import yarl
-from aiohttp import hdrs, web
+from aiohttp import web
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
 from mitmproxy import connection, http
 from mitmproxy import flow as mflow
@@ -39,11 +38,11 @@ from multidict import CIMultiDict
 
 from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
+from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import (
     HOP_BY_HOP,
-    HOP_BY_HOP_BYTES,
     BodyTooLarge,
     backend_response,
     backend_session,
@@ -74,10 +73,6 @@ _MAX_HEADERS = 10_000
 #: request on a kept-alive connection): then its connection closes, as mitmproxy's tcp_timeout
 #: closes it.
 CALLER_IDLE_S = 600.0
-#: Head bytes that aiohttp's writer cannot send as they are: controls (but tab) and non-ASCII.
-_UNWRITABLE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f-\xff]")
-#: Of those, once decoded: the controls it refuses, and the bytes that were not UTF-8.
-_ESCAPED = re.compile("[\x00-\x08\x0a-\x1f\x7f\udc80-\udcff]")
 
 
 class _Handler(RequestHandler):
@@ -99,7 +94,7 @@ class _Handler(RequestHandler):
         if request.writer.output_size > 0:
             raise ConnectionError("an answer is on its way already: the connection is cut")
         text = " ".join((message or "the request could not be read").split())
-        return _whole(error_response(status, "bad_request", text), close=True)
+        return whole(error_response(status, "bad_request", text), close=True)
 
 
 class _Server(web.Server):
@@ -247,7 +242,7 @@ class Front:
                 flow.error = mflow.Error(f"the proxy failed: {describe(exc)}")
             await self.addon.error(flow)
             message = f"The proxy failed on this exchange ({type(exc).__name__})"
-            return _whole(error_response(500, "proxy_error", message), close=True)
+            return whole(error_response(500, "proxy_error", message), close=True)
 
     def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
         now = time.time()
@@ -295,7 +290,7 @@ class Front:
         await self.addon.responseheaders(flow)
         await self.addon.response(flow)
         assert flow.response is not None
-        return _whole(flow.response)
+        return whole(flow.response)
 
     async def _refuse(
         self, flow: http.HTTPFlow, status: int, code: str, why: str
@@ -309,7 +304,7 @@ class Front:
         exchange = exchange_of(flow)
         if exchange is not None:
             answer.headers[EVENT_HEADER] = exchange.event_id
-        return _whole(answer, close=True)
+        return whole(answer, close=True)
 
     async def _request_body(self, request: web.BaseRequest) -> bytes:
         """The body as sent, refused past proxy.max_body_bytes (by Content-Length first)."""
@@ -364,7 +359,7 @@ class Front:
             flow.response.headers["content-length"] = str(len(flow.response.raw_content or b""))
             await self.addon.response(flow)
             assert flow.response is not None
-            return _whole(flow.response)
+            return whole(flow.response)
         finally:
             upstream.release()
 
@@ -376,7 +371,7 @@ class Front:
         stream: Callable[[bytes], Any],
     ) -> web.StreamResponse:
         assert flow.response is not None
-        answer = _prepared(flow.response)
+        answer = prepared(flow.response)
         await answer.prepare(request)
         try:
             while True:
@@ -403,7 +398,7 @@ class Front:
         flow.error = mflow.Error(message)
         flow.metadata[ANSWERED_STATUS] = 502
         await self.addon.error(flow)
-        return _whole(error_response(502, "backend_failed", message))
+        return whole(error_response(502, "backend_failed", message))
 
 
 def _refusal(request: http.Request) -> str | None:
@@ -426,78 +421,3 @@ def _pieces(chunks: Any) -> list[bytes]:
     if isinstance(chunks, bytes):
         return [chunks] if chunks else []
     return [c for c in chunks if c]
-
-
-def _headers(response: http.Response) -> CIMultiDict[str]:
-    return CIMultiDict(
-        (_field(k), _field(v))
-        for k, v in response.headers.fields
-        if k.lower() not in HOP_BY_HOP_BYTES
-    )
-
-
-def _reason(response: http.Response) -> str | None:
-    return _field(response.data.reason) or None
-
-
-def _field(raw: bytes) -> str:
-    """Head bytes as aiohttp writes them (text, as UTF-8): the bytes as they came, but for those
-    it cannot write, percent-encoded: the controls it refuses (the whole answer would be lost),
-    and bytes that are not UTF-8 (they would be dropped, or doubled as Latin-1)."""
-    if _UNWRITABLE.search(raw) is None:
-        return raw.decode("ascii")
-    text = raw.decode("utf-8", "surrogateescape")
-    return "".join(_wire(ch) for ch in text) if _ESCAPED.search(text) else text
-
-
-def _wire(ch: str) -> str:
-    code = ord(ch)
-    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as surrogateescape keeps it
-        return f"%{code - 0xDC00:02X}"
-    return f"%{code:02X}" if _ESCAPED.fullmatch(ch) else ch
-
-
-class _Unbranded(web.StreamResponse):
-    """An answer without aiohttp's own Server header (mitmproxy adds none): a backend's Server
-    header passes, the proxy's own answers name no software."""
-
-    async def _prepare_headers(self) -> None:
-        given = hdrs.SERVER in self.headers
-        await super()._prepare_headers()
-        if not given:
-            self.headers.popall(hdrs.SERVER, None)
-
-
-class _UnbrandedWhole(_Unbranded, web.Response):
-    pass
-
-
-def _prepared(response: http.Response) -> web.StreamResponse:
-    return _Unbranded(
-        status=response.status_code,
-        reason=_reason(response),
-        headers=_headers(response),
-    )
-
-
-def _whole(response: http.Response, close: bool = False) -> web.StreamResponse:
-    """The answer, sent whole. Without a body (HEAD) it keeps the Content-Length it was given:
-    the length a GET would have had."""
-    body = response.raw_content or b""
-    answer: web.StreamResponse
-    if body:
-        answer = _UnbrandedWhole(
-            status=response.status_code,
-            reason=_reason(response),
-            headers=_headers(response),
-            body=body,
-        )
-    else:
-        answer = _Unbranded(
-            status=response.status_code, reason=_reason(response), headers=_headers(response)
-        )
-        length = response.headers.get("content-length")
-        answer.content_length = int(length) if length and length.isdigit() else 0
-    if close:
-        answer.force_close()
-    return answer

@@ -17,7 +17,7 @@ from aiohttp import web
 from mitmproxy import http
 
 from pluginlab_tui.examples import Backend
-from pluginlab_tui.proxy import front
+from pluginlab_tui.proxy import aiohttp_answer, front
 from tests.conftest import ProxyFactory, stored_events
 from tests.e2e.test_paths import recording_backend
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
@@ -365,14 +365,14 @@ def test_either_engine_forwards_checks_and_records(
 def test_a_failure_of_the_front_itself_is_answered_500_and_recorded(
     tmp_path: Path, todo_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sent = front._whole
+    sent = aiohttp_answer.whole
 
     def failing(response: http.Response, close: bool = False) -> web.StreamResponse:
         if response.status_code == 200:  # the backend's answer cannot be sent: the front fails
             raise RuntimeError("injected into the front")
         return sent(response, close)
 
-    monkeypatch.setattr(front, "_whole", failing)
+    monkeypatch.setattr(front, "whole", failing)
     config = write_config(tmp_path, todo_sections(tmp_path, todo_backend.url))
     with InProcessProxy(config) as proxy, httpx.Client(trust_env=False, timeout=10) as client:
         answer = client.get(proxy.url + "/todos/failing?limit=5")
@@ -380,7 +380,7 @@ def test_a_failure_of_the_front_itself_is_answered_500_and_recorded(
         assert "Traceback" not in answer.text
         (event,) = wait_for(lambda: (e := stored_events(proxy.config.store_path)) and e)
         assert event.path == "/todos/failing" and event.status == 200  # what the backend said
-        monkeypatch.setattr(front, "_whole", sent)
+        monkeypatch.setattr(front, "whole", sent)
         assert client.get(proxy.url + "/todos/after?limit=5").status_code == 200  # still up
 
 
