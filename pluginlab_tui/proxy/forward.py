@@ -67,7 +67,8 @@ class BodyTooLarge(Exception):
     """The backend's response body is over proxy.max_body_bytes."""
 
 
-def _describe(exc: BaseException) -> str:
+def failure_text(exc: BaseException) -> str:
+    """What a failed connection said, on one line (its type when it said nothing)."""
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
 
@@ -166,10 +167,10 @@ class Forward:
             )
             return error_response(502, "backend_body_too_large", exchange.error)
         except aiohttp.ClientConnectorError as exc:
-            exchange.error = f"backend unreachable at {backend}: {_describe(exc)}"
+            exchange.error = f"backend unreachable at {backend}: {failure_text(exc)}"
             return error_response(502, "backend_unreachable", exchange.error)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            exchange.error = f"backend failed: {type(exc).__name__}: {_describe(exc)}"
+            exchange.error = f"backend failed: {type(exc).__name__}: {failure_text(exc)}"
             return error_response(502, "backend_failed", exchange.error)
 
     def _told(self, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:

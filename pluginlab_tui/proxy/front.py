@@ -46,6 +46,7 @@ from pluginlab_tui.proxy.forward import (
     BodyTooLarge,
     backend_response,
     backend_session,
+    failure_text,
     read_bounded,
 )
 from pluginlab_tui.proxy.http1 import LenientRequestParser
@@ -335,7 +336,7 @@ class Front:
                 allow_redirects=False,
             )
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return await self._failed(flow, _describe(exc))
+            return await self._failed(flow, failure_text(exc))
         try:
             flow.metadata[CLOSE_BACKEND] = upstream.close
             flow.response = backend_response(upstream, None)
@@ -354,7 +355,7 @@ class Front:
                     flow, "Response body exceeds mitmproxy's body_size_limit."
                 )
             except (aiohttp.ClientError, OSError, ValueError) as exc:
-                return await self._failed(flow, _describe(exc))
+                return await self._failed(flow, failure_text(exc))
             flow.response.timestamp_end = time.time()
             flow.response.headers["content-length"] = str(len(flow.response.raw_content or b""))
             await self.addon.response(flow)
@@ -382,7 +383,7 @@ class Front:
                     break
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             # the backend ended (or the proxy closed it: relay.py's limits) before the end
-            flow.error = mflow.Error(_describe(exc) or "Server disconnected.")
+            flow.error = mflow.Error(failure_text(exc) or "Server disconnected.")
             await self.addon.error(flow)
             if request.transport is not None:  # the caller must see the stream end short
                 request.transport.close()
@@ -410,11 +411,6 @@ def _refusal(request: http.Request) -> str | None:
     except ValueError as exc:
         return SMUGGLING_ERROR.format(exc)
     return None
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def _pieces(chunks: Any) -> list[bytes]:
