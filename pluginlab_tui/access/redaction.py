@@ -113,6 +113,8 @@ class _Gate:
         self._any = re.compile("|".join(re.escape(x) for x in self.literals) or "(?!)")
 
     def __call__(self, text: str) -> bool:
+        if not self.literals:
+            return False
         if len(text) <= self._SHORT:
             return self._any.search(text) is not None
         return any(x in text for x in self.literals)
@@ -331,8 +333,7 @@ class Redactor:
             cut = self.data(data)
             return text if cut == data else base64.b64encode(cut).decode("ascii")
         names = OAUTH_SECRETS | ANYWHERE_SECRETS if oauth else ANYWHERE_SECRETS
-        stripped = text.lstrip()
-        if "=" in stripped and not stripped.startswith(("{", "[", "<")):
+        if _form_like(text):
             text = self.query(text, names)  # a form
         if oauth:
             text = _OAUTH.apply(text, params=False)
@@ -341,7 +342,68 @@ class Redactor:
     # -- events -------------------------------------------------------------------------------
 
     def event(self, event: Event) -> Event:
-        """Every text field of the event with its secrets cut (in place; returned)."""
+        """Every text field of the event with its secrets cut (in place; returned).
+
+        Most events hold nothing to cut but the values of the headers redacted by name: a few
+        searches over all their texts at once tell so (`_nothing_to_cut`), where cutting them
+        one by one runs a few searches per text (`_cut`, the rule whatever the event holds)."""
+        if not self._nothing_to_cut(event):
+            return self._cut(event)
+        event.request_headers = self._by_name(event.request_headers)
+        event.response_headers = self._by_name(event.response_headers)
+        return event
+
+    def _nothing_to_cut(self, event: Event) -> bool:
+        """True only when `_cut` would change nothing but the headers redacted by name.
+
+        Conservative: it says False whenever any one text could hold what a cut looks for. Over
+        every text joined, none of the gates the cuts run behind may open: no secret's form, no
+        credential parameter's name (those of OAuth too, where the cuts look for them), no minted
+        token or JWT, no base64 core. A binary body is cut as bytes, and a text that may be read
+        as a query (the URL, the query, header values, a form) may hold a secret percent- or
+        plus-encoded in a way no form has: either sends the event the long way.
+        """
+        if (event.request_binary and event.request_body) or (
+            event.response_binary and event.response_body
+        ):
+            return False
+        oauth = event.path.startswith(OAUTH_PREFIX)
+        headers = event.request_headers + event.response_headers
+        # The value of a header redacted by name is not searched: it is cut whatever it holds.
+        values = [v for k, v in headers if k.lower() not in self.header_names]
+        bodies = [b for b in (event.request_body, event.response_body) if b]
+        unquoted = [event.url, event.query, *values, *(b for b in bodies if _form_like(b))]
+        if any("%" in t or "+" in t for t in unquoted):
+            return False
+        texts = [event.url, event.path, *bodies, *(t for t in _optional(event) if t)]
+        texts += [*(k for k, _ in headers), *values, *(v.where for v in event.violations)]
+        messages = [*(v.message for v in event.violations), *event.skipped]
+        messages += [event.error] if event.error else []
+        return self._untouched(texts, oauth=oauth) and self._untouched(messages, oauth=True)
+
+    def _untouched(self, texts: list[str], *, oauth: bool) -> bool:
+        """Whether no gate of the text cuts opens on any of these texts (OAuth's names too)."""
+        if not texts:
+            return True
+        joined = "\0".join(texts)
+        lowered = "\0".join(t.lower() for t in texts)
+        return not (
+            self._gates(lowered)
+            or _ANYWHERE.gate(lowered)
+            or (oauth and _OAUTH.gate(lowered))
+            or self._minted.search(joined) is not None
+            or self._base64_gates(joined)
+        )
+
+    def _by_name(self, headers: Headers) -> Headers:
+        """The headers, the values of those redacted by name cut (the list itself when none is)."""
+        cut = self.header_names
+        if not any(k.lower() in cut for k, _ in headers):
+            return headers
+        return [(k, REDACTED if k.lower() in cut else v) for k, v in headers]
+
+    def _cut(self, event: Event) -> Event:
+        """Every text field cut one by one: what `event` does to an event that holds anything."""
         oauth = event.path.startswith(OAUTH_PREFIX)
         names = OAUTH_SECRETS | ANYWHERE_SECRETS if oauth else ANYWHERE_SECRETS
         event.url = self.url(event.url, names)
@@ -372,6 +434,17 @@ class Redactor:
     def install_in_logging(self) -> None:
         """Every log record of this process, and uncaught thread tracebacks, pass through it."""
         _LogRedaction.install(self)
+
+
+def _form_like(body: str) -> bool:
+    """Whether a text body is cut as a form (name=value pairs), not as JSON, markup or text."""
+    stripped = body.lstrip()
+    return "=" in stripped and not stripped.startswith(("{", "[", "<"))
+
+
+def _optional(event: Event) -> tuple[str | None, ...]:
+    """The event's free text fields beside its messages, as `Redactor._cut` cuts them."""
+    return (event.query, event.user_id, event.plan, event.conversation_id, event.comment)
 
 
 class _LogRedaction:

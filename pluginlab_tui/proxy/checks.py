@@ -13,6 +13,7 @@ from pluginlab_tui.contract import verdict
 from pluginlab_tui.proxy.answers import problem_response
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
+from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.validation.validator import HttpRequest, HttpResponse, RequestCheck
 from pluginlab_tui.validation.violations import Violation, strict_status
@@ -27,7 +28,7 @@ def request_of(flow: http.HTTPFlow, limit: int) -> HttpRequest:
         method=request.method,
         path=path,
         query=query,
-        headers=[(k, v) for k, v in request.headers.items(multi=True)],
+        headers=header_pairs(request.headers),
         body=None if request.raw_content is None else body.content,
         body_complete=body.complete,
     )
@@ -37,7 +38,7 @@ def response_of(response: http.Response, limit: int, exchange: Exchange) -> Http
     body = decoded(response, limit, exchange)
     return HttpResponse(
         status=response.status_code,
-        headers=[(k, v) for k, v in response.headers.items(multi=True)],
+        headers=header_pairs(response.headers),
         body=None if response.raw_content is None else body.content,
         body_complete=body.complete,
     )

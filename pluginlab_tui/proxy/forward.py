@@ -17,6 +17,7 @@ from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
+from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
@@ -145,7 +146,7 @@ class Forward:
     ) -> http.Response:
         request = flow.request
         headers: CIMultiDict[str] = CIMultiDict(
-            (k, v) for k, v in request.headers.items(multi=True) if k.lower() not in HOP_BY_HOP
+            (k, v) for k, v in header_pairs(request.headers) if k.lower() not in HOP_BY_HOP
         )
         for name, value in self._told(flow, exchange):
             headers[name] = value

@@ -41,6 +41,7 @@ from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.exchange import exchange_of
+from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.forward import (
     HOP_BY_HOP,
     BodyTooLarge,
@@ -324,7 +325,7 @@ class Front:
         """Send a request a stage aimed at the backend, as mitmproxy would, and relay the answer."""
         aimed = flow.request
         headers: CIMultiDict[str] = CIMultiDict(
-            (k, v) for k, v in aimed.headers.items(multi=True) if k.lower() not in HOP_BY_HOP
+            (k, v) for k, v in header_pairs(aimed.headers) if k.lower() not in HOP_BY_HOP
         )
         target = yarl.URL(aimed.url, encoded=True)
         try:

@@ -18,6 +18,7 @@ from pluginlab_tui.mcp.sessions import SESSION_HEADER
 from pluginlab_tui.proxy.bodies import decoded
 from pluginlab_tui.proxy.checks import check_response, held_to_contract
 from pluginlab_tui.proxy.exchange import Exchange, attach, exchange_of
+from pluginlab_tui.proxy.fields import header_pairs, pretty_url
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.store.event import ITEM_BYTES, Event
 from pluginlab_tui.store.parts import Message, Rpc, event_from_parts
@@ -78,7 +79,7 @@ class PendingEvent:
         body = decoded(message, self.inflate_limit, self.exchange)
         content = None if message.raw_content is None else body.content
         return Message.kept(
-            list(message.headers.items(multi=True)),
+            header_pairs(message.headers),
             content,
             self.body_cap,
             complete=body.complete,
@@ -99,7 +100,7 @@ class PendingEvent:
             exchange,
             request,
             response,
-            url=request.pretty_url,
+            url=pretty_url(request),
             request_part=self._kept(request),
             response_part=None if response is None else self._kept(response),
             status=self.status,

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import threading
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pluginlab_tui.access.redaction import OAUTH_SECRETS, Redactor
 from pluginlab_tui.config import load_config
@@ -249,3 +252,108 @@ def test_mcp_oauth_secrets_are_cut_from_every_exchange_they_travel_in() -> None:
     assert authorize.response_headers == [
         ("Location", "http://127.0.0.1:9/cb?code=[redacted]&state=s&iss=http%3A%2F%2Fp")
     ]
+
+
+# -- the short way: an event with nothing to cut is left as it is, in a few searches ----------
+
+JWT_TEXT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLWJ5dGVz"
+PHRASE = "pass phrase/x"
+#: What the secrets of an event's texts are made of: secrets in every form, credential
+#: parameters, minted tokens, JWTs, base64, what unquoting turns into a secret...
+DANGEROUS = [
+    SERVICE,
+    quote(SERVICE, safe=""),
+    quote(SERVICE, safe="").lower(),
+    json.dumps(SERVICE)[1:-1],
+    base64.b64encode(SERVICE.encode()).decode(),
+    base64.b64encode(f"user:{API_KEY}".encode()).decode(),
+    API_KEY,
+    API_KEY.replace("-", "%2D"),
+    "k=" + API_KEY.replace("-", "%2D"),
+    PHRASE.replace(" ", "+"),
+    "k=" + PHRASE.replace(" ", "+"),
+    CLIENT.upper(),
+    CODE,
+    KEY,
+    "x" + KEY[:-20],
+    JWT_TEXT,
+    "access_token=",
+    "Access_Token%3D",
+    '"client_secret": "',
+    "code=",
+    '"password":"',
+    "token",
+]
+#: ... and the rest: harmless text, and the separators the cuts read.
+HARMLESS = ["?", "&", "=", "#", "{", '"', " ", "todos", "milk", "json", "Σ", "/oauth/"]
+
+
+def texts(max_pieces: int = 5) -> st.SearchStrategy[str]:
+    piece = st.sampled_from(HARMLESS) | st.text(st.characters(exclude_characters="%+"), max_size=4)
+    return st.lists(piece, max_size=max_pieces).map("".join)
+
+
+#: Where the one dangerous piece of an event goes (its hard case: all else is harmless).
+FIELDS = ["url", "query", "path", "request_body", "response_body", "error", "user_id", "comment"]
+FIELDS += ["header name", "header value", "violation", "skipped"]
+
+
+@st.composite
+def events(draw: st.DrawFn) -> Event:
+    """An event of harmless texts, but for one dangerous piece somewhere in one of them."""
+    binary = draw(st.booleans())
+    where = draw(st.sampled_from(FIELDS))
+    piece = draw(st.sampled_from(DANGEROUS))
+
+    def text(field: str, max_pieces: int = 5) -> str:
+        plain = draw(texts(max_pieces))
+        if field != where:
+            return plain
+        at = draw(st.integers(0, len(plain)))
+        apart = draw(st.sampled_from(["", " ", "&"]))
+        return plain[:at] + apart + piece + apart + plain[at:]
+
+    path = draw(st.sampled_from(["/", "/todos", "/oauth/token", "/mcp"])) + text("path", 2)
+    headers = [
+        (draw(st.sampled_from(["Authorization", "X-Api-Key", "Location", "Ok"])), text("x")),
+        (text("header name", 2), text("header value")),
+    ]
+    return event(
+        url="http://p" + path + text("url"),
+        path=path,
+        query=text("query"),
+        request_headers=headers,
+        response_headers=headers[::-1],
+        request_body=text("request_body"),
+        response_body=(
+            base64.b64encode(text("x").encode()).decode() if binary else text("response_body")
+        ),
+        response_binary=binary,
+        error=text("error") or None,
+        violations=[Violation("c", "response", text("violation", 3), text("violation"))],
+        skipped=[text("skipped", 3)],
+        user_id=text("user_id", 2) or None,
+        comment=text("comment", 2) or None,
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(events(), st.booleans())
+def test_the_short_way_cuts_what_the_long_way_cuts(ev: Event, jwt: bool) -> None:
+    r = Redactor([SERVICE, API_KEY, CLIENT, PHRASE], ["Authorization", "X-Api-Key"], jwt=jwt)
+    assert r.event(copy.deepcopy(ev)) == r._cut(copy.deepcopy(ev))
+
+
+def test_an_ordinary_exchange_takes_the_short_way() -> None:
+    r = redactor()
+    ev = event(
+        url="http://127.0.0.1:8080/todos/bench?limit=10",
+        path="/todos/bench",
+        query="limit=10",
+        request_headers=[("Host", "127.0.0.1:8080"), ("Authorization", f"Bearer {SERVICE}")],
+        response_headers=[("content-type", "application/json"), ("content-length", "61")],
+        response_body='{"todos": [{"id": 1, "title": "milk"}]}',
+    )
+    assert r._nothing_to_cut(ev)
+    assert r.event(ev).request_headers[1] == ("Authorization", REDACTED)
+    assert not r._nothing_to_cut(event(url="http://p/?x", path="/", query=f"k={API_KEY}"))
