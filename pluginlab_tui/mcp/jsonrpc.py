@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,11 +54,10 @@ class _Refused(ValueError):
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Refused(f"duplicate key {key[:60]!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        key = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        raise _Refused(f"duplicate key {key[:60]!r}")
     return out
 
 
@@ -96,7 +96,9 @@ def decode_text(text: str) -> tuple[Any, str | None]:
         return None, f"the body nests deeper than {MAX_DEPTH} levels"
     except ValueError as exc:
         return None, f"the body is not valid JSON: {str(exc)[:120]}"
-    if too_deep(value):
+    # Each level opens a bracket: a text with no more of them than the limit cannot be too deep
+    # (brackets in strings only make the count higher), and needs no walk.
+    if text.count("{") + text.count("[") > MAX_DEPTH and too_deep(value):
         return None, f"the body nests deeper than {MAX_DEPTH} levels"
     return value, None
 

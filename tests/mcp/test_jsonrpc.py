@@ -88,3 +88,19 @@ def test_a_batch_member_is_found_by_its_id_and_its_type() -> None:
     assert batch_member(body, "8") is None
     assert batch_member(b'{"jsonrpc":"2.0","id":7,"method":"x"}', "7") is None  # not a batch
     assert same_id(1, 1) and not same_id(1, "1") and not same_id(True, True)
+
+
+def test_nesting_is_judged_by_the_structure_not_by_brackets_in_strings() -> None:
+    def nested(levels: int, inner: str = "1") -> bytes:
+        deep = '{"a":' * levels + inner + "}" * levels
+        return f'{{"jsonrpc":"2.0","id":1,"method":"m","params":{deep}}}'.encode()
+
+    # at the limit (with the message's own object), and within it but with 300 brackets in a
+    # string: both read; one level more is refused, duplicate keys deep inside too
+    for body in (nested(MAX_DEPTH - 2), nested(3, '"' + "[{" * 300 + '"')):
+        (m,) = parse_body(body, None)
+        assert m.kind == "request", m.problem
+    (m,) = parse_body(nested(MAX_DEPTH), None)
+    assert "deeper" in (m.problem or "")
+    (m,) = parse_body(nested(MAX_DEPTH - 2, '{"k":1,"k":2}'), None)
+    assert "duplicate key 'k'" in (m.problem or "")
