@@ -219,8 +219,12 @@ async def read_bounded(
         raise BodyTooLarge
     body = bytearray()
     while True:
-        async with asyncio.timeout(idle_s):
-            piece = await content.read(min(_READ, limit + 1 - len(body)))
+        wanted = min(_READ, limit + 1 - len(body))
+        if idle_s is None:  # the caller bounds the whole read (the forward's proxy.timeout_s)
+            piece = await content.read(wanted)
+        else:
+            async with asyncio.timeout(idle_s):
+                piece = await content.read(wanted)
         if not piece:
             return bytes(body)
         body += piece
