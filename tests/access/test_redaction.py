@@ -326,7 +326,9 @@ def events(draw: st.DrawFn) -> Event:
         response_headers=headers[::-1],
         request_body=text("request_body"),
         response_body=(
-            base64.b64encode(text("x").encode()).decode() if binary else text("response_body")
+            base64.b64encode(text("x").encode("utf-8", "surrogatepass")).decode()
+            if binary
+            else text("response_body")
         ),
         response_binary=binary,
         error=text("error") or None,
