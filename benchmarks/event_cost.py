@@ -64,9 +64,7 @@ RESPONSE_HEADERS = [
 
 def pending(runtime: Runtime, recorder: Recorder) -> PendingEvent:
     """One exchange, its request checked, as the recorder hands it to the writer."""
-    request = tutils.treq(
-        method=b"GET", path=PATH.encode(), headers=REQUEST_HEADERS, content=b""
-    )
+    request = tutils.treq(method=b"GET", path=PATH.encode(), headers=REQUEST_HEADERS, content=b"")
     flow = tflow.tflow(req=request)
     flow.response = tutils.tresp(headers=http.Headers(RESPONSE_HEADERS), content=BODY)
     exchange = Exchange(served=runtime.service.current, client_ip="127.0.0.1")
@@ -107,9 +105,7 @@ def measure(events: int, batch: int, folder: Path) -> dict[str, float]:
         whole = cpu_us(lambda: built.extend(p.finalize() for p in made), events)
         made = [pending(runtime, recorder) for _ in range(events)]
         checked = cpu_us(
-            lambda: [
-                check_response(p.exchange, p.response, limit) for p in made if p.response
-            ],
+            lambda: [check_response(p.exchange, p.response, limit) for p in made if p.response],
             events,
         )
         copies = [copy.deepcopy(e) for e in built]
