@@ -12,8 +12,8 @@ first colon, a folded line joined to the one before, with a space), and everythi
 the message (Content-Length, chunked, keep-alive, the limits on sizes) stays aiohttp's. Framing
 that mitmproxy's server refuses with an event is not refused here: Content-Length with
 Transfer-Encoding, or a coding other than chunked, is read as not chunked, on a connection that
-closes; two lengths or two codings, by the first. The front refuses each, with an event,
-before it reads a byte of the body. A protocol upgrade is not taken: the proxy answers the request
+closes; two lengths or two codings, by the first; a length that is no number (`3x`), as none.
+The front refuses each, with an event, before it reads a byte of the body. A protocol upgrade is not taken: the proxy answers the request
 itself, as any other.
 
 The request target takes mitmproxy's forms only: origin-form (`/...`), `*`, absolute-form with
@@ -45,6 +45,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
+#: A Content-Length aiohttp frames by (http_parser.DIGITS).
+_LENGTH = re.compile(r"\d+", re.ASCII)
 
 
 class LenientHeaders(HeadersParser):
@@ -136,6 +138,15 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         target = _target(method, target, lines[0])
         path = target.decode("utf-8", "surrogateescape")
         headers, raw, close, compression, _upgrade, chunked = self.parse_headers(lines[1:])
+        length = headers.get("Content-Length")
+        if not chunked and length is not None and not _LENGTH.fullmatch(length):
+            # A length aiohttp cannot frame by (`3x`) is not framed by: no body is read, on a
+            # connection that closes. The field stays in the raw head, which the front refuses
+            # (as mitmproxy's validate_headers does) with an event.
+            headers = CIMultiDictProxy(
+                CIMultiDict((k, v) for k, v in headers.items() if k.lower() != "content-length")
+            )
+            close = True
         http_version = HttpVersion(int(found.group(1)), int(found.group(2)))
         if close is None:
             close = http_version <= HttpVersion(1, 0)

@@ -90,6 +90,9 @@ REFUSED_HEADS = {
     "a length with a leading zero": (
         b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 00\r\n\r\n"
     ),
+    "a length that is no number": (
+        b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3x\r\n\r\n{}\r\n"
+    ),
     "CONNECT": b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
     "a length and chunked": (
         b"POST /todos/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
