@@ -13,8 +13,8 @@ the message (Content-Length, chunked, keep-alive, the limits on sizes) stays aio
 that mitmproxy's server refuses with an event is not refused here: Content-Length with
 Transfer-Encoding, or a coding other than chunked, is read as not chunked, on a connection that
 closes; two lengths or two codings, by the first; a length that is no number (`3x`), as none.
-The front refuses each, with an event, before it reads a byte of the body. A protocol upgrade is not taken: the proxy answers the request
-itself, as any other.
+The front refuses each, with an event, before it reads a byte of the body. A protocol upgrade
+is not taken: the proxy answers the request itself, as any other.
 
 The request target takes mitmproxy's forms only: origin-form (`/...`), `*`, absolute-form with
 a valid authority (its path is the target), and CONNECT's authority-form (which the front
