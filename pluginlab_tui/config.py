@@ -100,6 +100,8 @@ class ProxySection(Section):
     """Responses slower than this (milliseconds) are flagged slow_response."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
+    max_inflight_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    """Bytes of bodies serve's front holds at once over every exchange: past it, 503."""
     engine: Literal["aiohttp", "mitmproxy"] = "aiohttp"
     """What takes serve's connections: aiohttp's server driving the addon, or mitmproxy's."""
     max_inflated_bytes: int = Field(default=16 * 1024 * 1024, gt=0)

@@ -16,6 +16,7 @@ from mitmproxy import http
 from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share, busy_text
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.mock import mock_response
@@ -151,13 +152,15 @@ class Forward:
         for name, value in self._told(flow, exchange):
             headers[name] = value
         timeout = self.runtime.config.proxy.timeout_s
+        url = backend_url(backend, request.path)
+        share = flow.metadata.get(SHARE)
         try:
             return await asyncio.wait_for(
-                self._exchange(
-                    request.method, backend_url(backend, request.path), headers, request.raw_content
-                ),
-                timeout,
+                self._exchange(request.method, url, headers, request.raw_content, share), timeout
             )
+        except OverBudget:
+            exchange.error = busy_text(self.runtime.config.proxy.max_inflight_bytes)
+            return error_response(503, "proxy_busy", exchange.error)
         except TimeoutError:
             exchange.error = f"backend did not answer within {timeout:g} s"
             return error_response(504, "backend_timeout", exchange.error)
@@ -178,16 +181,21 @@ class Forward:
         return told(self.runtime, flow, exchange)
 
     async def _exchange(
-        self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: bytes | None
+        self,
+        method: str,
+        url: yarl.URL,
+        headers: CIMultiDict[str],
+        body: bytes | None,
+        share: Share | None,
     ) -> http.Response:
         async with self._session().request(
             method, url, headers=headers, data=body or None, allow_redirects=False
         ) as upstream:
-            return backend_response(upstream, await self._read(upstream))
-
-    async def _read(self, upstream: aiohttp.ClientResponse) -> bytes:
-        limit = self.runtime.config.proxy.max_body_bytes
-        return await read_bounded(upstream.content, upstream.content_length, limit)
+            limit = self.runtime.config.proxy.max_body_bytes
+            content = await read_bounded(
+                upstream.content, upstream.content_length, limit, share=share
+            )
+            return backend_response(upstream, content)
 
 
 def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) -> http.Response:
@@ -210,11 +218,16 @@ def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) ->
 
 
 async def read_bounded(
-    content: aiohttp.StreamReader, length: int | None, limit: int, idle_s: float | None = None
+    content: aiohttp.StreamReader,
+    length: int | None,
+    limit: int,
+    idle_s: float | None = None,
+    share: Share | None = None,
 ) -> bytes:
     """A body as sent (either side's), refused (BodyTooLarge) past `limit`: by its declared
     Content-Length before reading, else as it arrives; never more is held. With `idle_s`, a
-    TimeoutError when the sender sends nothing for that long."""
+    TimeoutError when the sender sends nothing for that long; with `share`, each piece is taken
+    from the front's budget as it arrives (OverBudget past it)."""
     if length is not None and length > limit:
         raise BodyTooLarge
     body = bytearray()
@@ -227,6 +240,8 @@ async def read_bounded(
                 piece = await content.read(wanted)
         if not piece:
             return bytes(body)
+        if share is not None:
+            share.take(len(piece))
         body += piece
         if len(body) > limit:
             raise BodyTooLarge

@@ -40,6 +40,7 @@ from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.budget import SHARE, OverBudget, busy_text
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.forward import (
@@ -228,6 +229,7 @@ class Front:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         flow = self._flow(request)
+        share = flow.metadata[SHARE] = self.runtime.bodies.share()
         try:
             return await self._exchange(request, flow)
         except asyncio.CancelledError:
@@ -245,6 +247,8 @@ class Front:
             await self.addon.error(flow)
             message = f"The proxy failed on this exchange ({type(exc).__name__})"
             return whole(error_response(500, "proxy_error", message), close=True)
+        finally:  # the answer holds its own bytes now; the flow's go with its event
+            share.release()
 
     def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
         now = time.time()
@@ -273,9 +277,12 @@ class Front:
         if refusal is not None:
             return await self._refuse(flow, 400, "bad_request", refusal)
         try:
-            body = await self._request_body(request)
+            body = await self._request_body(request, flow)
         except BodyTooLarge:
             return await self._refuse(flow, 413, "body_too_large", BODY_LIMIT_ERROR)
+        except OverBudget:
+            why = busy_text(self.runtime.config.proxy.max_inflight_bytes)
+            return await self._refuse(flow, 503, "proxy_busy", why)
         except TimeoutError:
             why = f"the caller sent nothing more of its body for {CALLER_IDLE_S:g} s"
             return await self._refuse(flow, 408, "request_timeout", why)
@@ -308,8 +315,9 @@ class Front:
             answer.headers[EVENT_HEADER] = exchange.event_id
         return whole(answer, close=True)
 
-    async def _request_body(self, request: web.BaseRequest) -> bytes:
-        """The body as sent, refused past proxy.max_body_bytes (by Content-Length first)."""
+    async def _request_body(self, request: web.BaseRequest, flow: http.HTTPFlow) -> bytes:
+        """The body as sent, refused past proxy.max_body_bytes (by Content-Length first), and
+        taken from the front's budget as it arrives (proxy.max_inflight_bytes)."""
         limit = self.runtime.config.proxy.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
             raise BodyTooLarge
@@ -318,7 +326,11 @@ class Front:
         if not request.body_exists:
             return b""
         return await read_bounded(
-            request.content, request.content_length, limit, idle_s=CALLER_IDLE_S
+            request.content,
+            request.content_length,
+            limit,
+            idle_s=CALLER_IDLE_S,
+            share=flow.metadata[SHARE],
         )
 
     async def _relay(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
@@ -350,11 +362,15 @@ class Front:
                     upstream.content,
                     upstream.content_length,
                     self.runtime.config.proxy.max_body_bytes,
+                    share=flow.metadata[SHARE],
                 )
             except BodyTooLarge:
                 return await self._failed(
                     flow, "Response body exceeds mitmproxy's body_size_limit."
                 )
+            except OverBudget:
+                limit = self.runtime.config.proxy.max_inflight_bytes
+                return await self._failed(flow, busy_text(limit))
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 return await self._failed(flow, failure_text(exc))
             flow.response.timestamp_end = time.time()

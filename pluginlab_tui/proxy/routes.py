@@ -79,6 +79,7 @@ class Routes:
             "engine": self.runtime.engine,
         }
         found.update(self.runtime.writer.health())
+        found["inflight_bytes"] = self.runtime.bodies.held
         if self.runtime.config.mcp.enabled:
             found["mcp"] = self.runtime.mcp_tables()
         peer = flow.client_conn.peername

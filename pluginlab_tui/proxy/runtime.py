@@ -15,6 +15,7 @@ from pluginlab_tui.access.state import AuthState
 from pluginlab_tui.config import Config
 from pluginlab_tui.contract.service import PluginService
 from pluginlab_tui.contract.watch import FileWatcher
+from pluginlab_tui.proxy.budget import Budget
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.mcp_paths import McpPaths
 from pluginlab_tui.store.database import connect, open_store
@@ -66,6 +67,8 @@ class Runtime:
         self.mcp_paths = McpPaths(config.mcp)
         #: The sizes of the MCP stage's tables, for the health route (set by that stage).
         self.mcp_tables: Callable[[], dict[str, int]] = dict
+        #: The bodies serve's front holds over every exchange (proxy/budget.py).
+        self.bodies = Budget(config.proxy.max_inflight_bytes)
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False

@@ -397,3 +397,38 @@ def test_a_target_that_reads_as_a_host_yarl_cannot_decode_is_answered_and_record
     assert answer.startswith(b"HTTP/1.1 ")
     (event,) = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 1 and e)
     assert event.method == "GET" and event.path == "/%CF%8E"  # made canonical, as recorded
+
+
+def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_back(
+    start_proxy: ProxyFactory, todo_backend: Backend
+) -> None:
+    proxy = start_proxy(proxy={"max_inflight_bytes": 100_000})
+    title = "t" * 60_000  # a list whose answer alone is 60 KB
+    httpx.post(f"{todo_backend.url}/todos/budget", json={"title": title}, trust_env=False)
+
+    def held() -> int:
+        health = httpx.get(proxy.url + "/_pluginlab/health", trust_env=False).json()
+        return int(health["inflight_bytes"])
+
+    head = b"POST /todos/budget HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    with _connect(proxy) as holding:
+        holding.sendall(head % 90_000 + b" " * 80_000)  # 80 KB of its 90 KB body, held
+        wait_for(lambda: held() >= 80_000)
+        with _connect(proxy) as late:  # a request body past the budget
+            late.sendall(head % 30_000 + b" " * 30_000)
+            refused = _until_closed(late)
+        # an answer past the budget (the backend's 60 KB), while the first body is held
+        answer = httpx.get(proxy.url + "/todos/budget", trust_env=False)
+        holding.sendall(b" " * 10_000)
+        ended = _until_closed(holding)
+    assert _status_lines(refused)[0].split(b" ")[1] == b"503"
+    assert json.loads(refused.partition(b"\r\n\r\n")[2])["error"] == "proxy_busy"
+    assert answer.status_code == 503 and answer.json()["error"] == "proxy_busy"
+    assert _status_lines(ended)[0].split(b" ")[1] != b"503"  # the first exchange went on
+    assert held() == 0  # every share came back
+    after = httpx.get(proxy.url + "/todos/budget", trust_env=False)
+    assert after.status_code == 200 and title in after.text  # alone, the same answer passes
+    events = wait_for(lambda: [e for e in stored_events(proxy.db) if e.status == 503] or None)
+    assert len(events) == 2
+    assert all("proxy.max_inflight_bytes (100,000 bytes)" in (e.error or "") for e in events)

@@ -1,0 +1,60 @@
+"""The bytes of bodies serve's front holds at once, over every exchange (proxy.max_inflight_bytes).
+
+Each body is bounded by proxy.max_body_bytes; without a bound over all of them, callers sending
+many at once (or a backend answering many) could hold as much memory as they like. Each exchange
+takes its share as the pieces of its bodies arrive (the caller's request, the backend's answer)
+and gives it all back when it ends. Past the budget, the piece is refused (OverBudget) and the
+exchange answered 503. An exchange alone is never refused: what it holds is bounded by its own
+limits, and a budget below one body must not refuse every body.
+
+The budget is the event loop's alone: no lock.
+"""
+
+from __future__ import annotations
+
+#: Where the front keeps an exchange's Share, in its flow's metadata (the forward reads it).
+SHARE = "pluginlab.bodies"
+
+
+class OverBudget(Exception):
+    """A piece of a body would take the bytes held past proxy.max_inflight_bytes."""
+
+
+def busy_text(limit: int) -> str:
+    """Why an exchange is answered 503 for the budget (its event's error says the same)."""
+    return (
+        f"the proxy holds proxy.max_inflight_bytes ({limit:,} bytes) of bodies in flight "
+        "already: try again when fewer exchanges are open"
+    )
+
+
+class Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        #: The bytes the exchanges in flight hold now.
+        self.held = 0
+
+    def share(self) -> Share:
+        """An exchange's share, empty."""
+        return Share(self)
+
+
+class Share:
+    """What one exchange holds of the budget."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.taken = 0
+
+    def take(self, size: int) -> None:
+        """Hold `size` bytes more, or raise OverBudget (never while this share holds all)."""
+        budget = self.budget
+        if budget.held + size > budget.limit and budget.held > self.taken:
+            raise OverBudget
+        budget.held += size
+        self.taken += size
+
+    def release(self) -> None:
+        """The exchange has ended: what it held is free."""
+        self.budget.held -= self.taken
+        self.taken = 0
