@@ -4,8 +4,10 @@ Each body is bounded by proxy.max_body_bytes; without a bound over all of them, 
 many at once (or a backend answering many) could hold as much memory as they like. Each exchange
 takes its share as the pieces of its bodies arrive (the caller's request, the backend's answer)
 and gives it all back when it ends. Past the budget, the piece is refused (OverBudget) and the
-exchange answered 503. An exchange alone is never refused: what it holds is bounded by its own
-limits, and a budget below one body must not refuse every body.
+exchange answered 503. Two exchanges are never refused: one that holds no more than FLOOR (what
+one connection's read buffer holds anyway), so that ordinary requests and answers go on while
+large bodies fill the budget; and one alone, for what it holds is bounded by its own limits,
+and a budget below one body must not refuse every body.
 
 The budget is the event loop's alone: no lock.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 #: Where the front keeps an exchange's Share, in its flow's metadata (the forward reads it).
 SHARE = "pluginlab.bodies"
+#: Bytes any exchange may hold whatever the budget (the front reads 256 KiB at a time).
+FLOOR = 256 * 1024
 
 
 class OverBudget(Exception):
@@ -47,9 +51,14 @@ class Share:
         self.taken = 0
 
     def take(self, size: int) -> None:
-        """Hold `size` bytes more, or raise OverBudget (never while this share holds all)."""
+        """Hold `size` bytes more, or raise OverBudget (never within FLOOR, nor while this
+        share holds all)."""
         budget = self.budget
-        if budget.held + size > budget.limit and budget.held > self.taken:
+        if (
+            budget.held + size > budget.limit
+            and self.taken + size > FLOOR
+            and budget.held > self.taken
+        ):
             raise OverBudget
         budget.held += size
         self.taken += size

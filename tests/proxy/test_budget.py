@@ -4,33 +4,37 @@ from __future__ import annotations
 
 import pytest
 
-from pluginlab_tui.proxy.budget import Budget, OverBudget
+from pluginlab_tui.proxy.budget import FLOOR, Budget, OverBudget
+
+MB = 1024 * 1024
 
 
 def test_shares_take_until_the_limit_and_give_everything_back_when_they_end() -> None:
-    budget = Budget(100)
+    budget = Budget(4 * MB)
     first, second = budget.share(), budget.share()
-    first.take(60)
-    second.take(40)
+    first.take(3 * MB)
+    second.take(MB)
     with pytest.raises(OverBudget):
         second.take(1)
-    assert (budget.held, second.taken) == (100, 40)  # a refused piece takes nothing
+    assert (budget.held, second.taken) == (4 * MB, MB)  # a refused piece takes nothing
     first.release()
-    second.take(50)
-    assert budget.held == 90
+    second.take(2 * MB)
+    assert budget.held == 3 * MB
     second.release()
     second.release()  # twice is harmless
     assert budget.held == 0
 
 
-def test_an_exchange_alone_is_never_refused_for_the_budget() -> None:
-    budget = Budget(10)
+def test_small_bodies_pass_a_full_budget_and_an_exchange_alone_any() -> None:
+    budget = Budget(MB)
     alone = budget.share()
-    alone.take(8)
-    alone.take(30)  # it holds all there is: its own limits bound it, not the budget
-    other = budget.share()
+    alone.take(8 * MB)  # it holds all there is: its own limits bound it, not the budget
+    small = budget.share()
+    small.take(FLOOR)  # within the floor: an ordinary request or answer goes on
     with pytest.raises(OverBudget):
-        other.take(1)
+        small.take(1)
+    with pytest.raises(OverBudget):
+        budget.share().take(FLOOR + 1)
     alone.release()
-    other.take(1)
-    assert budget.held == 1
+    small.take(MB - FLOOR)
+    assert budget.held == MB

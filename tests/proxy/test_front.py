@@ -402,8 +402,8 @@ def test_a_target_that_reads_as_a_host_yarl_cannot_decode_is_answered_and_record
 def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_back(
     start_proxy: ProxyFactory, todo_backend: Backend
 ) -> None:
-    proxy = start_proxy(proxy={"max_inflight_bytes": 100_000})
-    title = "t" * 60_000  # a list whose answer alone is 60 KB
+    proxy = start_proxy(proxy={"max_inflight_bytes": 1_000_000})
+    title = "t" * 400_000  # a list whose answer alone is 400 KB (past the budget's floor)
     httpx.post(f"{todo_backend.url}/todos/budget", json={"title": title}, trust_env=False)
 
     def held() -> int:
@@ -413,17 +413,19 @@ def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_bac
     head = b"POST /todos/budget HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
     head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
     with _connect(proxy) as holding:
-        holding.sendall(head % 90_000 + b" " * 80_000)  # 80 KB of its 90 KB body, held
-        wait_for(lambda: held() >= 80_000)
+        holding.sendall(head % 1_000_000 + b" " * 900_000)  # 900 KB of its 1 MB body, held
+        wait_for(lambda: held() >= 900_000)
         with _connect(proxy) as late:  # a request body past the budget
-            late.sendall(head % 30_000 + b" " * 30_000)
+            late.sendall(head % 400_000 + b" " * 400_000)
             refused = _until_closed(late)
-        # an answer past the budget (the backend's 60 KB), while the first body is held
+        small = httpx.get(proxy.url + "/todos/other", trust_env=False)  # within the floor
+        # an answer past the budget (the backend's 400 KB), while the first body is held
         answer = httpx.get(proxy.url + "/todos/budget", trust_env=False)
-        holding.sendall(b" " * 10_000)
+        holding.sendall(b" " * 100_000)
         ended = _until_closed(holding)
     assert _status_lines(refused)[0].split(b" ")[1] == b"503"
     assert json.loads(refused.partition(b"\r\n\r\n")[2])["error"] == "proxy_busy"
+    assert small.status_code == 200
     assert answer.status_code == 503 and answer.json()["error"] == "proxy_busy"
     assert _status_lines(ended)[0].split(b" ")[1] != b"503"  # the first exchange went on
     assert held() == 0  # every share came back
@@ -431,4 +433,4 @@ def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_bac
     assert after.status_code == 200 and title in after.text  # alone, the same answer passes
     events = wait_for(lambda: [e for e in stored_events(proxy.db) if e.status == 503] or None)
     assert len(events) == 2
-    assert all("proxy.max_inflight_bytes (100,000 bytes)" in (e.error or "") for e in events)
+    assert all("proxy.max_inflight_bytes (1,000,000 bytes)" in (e.error or "") for e in events)
