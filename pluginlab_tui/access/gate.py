@@ -195,7 +195,12 @@ class Gate:
         return self._oauth(presented, challenge)
 
     def _oauth(self, presented: Presented, challenge: str) -> Verdict:
+        """A plugin's bearer token from the dev provider; the verdict names its client."""
         check = self.state.oauth.verify_access(presented.candidates[0])
+        verdict = self._oauth_token(check, challenge)
+        return dataclasses.replace(verdict, client_id=check.client_id)
+
+    def _oauth_token(self, check: AccessCheck, challenge: str) -> Verdict:
         bad = f'{challenge}, error="invalid_token"'
         if check.result == "invalid":
             return refuse("invalid", "the access token is not known", bad)

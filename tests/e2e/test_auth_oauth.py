@@ -246,6 +246,7 @@ def test_the_whole_dance_in_both_content_types_and_client_auth_styles(
             "alice",
             "pro",
         )
+        assert event.oauth_client_id == "pluginlab-dev-client"  # the token's client
     assert_no_secrets(proxy, used)
 
 
