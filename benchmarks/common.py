@@ -1,8 +1,10 @@
 """What the benchmark scripts share: a config for the example plugin, a serve process, target
-processes started together, and the best of interleaved rounds."""
+processes started together, the best of interleaved rounds, and a target's process and its CPU
+time (from /proc)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -157,3 +159,35 @@ def serving(config: Path, port: int, env: dict[str, str] | None = None) -> Itera
     finally:
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(60)
+
+
+def listening_pid(port: int) -> int:
+    """The pid of the process listening on `port`, from /proc/net/tcp and /proc/*/fd."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cells = line.split()
+            if int(cells[1].rsplit(":", 1)[1], 16) == port and cells[3] == "0A":  # LISTEN
+                inodes.add(cells[9])
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes:
+                    return int(proc.name)
+        except OSError:
+            continue
+    raise SystemExit(f"no process listens on port {port}")
+
+
+def process_cpu_s(pid: int) -> float:
+    """The CPU time the live threads of a process have used so far (seconds), to the
+    nanosecond: /proc/PID/task/*/schedstat (/proc/PID/stat counts in 10 ms ticks)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, IndexError, ValueError):  # a thread that ended meanwhile
+            continue
+    return total / 1e9

@@ -16,7 +16,6 @@ step of the batch (finalising an event: its redaction and response checks; inser
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import subprocess
@@ -30,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import markdown_table, process, todo_config  # noqa: E402
+from benchmarks.common import listening_pid, markdown_table, process, todo_config  # noqa: E402
 from benchmarks.proxy_overhead import PATH, hey  # noqa: E402
 from pluginlab_tui.examples import Backend, free_port  # noqa: E402
 
@@ -129,7 +128,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         with process(serve, url + "/_pluginlab/health"):
             hey(url + PATH, min(500, args.requests), args.concurrency)  # warm-up
-            pid = serve_pid(port)
+            pid = listening_pid(port)
             raw = args.raw or Path(tmp) / "profile.txt"
             sampler = subprocess.Popen(
                 [spy, "record", "-p", str(pid), "-r", str(args.rate), "-f", "raw"]
@@ -151,26 +150,6 @@ def main() -> None:
         f"(samples of threads on CPU only)\n"
     )
     print(report(threads, parts, args.rate, seconds, args.requests))
-
-
-def serve_pid(port: int) -> int:
-    """The pid of the process listening on `port` (serve), from /proc/net/tcp and /proc/*/fd."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cells = line.split()
-            if int(cells[1].rsplit(":", 1)[1], 16) == port and cells[3] == "0A":  # LISTEN
-                inodes.add(cells[9])
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            for fd in (proc / "fd").iterdir():
-                if os.readlink(fd).removeprefix("socket:[").rstrip("]") in inodes:
-                    return int(proc.name)
-        except OSError:
-            continue
-    raise SystemExit(f"no process listens on port {port}")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,17 @@ and optionally Stoplight Prism, in one run.
 
 Every target is up at once, on loopback, in front of one todo backend. A serve target's writer
 may still be behind when its load ends: before the next load the script waits until it has
-written every event, and "recorded req/s" counts that wait in (the requests over the load's
-time plus the wait). After a warm-up, each
-target is measured once per round, rounds interleaved (a, b, c, a, b, c); a target's concurrent
-figures (throughput, p99) come from its round with the higher throughput, its sequential p50
-from its round with the lower p50. Load comes from `hey` (Debian package `hey`; installed with
-apt-get when missing and run as root); every load is bounded (--requests at --concurrency, then
---sequential one at a time). The table gives each target's ratios against mitmdump and, with
---prism, against Prism, then the performance issue's targets: serve at 1.2x Prism's throughput
-or more with a p99 and a sequential p50 no higher than Prism's, serve --strict at 1.0x or more.
+written every event, and "recorded req/s" counts that wait in (the requests over the load's time
+plus the wait). "CPU us per exchange" is the CPU time of the target's process (its threads',
+from /proc/PID/task/*/schedstat) over that load and wait, per request: unlike throughput, it
+barely moves with what else the machine runs. After a warm-up, each target is measured once per
+round, rounds interleaved (a, b, c, a, b, c); a target's concurrent figures (throughput, p99,
+CPU) come from its round with the higher throughput, its sequential p50 from its round with the
+lower p50. Load comes from `hey` (Debian package `hey`; installed with apt-get when missing and
+run as root); every load is bounded (--requests at --concurrency, then --sequential one at a
+time). The table gives each target's ratios against mitmdump and, with --prism, against Prism,
+then the performance issue's targets: serve at 1.2x Prism's throughput or more with a p99 and a
+sequential p50 no higher than Prism's, serve --strict at 1.0x or more.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import (  # noqa: E402
     Child,
     best_of_rounds,
+    listening_pid,
     markdown_table,
     process,
+    process_cpu_s,
     processes,
     todo_config,
 )
@@ -74,6 +78,9 @@ class Run:
     #: Requests a second counted until the last of their events is in the store (serve: its
     #: writer may still be behind when the load ends); the same as rps for what records nothing.
     recorded_rps: float = 0.0
+    #: CPU time of the target's process per request of the load, its writer's catch-up included
+    #: (microseconds, from /proc): what an exchange costs it, whatever else runs beside it.
+    cpu_us: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -237,8 +244,8 @@ def settle(base: str) -> tuple[int, float]:
 def report(best: dict[str, Result]) -> str:
     mitm, prism_result = best[MITMDUMP], best.get(PRISM)
     header = ["target", "req/s", "recorded req/s", "p99 ms", "seq p50 ms", "req/s x mitmdump"]
-    header += ["seq p50 x mitmdump"] + (
-        ["req/s x Prism", "p99 x Prism", "seq p50 x Prism"] if prism_result else []
+    header += ["seq p50 x mitmdump", "CPU us per exchange", "CPU x mitmdump"] + (
+        ["req/s x Prism", "p99 x Prism", "seq p50 x Prism", "CPU x Prism"] if prism_result else []
     )
     rows: list[list[str]] = []
     for name, r in best.items():
@@ -246,10 +253,12 @@ def report(best: dict[str, Result]) -> str:
         row = [name, f"{r.concurrent.rps:.0f}", f"{recorded:.0f}", f"{r.concurrent.p99_ms:.1f}"]
         row += [f"{r.sequential.p50_ms:.2f}", _ratio(r.concurrent.rps, mitm.concurrent.rps)]
         row += [_ratio(r.sequential.p50_ms, mitm.sequential.p50_ms)]
+        row += [f"{r.concurrent.cpu_us:.0f}", _ratio(r.concurrent.cpu_us, mitm.concurrent.cpu_us)]
         if prism_result:
             row += [_ratio(r.concurrent.rps, prism_result.concurrent.rps)]
             row += [_ratio(r.concurrent.p99_ms, prism_result.concurrent.p99_ms)]
             row += [_ratio(r.sequential.p50_ms, prism_result.sequential.p50_ms)]
+            row += [_ratio(r.concurrent.cpu_us, prism_result.concurrent.cpu_us)]
         rows.append(row)
     lines = [markdown_table(header, rows), ""]
     if prism_result is None:
@@ -297,13 +306,20 @@ def main() -> None:
                 hey(base + PATH, min(WARM_UP, args.requests), args.concurrency)
                 hey(base + PATH, min(WARM_UP, args.sequential), 1)
 
+            pids = {
+                name: listening_pid(int(base.rsplit(":", 1)[1])) for name, base in found.items()
+            }
+
             def measure(name: str) -> Result:
                 url = found[name] + PATH
+                before = process_cpu_s(pids[name])
                 concurrent = hey(url, args.requests, args.concurrency)
                 behind, drain_s = settle(found[name]) if name in SERVES else (0, 0.0)
                 load_s = args.requests / concurrent.rps
                 concurrent = dataclasses.replace(
-                    concurrent, recorded_rps=args.requests / (load_s + drain_s)
+                    concurrent,
+                    recorded_rps=args.requests / (load_s + drain_s),
+                    cpu_us=(process_cpu_s(pids[name]) - before) * 1e6 / args.requests,
                 )
                 result = Result(concurrent, hey(url, args.sequential, 1))
                 if name in SERVES:

@@ -44,7 +44,9 @@ def test_proxy_overhead_prints_every_target_with_ratios() -> None:
     ]
     mitm = next(cells for cells in rows if "mitmdump" in cells[1])
     assert mitm[6].strip() == "1.00x" and mitm[7].strip() == "1.00x"
+    assert rows[0][8].strip() == "CPU us per exchange" and mitm[9].strip() == "1.00x"
     assert mitm[2].strip() == mitm[3].strip()  # it records nothing: nothing to wait for
     for cells in rows[1:]:
         assert float(cells[2]) > 0, cells  # every target answered its load
+        assert float(cells[8]) > 0, cells  # and its process spent CPU on it
     assert re.search(r"targets against Prism: not measured", done.stdout)
