@@ -9,8 +9,8 @@ Every target is up at once, on loopback, in front of one todo backend. A serve t
 may still be behind when its load ends: before the next load the script waits until it has
 written every event, and "recorded req/s" counts that wait in (the requests over the load's time
 plus the wait). "CPU us per exchange" is the CPU time of the target's process (its threads',
-from /proc/PID/task/*/schedstat) over that load and wait, per request: unlike throughput, it
-barely moves with what else the machine runs. After a warm-up, each target is measured once per
+from /proc/PID/task/*/schedstat) over that load and wait, per request: it moves far less than
+throughput with what else the machine runs. After a warm-up, each target is measured once per
 round, rounds interleaved (a, b, c, a, b, c); a target's concurrent figures (throughput, p99,
 CPU) come from its round with the higher throughput, its sequential p50 from its round with the
 lower p50. Load comes from `hey` (Debian package `hey`; installed with apt-get when missing and
