@@ -21,15 +21,14 @@ FLOOR = 256 * 1024
 
 
 class OverBudget(Exception):
-    """A piece of a body would take the bytes held past proxy.max_inflight_bytes."""
+    """A piece of a body would take the bytes held past proxy.max_inflight_bytes; its text is
+    why the exchange is answered 503 (its event's error says the same)."""
 
-
-def busy_text(limit: int) -> str:
-    """Why an exchange is answered 503 for the budget (its event's error says the same)."""
-    return (
-        f"the proxy holds proxy.max_inflight_bytes ({limit:,} bytes) of bodies in flight "
-        "already: try again when fewer exchanges are open"
-    )
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"the proxy holds proxy.max_inflight_bytes ({limit:,} bytes) of bodies in flight "
+            "already: try again when fewer exchanges are open"
+        )
 
 
 class Budget:
@@ -59,7 +58,7 @@ class Share:
             and self.taken + size > FLOOR
             and budget.held > self.taken
         ):
-            raise OverBudget
+            raise OverBudget(budget.limit)
         budget.held += size
         self.taken += size
 

@@ -16,7 +16,7 @@ from mitmproxy import http
 from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share, busy_text
+from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.mock import mock_response
@@ -158,8 +158,8 @@ class Forward:
             return await asyncio.wait_for(
                 self._exchange(request.method, url, headers, request.raw_content, share), timeout
             )
-        except OverBudget:
-            exchange.error = busy_text(self.runtime.config.proxy.max_inflight_bytes)
+        except OverBudget as exc:
+            exchange.error = str(exc)
             return error_response(503, "proxy_busy", exchange.error)
         except TimeoutError:
             exchange.error = f"backend did not answer within {timeout:g} s"

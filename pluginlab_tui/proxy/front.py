@@ -40,7 +40,7 @@ from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.budget import SHARE, OverBudget, busy_text
+from pluginlab_tui.proxy.budget import SHARE, OverBudget
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.forward import (
@@ -280,9 +280,8 @@ class Front:
             body = await self._request_body(request, flow)
         except BodyTooLarge:
             return await self._refuse(flow, 413, "body_too_large", BODY_LIMIT_ERROR)
-        except OverBudget:
-            why = busy_text(self.runtime.config.proxy.max_inflight_bytes)
-            return await self._refuse(flow, 503, "proxy_busy", why)
+        except OverBudget as exc:
+            return await self._refuse(flow, 503, "proxy_busy", str(exc))
         except TimeoutError:
             why = f"the caller sent nothing more of its body for {CALLER_IDLE_S:g} s"
             return await self._refuse(flow, 408, "request_timeout", why)
@@ -368,9 +367,8 @@ class Front:
                 return await self._failed(
                     flow, "Response body exceeds mitmproxy's body_size_limit."
                 )
-            except OverBudget:
-                limit = self.runtime.config.proxy.max_inflight_bytes
-                return await self._failed(flow, busy_text(limit))
+            except OverBudget as exc:
+                return await self._failed(flow, str(exc))
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 return await self._failed(flow, failure_text(exc))
             flow.response.timestamp_end = time.time()
