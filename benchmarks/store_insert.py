@@ -26,7 +26,7 @@ from pluginlab_tui.store.writer import INSERT_EVENT  # noqa: E402
 BATCH = 2000
 
 
-def _rows(count: int) -> list[dict[str, Any]]:
+def _rows(count: int) -> list[tuple[Any, ...]]:
     return [
         Event(
             event_id=f"00000000-0000-0000-0000-{n:012d}",
@@ -49,27 +49,27 @@ def _rows(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _executemany(conn: Any, rows: list[dict[str, Any]]) -> None:
+def _executemany(conn: Any, rows: list[tuple[Any, ...]]) -> None:
     conn.executemany(INSERT_EVENT, rows)
 
 
-def _execute_each(conn: Any, rows: list[dict[str, Any]]) -> None:
+def _execute_each(conn: Any, rows: list[tuple[Any, ...]]) -> None:
     for row in rows:
         conn.execute(INSERT_EVENT, row)
 
 
-def _insert_all(conn: Any, rows: list[dict[str, Any]]) -> None:
+def _insert_all(conn: Any, rows: list[tuple[Any, ...]]) -> None:
     database(conn).table("events").insert_all(rows, ignore=True, batch_size=BATCH)
 
 
-WAYS: dict[str, Callable[[Any, list[dict[str, Any]]], None]] = {
+WAYS: dict[str, Callable[[Any, list[tuple[Any, ...]]], None]] = {
     "sqlite3 executemany": _executemany,
     "sqlite3 execute a row (the writer)": _execute_each,
     "sqlite-utils insert_all": _insert_all,
 }
 
 
-def _time(way: Callable[[Any, list[dict[str, Any]]], None], rows: list[dict[str, Any]]) -> float:
+def _time(way: Callable[[Any, list[tuple[Any, ...]]], None], rows: list[tuple[Any, ...]]) -> float:
     with tempfile.TemporaryDirectory() as folder:
         conn = open_store(Path(folder) / "events.db", create=True)
         started = time.perf_counter()

@@ -34,7 +34,7 @@ def _violations(text: str) -> list[Violation]:
 
 
 def _write_violations(violations: list[Violation]) -> str:
-    return json.dumps([v.to_dict() for v in violations])
+    return json.dumps([v.to_dict() for v in violations]) if violations else "[]"
 
 
 def _write_frames(frames: list[Frame]) -> str | None:

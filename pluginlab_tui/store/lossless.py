@@ -19,19 +19,18 @@ import base64
 import codecs
 import re
 from dataclasses import fields, replace
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from pluginlab_tui.store.event import Event
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _HANDLER = "pluginlab.lossless"
-#: The Event's fields that may hold text (the list fields are walked apart).
-_TEXT = tuple(
-    f.name
-    for f in fields(Event)
-    if f.name not in {"request_headers", "response_headers", "violations", "raw"}
-    and "str" in str(f.type)
-)
+#: The Event's text fields (the headers and violations are walked apart; the other lists and
+#: maps are written as JSON, which escapes what is not ASCII).
+_TEXT = tuple(f.name for f in fields(Event) if f.type in ("str", "str | None"))
+_texts = attrgetter(*_TEXT)
 
 
 def _escape(err: UnicodeError) -> tuple[bytes, int]:
@@ -63,8 +62,20 @@ def readable(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+def _ascii(event: Event) -> bool:
+    """Whether every text of the event is ASCII (then nothing needs looking at)."""
+    texts = chain(
+        filter(None, _texts(event)),
+        chain.from_iterable(event.request_headers),
+        chain.from_iterable(event.response_headers),
+    )
+    return "".join(texts).isascii() and not event.violations
+
+
 def make_storable(event: Event) -> Event:
     """Make every text field of the event storable, in place; the originals go to `event.raw`."""
+    if _ascii(event):
+        return event
     raw = event.raw
 
     def keep(key: str, text: str) -> str:
@@ -75,7 +86,7 @@ def make_storable(event: Event) -> Event:
 
     for name in _TEXT:
         value = getattr(event, name)
-        if isinstance(value, str) and not decodable(value):
+        if value is not None and not decodable(value):
             setattr(event, name, keep(name, value))
     for name in ("request_headers", "response_headers"):
         pairs: list[tuple[str, str]] = getattr(event, name)

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, fields
+from operator import attrgetter
 from typing import Any, ClassVar, Self
 
 
@@ -54,15 +55,18 @@ class Row:
         written = (name for name, codec, _ in _plan(cls) if codec.written)
         return (*written, *cls.COMPUTED)
 
-    def row(self) -> dict[str, Any]:
-        """The values of the columns an INSERT writes."""
-        values = {
-            name: codec.write(getattr(self, name))
-            for name, codec, _ in _plan(type(self))
-            if codec.written
-        }
-        values.update((name, getattr(self, name)) for name in self.COMPUTED)
-        return values
+    @classmethod
+    def params(cls) -> str:
+        """The INSERT's placeholders for `row()`: `?, ?, ...`, one per column."""
+        return ", ".join("?" * len(cls.columns()))
+
+    def row(self) -> tuple[Any, ...]:
+        """The values of the columns an INSERT writes, in `columns()` order (for `params()`)."""
+        read, encoders = _writer(type(self))
+        values = list(read(self))
+        for index, write in encoders:
+            values[index] = write(values[index])
+        return tuple(values)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any] | sqlite3.Row) -> Self:
@@ -84,6 +88,9 @@ _PLAIN = Codec()
 
 _Plan = tuple[tuple[str, Codec, bool], ...]
 _PLANS: dict[type, _Plan] = {}
+#: A class's row writer: one getter of every written value, then the codecs that change them.
+_Writer = tuple[Callable[[Any], tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]]
+_WRITERS: dict[type, _Writer] = {}
 
 
 def _plan(cls: type) -> _Plan:
@@ -98,3 +105,15 @@ def _plan(cls: type) -> _Plan:
             steps.append((f.name, codec, has_default))
         plan = _PLANS[cls] = tuple(steps)
     return plan
+
+
+def _writer(cls: type[Row]) -> _Writer:
+    """How a row of the class is written (cached): a plain field's value is taken as it is."""
+    writer = _WRITERS.get(cls)
+    if writer is None:
+        codecs = [codec for _, codec, _ in _plan(cls) if codec.written]
+        encoders = tuple((i, c.write) for i, c in enumerate(codecs) if c.write is not _same)
+        names = cls.columns()
+        getter = attrgetter(*names) if len(names) > 1 else lambda row: (getattr(row, names[0]),)
+        writer = _WRITERS[cls] = (getter, encoders)
+    return writer

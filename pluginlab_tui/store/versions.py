@@ -41,7 +41,7 @@ class VersionRecord(Row):
 _INSERT = (
     f"INSERT INTO versions (number, {', '.join(VersionRecord.columns())})"
     " VALUES ((SELECT coalesce(max(number), 0) + 1 FROM versions),"
-    f" {', '.join(':' + c for c in VersionRecord.columns())}) RETURNING number"
+    f" {VersionRecord.params()}) RETURNING number"
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import uuid
 
+import pytest
+
 from pluginlab_tui.store.event import Event, iso_now
 from pluginlab_tui.store.lossless import decodable, encode, make_storable, original, readable
 from pluginlab_tui.validation.violations import Violation
@@ -69,3 +71,22 @@ def test_an_event_that_decodes_is_left_as_it_is() -> None:
     event = Event(event_id="e", ts=iso_now(), method="GET", url="http://x/caf\u00e9", path="/")
     make_storable(event)
     assert event.raw == {} and event.url == "http://x/caf\u00e9"
+
+
+@pytest.mark.parametrize("name", ["session_id", "response_body", "comment", "response_headers"])
+def test_one_undecodable_field_among_plain_ones_is_still_caught(name: str) -> None:
+    bad = escaped(b"\xff")
+    event = Event(
+        event_id="e",
+        ts=iso_now(),
+        method="GET",
+        url="http://x/",
+        path="/",
+        request_headers=[("Host", "x")],
+        skipped=["mcp_unknown_tool: no tools/list seen yet"],
+    )
+    setattr(event, name, [("X-Id", bad)] if name == "response_headers" else bad)
+    make_storable(event)
+    key = "response_headers/0/1" if name == "response_headers" else name
+    assert list(event.raw) == [key] and original(event, key) == b"\xff"
+    assert event.skipped == ["mcp_unknown_tool: no tools/list seen yet"]
