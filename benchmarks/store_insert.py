@@ -59,7 +59,8 @@ def _execute_each(conn: Any, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _insert_all(conn: Any, rows: list[tuple[Any, ...]]) -> None:
-    database(conn).table("events").insert_all(rows, ignore=True, batch_size=BATCH)
+    records = (dict(zip(Event.columns(), row, strict=True)) for row in rows)
+    database(conn).table("events").insert_all(records, ignore=True, batch_size=BATCH)
 
 
 WAYS: dict[str, Callable[[Any, list[tuple[Any, ...]]], None]] = {
