@@ -8,7 +8,11 @@ import threading
 import time
 from typing import Literal
 
-Mode = Literal["reset", "garbage", "short", "close", "hang", "odd_fields"]
+Mode = Literal["reset", "garbage", "short", "close", "hang", "odd_fields", "cut_stream"]
+
+#: The one frame the `cut_stream` mode sends, on an event stream it then cuts (no last chunk),
+#: in the same write: the frame and the end of the connection reach the proxy together.
+CUT_FRAME = b'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
 
 #: What the `odd_fields` mode answers with: fields that HTTP/1 parsers take and writers refuse
 #: (controls) or may re-encode (UTF-8, and a byte that is not UTF-8).
@@ -74,6 +78,14 @@ class RogueBackend:
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     + fields
                     + b"Content-Length: 2\r\nConnection: close\r\n\r\n[]"
+                )
+            elif self.mode == "cut_stream":
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n"
+                    + f"{len(CUT_FRAME):x}\r\n".encode()
+                    + CUT_FRAME
+                    + b"\r\n"
                 )
             elif self.mode == "hang":
                 time.sleep(10)

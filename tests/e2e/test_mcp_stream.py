@@ -15,6 +15,7 @@ from pluginlab_tui.wire import EVENT_HEADER
 from tests.conftest import stored_events
 from tests.e2e.test_mcp_mode import Proxy
 from tests.harness import wait_for
+from tests.rogue import CUT_FRAME, RogueBackend
 from tests.sse_servers import FRAME_1, FRAME_2, Gated, two_frames
 
 
@@ -137,3 +138,27 @@ def test_an_unreachable_mcp_backend_is_a_502_and_one_event(
     assert answer.status_code == 502
     assert events is not None and len(events) == 1
     assert events[0].error is not None and nowhere.rsplit(":", 1)[1] in events[0].error
+
+
+def test_a_frame_sent_just_before_the_backend_cuts_its_stream_reaches_the_caller_and_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    with (
+        RogueBackend("cut_stream") as backend,
+        Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend.url) as proxy,
+        proxy.client() as client,
+    ):
+        got = b""
+        with client.stream("POST", "/mcp", json=call, headers=accept) as answer:
+            with pytest.raises(httpx.RemoteProtocolError):  # the caller sees the stream end short
+                for chunk in answer.iter_raw():
+                    got += chunk
+        events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
+    assert got == CUT_FRAME
+    # the answer came whole before the cut: the call's event holds it, paired with its request
+    assert events is not None and len(events) == 1
+    assert (events[0].response_body or "").encode() == CUT_FRAME
+    assert events[0].status == 200 and [f["event"] for f in events[0].frames] == ["message"]
