@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "body_search.py"
+from tests.benchmark_run import run_benchmark
 
 
 def test_body_search_prints_the_delay_and_the_verdict() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--exchanges", "3", "--background", "20"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_benchmark("body_search.py", "--exchanges", "3", "--background", "20")
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
     assert rows[0][1].strip() == "exchanges" and rows[1][1].strip() == "3"
@@ -25,7 +15,5 @@ def test_body_search_prints_the_delay_and_the_verdict() -> None:
 
 
 def test_bad_counts_are_one_clear_message() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--exchanges", "0"], capture_output=True, text=True
-    )
+    done = run_benchmark("body_search.py", "--exchanges", "0")
     assert done.returncode == 2 and "--exchanges must be at least 1" in done.stderr

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "event_cost.py"
+from tests.benchmark_run import run_benchmark
 
 
 def test_event_cost_prints_each_part_and_the_reference() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--events", "20", "--batch", "5"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_benchmark("event_cost.py", "--events", "20", "--batch", "5")
     assert done.returncode == 0, done.stdout + done.stderr
     rows = {
         cells[1].strip(): cells[2:4]
@@ -31,7 +21,5 @@ def test_event_cost_prints_each_part_and_the_reference() -> None:
 
 
 def test_bad_counts_are_one_clear_message() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--events", "0"], capture_output=True, text=True
-    )
+    done = run_benchmark("event_cost.py", "--events", "0")
     assert done.returncode == 2 and "--events and --batch must be at least 1" in done.stderr

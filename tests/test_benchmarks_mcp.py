@@ -6,21 +6,13 @@ SSE answers only (the streamed path), so that three targets start instead of six
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "mcp_overhead.py"
+from tests.benchmark_run import run_benchmark
 
 
 def test_mcp_overhead_prints_every_target_with_ratios_and_verdicts() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--requests", "4", "--concurrency", "2"]
-        + ["--sequential", "3", "--answers", "sse"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
+    done = run_benchmark(
+        "mcp_overhead.py", *"--requests 4 --concurrency 2 --sequential 3 --answers sse".split()
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout

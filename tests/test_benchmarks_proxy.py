@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "proxy_overhead.py"
+from tests.benchmark_run import run_benchmark
 
 
 def test_proxy_overhead_prints_every_target_with_ratios() -> None:
@@ -24,13 +22,8 @@ def test_proxy_overhead_prints_every_target_with_ratios() -> None:
         pytest.skip(
             "the benchmark's load generator `hey` is not installed and apt-get cannot add it"
         )
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--requests", "20", "--concurrency", "2"]
-        + ["--sequential", "5", "--rounds", "2"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
+    done = run_benchmark(
+        "proxy_overhead.py", *"--requests 20 --concurrency 2 --sequential 5 --rounds 2".split()
     )
     assert done.returncode == 0, done.stdout + done.stderr
     rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]

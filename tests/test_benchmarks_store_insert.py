@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "store_insert.py"
+from tests.benchmark_run import run_benchmark
 
 
 def test_store_insert_prints_every_way_against_the_reference() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--events", "300", "--rounds", "1"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        stdin=subprocess.DEVNULL,
-    )
+    done = run_benchmark("store_insert.py", "--events", "300", "--rounds", "1")
     assert done.returncode == 0, done.stdout + done.stderr
     ratios = {
         line.rsplit(None, 2)[0].strip(): line.rsplit(None, 1)[1]
