@@ -200,22 +200,39 @@ class Terminal:
         self.page.mouse.click(box["x"] + 2 * line, box["y"] + box["height"] - 1.5 * line)
 
     def set_filter(self, text: str) -> None:
-        """Type a filter and apply it. A key can race the app's focus moves (Textual gives the
-        focus back after a screen or the page's focus changes): the filter line is read back
-        before enter, and the typing done again (bounded) when it shows something else."""
-        for _ in range(5):
-            self.press("f", "Home", "Control+k")  # to the filter, emptied
-            self.type(text)
+        """Type a filter and apply it, each key's effect seen before the next key: a bound key
+        (f, home, ctrl+k) runs its action only after its event has bubbled up to the app, so
+        keys sent behind it in one burst can overtake it (Textual #6605), and a key can race
+        the app's focus moves. A step that does not show is done again (bounded)."""
+
+        def after(shown: str, typed: str) -> str | None:
+            """What the filter line shows after `filter <typed>` (the badge), if it shows it."""
+            line = shown.splitlines()[0].rstrip() if shown else ""
+            return (
+                line.removeprefix(f"filter {typed}").strip()
+                if line.startswith(f"filter {typed}")
+                else None
+            )
+
+        def step(keys: tuple[str, ...], check: Callable[[str], bool], what: str) -> bool:
+            self.press(*keys)
             try:
-                self.wait_for(
-                    lambda shown: shown.splitlines()[0].rstrip().endswith(f"filter {text}"),
-                    "the filter typed",
-                    seconds=2.0,
-                )
+                self.wait_for(check, what, seconds=2.0)
             except AssertionError:
+                return False
+            return True
+
+        placeholder = "method:POST status:4xx"
+        for _ in range(5):
+            if not step(("f",), lambda shown: "esc Back to the list" in shown, "the filter"):
                 continue
-            self.press("Enter")
-            return
+            if not step(("End", "Control+u"), lambda s: after(s, placeholder) is not None, "empty"):
+                continue
+            self.type(text)
+            if not step((), lambda s: after(s, text) in ("", "on", "off"), "the filter typed"):
+                continue
+            if step(("Enter",), lambda s: after(s, text) == "on", "the filter applied"):
+                return
         raise AssertionError(f"the filter line never took {text!r}:\n{self.text()}")
 
     def press_until(self, key: str, check: Callable[[str], bool], what: str) -> None:
