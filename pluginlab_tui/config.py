@@ -102,6 +102,8 @@ class ProxySection(Section):
     """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
     max_inflight_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     """Bytes of bodies serve's front holds at once over every exchange: past it, 503."""
+    max_connections: int = Field(default=512, gt=0)
+    """Caller connections serve's front keeps open at once: one more is answered 503, closed."""
     engine: Literal["aiohttp", "mitmproxy"] = "aiohttp"
     """What takes serve's connections: aiohttp's server driving the addon, or mitmproxy's."""
     max_inflated_bytes: int = Field(default=16 * 1024 * 1024, gt=0)

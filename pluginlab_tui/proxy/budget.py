@@ -1,13 +1,15 @@
 """The bytes of bodies serve's front holds at once, over every exchange (proxy.max_inflight_bytes).
 
-Each body is bounded by proxy.max_body_bytes; without a bound over all of them, callers sending
-many at once (or a backend answering many) could hold as much memory as they like. Each exchange
-takes its share as the pieces of its bodies arrive (the caller's request, the backend's answer)
-and gives it all back when it ends. Past the budget, the piece is refused (OverBudget) and the
-exchange answered 503. Two exchanges are never refused: one that holds no more than FLOOR (what
-one connection's read buffer holds anyway), so that ordinary requests and answers go on while
-large bodies fill the budget; and one alone, for what it holds is bounded by its own limits,
-and a budget below one body must not refuse every body.
+Each body is bounded by proxy.max_body_bytes, and each request head by the front's own bound;
+without a bound over all of them, callers sending many at once (or a backend answering many)
+could hold as much memory as they like. Each exchange takes its share as the pieces of its bodies
+arrive (the caller's request, the backend's answer) and gives it all back when it ends; each
+connection's heads take a share of their own (proxy/http1.py). Past the budget, the piece is
+refused (OverBudget) and the exchange answered 503. Two shares are never refused: one that holds
+no more than FLOOR (what one connection's read buffer holds anyway), so that ordinary requests
+and answers go on while large bodies fill the budget; and one alone (the others holding no more
+than FLOOR: a few heads, its own among them), for what it holds is bounded by its own limits, and
+a budget below one body must not refuse every body.
 
 The budget is the event loop's alone: no lock.
 """
@@ -51,16 +53,22 @@ class Share:
 
     def take(self, size: int) -> None:
         """Hold `size` bytes more, or raise OverBudget (never within FLOOR, nor while this
-        share holds all)."""
+        share holds all but FLOOR)."""
         budget = self.budget
         if (
             budget.held + size > budget.limit
             and self.taken + size > FLOOR
-            and budget.held > self.taken
+            and budget.held - self.taken > FLOOR
         ):
             raise OverBudget(budget.limit)
         budget.held += size
         self.taken += size
+
+    def give(self, size: int) -> None:
+        """Part of what this share holds is free (never more than it holds)."""
+        size = min(size, self.taken)
+        self.budget.held -= size
+        self.taken -= size
 
     def release(self) -> None:
         """The exchange has ended: what it held is free."""

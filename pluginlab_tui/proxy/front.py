@@ -24,7 +24,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import yarl
@@ -33,6 +33,7 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayl
 from mitmproxy import connection, http
 from mitmproxy import flow as mflow
 from mitmproxy.net.http import url
+from mitmproxy.net.http.http1 import assemble_response
 from mitmproxy.net.http.validate import validate_headers
 from multidict import CIMultiDict
 
@@ -51,7 +52,7 @@ from pluginlab_tui.proxy.forward import (
     failure_text,
     read_bounded,
 )
-from pluginlab_tui.proxy.http1 import LenientRequestParser
+from pluginlab_tui.proxy.http1 import HeadOverBudget, LenientRequestParser
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.recorder import (
     ANSWERED_STATUS,
@@ -82,7 +83,30 @@ class _Handler(RequestHandler):
     """aiohttp's connection handler, answering a head it cannot read as the proxy answers
     (JSON, no Server header) and without a traceback in serve's output for each: a caller's
     bad bytes are its own error (mitmproxy answers them 400 too, and records no event, having
-    no request). The proxy's own failures (500) are logged as aiohttp logs them."""
+    no request). The proxy's own failures (500) are logged as aiohttp logs them. A connection
+    past proxy.max_connections, or a head past the budget, is answered 503 and closed."""
+
+    _manager: _Server
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        runtime = self._manager.runtime
+        limit = runtime.config.proxy.max_connections
+        if runtime.connections > limit:
+            cast(asyncio.Transport, transport).write(self._manager.busy(_too_many(limit)))
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        parser = self._parser
+        if isinstance(parser, LenientRequestParser):
+            parser.release()
+        super().connection_lost(exc)
+
+    def head_ended(self) -> None:
+        """The exchange of the oldest head this connection read has ended."""
+        parser = self._parser
+        if isinstance(parser, LenientRequestParser):
+            parser.head_ended()
 
     def handle_error(
         self,
@@ -91,6 +115,9 @@ class _Handler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
+        if isinstance(exc, HeadOverBudget):
+            self._manager.busy(exc.message)
+            return whole(error_response(503, "proxy_busy", exc.message), close=True)
         if status >= 500:
             return super().handle_error(request, status, exc, message)
         log.debug("refused a request head from %s: %s", request.remote, message)
@@ -100,8 +127,21 @@ class _Handler(RequestHandler):
         return whole(error_response(status, "bad_request", text), close=True)
 
 
+def _too_many(limit: int) -> str:
+    return (
+        f"the proxy has proxy.max_connections ({limit:,}) connections open already: "
+        "try again when fewer are open"
+    )
+
+
 class _Server(web.Server):
-    """aiohttp's low-level server, reading request heads as mitmproxy does (proxy/http1.py)."""
+    """aiohttp's low-level server, reading request heads as mitmproxy does (proxy/http1.py),
+    counting the connections open, and telling the writer of each caller it refused (no
+    request was read: a count of events not stored, with a notice)."""
+
+    def __init__(self, *args: Any, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.runtime = runtime
 
     def __call__(self) -> RequestHandler:
         handler = _Handler(self, loop=self._loop, **self._kwargs)
@@ -113,11 +153,27 @@ class _Server(web.Server):
             max_field_size=_MAX_HEAD,
             max_headers=_MAX_HEADERS,
             max_head_bytes=_MAX_HEAD,
+            heads=self.runtime.bodies.share(),
             payload_exception=RequestPayloadError,
             auto_decompress=False,
             max_msg_queue_size=MAX_MSG_QUEUE_SIZE,
         )
         return handler
+
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self.runtime.connections += 1
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        self.runtime.connections -= 1
+
+    def busy(self, why: str) -> bytes:
+        """A caller refused before a request was read: counted, and the answer's bytes."""
+        self.runtime.writer.not_stored(1, f"a caller was answered 503 before any request: {why}")
+        answer = error_response(503, "proxy_busy", why)
+        answer.headers["Connection"] = "close"
+        return bytes(assemble_response(answer))
 
 
 def lighten_mitmproxy() -> None:
@@ -169,6 +225,7 @@ class Front:
         """Listen; the bound port."""
         server = _Server(
             self._handle,
+            runtime=self.runtime,
             handler_cancellation=True,  # a caller that leaves ends its exchange, as in mitmproxy
             auto_decompress=False,  # bodies reach the stages as sent (they bound the inflating)
             max_line_size=_MAX_HEAD,
@@ -249,6 +306,8 @@ class Front:
             return whole(error_response(500, "proxy_error", message), close=True)
         finally:  # the answer holds its own bytes now; the flow's go with its event
             share.release()
+            if isinstance(request.protocol, _Handler):
+                request.protocol.head_ended()
 
     def _flow(self, request: web.BaseRequest) -> http.HTTPFlow:
         now = time.time()

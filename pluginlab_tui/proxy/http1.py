@@ -16,6 +16,12 @@ closes; two lengths or two codings, by the first; a length that is no number (`3
 The front refuses each, with an event, before it reads a byte of the body. A protocol upgrade
 is not taken: the proxy answers the request itself, as any other.
 
+A head is bounded on its own (max_head_bytes) and, with the others, by the front's budget
+(proxy/budget.py): a connection's heads take their bytes from a share of its own as they
+arrive, and give each back when its exchange ends (`head_ended`), or all of them when the
+connection closes; past the budget the head is refused (HeadOverBudget: the front answers 503),
+so that many connections sending large heads slowly cannot hold memory without bound.
+
 The request target takes mitmproxy's forms only: origin-form (`/...`), `*`, absolute-form with
 a valid authority (its path is the target), and CONNECT's authority-form (which the front
 refuses, with an event, as mitmproxy's reverse mode does); any other target (`foo`, `@host/x`)
@@ -26,6 +32,7 @@ the stages.
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any
 
 from aiohttp import http_parser
@@ -43,6 +50,8 @@ from aiohttp.web_protocol import _ErrInfo
 from mitmproxy.net.http import url
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
+
+from pluginlab_tui.proxy.budget import OverBudget, Share
 
 _VERSION = re.compile(rb"HTTP/(\d)\.(\d)")
 #: A Content-Length aiohttp frames by (http_parser.DIGITS).
@@ -75,8 +84,12 @@ class LenientHeaders(HeadersParser):
         return CIMultiDictProxy(headers), tuple(fields)
 
 
+class HeadOverBudget(HttpProcessingError):
+    """A head's bytes would take the front's budget past proxy.max_inflight_bytes."""
+
+
 class LenientRequestParser(http_parser.HttpRequestParserPy):
-    def __init__(self, *args: Any, max_head_bytes: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_head_bytes: int, heads: Share, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._headers_parser = LenientHeaders(
             self.max_line_size, self.max_headers, self.max_field_size
@@ -84,6 +97,22 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         self.max_head_bytes = max_head_bytes
         #: Bytes received since the last head was complete, while one is being read.
         self._head_bytes = 0
+        #: What this connection's heads hold of the budget: the one being read, and those
+        #: read whose exchange has not ended (their sizes in `_read`, in order).
+        self.heads = heads
+        self._reading = 0
+        self._read: deque[int] = deque()
+
+    def head_ended(self) -> None:
+        """The exchange of the oldest head read has ended: its bytes are free."""
+        if self._read:
+            self.heads.give(self._read.popleft())
+
+    def release(self) -> None:
+        """The connection has closed: every head's bytes are free."""
+        self.heads.release()
+        self._read.clear()
+        self._reading = 0
 
     def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         """aiohttp's, with a head read apart from what follows it. aiohttp reads them in one go,
@@ -110,9 +139,17 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
             self._head_bytes += len(data)
             if self._head_bytes > self.max_head_bytes:
                 raise LineTooLong(b"the request head", self.max_head_bytes)
+            try:
+                self.heads.take(len(data))
+            except OverBudget as exc:
+                raise HeadOverBudget(message=str(exc)) from None
+            self._reading += len(data)
         found = super().feed_data(data, *args, **kwargs)
         if found[0] or self._payload_parser is not None:
             self._head_bytes = len(self._tail)
+        if found[0]:  # heads read (the tail begins the next): the bytes go to the first
+            self._read.extend([self._reading - len(self._tail)] + [0] * (len(found[0]) - 1))
+            self._reading = len(self._tail)
         return found
 
     def parse_headers(self, lines: list[bytes]) -> Any:

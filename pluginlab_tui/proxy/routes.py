@@ -80,6 +80,8 @@ class Routes:
         }
         found.update(self.runtime.writer.health())
         found["inflight_bytes"] = self.runtime.bodies.held
+        if self.runtime.engine == "aiohttp":
+            found["connections"] = self.runtime.connections
         if self.runtime.config.mcp.enabled:
             found["mcp"] = self.runtime.mcp_tables()
         peer = flow.client_conn.peername

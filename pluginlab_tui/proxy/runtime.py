@@ -69,6 +69,8 @@ class Runtime:
         self.mcp_tables: Callable[[], dict[str, int]] = dict
         #: The bodies serve's front holds over every exchange (proxy/budget.py).
         self.bodies = Budget(config.proxy.max_inflight_bytes)
+        #: The caller connections serve's front has open (it counts them; health reports it).
+        self.connections = 0
         #: Flows that have arrived and are not recorded yet, by id(flow).
         self.inflight: dict[int, http.HTTPFlow] = {}
         self._closed = False

@@ -38,3 +38,29 @@ def test_small_bodies_pass_a_full_budget_and_an_exchange_alone_any() -> None:
     alone.release()
     small.take(MB - FLOOR)
     assert budget.held == MB
+
+
+def test_an_exchange_is_alone_beside_a_few_heads() -> None:
+    """Heads are held by their connections' shares (proxy/http1.py): an exchange's own head,
+    and a few others', do not make a large body wait for nothing."""
+    budget = Budget(MB)
+    heads = [budget.share() for _ in range(3)]
+    for head in heads:
+        head.take(FLOOR // 4)
+    body = budget.share()
+    body.take(8 * MB)
+    heads[0].take(FLOOR // 4 + 1)  # within its floor still
+    with pytest.raises(OverBudget):
+        budget.share().take(FLOOR + 1)
+    with pytest.raises(OverBudget):  # the others hold more than the floor now
+        body.take(1)
+
+
+def test_a_share_gives_back_part_of_what_it_holds_and_never_more() -> None:
+    budget = Budget(MB)
+    share = budget.share()
+    share.take(1000)
+    share.give(400)
+    assert (share.taken, budget.held) == (600, 600)
+    share.give(10_000)
+    assert (share.taken, budget.held) == (0, 0)

@@ -19,6 +19,7 @@ from mitmproxy import http
 from pluginlab_tui.examples import Backend
 from pluginlab_tui.proxy import aiohttp_answer, front
 from tests.conftest import ProxyFactory, stored_events
+from tests.e2e.test_hosting import notices
 from tests.e2e.test_paths import recording_backend
 from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
 from tests.proxy.test_pipeline import InProcessProxy
@@ -399,6 +400,70 @@ def test_a_target_that_reads_as_a_host_yarl_cannot_decode_is_answered_and_record
     assert event.method == "GET" and event.path == "/%CF%8E"  # made canonical, as recorded
 
 
+def _health(proxy: ProxyProcess) -> dict[str, Any]:
+    return dict(httpx.get(proxy.url + "/_pluginlab/health", trust_env=False).json())
+
+
+def test_a_connection_past_max_connections_is_answered_503_counted_and_told(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy(proxy={"max_connections": 3})
+    idle = [_connect(proxy) for _ in range(3)]  # connected, nothing sent (a slow caller)
+    try:
+        with _connect(proxy) as one_more:
+            refused = _until_closed(one_more)
+        assert _status_lines(refused)[0].split(b" ")[1] == b"503"
+        problem = json.loads(refused.partition(b"\r\n\r\n")[2])
+        assert problem["error"] == "proxy_busy"
+        assert "proxy.max_connections (3)" in problem["message"]
+        # the connections it holds are served
+        idle[0].sendall(b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answered = _until_closed(idle[0])
+        assert _status_lines(answered)[0].split(b" ")[1] == b"200"
+        health = json.loads(answered.partition(b"\r\n\r\n")[2])
+        assert health["connections"] == 3 and health["events_not_stored"] == 1
+    finally:
+        for sock in idle:
+            sock.close()
+    # once they close, callers come in again; the refusal is told in a notice
+    health = wait_for(lambda: _health(proxy) if _health(proxy)["connections"] <= 1 else None)
+    assert health["events_not_stored"] == 1
+    told = wait_for(lambda: [n for n in notices(proxy.db) if "max_connections" in n] or None)
+    assert told == [
+        "1 event(s) not stored: a caller was answered 503 before any request: the proxy has"
+        " proxy.max_connections (3) connections open already: try again when fewer are open"
+    ]
+
+
+def test_heads_sent_slowly_hold_the_budget_and_past_it_are_503(
+    start_proxy: ProxyFactory,
+) -> None:
+    """Many callers each trickling a large head (slowloris): the heads are held in the budget as
+    they arrive, so past it the next is refused, and the proxy's memory stays bounded."""
+    proxy = start_proxy(proxy={"max_inflight_bytes": 1_000_000})
+    head = b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: "
+    with _connect(proxy) as first, _connect(proxy) as second:
+        first.sendall(head + b"p" * 600_000)  # never finished, yet
+        second.sendall(head + b"p" * 200_000)  # within its floor: never refused
+        wait_for(lambda: _health(proxy)["inflight_bytes"] >= 800_000 or None)
+        with _connect(proxy) as third:
+            third.sendall(head + b"p" * 300_000)  # past the budget, and its floor
+            refused = _until_closed(third)
+        first.sendall(b"\r\n\r\n")
+        answered = _until_closed(first)
+        second.sendall(b"\r\n\r\n")
+        also = _until_closed(second)
+    assert _status_lines(refused)[0].split(b" ")[1] == b"503"
+    problem = json.loads(refused.partition(b"\r\n\r\n")[2])
+    assert problem["error"] == "proxy_busy" and "proxy.max_inflight_bytes" in problem["message"]
+    assert _status_lines(answered)[0].split(b" ")[1] == b"200"
+    assert _status_lines(also)[0].split(b" ")[1] == b"200"
+    health = wait_for(lambda: _health(proxy) if _health(proxy)["inflight_bytes"] < 1000 else None)
+    assert health["events_not_stored"] == 1
+    told = wait_for(lambda: [n for n in notices(proxy.db) if "max_inflight_bytes" in n] or None)
+    assert len(told) == 1 and "before any request" in told[0]
+
+
 def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_back(
     start_proxy: ProxyFactory, todo_backend: Backend
 ) -> None:
@@ -406,9 +471,14 @@ def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_bac
     title = "t" * 400_000  # a list whose answer alone is 400 KB (past the budget's floor)
     httpx.post(f"{todo_backend.url}/todos/budget", json={"title": title}, trust_env=False)
 
+    asking = b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
     def held() -> int:
-        health = httpx.get(proxy.url + "/_pluginlab/health", trust_env=False).json()
-        return int(health["inflight_bytes"])
+        """What the proxy holds, but the head asking it (heads are held too)."""
+        with _connect(proxy) as sock:
+            sock.sendall(asking)
+            health = json.loads(_until_closed(sock).partition(b"\r\n\r\n")[2])
+        return int(health["inflight_bytes"]) - len(asking)
 
     head = b"POST /todos/budget HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
     head += b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
@@ -431,6 +501,8 @@ def test_bodies_past_the_in_flight_budget_are_503_with_an_event_and_it_comes_bac
     assert held() == 0  # every share came back
     after = httpx.get(proxy.url + "/todos/budget", trust_env=False)
     assert after.status_code == 200 and title in after.text  # alone, the same answer passes
-    events = wait_for(lambda: [e for e in stored_events(proxy.db) if e.status == 503] or None)
+    stored = wait_for(lambda: len(stored_events(proxy.db)) >= 5 or None)  # every exchange
+    assert stored
+    events = [e for e in stored_events(proxy.db) if e.status == 503]
     assert len(events) == 2
     assert all("proxy.max_inflight_bytes (1,000,000 bytes)" in (e.error or "") for e in events)

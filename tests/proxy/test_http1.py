@@ -11,7 +11,8 @@ from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_exceptions import BadHttpMessage, BadStatusLine, LineTooLong
 from aiohttp.http_parser import RawRequestMessage
 
-from pluginlab_tui.proxy.http1 import LenientRequestParser
+from pluginlab_tui.proxy.budget import FLOOR, Budget, Share
+from pluginlab_tui.proxy.http1 import HeadOverBudget, LenientRequestParser
 
 
 @pytest.fixture
@@ -21,7 +22,9 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     running.close()
 
 
-def parser(loop: asyncio.AbstractEventLoop, head_bytes: int = 1 << 20) -> LenientRequestParser:
+def parser(
+    loop: asyncio.AbstractEventLoop, head_bytes: int = 1 << 20, heads: Share | None = None
+) -> LenientRequestParser:
     return LenientRequestParser(
         BaseProtocol(loop),
         loop,
@@ -30,6 +33,7 @@ def parser(loop: asyncio.AbstractEventLoop, head_bytes: int = 1 << 20) -> Lenien
         max_field_size=1 << 20,
         max_headers=1000,
         max_head_bytes=head_bytes,
+        heads=Budget(1 << 30).share() if heads is None else heads,
         auto_decompress=False,
     )
 
@@ -133,6 +137,37 @@ def test_the_bound_starts_again_with_each_request_on_a_connection(
     request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 4000 + b"\r\n\r\n"
     found = [reading.feed_data(request)[0] for _ in range(10)]  # 40 KB in all, 4 KB a head
     assert all(len(messages) == 1 for messages in found)
+
+
+def test_heads_hold_the_budget_from_their_first_byte_until_their_exchange_ends(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    budget = Budget(1 << 30)
+    reading = parser(loop, heads=budget.share())
+    first = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+    second = b"GET /b HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 500 + b"\r\n\r\n"
+    reading.feed_data(first[:10])
+    assert budget.held == 10  # a head half sent holds what came of it
+    messages, _upgraded, _tail = reading.feed_data(first[10:] + second + b"GET /c HT")
+    assert len(messages) == 2
+    assert budget.held == len(first) + len(second) + len(b"GET /c HT")
+    reading.head_ended()  # /a's exchange ended
+    assert budget.held == len(second) + len(b"GET /c HT")
+    reading.head_ended()
+    assert budget.held == len(b"GET /c HT")
+    reading.head_ended()  # no more than were read: harmless
+    assert budget.held == len(b"GET /c HT")
+    reading.release()  # the connection closed
+    assert budget.held == 0
+
+
+def test_a_head_past_the_budget_is_refused(loop: asyncio.AbstractEventLoop) -> None:
+    budget = Budget(FLOOR * 2)
+    budget.share().take(FLOOR * 2)  # a large body in flight
+    reading = parser(loop, heads=budget.share())
+    reading.feed_data(b"GET / HTTP/1.1\r\nX-Pad: " + b"p" * (FLOOR - 100))  # within its floor
+    with pytest.raises(HeadOverBudget, match="proxy.max_inflight_bytes"):
+        reading.feed_data(b"p" * 200)
 
 
 @pytest.mark.parametrize(
