@@ -435,6 +435,20 @@ def test_a_connection_past_max_connections_is_answered_503_counted_and_told(
     ]
 
 
+def test_a_kept_alive_connection_gives_each_head_back_when_its_exchange_ends(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy()
+    ask = b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 1000 + b"\r\n\r\n"
+    held = []
+    with _connect(proxy) as sock:
+        for _ in range(5):  # one after the other: only the asking head is in flight
+            sock.sendall(ask)
+            (answer,) = _answers(sock, 1)
+            held.append(json.loads(answer.partition(b"\r\n\r\n")[2])["inflight_bytes"])
+    assert held == [len(ask)] * 5
+
+
 def test_heads_sent_slowly_hold_the_budget_and_past_it_are_503(
     start_proxy: ProxyFactory,
 ) -> None:
