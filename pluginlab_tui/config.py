@@ -101,7 +101,7 @@ class ProxySection(Section):
     max_body_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     """Largest body as sent, in bytes: a request over it is answered 413, a response 502."""
     max_inflight_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
-    """Bytes of bodies serve's front holds at once over every exchange: past it, 503."""
+    """Bytes of bodies and request heads serve's front holds at once: past it, 503."""
     max_connections: int = Field(default=512, gt=0)
     """Caller connections serve's front keeps open at once: one more is answered 503, closed."""
     engine: Literal["aiohttp", "mitmproxy"] = "aiohttp"

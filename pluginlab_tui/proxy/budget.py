@@ -28,8 +28,8 @@ class OverBudget(Exception):
 
     def __init__(self, limit: int) -> None:
         super().__init__(
-            f"the proxy holds proxy.max_inflight_bytes ({limit:,} bytes) of bodies in flight "
-            "already: try again when fewer exchanges are open"
+            f"the proxy holds proxy.max_inflight_bytes ({limit:,} bytes) of bodies and heads "
+            "in flight already: try again when fewer exchanges are open"
         )
 
 

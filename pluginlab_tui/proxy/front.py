@@ -92,8 +92,12 @@ class _Handler(RequestHandler):
         super().connection_made(transport)
         runtime = self._manager.runtime
         limit = runtime.config.proxy.max_connections
-        if runtime.connections > limit:
-            cast(asyncio.Transport, transport).write(self._manager.busy(_too_many(limit)))
+        if runtime.connections > limit:  # answered at once, as aiohttp answers no request
+            why = _too_many(limit)
+            self._manager.refused(why)
+            answer = error_response(503, "proxy_busy", why)
+            answer.headers["Connection"] = "close"
+            cast(asyncio.Transport, transport).write(assemble_response(answer))
             self.force_close()
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -116,7 +120,7 @@ class _Handler(RequestHandler):
         message: str | None = None,
     ) -> web.StreamResponse:
         if isinstance(exc, HeadOverBudget):
-            self._manager.busy(exc.message)
+            self._manager.refused(exc.message)
             return whole(error_response(503, "proxy_busy", exc.message), close=True)
         if status >= 500:
             return super().handle_error(request, status, exc, message)
@@ -168,12 +172,9 @@ class _Server(web.Server):
         super().connection_lost(handler, exc)
         self.runtime.connections -= 1
 
-    def busy(self, why: str) -> bytes:
-        """A caller refused before a request was read: counted, and the answer's bytes."""
+    def refused(self, why: str) -> None:
+        """A caller answered 503 before a request was read: counted (a notice says why)."""
         self.runtime.writer.not_stored(1, f"a caller was answered 503 before any request: {why}")
-        answer = error_response(503, "proxy_busy", why)
-        answer.headers["Connection"] = "close"
-        return bytes(assemble_response(answer))
 
 
 def lighten_mitmproxy() -> None:
