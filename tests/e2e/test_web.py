@@ -237,11 +237,11 @@ class Terminal:
 
     def press_until(self, key: str, check: Callable[[str], bool], what: str) -> None:
         """Press a key that only the focused widget knows until the page shows its effect
-        (bounded): the focus may still be on its way there."""
-        for _ in range(5):
+        (bounded): the focus may still be on its way there, the page slow to show it."""
+        for attempt in range(6):
             self.press(key)
             try:
-                self.wait_for(check, what, seconds=2.0)
+                self.wait_for(check, what, seconds=2.0 + attempt)
             except AssertionError:
                 continue
             return
@@ -347,8 +347,12 @@ def test_the_terminal_only_keys_work_in_the_browser(web_view: WebView, terminal:
     assert entry["request"]["url"].endswith("/todos/web")
 
     # the pager key: an in-app viewer (nothing to suspend in a browser); escape closes it
-    terminal.press("Enter")
-    terminal.press_until("2", lambda text: '"title": "alpha web"' in text, "the response tab")
+    terminal.press_until("Enter", lambda text: "o Pager" in text, "the detail, focused")
+    terminal.press_until(
+        "2",
+        lambda text: "response body:" in text and '"title": "alpha web"' in text,
+        "the response tab",
+    )
     terminal.press_until("o", lambda text: "escape closes" in text, "the in-app viewer")
     terminal.press("Escape")
     terminal.wait_for(lambda text: "escape closes" not in text, "the viewer closed")
