@@ -104,6 +104,8 @@ class ProxySection(Section):
     """Bytes of bodies and request heads serve's front holds at once: past it, 503."""
     max_connections: int = Field(default=512, gt=0)
     """Caller connections serve's front keeps open at once: one more is answered 503, closed."""
+    head_timeout_s: Annotated[float, Field(gt=0, le=DAY_S, allow_inf_nan=False)] = 60.0
+    """Seconds a request head may take (from the connection, or its first byte): then 408."""
     engine: Literal["aiohttp", "mitmproxy"] = "aiohttp"
     """What takes serve's connections: aiohttp's server driving the addon, or mitmproxy's."""
     max_inflated_bytes: int = Field(default=16 * 1024 * 1024, gt=0)

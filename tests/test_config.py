@@ -128,6 +128,7 @@ REFUSED = [
     ("proxy.max_body_bytes", 0, "greater than 0"),
     ("proxy.max_inflight_bytes", 0, "greater than 0"),
     ("proxy.max_connections", 0, "greater than 0"),
+    ("proxy.head_timeout_s", 0, "greater than 0"),
     ("proxy.max_inflated_bytes", -1, "greater than 0"),
     ("plugin.max_spec_bytes", 0, "greater than 0"),
     ("mcp.stream_idle_s", 0, "greater than 0"),

@@ -24,7 +24,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import yarl
@@ -87,24 +87,61 @@ class _Handler(RequestHandler):
     past proxy.max_connections, or a head past the budget, is answered 503 and closed."""
 
     _manager: _Server
+    #: Fires when a head has taken proxy.head_timeout_s (from the connection, or its first byte).
+    _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         runtime = self._manager.runtime
         limit = runtime.config.proxy.max_connections
-        if runtime.connections > limit:  # answered at once, as aiohttp answers no request
-            why = _too_many(limit)
-            self._manager.refused(why)
-            answer = error_response(503, "proxy_busy", why)
-            answer.headers["Connection"] = "close"
-            cast(asyncio.Transport, transport).write(assemble_response(answer))
-            self.force_close()
+        if runtime.connections > limit:
+            self._answer_at_once(503, "proxy_busy", _too_many(limit))
+            return
+        self._time_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        parser = self._parser
+        if isinstance(parser, LenientRequestParser) and not parser.reading_head:
+            self._stop_head_timer()
+        elif self._head_timer is None:
+            self._time_head()
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        self._stop_head_timer()
         parser = self._parser
         if isinstance(parser, LenientRequestParser):
             parser.release()
         super().connection_lost(exc)
+
+    def _time_head(self) -> None:
+        seconds = self._manager.runtime.config.proxy.head_timeout_s
+        self._head_timer = self._loop.call_later(seconds, self._head_late)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_late(self) -> None:
+        """A head not complete in time (a slow caller holding a connection): 408, closed. An
+        exchange still being answered on the connection is let finish first."""
+        self._head_timer = None
+        if self._current_request is not None or self._messages:
+            self._time_head()
+            return
+        seconds = self._manager.runtime.config.proxy.head_timeout_s
+        why = f"no complete request head came within proxy.head_timeout_s ({seconds:g} s)"
+        self._answer_at_once(408, "request_timeout", why)
+
+    def _answer_at_once(self, status: int, code: str, why: str) -> None:
+        """Refuse the caller before any request was read (so with no event: it is counted)."""
+        self._manager.refused(why)
+        if self.transport is not None:
+            answer = error_response(status, code, why)
+            answer.headers["Connection"] = "close"
+            self.transport.write(assemble_response(answer))
+        self.force_close()
 
     def head_ended(self) -> None:
         """The exchange of the oldest head this connection read has ended."""
@@ -173,8 +210,8 @@ class _Server(web.Server):
         self.runtime.connections -= 1
 
     def refused(self, why: str) -> None:
-        """A caller answered 503 before a request was read: counted (a notice says why)."""
-        self.runtime.writer.not_stored(1, f"a caller was answered 503 before any request: {why}")
+        """A caller answered before a request was read: counted (a notice says why)."""
+        self.runtime.writer.not_stored(1, f"a caller was refused before any request: {why}")
 
 
 def lighten_mitmproxy() -> None:

@@ -103,6 +103,11 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         self._reading = 0
         self._read: deque[int] = deque()
 
+    @property
+    def reading_head(self) -> bool:
+        """Whether part of a head has come and not the rest."""
+        return self._payload_parser is None and self._head_bytes > 0
+
     def head_ended(self) -> None:
         """The exchange of the oldest head read has ended: its bytes are free."""
         if self._read:

@@ -430,7 +430,7 @@ def test_a_connection_past_max_connections_is_answered_503_counted_and_told(
     assert health["events_not_stored"] == 1
     told = wait_for(lambda: [n for n in notices(proxy.db) if "max_connections" in n] or None)
     assert told == [
-        "1 event(s) not stored: a caller was answered 503 before any request: the proxy has"
+        "1 event(s) not stored: a caller was refused before any request: the proxy has"
         " proxy.max_connections (3) connections open already: try again when fewer are open"
     ]
 
@@ -447,6 +447,38 @@ def test_a_kept_alive_connection_gives_each_head_back_when_its_exchange_ends(
             (answer,) = _answers(sock, 1)
             held.append(json.loads(answer.partition(b"\r\n\r\n")[2])["inflight_bytes"])
     assert held == [len(ask)] * 5
+
+
+def test_a_head_not_complete_in_time_is_answered_408_and_the_connection_closed(
+    start_proxy: ProxyFactory,
+) -> None:
+    proxy = start_proxy(proxy={"head_timeout_s": 0.5})
+    with _connect(proxy) as silent, _connect(proxy) as slow, _connect(proxy) as kept:
+        slow.sendall(b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\n")  # and no more
+        kept.sendall(b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        (answer,) = _answers(kept, 1)  # in time; then idle between requests: no head timer
+        time.sleep(1.0)
+        kept.sendall(b"GET /_pluginlab/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        again = _until_closed(kept)
+        received = {
+            name: _until_closed(sock) for name, sock in (("silent", silent), ("slow", slow))
+        }
+    assert _status_lines(answer + again) == [b"HTTP/1.1 200 OK\r\n"] * 2
+    for name, got in received.items():
+        assert _status_lines(got)[0].split(b" ")[1] == b"408", name
+        problem = json.loads(got.partition(b"\r\n\r\n")[2])
+        assert problem["error"] == "request_timeout", name
+        assert "proxy.head_timeout_s (0.5 s)" in problem["message"], name
+    assert _health(proxy)["events_not_stored"] == 2
+    why = (
+        " event(s) not stored: a caller was refused before any request: no complete request"
+        " head came within proxy.head_timeout_s (0.5 s)"
+    )
+
+    def told() -> int:  # one notice a second at most: the count may come in two
+        return sum(int(n.removesuffix(why)) for n in notices(proxy.db) if n.endswith(why))
+
+    assert wait_for(lambda: told() == 2 or None)
 
 
 def test_heads_sent_slowly_hold_the_budget_and_past_it_are_503(
