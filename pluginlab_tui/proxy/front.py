@@ -124,11 +124,17 @@ class _Handler(RequestHandler):
             self._head_timer = None
 
     def _head_late(self) -> None:
-        """A head not complete in time (a slow caller holding a connection): 408, closed. An
+        """A head not complete in time (a slow caller holding a connection): 408, closed. A
+        connection that sent nothing is closed without a word (a client's spare connection,
+        opened ahead, would read a 408 as the answer to the request it sends next). An
         exchange still being answered on the connection is let finish first."""
         self._head_timer = None
         if self._current_request is not None or self._messages:
             self._time_head()
+            return
+        parser = self._parser
+        if isinstance(parser, LenientRequestParser) and not parser.reading_head:
+            self.force_close()
             return
         seconds = self._manager.runtime.config.proxy.head_timeout_s
         why = f"no complete request head came within proxy.head_timeout_s ({seconds:g} s)"
