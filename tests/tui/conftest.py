@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -152,6 +153,15 @@ async def settle(pilot: Pilot[int], seconds: float = 0.15) -> None:
     await pilot.pause(seconds)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def burst(pilot: Pilot[int], *keys: str) -> None:
+    """Keys that reach the app in one go, as over a slow link to the web view: every key is
+    queued before the first is handled (Pilot's press waits for each); then the app settles."""
+    names = {":": "colon", " ": "space"}
+    for key in keys:
+        pilot.app.post_message(events.Key(names.get(key, key), key if len(key) == 1 else None))
+    await settle(pilot)
 
 
 def shown(widget: Static) -> str:

@@ -35,6 +35,7 @@ from pluginlab_tui.tui.view_model import ViewModel
 from pluginlab_tui.tui.widgets.detail import TABS, DetailPane, tab_label
 from pluginlab_tui.tui.widgets.event_list import EventList
 from pluginlab_tui.tui.widgets.filter_bar import FilterBar, FilterInput
+from pluginlab_tui.tui.widgets.inputs import focus_now, typing_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,16 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#events"
     BINDING_GROUP_TITLE = "Pluginlab"
     BINDINGS = [
-        Binding("f", "focus_filter", "Filter", id="filter.edit", tooltip="Edit the filter"),
+        # priority: run as the key is handed out, so that what is typed behind it goes to the
+        # filter (widgets/inputs.py); a field being typed in takes it as a letter (check_action)
+        Binding(
+            "f",
+            "focus_filter",
+            "Filter",
+            id="filter.edit",
+            tooltip="Edit the filter",
+            priority=True,
+        ),
         Binding("t", "toggle_filter", "Filter on/off", id="filter.toggle"),
         Binding(
             "H",
@@ -259,7 +269,7 @@ class MainScreen(Screen[None]):
     # --- filter -------------------------------------------------------------------------
 
     def action_focus_filter(self) -> None:
-        self.query_one(FilterInput).focus()
+        focus_now(self.query_one(FilterInput))
 
     @on(FilterInput.Leave)
     def _leave_filter(self) -> None:
@@ -337,6 +347,8 @@ class MainScreen(Screen[None]):
     # --- actions on exchanges ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_filter":
+            return not typing_in(self.focused)
         if action in ("replay", "edit_replay"):
             return self.settings.config is not None
         if action == "catalogue":

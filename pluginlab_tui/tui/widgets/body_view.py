@@ -20,9 +20,10 @@ from pluginlab_tui.tui.present import (
     search_hits,
     size_line,
 )
+from pluginlab_tui.tui.widgets.inputs import InOrderInput, focus_now, typing_in
 
 
-class BodySearch(Input):
+class BodySearch(InOrderInput):
     """The `/` prompt of a body view; escape closes it."""
 
     BINDINGS = [Binding("escape", "close", "Close search", id="body.search-close")]
@@ -46,7 +47,14 @@ class BodyView(Vertical):
 
     BINDING_GROUP_TITLE = "Body"
     BINDINGS = [
-        Binding("slash", "search", "Search", id="body.search", tooltip="Search in the body"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            id="body.search",
+            tooltip="Search in the body",
+            priority=True,
+        ),
         Binding("n", "next_hit", "Next hit", id="body.next"),
         Binding("N", "previous_hit", "Prev hit", id="body.previous"),
         Binding("v", "toggle_raw", "Raw/pretty", id="body.raw"),
@@ -173,11 +181,16 @@ class BodyView(Vertical):
 
     # --- search -----------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":  # a priority key: a field being typed in takes it as a letter
+            return not typing_in(self.screen.focused)
+        return True
+
     def action_search(self) -> None:
         search = self.query_one(BodySearch)
         search.display = True
         search.value = self.needle
-        search.focus()
+        focus_now(search)
 
     @on(Input.Submitted, "BodySearch")
     def _submitted(self, event: Input.Submitted) -> None:

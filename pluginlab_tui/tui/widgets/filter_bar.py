@@ -14,11 +14,12 @@ from textual.widgets import Input, Static
 
 from pluginlab_tui.store.filter import Filter, FilterError, compile_filter
 from pluginlab_tui.tui.view_model import ViewModel
+from pluginlab_tui.tui.widgets.inputs import InOrderInput
 
 _PROMPT = "filter "
 
 
-class FilterInput(Input):
+class FilterInput(InOrderInput):
     """An Input with up/down through earlier filters."""
 
     BINDINGS = [

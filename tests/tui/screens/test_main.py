@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Static, TabbedContent
 
 from pluginlab_tui.tui.screens.comment import CommentScreen
@@ -11,7 +12,7 @@ from pluginlab_tui.tui.screens.main import MainScreen
 from pluginlab_tui.tui.widgets.detail import DetailPane
 from pluginlab_tui.tui.widgets.event_list import EventList
 from pluginlab_tui.tui.widgets.filter_bar import FilterBar
-from tests.tui.conftest import fill, make_app, settle, shown
+from tests.tui.conftest import burst, fill, make_app, settle, shown
 
 
 def _main(app: object) -> MainScreen:
@@ -46,6 +47,37 @@ async def test_valid_filter_hides_the_rest(store: Path) -> None:
         assert all(main.rows.row(i).status == 500 for i in range(4))  # type: ignore[union-attr]
         assert "4 exchanges matching the filter" in _text(main.query_one("#status-line", Static))
         assert main.query_one(EventList).has_focus
+
+
+async def test_a_filter_typed_in_one_burst_lands_in_the_filter(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """f and the filter behind it in one burst (a slow link to the web view): every letter goes
+    to the filter, none to the list's keys (x would export, m mark, r replay)."""
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f", *"status:5xx or marked", "enter")
+        main = _main(app)
+        assert main.query_one("#filter-input", Input).value == "status:5xx or marked"
+        rows = [main.rows.row(i) for i in range(main.rows.total)]
+        assert [row.status for row in rows if row] == [500] * 4
+        assert not any(row.marked for row in rows if row)
+        assert main.query_one(EventList).has_focus
+    assert list((tmp_path / "cwd").iterdir()) == []  # no HAR written by a stray x
+
+
+async def test_the_filter_s_own_keys_run_in_turn_with_the_letters(store: Path) -> None:
+    """home and ctrl+k between letters, in one burst, act where they were typed (Textual runs a
+    binding once its key has bubbled up to the app: a letter behind it went in first, #6605)."""
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await burst(pilot, *"ab", "home", "ctrl+k", "c", "left", "d")
+        assert _main(app).query_one("#filter-input", Input).value == "dc"
 
 
 async def test_broken_filter_shows_where_and_changes_nothing(store: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from pluginlab_tui.tui.widgets.body_view import BodySearch, BodyView
-from tests.tui.conftest import make_app, settle, shown
+from tests.tui.conftest import burst, make_app, settle, shown
 
 
 async def test_search_in_a_body_with_n_and_previous(store: Path) -> None:
@@ -33,6 +33,21 @@ async def test_search_in_a_body_with_n_and_previous(store: Path) -> None:
         await pilot.press("slash", "ctrl+u", *"nowhere", "enter")
         await settle(pilot)
         assert view.hits == [] and "not found" in shown(status)
+
+
+async def test_a_search_typed_in_one_burst_lands_in_the_search(store: Path) -> None:
+    """/ and the needle behind it in one burst (a slow link to the web view): every letter goes
+    to the search, f and / among them (keys of their own elsewhere)."""
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("2")
+        view = app.screen.query_one("#response-body", BodyView)
+        await burst(pilot, "slash", *"false", "enter")
+        assert view.needle == "false" and len(view.hits) == 1
+        await burst(pilot, "slash", "ctrl+u", *"a/f", "enter")
+        assert view.needle == "a/f" and view.hits == []
 
 
 async def test_raw_and_pretty(store: Path) -> None:
