@@ -35,7 +35,7 @@ from pluginlab_tui.tui.view_model import ViewModel
 from pluginlab_tui.tui.widgets.detail import TABS, DetailPane, tab_label
 from pluginlab_tui.tui.widgets.event_list import EventList
 from pluginlab_tui.tui.widgets.filter_bar import FilterBar, FilterInput
-from pluginlab_tui.tui.widgets.inputs import focus_now, typing_in
+from pluginlab_tui.tui.widgets.inputs import focus_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,8 @@ class MainScreen(Screen[None]):
     BINDING_GROUP_TITLE = "Pluginlab"
     BINDINGS = [
         # priority: run as the key is handed out, so that what is typed behind it goes to the
-        # filter (widgets/inputs.py); a field being typed in takes it as a letter (check_action)
+        # filter (widgets/inputs.py); a field being typed in still takes it as a letter (Textual
+        # drops the bindings of the keys the focused widget consumes)
         Binding(
             "f",
             "focus_filter",
@@ -347,8 +348,6 @@ class MainScreen(Screen[None]):
     # --- actions on exchanges ------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "focus_filter":
-            return not typing_in(self.focused)
         if action in ("replay", "edit_replay"):
             return self.settings.config is not None
         if action == "catalogue":

@@ -20,7 +20,7 @@ from pluginlab_tui.tui.present import (
     search_hits,
     size_line,
 )
-from pluginlab_tui.tui.widgets.inputs import InOrderInput, focus_now, typing_in
+from pluginlab_tui.tui.widgets.inputs import InOrderInput, focus_now
 
 
 class BodySearch(InOrderInput):
@@ -53,7 +53,7 @@ class BodyView(Vertical):
             "Search",
             id="body.search",
             tooltip="Search in the body",
-            priority=True,
+            priority=True,  # what is typed behind it goes to the search (widgets/inputs.py)
         ),
         Binding("n", "next_hit", "Next hit", id="body.next"),
         Binding("N", "previous_hit", "Prev hit", id="body.previous"),
@@ -180,11 +180,6 @@ class BodyView(Vertical):
             )
 
     # --- search -----------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search":  # a priority key: a field being typed in takes it as a letter
-            return not typing_in(self.screen.focused)
-        return True
 
     def action_search(self) -> None:
         search = self.query_one(BodySearch)

@@ -24,11 +24,6 @@ class InOrderInput(Input):
         await super()._on_key(event)
 
 
-def typing_in(widget: Widget | None) -> bool:
-    """Whether the focused widget takes letters (a key bound elsewhere must let it type)."""
-    return isinstance(widget, Input)
-
-
 def focus_now(widget: Widget) -> None:
     """Give the widget the focus before the next key is handed out. `Widget.focus()` moves it
     through the message queue, so keys already queued behind the one that asked (in one burst)
