@@ -84,7 +84,8 @@ class _Handler(RequestHandler):
     (JSON, no Server header) and without a traceback in serve's output for each: a caller's
     bad bytes are its own error (mitmproxy answers them 400 too, and records no event, having
     no request). The proxy's own failures (500) are logged as aiohttp logs them. A connection
-    past proxy.max_connections, or a head past the budget, is answered 503 and closed."""
+    past proxy.max_connections, or a head past the budget, is answered 503 and closed; a head
+    not complete within proxy.head_timeout_s, 408."""
 
     _manager: _Server
     #: Fires when a head has taken proxy.head_timeout_s (from the connection, or its first byte).
