@@ -81,7 +81,7 @@ class MainScreen(Screen[None]):
             "F", "toggle_follow", "Follow", id="list.follow", tooltip="Follow the newest exchange"
         ),
         Binding("m", "toggle_mark", "Mark", id="event.mark"),
-        Binding("c", "comment", "Comment", id="event.comment"),
+        Binding("c", "comment", "Comment", id="event.comment", priority=True),  # as f
         Binding(
             "r",
             "replay",

@@ -80,6 +80,16 @@ async def test_the_filter_s_own_keys_run_in_turn_with_the_letters(store: Path) -
         assert _main(app).query_one("#filter-input", Input).value == "dc"
 
 
+async def test_a_comment_typed_in_one_burst_behind_c_is_saved(store: Path) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await burst(pilot, "c", *"flaky", "backspace", "e", "enter")
+        main = _main(app)
+        assert main.detail.event is not None and main.detail.event.comment == "flake"
+        assert main.query_one("#filter-input", Input).value == ""
+
+
 async def test_broken_filter_shows_where_and_changes_nothing(store: Path) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
