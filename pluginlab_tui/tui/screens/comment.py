@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from pluginlab_tui.tui.widgets.inputs import InOrderInput, focus_now
+from pluginlab_tui.tui.widgets.inputs import InOrderInput
 
 
 class CommentScreen(ModalScreen[str | None]):
@@ -30,15 +30,7 @@ class CommentScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         field = self.query_one(InOrderInput)
         field.cursor_blink = self.blink
-        focus_now(field)
-
-    def on_key(self, event: events.Key) -> None:
-        """A key typed right behind `c` reached the screen before its field had the focus: it
-        goes to the field. (The field stops the keys it takes: none comes here from it.)"""
-        field = self.query_one(InOrderInput)
-        if event.is_printable or event.key in field._bindings.key_to_bindings:
-            event.stop()
-            field.post_message(events.Key(event.key, event.character))
+        field.focus()
 
     @on(Input.Submitted)
     def _save(self, event: Input.Submitted) -> None:
