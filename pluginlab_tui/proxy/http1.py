@@ -97,10 +97,10 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         self.max_head_bytes = max_head_bytes
         #: Bytes received since the last head was complete, while one is being read.
         self._head_bytes = 0
-        #: What this connection's heads hold of the budget: the one being read, and those
-        #: read whose exchange has not ended (their sizes in `_read`, in order).
+        #: What this connection's heads hold of the budget: the one being read (its bytes so
+        #: far are `_head_bytes`), and those read whose exchange has not ended (their sizes in
+        #: `_read`, in order).
         self.heads = heads
-        self._reading = 0
         self._read: deque[int] = deque()
 
     @property
@@ -117,7 +117,6 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
         """The connection has closed: every head's bytes are free."""
         self.heads.release()
         self._read.clear()
-        self._reading = 0
 
     def feed_data(self, data: bytes, *args: Any, **kwargs: Any) -> Any:
         """aiohttp's, with a head read apart from what follows it. aiohttp reads them in one go,
@@ -148,13 +147,11 @@ class LenientRequestParser(http_parser.HttpRequestParserPy):
                 self.heads.take(len(data))
             except OverBudget as exc:
                 raise HeadOverBudget(message=str(exc)) from None
-            self._reading += len(data)
         found = super().feed_data(data, *args, **kwargs)
+        if found[0]:  # heads read (the tail begins the next): the bytes go to the first
+            self._read.extend([self._head_bytes - len(self._tail)] + [0] * (len(found[0]) - 1))
         if found[0] or self._payload_parser is not None:
             self._head_bytes = len(self._tail)
-        if found[0]:  # heads read (the tail begins the next): the bytes go to the first
-            self._read.extend([self._reading - len(self._tail)] + [0] * (len(found[0]) - 1))
-            self._reading = len(self._tail)
         return found
 
     def parse_headers(self, lines: list[bytes]) -> Any:

@@ -200,10 +200,10 @@ class Terminal:
         self.page.mouse.click(box["x"] + 2 * line, box["y"] + box["height"] - 1.5 * line)
 
     def set_filter(self, text: str) -> None:
-        """Type a filter and apply it, each key's effect seen before the next key: a bound key
-        (f, home, ctrl+k) runs its action only after its event has bubbled up to the app, so
-        keys sent behind it in one burst can overtake it (Textual #6605), and a key can race
-        the app's focus moves. A step that does not show is done again (bounded)."""
+        """Type a filter and apply it, each key's effect seen before the next key: a key can
+        race the app's focus moves (Textual gives the focus back after a screen or the page's
+        focus changes), and the page can be slow to show what a key did. A step that does not
+        show is done again (bounded)."""
 
         def after(shown: str, typed: str) -> str | None:
             """What the filter line shows after `filter <typed>` (the badge), if it shows it."""
