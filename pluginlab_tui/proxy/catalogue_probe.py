@@ -16,15 +16,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from mitmproxy import http
-from multidict import CIMultiDict
 
 from pluginlab_tui.mcp import probe
 from pluginlab_tui.mcp.checks import Context
 from pluginlab_tui.mcp.probe import Page, Params
+from pluginlab_tui.proxy.backend_client import BackendClient, BackendError, client_for
 from pluginlab_tui.proxy.exchange import Exchange
-from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_session, backend_url, told
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_target, outgoing, told
 from pluginlab_tui.proxy.pipeline import describe
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -46,7 +45,7 @@ class Listed:
 class CatalogueProbe:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.session: aiohttp.ClientSession | None = None
+        self.client: BackendClient | None = None
         self._tried: OrderedDict[str | None, asyncio.Future[Listed]] = OrderedDict()
 
     @property
@@ -117,7 +116,7 @@ class CatalogueProbe:
             return Listed([], why)
         except probe.Unlisted as exc:
             return Listed([], f"the proxy's own tools/list failed: {exc}")
-        except aiohttp.ClientError as exc:
+        except (BackendError, OSError, ValueError) as exc:
             return Listed([], f"the proxy's own tools/list failed: {describe(exc)}")
         return Listed(pages)  # the first MAX_PAGES pages
 
@@ -127,22 +126,18 @@ class CatalogueProbe:
         backend = self.runtime.config.proxy.backend
         assert backend is not None
         request = flow.request
-        dropped = HOP_BY_HOP | probe.REPLACED_HEADERS
-        headers: CIMultiDict[str] = CIMultiDict(
-            (k, v) for k, v in request.headers.items(multi=True) if k.lower() not in dropped
-        )
-        for name, value in (*told(self.runtime, flow, exchange), *ask.headers.items()):
-            headers[name] = value
+        added = (*told(self.runtime, flow, exchange), *ask.headers.items())
+        headers = outgoing(request.headers, added, HOP_BY_HOP | probe.REPLACED_HEADERS)
         limit = self.runtime.config.proxy.max_body_bytes
-        url = backend_url(backend, request.path)
-        async with self._session().post(
-            url, headers=headers, data=ask.body, allow_redirects=False
-        ) as answer:
+        answer = await self._client(backend).request(
+            "POST", backend_target(backend, request.path), headers, ask.body
+        )
+        try:
             if answer.status != 200:
                 raise probe.Unlisted(f"the server answered HTTP {answer.status}")
-            reader = probe.Reader(ask.id, version, answer.headers.get("Content-Type", ""))
+            reader = probe.Reader(ask.id, version, answer.header(b"content-type"))
             size = 0
-            async for chunk in answer.content.iter_chunked(_READ):
+            while chunk := await answer.read(_READ):
                 size += len(chunk)
                 if size > limit:
                     raise probe.Unlisted(f"the answer is over proxy.max_body_bytes ({limit:,})")
@@ -150,12 +145,13 @@ class CatalogueProbe:
                 if found is not None:
                     return found
             return reader.end()
+        finally:
+            answer.release()
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None or self.session.closed:
-            self.session = backend_session(limit=20)
-        return self.session
+    def _client(self, backend: str) -> BackendClient:
+        self.client = client_for(self.client, backend)
+        return self.client
 
     async def done(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        if self.client is not None:
+            self.client.close()

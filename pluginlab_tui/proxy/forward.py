@@ -1,21 +1,25 @@
-"""Forwarding to the backend with aiohttp: the proxy owns timeouts (504) and failures (502).
-
-aiohttp's client costs about a fifth of httpx's per request (measured here), which matters on the
-proxy's one event loop; httpx stays the client of everything that runs outside the proxy.
-"""
+"""Forwarding to the backend (proxy/backend_client.py): the proxy owns timeouts (504) and
+failures (502)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
 
-import aiohttp
 import yarl
 from mitmproxy import http
-from multidict import CIMultiDict
 
 from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.backend_client import (
+    BackendClient,
+    BackendError,
+    Unreachable,
+    Upstream,
+    client_for,
+)
 from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
 from pluginlab_tui.proxy.fields import header_pairs
@@ -46,23 +50,12 @@ HOP_BY_HOP = frozenset(
 HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: Bytes read from the backend at a time.
 _READ = 256 * 1024
-#: aiohttp adds these unless told not to; a proxy sends only what the caller sent.
-_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
-def backend_session(limit: int = 200) -> aiohttp.ClientSession:
-    """A client for the backend as a proxy needs one: bodies as sent (no decompression), no
-    headers of its own, no proxy from the environment, the proxy's own timeouts, and no cookie
-    jar (a jar would keep what the backend set for one caller and send it with the requests of
-    every other)."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300),
-        auto_decompress=False,
-        timeout=aiohttp.ClientTimeout(total=None),
-        trust_env=False,
-        skip_auto_headers=_NO_AUTO_HEADERS,
-        cookie_jar=aiohttp.DummyCookieJar(),
-    )
+class Readable(Protocol):
+    """A body being read: aiohttp's StreamReader (a caller's), or the backend's Upstream."""
+
+    async def read(self, n: int = ...) -> bytes: ...
 
 
 class BodyTooLarge(Exception):
@@ -92,6 +85,30 @@ def backend_url(backend: str, target: str) -> yarl.URL:
     )
 
 
+def backend_target(backend: str, target: str) -> str:
+    """The request target to send the backend for a caller's: the path and query of
+    `backend_url`, without building the URL."""
+    path, _, query = sendable(target).partition("?")
+    return _base_path(backend) + path + (f"?{query}" if query else "")
+
+
+@functools.lru_cache(maxsize=16)
+def _base_path(backend: str) -> str:
+    return yarl.URL(backend).raw_path.rstrip("/")
+
+
+def outgoing(
+    headers: http.Headers,
+    added: Iterable[tuple[str, str]] = (),
+    dropped: frozenset[str] = HOP_BY_HOP,
+) -> list[tuple[str, str]]:
+    """A request's header fields as the backend gets them: less those of one connection (and
+    any other `dropped`), `added` in place of the fields of the same names."""
+    added = list(added)
+    left_out = dropped | {name.lower() for name, _ in added}
+    return [(k, v) for k, v in header_pairs(headers) if k.lower() not in left_out] + added
+
+
 def told(runtime: Runtime, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:
     """What the backend is told besides the caller's headers: who, from where."""
     request = flow.request
@@ -111,16 +128,15 @@ class Forward:
     def __init__(self, runtime: Runtime, relay: Relay) -> None:
         self.runtime = runtime
         self.relay = relay
-        self.session: aiohttp.ClientSession | None = None
+        self.client: BackendClient | None = None
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None or self.session.closed:
-            self.session = backend_session()
-        return self.session
+    def _client(self, backend: str) -> BackendClient:
+        self.client = client_for(self.client, backend)
+        return self.client
 
     async def done(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        if self.client is not None:
+            self.client.close()
 
     @request_stage
     async def request(self, flow: http.HTTPFlow, exchange: Exchange) -> None:
@@ -146,17 +162,14 @@ class Forward:
         self, backend: str, exchange: Exchange, flow: http.HTTPFlow
     ) -> http.Response:
         request = flow.request
-        headers: CIMultiDict[str] = CIMultiDict(
-            (k, v) for k, v in header_pairs(request.headers) if k.lower() not in HOP_BY_HOP
-        )
-        for name, value in self._told(flow, exchange):
-            headers[name] = value
+        headers = outgoing(request.headers, self._told(flow, exchange))
         timeout = self.runtime.config.proxy.timeout_s
-        url = backend_url(backend, request.path)
+        target = backend_target(backend, request.path)
+        body = request.raw_content
         share = flow.metadata.get(SHARE)
         try:
             return await asyncio.wait_for(
-                self._exchange(request.method, url, headers, request.raw_content, share), timeout
+                self._exchange(backend, request.method, target, headers, body, share), timeout
             )
         except OverBudget as exc:
             exchange.error = str(exc)
@@ -170,10 +183,10 @@ class Forward:
                 f"the backend's response body is over proxy.max_body_bytes ({limit:,} bytes)"
             )
             return error_response(502, "backend_body_too_large", exchange.error)
-        except aiohttp.ClientConnectorError as exc:
+        except Unreachable as exc:
             exchange.error = f"backend unreachable at {backend}: {failure_text(exc)}"
             return error_response(502, "backend_unreachable", exchange.error)
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (BackendError, OSError, ValueError) as exc:
             exchange.error = f"backend failed: {type(exc).__name__}: {failure_text(exc)}"
             return error_response(502, "backend_failed", exchange.error)
 
@@ -182,23 +195,23 @@ class Forward:
 
     async def _exchange(
         self,
+        backend: str,
         method: str,
-        url: yarl.URL,
-        headers: CIMultiDict[str],
+        target: str,
+        headers: list[tuple[str, str]],
         body: bytes | None,
         share: Share | None,
     ) -> http.Response:
-        async with self._session().request(
-            method, url, headers=headers, data=body or None, allow_redirects=False
-        ) as upstream:
+        upstream = await self._client(backend).request(method, target, headers, body)
+        try:
             limit = self.runtime.config.proxy.max_body_bytes
-            content = await read_bounded(
-                upstream.content, upstream.content_length, limit, share=share
-            )
-            return backend_response(upstream, content)
+            content = await read_bounded(upstream, upstream.content_length, limit, share=share)
+        finally:
+            upstream.release()
+        return backend_response(upstream, content)
 
 
-def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) -> http.Response:
+def backend_response(upstream: Upstream, content: bytes | None) -> http.Response:
     """The backend's answer as mitmproxy's Response: its head, less what belongs to one
     connection, and `content` with its length (None: the body is not read yet)."""
     fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in HOP_BY_HOP_BYTES]
@@ -208,7 +221,7 @@ def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) ->
     return http.Response(
         http_version=b"HTTP/1.1",
         status_code=upstream.status,
-        reason=(upstream.reason or "").encode("latin-1", "replace"),
+        reason=upstream.reason,
         headers=http.Headers(fields),
         content=content,
         trailers=None,
@@ -218,7 +231,7 @@ def backend_response(upstream: aiohttp.ClientResponse, content: bytes | None) ->
 
 
 async def read_bounded(
-    content: aiohttp.StreamReader,
+    content: Readable,
     length: int | None,
     limit: int,
     idle_s: float | None = None,

@@ -26,7 +26,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import yarl
 from aiohttp import web
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler, RequestPayloadError
@@ -35,21 +34,19 @@ from mitmproxy import flow as mflow
 from mitmproxy.net.http import url
 from mitmproxy.net.http.http1 import assemble_response
 from mitmproxy.net.http.validate import validate_headers
-from multidict import CIMultiDict
 
 from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
+from pluginlab_tui.proxy.backend_client import BackendClient, BackendError, Upstream, client_for
 from pluginlab_tui.proxy.budget import SHARE, OverBudget
 from pluginlab_tui.proxy.exchange import exchange_of
-from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.forward import (
-    HOP_BY_HOP,
     BodyTooLarge,
     backend_response,
-    backend_session,
     failure_text,
+    outgoing,
     read_bounded,
 )
 from pluginlab_tui.proxy.http1 import HeadOverBudget, LenientRequestParser
@@ -254,7 +251,7 @@ class Front:
         )
         self.runner: web.ServerRunner | None = None
         self.site: web.TCPSite | None = None
-        self.session: aiohttp.ClientSession | None = None
+        self.client: BackendClient | None = None
         #: The backend's side of every flow (the front sends and reads it; no stage does).
         self.server = connection.Server(address=(self.backend.host or "", self.backend.port or 80))
         #: The caller's side, one per connection while it is open.
@@ -303,8 +300,8 @@ class Front:
             self.runner = None
         if self.ending:
             await asyncio.wait(self.ending, timeout=self.close_s)
-        if self.session is not None:
-            await self.session.close()
+        if self.client is not None:
+            self.client.close()
 
     def _client(self, transport: asyncio.Transport | None, now: float) -> connection.Client:
         """The caller's connection, made once per connection as mitmproxy makes it."""
@@ -321,11 +318,6 @@ class Front:
             )
             self.clients[transport] = client
         return client
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self.session is None or self.session.closed:
-            self.session = backend_session()
-        return self.session
 
     # -- one exchange ---------------------------------------------------------------------------
 
@@ -439,19 +431,13 @@ class Front:
     async def _relay(self, request: web.BaseRequest, flow: http.HTTPFlow) -> web.StreamResponse:
         """Send a request a stage aimed at the backend, as mitmproxy would, and relay the answer."""
         aimed = flow.request
-        headers: CIMultiDict[str] = CIMultiDict(
-            (k, v) for k, v in header_pairs(aimed.headers) if k.lower() not in HOP_BY_HOP
-        )
-        target = yarl.URL(aimed.url, encoded=True)
+        origin = f"{aimed.scheme}://{url.hostport(aimed.scheme, aimed.host, aimed.port)}"
+        self.client = client_for(self.client, origin)
         try:
-            upstream = await self._session().request(
-                aimed.method,
-                target,
-                headers=headers,
-                data=aimed.raw_content or None,
-                allow_redirects=False,
+            upstream = await self.client.request(
+                aimed.method, aimed.path, outgoing(aimed.headers), aimed.raw_content or None
             )
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (BackendError, OSError, ValueError) as exc:
             return await self._failed(flow, failure_text(exc))
         try:
             flow.metadata[CLOSE_BACKEND] = upstream.close
@@ -462,7 +448,7 @@ class Front:
                 return await self._stream(request, flow, upstream, stream)
             try:
                 flow.response.data.content = await read_bounded(
-                    upstream.content,
+                    upstream,
                     upstream.content_length,
                     self.runtime.config.proxy.max_body_bytes,
                     share=flow.metadata[SHARE],
@@ -473,7 +459,7 @@ class Front:
                 )
             except OverBudget as exc:
                 return await self._failed(flow, str(exc))
-            except (aiohttp.ClientError, OSError, ValueError) as exc:
+            except (BackendError, OSError, ValueError) as exc:
                 return await self._failed(flow, failure_text(exc))
             flow.response.timestamp_end = time.time()
             flow.response.headers["content-length"] = str(len(flow.response.raw_content or b""))
@@ -487,7 +473,7 @@ class Front:
         self,
         request: web.BaseRequest,
         flow: http.HTTPFlow,
-        upstream: aiohttp.ClientResponse,
+        upstream: Upstream,
         stream: Callable[[bytes], Any],
     ) -> web.StreamResponse:
         assert flow.response is not None
@@ -495,12 +481,12 @@ class Front:
         await answer.prepare(request)
         try:
             while True:
-                chunk = await upstream.content.readany()
+                chunk = await upstream.read()
                 for piece in _pieces(stream(chunk)):
                     await answer.write(piece)
                 if not chunk:
                     break
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (BackendError, OSError, ValueError) as exc:
             # the backend ended (or the proxy closed it: relay.py's limits) before the end
             flow.error = mflow.Error(failure_text(exc) or "Server disconnected.")
             await self.addon.error(flow)
