@@ -23,11 +23,16 @@ from pluginlab_tui.validation.validator import RequestCheck
 from pluginlab_tui.validation.violations import CODES, Violation
 from pluginlab_tui.wire import HEADER_PREFIX, HEALTH_ROUTE, PROBE_HEADER
 
+_PREFIX = HEADER_PREFIX.encode()
+
 
 def strip_proxy_headers(headers: http.Headers) -> None:
-    """Remove every header in the proxy's namespace, whatever its case or how often it came."""
-    for name in {k.lower() for k in headers.keys() if k.lower().startswith(HEADER_PREFIX)}:
-        del headers[name]
+    """Remove every header in the proxy's namespace, whatever its case or how often it came.
+    Read off the raw fields: mitmproxy's `headers.keys()` decodes each name through several
+    calls (a tenth of the intake's time, profiled)."""
+    fields = headers.fields
+    if any(name.lower().startswith(_PREFIX) for name, _ in fields):
+        headers.fields = tuple((k, v) for k, v in fields if not k.lower().startswith(_PREFIX))
 
 
 class Intake:
