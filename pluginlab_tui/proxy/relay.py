@@ -30,6 +30,8 @@ from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 #: Caller headers the backend never gets: the forwarder's hop-by-hop set, less those mitmproxy
 #: sets itself when it sends the request (the framing, and Host from the backend's URL).
 _NOT_FORWARDED = HOP_BY_HOP - {"transfer-encoding", "host", "content-length"}
+#: Those, with the field the relay sets itself, as the names of raw fields.
+_REPLACED = frozenset(name.encode() for name in _NOT_FORWARDED | {"accept-encoding"})
 
 
 class Tee:
@@ -104,18 +106,19 @@ class Relay:
         sends it. The caller's request is restored for the event once it has gone."""
         request = flow.request
         caller = request.data
-        request.data = dataclasses.replace(caller, headers=caller.headers.copy())
+        told = [(name.encode("utf-8", "surrogateescape"), value) for name, value in added]
+        replaced = _REPLACED | {name.lower() for name, _ in told}
+        # One pass over the raw fields: mitmproxy's pop and set scan them, in Python, per name.
+        fields = [(k, v) for k, v in caller.headers.fields if k.lower() not in replaced]
+        # An event stream is read frame by frame as it passes: it must come uncompressed.
+        fields.append((b"Accept-Encoding", b"identity"))
+        fields += [(name, value.encode("utf-8", "surrogateescape")) for name, value in told]
+        request.data = dataclasses.replace(caller, headers=http.Headers(fields))
         url = backend_url(backend, request.path)
         request.scheme = url.scheme
         request.host = url.raw_host or ""
         request.port = url.explicit_port or (443 if url.scheme == "https" else 80)
         request.path = _target(url)
-        for name in _NOT_FORWARDED:
-            request.headers.pop(name, None)
-        # An event stream is read frame by frame as it passes: it must come uncompressed.
-        request.headers["Accept-Encoding"] = "identity"
-        for name, value in added:
-            request.headers[name] = value
         relayed = Relayed(caller, backend)
         self.relayed[id(flow)] = relayed
         timeout = self.runtime.config.proxy.timeout_s
