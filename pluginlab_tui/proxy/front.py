@@ -433,10 +433,15 @@ class Front:
         aimed = flow.request
         origin = f"{aimed.scheme}://{url.hostport(aimed.scheme, aimed.host, aimed.port)}"
         self.client = client_for(self.client, origin)
-        try:
-            upstream = await self.client.request(
-                aimed.method, aimed.path, outgoing(aimed.headers), aimed.raw_content or None
-            )
+        timeout = self.runtime.config.proxy.timeout_s
+        try:  # the head within proxy.timeout_s (the relay's timer can cut a stream once it has one)
+            async with asyncio.timeout(timeout):
+                upstream = await self.client.request(
+                    aimed.method, aimed.path, outgoing(aimed.headers), aimed.raw_content or None
+                )
+        except TimeoutError:
+            why = f"backend did not answer within {timeout:g} s"
+            return await self._failed(flow, why, 504, "backend_timeout")
         except (BackendError, OSError, ValueError) as exc:
             return await self._failed(flow, failure_text(exc))
         try:
@@ -498,13 +503,15 @@ class Front:
         await answer.write_eof()
         return answer
 
-    async def _failed(self, flow: http.HTTPFlow, message: str) -> web.StreamResponse:
-        """No answer from the backend: mitmproxy's error hook, and its 502."""
+    async def _failed(
+        self, flow: http.HTTPFlow, message: str, status: int = 502, code: str = "backend_failed"
+    ) -> web.StreamResponse:
+        """No answer from the backend: mitmproxy's error hook, and its 502 (or `status`)."""
         flow.response = None
         flow.error = mflow.Error(message)
-        flow.metadata[ANSWERED_STATUS] = 502
+        flow.metadata[ANSWERED_STATUS] = status
         await self.addon.error(flow)
-        return whole(error_response(502, "backend_failed", message))
+        return whole(error_response(status, code, message))
 
 
 def _refusal(request: http.Request) -> str | None:

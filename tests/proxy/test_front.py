@@ -25,6 +25,8 @@ from tests.harness import ProxyProcess, todo_sections, wait_for, write_config
 from tests.proxy.test_pipeline import InProcessProxy
 from tests.rogue import RogueBackend
 
+MCP_ACCEPT = "application/json, text/event-stream"
+
 
 def _connect(proxy: ProxyProcess) -> socket.socket:
     where = urlsplit(proxy.url)
@@ -175,6 +177,22 @@ def test_a_head_that_cannot_be_read_is_a_json_400_naming_no_server_and_logging_n
         proxy.stop()
         assert seen == []
     assert "Traceback" not in proxy.output
+
+
+def test_an_mcp_backend_that_sends_no_head_is_given_up_after_proxy_timeout_s(
+    start_proxy: ProxyFactory,
+) -> None:
+    with RogueBackend("hang") as rogue:  # reads the request, then says nothing for 10 s
+        proxy = start_proxy(backend=rogue.url, mcp={"endpoint": "/mcp"}, proxy={"timeout_s": 1})
+        began = time.monotonic()
+        with proxy.client() as client:
+            ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+            answer = client.post("/mcp", json=ping, headers={"Accept": MCP_ACCEPT}, timeout=30)
+        took = time.monotonic() - began
+    assert answer.status_code == 504 and answer.json()["error"] == "backend_timeout"
+    assert took < 5, took  # not the backend's 10 s
+    (event,) = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) == 1 and e)
+    assert event.status == 504 and "did not answer within 1 s" in (event.error or "")
 
 
 def test_backend_fields_aiohttp_cannot_write_reach_the_caller_percent_encoded(
