@@ -42,6 +42,11 @@ class Unreachable(BackendError):
     """No connection to the backend could be made."""
 
 
+class Unsendable(ValueError):
+    """A request field holds what would end or cut its line (CR, LF, NUL): it is not sent. The
+    caller's fault, not the backend's: the proxy answers 400."""
+
+
 class _Connection(asyncio.Protocol):
     """One connection to the backend and the answer being read on it."""
 
@@ -329,16 +334,16 @@ class BackendClient:
     def _assemble(
         self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes | None
     ) -> bytes:
-        """The request in one piece; ValueError for a field that would break the head."""
+        """The request in one piece; Unsendable for a field that would break the head."""
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.authority}"]
         lines += [f"{name}: {value}" for name, value in headers]
         if body or method not in _BODILESS:
             lines.append(f"Content-Length: {len(body or b'')}")
         head = "\r\n".join(lines).encode("utf-8", "surrogateescape")
         if head.count(b"\n") != len(lines) - 1 or head.count(b"\r") != len(lines) - 1:
-            raise ValueError("a request field holds a line break: it is not sent")
+            raise Unsendable("a request field holds a line break: it is not sent")
         if b"\x00" in head:
-            raise ValueError("a request field holds a NUL byte: it is not sent")
+            raise Unsendable("a request field holds a NUL byte: it is not sent")
         return head + b"\r\n\r\n" + (body or b"")
 
     async def _connection(self) -> _Connection:

@@ -17,6 +17,7 @@ from pluginlab_tui.proxy.backend_client import (
     BackendClient,
     BackendError,
     Unreachable,
+    Unsendable,
     Upstream,
     client_for,
 )
@@ -186,6 +187,9 @@ class Forward:
         except Unreachable as exc:
             exchange.error = f"backend unreachable at {backend}: {failure_text(exc)}"
             return error_response(502, "backend_unreachable", exchange.error)
+        except Unsendable as exc:
+            exchange.error = str(exc)
+            return error_response(400, "bad_request", exchange.error)
         except (BackendError, OSError, ValueError) as exc:
             exchange.error = f"backend failed: {type(exc).__name__}: {failure_text(exc)}"
             return error_response(502, "backend_failed", exchange.error)

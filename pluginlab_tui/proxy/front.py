@@ -39,7 +39,13 @@ from pluginlab_tui import ids
 from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
-from pluginlab_tui.proxy.backend_client import BackendClient, BackendError, Upstream, client_for
+from pluginlab_tui.proxy.backend_client import (
+    BackendClient,
+    BackendError,
+    Unsendable,
+    Upstream,
+    client_for,
+)
 from pluginlab_tui.proxy.budget import SHARE, OverBudget
 from pluginlab_tui.proxy.exchange import exchange_of
 from pluginlab_tui.proxy.forward import (
@@ -442,6 +448,8 @@ class Front:
         except TimeoutError:
             why = f"backend did not answer within {timeout:g} s"
             return await self._failed(flow, why, 504, "backend_timeout")
+        except Unsendable as exc:
+            return await self._failed(flow, str(exc), 400, "bad_request")
         except (BackendError, OSError, ValueError) as exc:
             return await self._failed(flow, failure_text(exc))
         try:
