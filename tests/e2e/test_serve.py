@@ -84,14 +84,19 @@ def test_a_backend_that_is_down_gives_502_and_a_row(tmp_path: Path) -> None:
 
 def test_a_backend_that_stops_midway_gives_502_then_recovers(tmp_path: Path) -> None:
     backend = Backend("todo").start()
-    config = write_config(tmp_path, todo_sections(tmp_path, backend.url))
-    with ProxyProcess(config) as proxy, proxy.client() as client:
-        assert client.get("/todos/bob").status_code == 200
+    again = Backend("todo", port=backend.port)  # the same port, once the first one is gone
+    try:
+        config = write_config(tmp_path, todo_sections(tmp_path, backend.url))
+        with ProxyProcess(config) as proxy, proxy.client() as client:
+            assert client.get("/todos/bob").status_code == 200
+            backend.stop()
+            assert client.get("/todos/bob").status_code == 502
+            again.start()
+            assert wait_for(lambda: client.get("/todos/bob").status_code == 200)
+            events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 3 and e)
+    finally:  # neither is left running, whatever failed
         backend.stop()
-        assert client.get("/todos/bob").status_code == 502
-        Backend("todo", port=backend.port).start()
-        assert wait_for(lambda: client.get("/todos/bob").status_code == 200)
-        events = wait_for(lambda: (e := stored_events(proxy.db)) and len(e) >= 3 and e)
+        again.stop()
     assert [e.status for e in events][:2] == [200, 502]
 
 
