@@ -11,7 +11,7 @@ from aiohttp import hdrs, web
 from mitmproxy import http
 from multidict import CIMultiDict
 
-from pluginlab_tui.proxy.forward import HOP_BY_HOP_BYTES
+from pluginlab_tui.proxy.forward import HOP_BY_HOP
 
 #: Head bytes that aiohttp's writer cannot send as they are: controls (but tab) and non-ASCII.
 _UNWRITABLE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f-\xff]")
@@ -21,9 +21,7 @@ _ESCAPED = re.compile("[\x00-\x08\x0a-\x1f\x7f\udc80-\udcff]")
 
 def _headers(response: http.Response) -> CIMultiDict[str]:
     return CIMultiDict(
-        (_field(k), _field(v))
-        for k, v in response.headers.fields
-        if k.lower() not in HOP_BY_HOP_BYTES
+        (_field(k), _field(v)) for k, v in response.headers.fields if k.lower() not in HOP_BY_HOP
     )
 
 

@@ -297,7 +297,7 @@ class BackendClient:
         self.port = base.port or (443 if self.tls else 80)
         #: The Host header of every request: the backend's own name (MCP SDK servers refuse
         #: another on loopback with 421).
-        self.authority = base.raw_authority
+        self.authority = base.raw_authority.encode()
         self._idle: list[_Connection] = []
         self._ssl: ssl.SSLContext | None = None
         self._closed = False
@@ -306,7 +306,7 @@ class BackendClient:
         self,
         method: str,
         target: str,
-        headers: Iterable[tuple[str, str]],
+        headers: Iterable[tuple[bytes, bytes]],
         body: bytes | None = None,
     ) -> Upstream:
         """Send `method target` (the path and query as they go on the request line) and wait
@@ -332,14 +332,15 @@ class BackendClient:
             connection.close()
 
     def _assemble(
-        self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes | None
+        self, method: str, target: str, headers: Iterable[tuple[bytes, bytes]], body: bytes | None
     ) -> bytes:
         """The request in one piece; Unsendable for a field that would break the head."""
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.authority}"]
-        lines += [f"{name}: {value}" for name, value in headers]
+        line = f"{method} {target} HTTP/1.1".encode("utf-8", "surrogateescape")
+        lines = [line, b"Host: " + self.authority]
+        lines += [name + b": " + value for name, value in headers]
         if body or method not in _BODILESS:
-            lines.append(f"Content-Length: {len(body or b'')}")
-        head = "\r\n".join(lines).encode("utf-8", "surrogateescape")
+            lines.append(b"Content-Length: %d" % len(body or b""))
+        head = b"\r\n".join(lines)
         if head.count(b"\n") != len(lines) - 1 or head.count(b"\r") != len(lines) - 1:
             raise Unsendable("a request field holds a line break: it is not sent")
         if b"\x00" in head:
@@ -361,7 +362,7 @@ class BackendClient:
                 ssl=self._tls(),
                 server_hostname=self.host if self.tls else None,
             )
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError among them
             raise Unreachable(str(exc) or type(exc).__name__) from exc
         return connection
 

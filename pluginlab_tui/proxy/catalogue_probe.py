@@ -127,7 +127,8 @@ class CatalogueProbe:
         assert backend is not None
         request = flow.request
         added = (*told(self.runtime, flow, exchange), *ask.headers.items())
-        headers = outgoing(request.headers, added, HOP_BY_HOP | probe.REPLACED_HEADERS)
+        dropped = HOP_BY_HOP | {name.encode() for name in probe.REPLACED_HEADERS}
+        headers = outgoing(request.headers, added, dropped)
         limit = self.runtime.config.proxy.max_body_bytes
         answer = await self._client(backend).request(
             "POST", backend_target(backend, request.path), headers, ask.body

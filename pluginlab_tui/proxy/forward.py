@@ -23,7 +23,6 @@ from pluginlab_tui.proxy.backend_client import (
 )
 from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
-from pluginlab_tui.proxy.fields import header_pairs
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
@@ -31,24 +30,23 @@ from pluginlab_tui.urlpath import sendable
 if TYPE_CHECKING:
     from pluginlab_tui.proxy.relay import Relay
 
-#: Headers that belong to one connection, never forwarded. Host is one: the backend gets its own
-#: (from its URL; MCP SDK servers refuse other hosts on loopback with 421), the caller's goes in
-#: X-Forwarded-Host.
+#: Headers (their raw names) that belong to one connection, never forwarded. Host is one: the
+#: backend gets its own (from its URL; MCP SDK servers refuse other hosts on loopback with 421),
+#: the caller's goes in X-Forwarded-Host.
 HOP_BY_HOP = frozenset(
     {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
     }
 )
-HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
 #: Bytes read from the backend at a time.
 _READ = 256 * 1024
 
@@ -101,13 +99,19 @@ def _base_path(backend: str) -> str:
 def outgoing(
     headers: http.Headers,
     added: Iterable[tuple[str, str]] = (),
-    dropped: frozenset[str] = HOP_BY_HOP,
-) -> list[tuple[str, str]]:
-    """A request's header fields as the backend gets them: less those of one connection (and
-    any other `dropped`), `added` in place of the fields of the same names."""
-    added = list(added)
-    left_out = dropped | {name.lower() for name, _ in added}
-    return [(k, v) for k, v in header_pairs(headers) if k.lower() not in left_out] + added
+    dropped: frozenset[bytes] = HOP_BY_HOP,
+) -> list[tuple[bytes, bytes]]:
+    """A request's raw header fields as the backend gets them: less those of one connection
+    (and any other `dropped`), `added` in place of the fields of the same names. One pass over
+    the fields as they came (mitmproxy's pop and set scan them per name, decoding each)."""
+    told = [(_raw(name), _raw(value)) for name, value in added]
+    left_out = dropped | {name.lower() for name, _ in told}
+    return [(k, v) for k, v in headers.fields if k.lower() not in left_out] + told
+
+
+def _raw(text: str) -> bytes:
+    """A field's text as the bytes it stands for (mitmproxy decodes them so)."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def told(runtime: Runtime, flow: http.HTTPFlow, exchange: Exchange) -> list[tuple[str, str]]:
@@ -202,7 +206,7 @@ class Forward:
         backend: str,
         method: str,
         target: str,
-        headers: list[tuple[str, str]],
+        headers: list[tuple[bytes, bytes]],
         body: bytes | None,
         share: Share | None,
     ) -> http.Response:
@@ -218,7 +222,7 @@ class Forward:
 def backend_response(upstream: Upstream, content: bytes | None) -> http.Response:
     """The backend's answer as mitmproxy's Response: its head, less what belongs to one
     connection, and `content` with its length (None: the body is not read yet)."""
-    fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in HOP_BY_HOP_BYTES]
+    fields = [(k, v) for k, v in upstream.raw_headers if k.lower() not in HOP_BY_HOP]
     if content is not None:
         fields.append((b"content-length", str(len(content)).encode()))
     now = time.time()

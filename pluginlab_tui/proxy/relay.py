@@ -23,15 +23,13 @@ from mitmproxy import ctx, http
 
 from pluginlab_tui.inflate import Inflated
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of
-from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_url
+from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_url, outgoing
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.wire import EVENT_HEADER, VIOLATIONS_HEADER
 
 #: Caller headers the backend never gets: the forwarder's hop-by-hop set, less those mitmproxy
 #: sets itself when it sends the request (the framing, and Host from the backend's URL).
-_NOT_FORWARDED = HOP_BY_HOP - {"transfer-encoding", "host", "content-length"}
-#: Those, with the field the relay sets itself, as the names of raw fields.
-_REPLACED = frozenset(name.encode() for name in _NOT_FORWARDED | {"accept-encoding"})
+_NOT_FORWARDED = HOP_BY_HOP - {b"transfer-encoding", b"host", b"content-length"}
 
 
 class Tee:
@@ -106,13 +104,9 @@ class Relay:
         sends it. The caller's request is restored for the event once it has gone."""
         request = flow.request
         caller = request.data
-        told = [(name.encode("utf-8", "surrogateescape"), value) for name, value in added]
-        replaced = _REPLACED | {name.lower() for name, _ in told}
-        # One pass over the raw fields: mitmproxy's pop and set scan them, in Python, per name.
-        fields = [(k, v) for k, v in caller.headers.fields if k.lower() not in replaced]
         # An event stream is read frame by frame as it passes: it must come uncompressed.
-        fields.append((b"Accept-Encoding", b"identity"))
-        fields += [(name, value.encode("utf-8", "surrogateescape")) for name, value in told]
+        told = [("Accept-Encoding", "identity"), *added]
+        fields = outgoing(caller.headers, told, _NOT_FORWARDED)
         request.data = dataclasses.replace(caller, headers=http.Headers(fields))
         url = backend_url(backend, request.path)
         request.scheme = url.scheme

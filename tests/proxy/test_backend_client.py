@@ -91,7 +91,7 @@ async def scripted(*answers: bytes) -> AsyncIterator[tuple[Server, BackendClient
 
 async def test_a_request_goes_as_given_and_its_connection_serves_the_next() -> None:
     async with scripted(OK, OK) as (server, client):
-        first = await client.request("GET", "/a?b=1", [("X-One", "1"), ("X-One", "2")])
+        first = await client.request("GET", "/a?b=1", [(b"X-One", b"1"), (b"X-One", b"2")])
         assert (first.status, first.reason, await whole(first)) == (200, b"OK", b"ok")
         second = await client.request("POST", "/c", [], None)
         assert await whole(second) == b"ok"
@@ -152,7 +152,7 @@ async def test_an_interim_answer_is_passed_over_for_the_final_one() -> None:
     interim = b"HTTP/1.1 100 Continue\r\n\r\n"
     interim += b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
     async with scripted(interim) as (_, client):
-        answer = await client.request("POST", "/", [("Expect", "100-continue")], b"x")
+        answer = await client.request("POST", "/", [(b"Expect", b"100-continue")], b"x")
         assert (answer.status, answer.reason, await whole(answer)) == (201, b"Created", b"ok")
         assert answer.raw_headers == [(b"Content-Length", b"2")]
 
@@ -257,9 +257,9 @@ async def test_a_reader_that_does_not_read_stops_the_backend_sending() -> None:
 
 async def test_a_field_that_would_break_the_head_is_not_sent() -> None:
     async with scripted(OK) as (server, client):
-        for value in ("a\r\nX-Injected: 1", "a\nb", "a\rb", "a\x00b"):
+        for value in (b"a\r\nX-Injected: 1", b"a\nb", b"a\rb", b"a\x00b"):
             with pytest.raises(ValueError, match="is not sent"):
-                await client.request("GET", "/", [("X-Bad", value)])
+                await client.request("GET", "/", [(b"X-Bad", value)])
         assert await whole(await client.request("GET", "/", [])) == b"ok"
     assert len(server.heads) == 1 and b"Injected" not in server.heads[0]
 
