@@ -373,7 +373,8 @@ class Redactor:
         values = [v for k, v in headers if k.lower() not in self.header_names]
         bodies = [b for b in (event.request_body, event.response_body) if b]
         unquoted = [event.url, event.query, *values, *(b for b in bodies if _form_like(b))]
-        if any("%" in t or "+" in t for t in unquoted):
+        joined = "\0".join(unquoted)
+        if "%" in joined or "+" in joined:
             return False
         texts = [event.url, event.path, *bodies, *(t for t in _optional(event) if t)]
         texts += [*(k for k, _ in headers), *values, *(v.where for v in event.violations)]

@@ -182,6 +182,11 @@ class _Connection(asyncio.Protocol):
         return piece
 
     @property
+    def drained(self) -> bool:
+        """The answer has come to its end and the reader has taken all of it."""
+        return self._complete and not self._body
+
+    @property
     def reusable(self) -> bool:
         """The answer was read to its end, and both sides keep the connection open."""
         return (
@@ -265,6 +270,11 @@ class Upstream:
             if field.lower() == name:
                 return value.decode("latin-1")
         return ""
+
+    @property
+    def ended(self) -> bool:
+        """The body has been read to its end: the next read gives b"" at once."""
+        return self._connection is None or self._connection.drained
 
     async def read(self, n: int = _HIGH_WATER) -> bytes:
         """Up to `n` bytes of the body as they come; b"" at its end."""

@@ -23,6 +23,7 @@ from pluginlab_tui.proxy.backend_client import (
 )
 from pluginlab_tui.proxy.budget import SHARE, OverBudget, Share
 from pluginlab_tui.proxy.exchange import Exchange, request_stage
+from pluginlab_tui.proxy.fields import host_header
 from pluginlab_tui.proxy.mock import mock_response
 from pluginlab_tui.proxy.runtime import Runtime
 from pluginlab_tui.urlpath import sendable
@@ -119,8 +120,9 @@ def told(runtime: Runtime, flow: http.HTTPFlow, exchange: Exchange) -> list[tupl
     request = flow.request
     said = runtime.identity_headers(exchange)
     said += [("X-Forwarded-For", exchange.client_ip), ("X-Forwarded-Proto", request.scheme)]
-    if request.host_header:
-        said.append(("X-Forwarded-Host", request.host_header))
+    host = host_header(request)
+    if host:
+        said.append(("X-Forwarded-Host", host))
     return said
 
 

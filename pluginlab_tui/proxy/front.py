@@ -495,10 +495,14 @@ class Front:
         try:
             while True:
                 chunk = await upstream.read()
-                for piece in _pieces(stream(chunk)):
-                    await answer.write(piece)
+                pieces = _pieces(stream(chunk))
+                if chunk and upstream.ended:  # the end came with it: sent in the same write
+                    pieces += _pieces(stream(b""))
+                    chunk = b""
                 if not chunk:
                     break
+                for piece in pieces:
+                    await answer.write(piece)
         except (BackendError, OSError, ValueError) as exc:
             # the backend ended (or the proxy closed it: relay.py's limits) before the end
             flow.error = mflow.Error(failure_text(exc) or "Server disconnected.")
@@ -508,7 +512,7 @@ class Front:
             return answer
         flow.response.timestamp_end = time.time()
         await self.addon.response(flow)
-        await answer.write_eof()
+        await answer.write_eof(b"".join(pieces))
         return answer
 
     async def _failed(

@@ -44,6 +44,7 @@ from pluginlab_tui.proxy.bodies import decoded, replace_content
 from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.checks import answer_strictly
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
+from pluginlab_tui.proxy.fields import header_map, header_pairs, pretty_url
 from pluginlab_tui.proxy.forward import backend_url
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.proxy.pipeline import describe, fault
@@ -157,7 +158,7 @@ class Messages:
             return
         records, evicted = self.tracker.client_body(
             carried,
-            dict(headers.items()),
+            header_map(headers),
             body.content,
             time.monotonic(),
             exchange.ts,
@@ -696,11 +697,11 @@ class Messages:
             if stream is not None and answered is not None and stream.flow.response is not None:
                 # the answer came on another exchange's stream (HTTP+SSE): its frame is the body
                 text = record.answer_text or _dumps(answered.value)
-                stream_headers = list(stream.flow.response.headers.items(multi=True))
+                stream_headers = header_pairs(stream.flow.response.headers)
                 response_part = Part(stream_headers, write_frame(Frame(text))[:cap])
         else:
             text = record.text if record.text is not None else _dumps(record.message.value)
-            request_part = Part(list(request.headers.items(multi=True)), text.encode())
+            request_part = Part(header_pairs(request.headers), text.encode())
             answer = record.answer_carrier
             response_part = None
             status = None if flow.response is None else flow.response.status_code
@@ -719,7 +720,7 @@ class Messages:
             event_id=record.event_id,
             ts=ts,
             method=request.method,
-            url=request.pretty_url,
+            url=pretty_url(request),
             path=path,
             query=query,
             request=request_part,
@@ -743,7 +744,7 @@ class Messages:
         body = decoded(message, self.runtime.config.proxy.max_inflated_bytes, exchange)
         content = None if message.raw_content is None else body.content[:cap]
         complete = body.complete and (content is None or len(content) == len(body.content))
-        return Part(list(message.headers.items(multi=True)), content, complete, body.decoded_size)
+        return Part(header_pairs(message.headers), content, complete, body.decoded_size)
 
     def _answer_part(self, carrier: Carried, cap: int) -> Part:
         """The answer as relayed so far: a stream's bytes up to now, else the whole body."""
@@ -754,7 +755,7 @@ class Messages:
         if tee is None:
             return self._part(response, carrier.exchange, cap)
         kept = bytes(tee.kept[:cap])
-        headers = list(response.headers.items(multi=True))
+        headers = header_pairs(response.headers)
         return Part(headers, kept, tee.complete and len(kept) == len(tee.kept), tee.size)
 
 

@@ -6,7 +6,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
-from pluginlab_tui.proxy.fields import header_pairs, pretty_url
+from pluginlab_tui.proxy.fields import header_map, header_pairs, host_header, pretty_url
 
 
 def test_header_pairs_read_every_field_in_order_as_mitmproxy_does() -> None:
@@ -22,6 +22,42 @@ def test_header_pairs_read_every_field_in_order_as_mitmproxy_does() -> None:
     pairs = header_pairs(headers)
     assert pairs == list(headers.items(multi=True))
     assert pairs[3] == ("X-Odd", "café \udcff\udcfe")  # the bytes survive, as surrogates
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [],
+        [(b"Host", b"p.test:8080")],
+        [(b"host", b"a.test"), (b"X-Other", b"1"), (b"HOST", b"b.test")],  # two: joined
+        [(b"Host", b"caf\xc3\xa9.test \xff")],
+        [(b"X-Host", b"not.it")],
+    ],
+)
+def test_host_header_is_mitmproxy_s(fields: list[tuple[bytes, bytes]]) -> None:
+    request = tutils.treq(headers=http.Headers(fields))
+    assert host_header(request) == request.host_header
+    request.http_version = "HTTP/2.0"
+    request.authority = "h2.test"
+    assert host_header(request) == request.host_header == "h2.test"
+
+
+def test_header_map_is_mitmproxy_s_dict_of_items() -> None:
+    headers = http.Headers(
+        [
+            (b"Mcp-Session-Id", b"s1"),
+            (b"Accept", b"application/json"),
+            (b"mcp-session-id", b"s2"),  # a repeated name: its values joined, the first casing
+            (b"X-Odd", b"caf\xc3\xa9 \xff"),
+            (b"ACCEPT", b"text/event-stream"),
+            (b"X-Empty", b""),
+        ]
+    )
+    found = header_map(headers)
+    assert found == dict(headers.items())
+    assert list(found) == ["Mcp-Session-Id", "Accept", "X-Odd", "X-Empty"]
+    assert found["Mcp-Session-Id"] == "s1, s2"
+    assert header_map(http.Headers()) == {}
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from pluginlab_tui.store import versions
+from pluginlab_tui.store import queries, versions
 from pluginlab_tui.store.database import open_store
 from pluginlab_tui.store.event import Event
+from pluginlab_tui.store.filter import compile_filter
 from pluginlab_tui.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -137,9 +138,51 @@ def test_a_version_6_store_gets_the_checks_skipped_column(tmp_path: Path) -> Non
     )
     conn.close()
     upgraded = open_store(path, create=True)
-    assert current_version(upgraded) == SCHEMA_VERSION == 7
+    assert current_version(upgraded) == SCHEMA_VERSION
     event = Event.from_row(dict(upgraded.execute("SELECT * FROM events").fetchone()))
     assert event.skipped == [] and event.to_json()["skipped"] == []
+
+
+def test_a_version_7_store_indexes_only_the_events_with_a_value_in_its_sparse_columns(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v7.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version in range(7):
+        MIGRATIONS[version](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '7')")
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path, operation_id)"
+        " VALUES ('h1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/todos', '/todos', 'list')"
+    )
+    conn.execute(
+        "INSERT INTO events (event_id, ts, method, url, path, protocol, rpc_method, tool,"
+        " session_id, exchange_id) VALUES ('m1', '2026-01-01T00:00:01.000Z', 'POST',"
+        " 'http://x/mcp', '/mcp', 'mcp', 'tools/call', 'list_cards', 's1', 'm1')"
+    )
+    conn.close()
+    upgraded = open_store(path, create=True)
+    assert current_version(upgraded) == SCHEMA_VERSION
+    ddl = dict(upgraded.execute("SELECT name, sql FROM sqlite_master WHERE type='index'"))
+    for index, column in (
+        ("events_operation", "operation_id"),
+        ("events_user", "user_id"),
+        ("events_plan", "plan"),
+        ("events_rpc", "rpc_method"),
+        ("events_tool", "tool"),
+        ("events_session", "session_id"),
+        ("events_oauth_client", "oauth_client_id"),
+    ):  # an event without a value is not in the index
+        assert ddl[index].endswith(f"WHERE {column} IS NOT NULL"), ddl[index]
+    assert "events_exchange" not in ddl  # no query reads by it
+    found = compile_filter("tool:list_cards")
+    plan = upgraded.execute(
+        f"EXPLAIN QUERY PLAN SELECT count(*) FROM events e WHERE {found.sql}", found.params
+    ).fetchall()
+    assert "events_tool" in " ".join(str(tuple(row)) for row in plan)
+    assert queries.count(upgraded, found) == 1
+    assert queries.count(upgraded, compile_filter("op:list")) == 1
+    assert queries.count(upgraded, compile_filter("rpc:tools/*")) == 1
 
 
 # What the store's DDL was before it went through sqlite-utils: stores written then must open.
