@@ -8,10 +8,14 @@ import threading
 import time
 from typing import Literal
 
-Mode = Literal["reset", "garbage", "short", "close", "hang", "odd_fields", "cut_stream"]
+Mode = Literal[
+    "reset", "garbage", "short", "close", "hang", "odd_fields", "cut_stream", "whole_stream"
+]
 
 #: The one frame the `cut_stream` mode sends, on an event stream it then cuts (no last chunk),
-#: in the same write: the frame and the end of the connection reach the proxy together.
+#: in the same write: the frame and the end of the connection reach the proxy together. The
+#: `whole_stream` mode sends it with the last chunk in the same write instead: the frame and
+#: the stream's end reach the proxy together.
 CUT_FRAME = b'event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{}}\n\n'
 
 #: What the `odd_fields` mode answers with: fields that HTTP/1 parsers take and writers refuse
@@ -79,13 +83,13 @@ class RogueBackend:
                     + fields
                     + b"Content-Length: 2\r\nConnection: close\r\n\r\n[]"
                 )
-            elif self.mode == "cut_stream":
+            elif self.mode in ("cut_stream", "whole_stream"):
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                     b"Transfer-Encoding: chunked\r\n\r\n"
                     + f"{len(CUT_FRAME):x}\r\n".encode()
                     + CUT_FRAME
-                    + b"\r\n"
+                    + (b"\r\n0\r\n\r\n" if self.mode == "whole_stream" else b"\r\n")
                 )
             elif self.mode == "hang":
                 time.sleep(10)

@@ -162,3 +162,21 @@ def test_a_frame_sent_just_before_the_backend_cuts_its_stream_reaches_the_caller
     assert events is not None and len(events) == 1
     assert (events[0].response_body or "").encode() == CUT_FRAME
     assert events[0].status == 200 and [f["event"] for f in events[0].frames] == ["message"]
+
+
+def test_a_last_frame_that_comes_with_the_end_of_its_stream_reaches_the_caller_and_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+    accept = {"Accept": "application/json, text/event-stream"}
+    with (
+        RogueBackend("whole_stream") as backend,  # the frame and the last chunk in one write
+        Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend.url) as proxy,
+        proxy.client() as client,
+    ):
+        answer = client.post("/mcp", json=call, headers=accept)
+        events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
+    assert answer.status_code == 200 and answer.content == CUT_FRAME  # the stream ended well
+    assert events is not None and len(events) == 1 and events[0].error is None
+    assert (events[0].response_body or "").encode() == CUT_FRAME
