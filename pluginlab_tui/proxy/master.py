@@ -20,6 +20,7 @@ from mitmproxy.master import Master
 from pluginlab_tui.config import Config, host_port
 from pluginlab_tui.errors import UsageError
 from pluginlab_tui.proxy.addon import PluginLab
+from pluginlab_tui.proxy.collection import FULL_EVERY_S, full_collections_every
 from pluginlab_tui.proxy.front import Front
 from pluginlab_tui.proxy.runtime import Runtime
 
@@ -195,13 +196,14 @@ def serve_forever(config: Config, on_ready: Callable[[ProxyServer], None] | None
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.shutdown)
-        run = asyncio.ensure_future(server.run())
-        ready = asyncio.ensure_future(server.ready.wait())
-        await asyncio.wait([run, ready], return_when=asyncio.FIRST_COMPLETED)
-        if server.ready.is_set() and on_ready is not None:
-            on_ready(server)
-        ready.cancel()
-        await run
+        with full_collections_every(FULL_EVERY_S):
+            run = asyncio.ensure_future(server.run())
+            ready = asyncio.ensure_future(server.ready.wait())
+            await asyncio.wait([run, ready], return_when=asyncio.FIRST_COMPLETED)
+            if server.ready.is_set() and on_ready is not None:
+                on_ready(server)
+            ready.cancel()
+            await run
 
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
