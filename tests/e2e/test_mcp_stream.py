@@ -140,23 +140,36 @@ def test_an_unreachable_mcp_backend_is_a_502_and_one_event(
     assert events[0].error is not None and nowhere.rsplit(":", 1)[1] in events[0].error
 
 
-def test_a_frame_sent_just_before_the_backend_cuts_its_stream_reaches_the_caller_and_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+#: The call both rogue-stream tests send, and what it accepts.
+_CALL = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+_ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+@pytest.fixture
+def rogue_proxy(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Proxy, httpx.Client]]:
+    """serve --mcp in front of a RogueBackend of the mode the test is parametrized with."""
     monkeypatch.chdir(tmp_path)
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
-    accept = {"Accept": "application/json, text/event-stream"}
     with (
-        RogueBackend("cut_stream") as backend,
+        RogueBackend(request.param) as backend,
         Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend.url) as proxy,
         proxy.client() as client,
     ):
-        got = b""
-        with client.stream("POST", "/mcp", json=call, headers=accept) as answer:
-            with pytest.raises(httpx.RemoteProtocolError):  # the caller sees the stream end short
-                for chunk in answer.iter_raw():
-                    got += chunk
-        events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
+        yield proxy, client
+
+
+@pytest.mark.parametrize("rogue_proxy", ["cut_stream"], indirect=True)
+def test_a_frame_sent_just_before_the_backend_cuts_its_stream_reaches_the_caller_and_the_store(
+    rogue_proxy: tuple[Proxy, httpx.Client],
+) -> None:
+    proxy, client = rogue_proxy
+    got = b""
+    with client.stream("POST", "/mcp", json=_CALL, headers=_ACCEPT) as answer:
+        with pytest.raises(httpx.RemoteProtocolError):  # the caller sees the stream end short
+            for chunk in answer.iter_raw():
+                got += chunk
+    events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
     assert got == CUT_FRAME
     # the answer came whole before the cut: the call's event holds it, paired with its request
     assert events is not None and len(events) == 1
@@ -164,19 +177,13 @@ def test_a_frame_sent_just_before_the_backend_cuts_its_stream_reaches_the_caller
     assert events[0].status == 200 and [f["event"] for f in events[0].frames] == ["message"]
 
 
+@pytest.mark.parametrize("rogue_proxy", ["whole_stream"], indirect=True)
 def test_a_last_frame_that_comes_with_the_end_of_its_stream_reaches_the_caller_and_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rogue_proxy: tuple[Proxy, httpx.Client],
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
-    accept = {"Accept": "application/json, text/event-stream"}
-    with (
-        RogueBackend("whole_stream") as backend,  # the frame and the last chunk in one write
-        Proxy(tmp_path, "--mcp", "/mcp", "--backend", backend.url) as proxy,
-        proxy.client() as client,
-    ):
-        answer = client.post("/mcp", json=call, headers=accept)
-        events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
+    proxy, client = rogue_proxy  # the backend sends the frame and the last chunk in one write
+    answer = client.post("/mcp", json=_CALL, headers=_ACCEPT)
+    events = wait_for(lambda: _events(proxy.db, "POST", "tools/call"))
     assert answer.status_code == 200 and answer.content == CUT_FRAME  # the stream ended well
     assert events is not None and len(events) == 1 and events[0].error is None
     assert (events[0].response_body or "").encode() == CUT_FRAME

@@ -23,11 +23,18 @@ from pluginlab_tui.store.schema import (
 from pluginlab_tui.store.writer import insert_events
 
 
+def _store_at(path: Path, version: int) -> sqlite3.Connection:
+    """A store made by this code's migrations up to `version`, and marked so (left open)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for step in range(version):
+        MIGRATIONS[step](database(conn))
+    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(version),))
+    return conn
+
+
 def test_a_version_1_store_is_migrated_with_its_events(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    MIGRATIONS[0](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn = _store_at(path, 1)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
         " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/todos', '/todos')"
@@ -49,10 +56,7 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
 
 def test_a_version_3_store_gets_the_raw_column_and_keeps_its_events(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(3):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    conn = _store_at(path, 3)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
         " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/todos', '/todos')"
@@ -69,10 +73,7 @@ def test_a_version_4_store_gets_the_mcp_fields_and_keeps_its_plugin_versions(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "v4.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(4):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    conn = _store_at(path, 4)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
         " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp')"
@@ -107,10 +108,7 @@ def test_a_version_4_store_gets_the_mcp_fields_and_keeps_its_plugin_versions(
 
 def test_a_version_5_store_gets_the_oauth_client_column_and_its_index(tmp_path: Path) -> None:
     path = tmp_path / "v5.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(5):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    conn = _store_at(path, 5)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path)"
         " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp')"
@@ -128,10 +126,7 @@ def test_a_version_5_store_gets_the_oauth_client_column_and_its_index(tmp_path: 
 
 def test_a_version_6_store_gets_the_checks_skipped_column(tmp_path: Path) -> None:
     path = tmp_path / "v6.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(6):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '6')")
+    conn = _store_at(path, 6)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path, protocol)"
         " VALUES ('e1', '2026-01-01T00:00:00.000Z', 'POST', 'http://x/mcp', '/mcp', 'mcp')"
@@ -147,10 +142,7 @@ def test_a_version_7_store_indexes_only_the_events_with_a_value_in_its_sparse_co
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "v7.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(7):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '7')")
+    conn = _store_at(path, 7)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path, operation_id)"
         " VALUES ('h1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/todos', '/todos', 'list')"
@@ -318,10 +310,7 @@ def test_a_version_4_store_keeps_its_oauth_grants_and_gets_the_mcp_client_table(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "v4.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for version in range(4):
-        MIGRATIONS[version](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    conn = _store_at(path, 4)
     conn.execute(
         "INSERT INTO oauth_grants (token_hash, kind, client_id, user_name, family, created,"
         " expires) VALUES ('h', 'access', 'c', 'alice', 'f', 1, 2)"
@@ -365,9 +354,7 @@ def test_a_store_written_before_sqlite_utils_opens_and_takes_new_events(
 
 def test_events_of_a_version_1_store_get_their_text_bodies_indexed(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    MIGRATIONS[0](database(conn))
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn = _store_at(path, 1)
     conn.execute(
         "INSERT INTO events (event_id, ts, method, url, path, request_body, response_body,"
         " response_binary) VALUES ('e1', '2026-01-01T00:00:00.000Z', 'GET', 'http://x/', '/',"
