@@ -26,7 +26,7 @@ def header_pairs(headers: http.Headers) -> list[tuple[str, str]]:
     ]
 
 
-def header_map(headers: http.Headers) -> dict[str, str]:
+def header_dict(headers: http.Headers) -> dict[str, str]:
     """`dict(headers.items())`: a name (as it first came) to its values joined by ", ", in one
     pass (mitmproxy's items() looks each name up again, 18 us a request head here)."""
     names: dict[str, str] = {}

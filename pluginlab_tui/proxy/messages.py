@@ -44,7 +44,7 @@ from pluginlab_tui.proxy.bodies import decoded, replace_content
 from pluginlab_tui.proxy.catalogue_probe import CatalogueProbe
 from pluginlab_tui.proxy.checks import answer_strictly
 from pluginlab_tui.proxy.exchange import Exchange, exchange_of, request_stage
-from pluginlab_tui.proxy.fields import header_map, header_pairs, pretty_url
+from pluginlab_tui.proxy.fields import header_dict, header_pairs, pretty_url
 from pluginlab_tui.proxy.forward import backend_url
 from pluginlab_tui.proxy.message_event import Http, Part, PendingMessage
 from pluginlab_tui.proxy.pipeline import describe, fault
@@ -158,7 +158,7 @@ class Messages:
             return
         records, evicted = self.tracker.client_body(
             carried,
-            header_map(headers),
+            header_dict(headers),
             body.content,
             time.monotonic(),
             exchange.ts,

@@ -6,7 +6,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tutils
 
-from pluginlab_tui.proxy.fields import header_map, header_pairs, host_header, pretty_url
+from pluginlab_tui.proxy.fields import header_dict, header_pairs, host_header, pretty_url
 
 
 def test_header_pairs_read_every_field_in_order_as_mitmproxy_does() -> None:
@@ -42,7 +42,7 @@ def test_host_header_is_mitmproxy_s(fields: list[tuple[bytes, bytes]]) -> None:
     assert host_header(request) == request.host_header == "h2.test"
 
 
-def test_header_map_is_mitmproxy_s_dict_of_items() -> None:
+def test_header_dict_is_mitmproxy_s_dict_of_items() -> None:
     headers = http.Headers(
         [
             (b"Mcp-Session-Id", b"s1"),
@@ -53,11 +53,11 @@ def test_header_map_is_mitmproxy_s_dict_of_items() -> None:
             (b"X-Empty", b""),
         ]
     )
-    found = header_map(headers)
+    found = header_dict(headers)
     assert found == dict(headers.items())
     assert list(found) == ["Mcp-Session-Id", "Accept", "X-Odd", "X-Empty"]
     assert found["Mcp-Session-Id"] == "s1, s2"
-    assert header_map(http.Headers()) == {}
+    assert header_dict(http.Headers()) == {}
 
 
 @pytest.mark.parametrize(
