@@ -6,7 +6,10 @@ Loopback only, bounded by --rounds. One `serve` process in front of the lab back
 (tests/e2e/lab.py) takes, each beside a harmless twin of the same size as sent:
   - a gzip request bomb: 1 GiB of zeros in about 1 MB (twin: 1 MB of random bytes, gzipped);
   - a gzip response bomb from the backend (`/v1/report?mode=gzip_bomb`; twin: `gzip_noise`);
-  - a YAML alias bomb edited into the served spec (twin: an edit of the same size, no aliases).
+  - a YAML alias bomb edited into the served spec (twin: an edit of the same size, no aliases);
+  - an MCP request with 9,900 header fields (the front takes up to 10,000; twin: the same bytes
+    in one field): before this release the messages stage read them in time quadratic in their
+    count, and one such POST held the loop for 5.7 s.
 While each runs, a thread polls `/_pluginlab/health` back to back and samples the proxy's RSS.
 Prints, per case: the RSS growth over the RSS before it, and the longest health-check answer.
 Targets, for each bomb: RSS grows by less than 64 MB more than for its twin, and no health check
@@ -38,6 +41,8 @@ from tests.harness import todo_sections, write_config  # noqa: E402
 MiB = 1024 * 1024
 GROWTH_TARGET_MB = 64.0
 STALL_TARGET_MS = 100.0
+#: Header fields of the MCP case's request.
+FIELDS = 9_900
 
 
 def rss_mb(pid: int) -> float:
@@ -121,7 +126,9 @@ def main() -> None:
         sections = todo_sections(
             folder,
             lab.url,
-            **lab_sections(plugin={"spec": str(spec), "manifest": str(LAB_MANIFEST)}),
+            **lab_sections(
+                plugin={"spec": str(spec), "manifest": str(LAB_MANIFEST)}, mcp={"endpoint": "/mcp"}
+            ),
         )
         config = write_config(folder, sections)
         listen = sections["proxy"]["listen"]
@@ -154,11 +161,21 @@ def main() -> None:
                     spec.write_text(spec_text, encoding="utf-8")
                     wait_until(lambda: notices(db) > seen + 1)
 
+            def fields(headers: list[tuple[str, str]]) -> None:
+                call = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+                headers += [("Accept", "application/json, text/event-stream")]
+                for _ in range(args.rounds):
+                    client.post("/mcp", json=call, headers=headers)
+
+            many = [(f"X-F{i}", "v") for i in range(FIELDS)]
+            one = [("X-F", "v" * sum(len(k) + len(v) + 4 for k, v in many))]
             cases: list[tuple[str, str, Callable[[], None]]] = [
                 ("gzip request", "harmless", lambda: request(noise)),
                 ("gzip request", "bomb", lambda: request(bomb)),
                 ("gzip response", "harmless", lambda: response("gzip_noise")),
                 ("gzip response", "bomb", lambda: response("gzip_bomb")),
+                ("MCP fields", "harmless", lambda: fields(one)),
+                ("MCP fields", "bomb", lambda: fields(many)),
                 ("spec alias", "harmless", lambda: edit(plain, revert=True)),
                 ("spec alias", "bomb", lambda: edit(laughs, revert=False)),
             ]
