@@ -9,11 +9,11 @@ with APP_JSON_RESPONSE=1: one app of each kind, each direct, behind `mitmdump --
 with streaming on (`--set stream_large_bodies=1`: every body streamed), and behind
 `pluginlab-tui serve --mcp /mcp` (checks and recording on). Every target is up at once, on
 loopback. The callers are raw JSON-RPC POSTs, each worker on one kept-alive connection of its
-own (written in one piece, answers read by httptools: a light caller, see `Connection`): it
-opens one session (initialize, notifications/initialized), then sends tools/call of
-`list_cards`. After a warm-up, each target is measured once per round, rounds interleaved; a
-target's concurrent figures come from its round with the higher throughput, its sequential ones
-from its round with the lower p50. Every load is bounded (--requests at --concurrency, then
+own (the proxy's own backend client: a light caller, see `Session`): it opens one session
+(initialize, notifications/initialized), then sends tools/call of `list_cards`. After a
+warm-up, each target is measured once per round, rounds interleaved; a target's concurrent
+figures come from its round with the higher throughput, its sequential ones from its round with
+the lower p50. Every load is bounded (--requests at --concurrency, then
 --sequential one at a time).
 
 The table gives the ratios against mitmdump measured in the same run, then the issue's targets
@@ -36,16 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
-from urllib.parse import urlsplit
-
-import httptools
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Child, best_of_rounds, markdown_table, processes  # noqa: E402
 from pluginlab_tui.examples import Backend, free_port  # noqa: E402
+from pluginlab_tui.proxy.backend_client import BackendClient, BackendError  # noqa: E402
 from pluginlab_tui.store import queries  # noqa: E402
 from pluginlab_tui.store.database import open_store  # noqa: E402
 from pluginlab_tui.store.filter import compile_filter  # noqa: E402
@@ -73,13 +71,14 @@ class CallFailed(Exception):
 @dataclass(frozen=True)
 class Answer:
     status: int
-    headers: dict[bytes, bytes]
+    content_type: str
+    session: str
     body: bytes
 
 
 def _message(answer: Answer) -> dict[str, Any]:
     """The JSON-RPC message of an answer: the body, or the last `data:` of its SSE frames."""
-    if answer.headers.get(b"content-type", b"").startswith(b"text/event-stream"):
+    if answer.content_type.startswith("text/event-stream"):
         lines = answer.body.decode().splitlines()
         data = [line[5:].strip() for line in lines if line.startswith("data:")]
         if not data:
@@ -92,76 +91,28 @@ def _message(answer: Answer) -> dict[str, Any]:
     return found
 
 
-class Connection(asyncio.Protocol):
-    """One kept-alive connection: a request written in one piece, its answer read by httptools
-    (llhttp). A caller this light leaves the machine's two cores to the app and the proxies:
-    httpx took about 800 us of CPU a call here, more than serve itself."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.answer: asyncio.Future[Answer] | None = None
-        self.headers: dict[bytes, bytes] = {}
-        self.body = bytearray()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._fail(CallFailed(f"the answer is not HTTP/1.1: {exc}"))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(CallFailed("the connection closed before the answer's end"))
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers[name.lower()] = value
-
-    def on_body(self, body: bytes) -> None:
-        self.body += body
-
-    def on_message_complete(self) -> None:
-        if self.answer is not None and not self.answer.done():
-            status = self.parser.get_status_code()
-            self.answer.set_result(Answer(status, self.headers, bytes(self.body)))
-
-    def _fail(self, exc: Exception) -> None:
-        if self.answer is not None and not self.answer.done():
-            self.answer.set_exception(exc)
-
-    async def send(self, request: bytes) -> Answer:
-        assert self.transport is not None
-        self.answer = asyncio.get_running_loop().create_future()
-        self.headers, self.body = {}, bytearray()
-        self.transport.write(request)
-        return await asyncio.wait_for(self.answer, 30)
-
-
 class Session:
-    """One MCP session over one keep-alive connection: opened, then tools/call after tools/call."""
+    """One MCP session on one kept-alive connection, opened, then tools/call after tools/call.
+
+    The caller is the proxy's own client to backends (proxy/backend_client.py: a request written
+    in one piece, its answer read by llhttp): light enough to leave the machine's two cores to
+    the app and the proxies (httpx took about 800 us of CPU a call here, more than serve)."""
 
     def __init__(self, url: str) -> None:
-        self.address = urlsplit(url)
-        self.fields = f"Host: {self.address.netloc}\r\nAccept: {ACCEPT}\r\n"
+        self.client = BackendClient(url)
+        self.fields = [(b"Accept", ACCEPT.encode()), (b"Content-Type", b"application/json")]
         self.ids = itertools.count(1)
-        self.connection = Connection()
 
     async def open(self) -> Session:
-        loop = asyncio.get_running_loop()
-        host, port = self.address.hostname, self.address.port or 80
-        await loop.create_connection(lambda: self.connection, host, port)
         initialize = {
             "protocolVersion": PROTOCOL_VERSION,
             "capabilities": {},
             "clientInfo": {"name": "mcp_overhead", "version": "1"},
         }
         answer = await self._call("initialize", initialize)
-        session = answer.headers.get(b"mcp-session-id")
-        if session:
-            self.fields += f"Mcp-Session-Id: {session.decode()}\r\n"
-        self.fields += f"MCP-Protocol-Version: {PROTOCOL_VERSION}\r\n"
+        if answer.session:
+            self.fields.append((b"Mcp-Session-Id", answer.session.encode()))
+        self.fields.append((b"MCP-Protocol-Version", PROTOCOL_VERSION.encode()))
         note = {"jsonrpc": "2.0", "method": "notifications/initialized"}
         sent = await self._send("POST", json.dumps(note).encode())
         if sent.status != 202:
@@ -169,9 +120,16 @@ class Session:
         return self
 
     async def _send(self, method: str, body: bytes) -> Answer:
-        head = f"{method} {ENDPOINT} HTTP/1.1\r\n{self.fields}"
-        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        return await self.connection.send(head.encode() + body)
+        async with asyncio.timeout(30):
+            upstream = await self.client.request(method, ENDPOINT, self.fields, body)
+            try:
+                chunks = []
+                while chunk := await upstream.read():
+                    chunks.append(chunk)
+            finally:
+                upstream.release()
+        kind, session = upstream.header(b"content-type"), upstream.header(b"mcp-session-id")
+        return Answer(upstream.status, kind, session, b"".join(chunks))
 
     async def _call(self, method: str, params: dict[str, Any]) -> Answer:
         rpc_id = next(self.ids)
@@ -192,11 +150,9 @@ class Session:
 
     async def close(self) -> None:
         try:
-            if self.connection.transport is not None:
-                await self._send("DELETE", b"")
+            await self._send("DELETE", b"")
         finally:
-            if self.connection.transport is not None:
-                self.connection.transport.close()
+            self.client.close()
 
 
 @dataclass(frozen=True)
@@ -249,7 +205,7 @@ def load(url: str, calls: int, concurrency: int) -> Run:
         pass
     try:
         return asyncio.run(_load(url, calls, concurrency), loop_factory=loop_factory)
-    except (CallFailed, OSError, ValueError) as exc:
+    except (CallFailed, BackendError, OSError, ValueError) as exc:
         raise SystemExit(f"a call to {url}{ENDPOINT} failed: {exc}") from None
 
 
