@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import Child, best_of_rounds, markdown_table, processes  # noqa: E402
 from pluginlab_tui.examples import Backend, free_port  # noqa: E402
-from pluginlab_tui.proxy.backend_client import BackendClient, BackendError  # noqa: E402
+from pluginlab_tui.proxy.backend_client import BACKEND_FAILURES, BackendClient  # noqa: E402
 from pluginlab_tui.store import queries  # noqa: E402
 from pluginlab_tui.store.database import open_store  # noqa: E402
 from pluginlab_tui.store.filter import compile_filter  # noqa: E402
@@ -205,7 +205,7 @@ def load(url: str, calls: int, concurrency: int) -> Run:
         pass
     try:
         return asyncio.run(_load(url, calls, concurrency), loop_factory=loop_factory)
-    except (CallFailed, BackendError, OSError, ValueError) as exc:
+    except (CallFailed, *BACKEND_FAILURES) as exc:
         raise SystemExit(f"a call to {url}{ENDPOINT} failed: {exc}") from None
 
 

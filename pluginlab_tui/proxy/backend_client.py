@@ -42,6 +42,11 @@ class Unreachable(BackendError):
     """No connection to the backend could be made."""
 
 
+#: What a request to the backend raises when the backend fails it: the client's own errors, the
+#: socket's, and what could not be read as a value (a Content-Length, say).
+BACKEND_FAILURES = (BackendError, OSError, ValueError)
+
+
 class Unsendable(ValueError):
     """A request field holds what would end or cut its line (CR, LF, NUL): it is not sent. The
     caller's fault, not the backend's: the proxy answers 400."""

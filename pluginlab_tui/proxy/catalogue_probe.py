@@ -21,7 +21,7 @@ from mitmproxy import http
 from pluginlab_tui.mcp import probe
 from pluginlab_tui.mcp.checks import Context
 from pluginlab_tui.mcp.probe import Page, Params
-from pluginlab_tui.proxy.backend_client import BackendClient, BackendError, client_for
+from pluginlab_tui.proxy.backend_client import BACKEND_FAILURES, BackendClient, client_for
 from pluginlab_tui.proxy.exchange import Exchange
 from pluginlab_tui.proxy.forward import HOP_BY_HOP, backend_target, outgoing, told
 from pluginlab_tui.proxy.pipeline import describe
@@ -116,7 +116,7 @@ class CatalogueProbe:
             return Listed([], why)
         except probe.Unlisted as exc:
             return Listed([], f"the proxy's own tools/list failed: {exc}")
-        except (BackendError, OSError, ValueError) as exc:
+        except BACKEND_FAILURES as exc:
             return Listed([], f"the proxy's own tools/list failed: {describe(exc)}")
         return Listed(pages)  # the first MAX_PAGES pages
 

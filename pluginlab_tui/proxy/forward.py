@@ -14,8 +14,8 @@ from mitmproxy import http
 
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.backend_client import (
+    BACKEND_FAILURES,
     BackendClient,
-    BackendError,
     Unreachable,
     Unsendable,
     Upstream,
@@ -196,7 +196,7 @@ class Forward:
         except Unsendable as exc:
             exchange.error = str(exc)
             return error_response(400, "bad_request", exchange.error)
-        except (BackendError, OSError, ValueError) as exc:
+        except BACKEND_FAILURES as exc:
             exchange.error = f"backend failed: {type(exc).__name__}: {failure_text(exc)}"
             return error_response(502, "backend_failed", exchange.error)
 

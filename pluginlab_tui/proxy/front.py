@@ -40,8 +40,8 @@ from pluginlab_tui.proxy.addon import PluginLab
 from pluginlab_tui.proxy.aiohttp_answer import prepared, whole
 from pluginlab_tui.proxy.answers import error_response
 from pluginlab_tui.proxy.backend_client import (
+    BACKEND_FAILURES,
     BackendClient,
-    BackendError,
     Unsendable,
     Upstream,
     client_for,
@@ -450,7 +450,7 @@ class Front:
             return await self._failed(flow, why, 504, "backend_timeout")
         except Unsendable as exc:
             return await self._failed(flow, str(exc), 400, "bad_request")
-        except (BackendError, OSError, ValueError) as exc:
+        except BACKEND_FAILURES as exc:
             return await self._failed(flow, failure_text(exc))
         try:
             flow.metadata[CLOSE_BACKEND] = upstream.close
@@ -472,7 +472,7 @@ class Front:
                 )
             except OverBudget as exc:
                 return await self._failed(flow, str(exc))
-            except (BackendError, OSError, ValueError) as exc:
+            except BACKEND_FAILURES as exc:
                 return await self._failed(flow, failure_text(exc))
             flow.response.timestamp_end = time.time()
             flow.response.headers["content-length"] = str(len(flow.response.raw_content or b""))
@@ -503,7 +503,7 @@ class Front:
                     break
                 for piece in pieces:
                     await answer.write(piece)
-        except (BackendError, OSError, ValueError) as exc:
+        except BACKEND_FAILURES as exc:
             # the backend ended (or the proxy closed it: relay.py's limits) before the end
             flow.error = mflow.Error(failure_text(exc) or "Server disconnected.")
             await self.addon.error(flow)
